@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod aggregates;
+pub mod autocorrelation;
+mod error;
+pub mod gaps;
+mod linalg;
+mod special;
+pub mod stationarity;
+
+pub use aggregates::{Aggregates, aggregates};
+pub use autocorrelation::{Acf, AcfOptions, acf};
+pub use error::Error;
+pub use gaps::{Filled, fill_gaps};
+pub use stationarity::{Adf, AdfOptions, adfuller};
