@@ -31,7 +31,7 @@ mod series;
 mod sla;
 
 pub use manifest::{BulkInfo, MANIFEST_ENV, Manifest, ManifestError, SeriesInfo};
-pub use openmetrics::{escape_label_value, write_openmetrics};
+pub use openmetrics::{escape_label_value, write_openmetrics, write_openmetrics_between};
 pub use series::{
     BULK_NAME, Config, DEFAULT_DAYS, DEFAULT_SEED, Dataset, STEP_SECONDS, Series, Shape,
     WindowStats, value,

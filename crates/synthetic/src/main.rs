@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,10 +18,16 @@ use synthetic::{Config, DEFAULT_DAYS, DEFAULT_SEED, Dataset, Manifest};
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// OpenMetrics file to write.
+    /// OpenMetrics file to write; with --split-hours, a directory of files.
     #[arg(long, short, default_value = "synthetic.om")]
     out: PathBuf,
-    /// Manifest file to write [default: <out without extension>.manifest.json].
+    /// Write one file `<out>/<window start>.om` per H-hour window aligned to the epoch
+    /// (0: a single file). promtool 2.42 re-reads its whole input once per 2h block,
+    /// so backfilling files split at 2h is about 37 times faster for 3 days.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=24))]
+    split_hours: u32,
+    /// Manifest file to write [default: <out without extension>.manifest.json,
+    /// or <out>/manifest.json with --split-hours].
     #[arg(long)]
     manifest: Option<PathBuf>,
     /// Unix time (seconds) of the last sample, rounded down to the minute [default: now].
@@ -65,14 +71,23 @@ fn run(args: &Args) -> std::io::Result<()> {
     };
     let data = Dataset::new(config);
 
-    let mut out = BufWriter::with_capacity(1 << 20, File::create(&args.out)?);
-    let samples = synthetic::write_openmetrics(&data, &mut out)?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-
-    let manifest_path = args
-        .manifest
-        .clone()
-        .unwrap_or_else(|| args.out.with_extension("manifest.json"));
+    let (samples, files, default_manifest) = if args.split_hours == 0 {
+        let samples = write_file(&data, &args.out, i64::MIN, i64::MAX)?;
+        (samples, 1, args.out.with_extension("manifest.json"))
+    } else {
+        std::fs::create_dir_all(&args.out)?;
+        let width = i64::from(args.split_hours) * 3600;
+        let mut from = config.start() - config.start().rem_euclid(width);
+        let (mut samples, mut files) = (0, 0);
+        while from <= config.end {
+            let path = args.out.join(format!("{from}.om"));
+            samples += write_file(&data, &path, from, from + width)?;
+            files += 1;
+            from += width;
+        }
+        (samples, files, args.out.join("manifest.json"))
+    };
+    let manifest_path = args.manifest.clone().unwrap_or(default_manifest);
     let openmetrics = std::path::absolute(&args.out)?;
     let manifest = Manifest::of(&data, Some(openmetrics));
     let mut m = BufWriter::new(File::create(&manifest_path)?);
@@ -81,7 +96,7 @@ fn run(args: &Args) -> std::io::Result<()> {
     m.flush()?;
 
     eprintln!(
-        "synthetic: {} series x {} samples = {samples} samples, {}..{} -> {} (+ {}) in {:.1?}",
+        "synthetic: {} series x {} samples = {samples} samples, {}..{} -> {} ({files} file(s), manifest {}) in {:.1?}",
         data.series().len(),
         config.samples_per_series(),
         config.start(),
@@ -91,4 +106,11 @@ fn run(args: &Args) -> std::io::Result<()> {
         started.elapsed()
     );
     Ok(())
+}
+
+fn write_file(data: &Dataset, path: &Path, from: i64, to: i64) -> std::io::Result<u64> {
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let samples = synthetic::write_openmetrics_between(data, from, to, &mut out)?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    Ok(samples)
 }

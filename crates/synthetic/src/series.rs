@@ -13,7 +13,7 @@ pub const STEP_SECONDS: i64 = 60;
 /// History length written by default, in days.
 pub const DEFAULT_DAYS: u32 = 3;
 /// Seed used unless one is given.
-pub const DEFAULT_SEED: u64 = 0x5EED_0051_A000_0001;
+pub const DEFAULT_SEED: u64 = 20_251_122;
 /// Metric name of the `--bulk` series (one per `shard` label value).
 pub const BULK_NAME: &str = "synthetic_bulk";
 
@@ -260,6 +260,25 @@ impl Dataset {
     /// The samples of `series`, ascending.
     pub fn samples<'a>(&self, series: &'a Series) -> impl Iterator<Item = (i64, f64)> + 'a {
         self.config.timestamps().map(move |t| (t, series.value(t)))
+    }
+
+    /// The samples with `from <= t < to`, ascending.
+    pub fn samples_between<'a>(
+        &self,
+        series: &'a Series,
+        from: i64,
+        to: i64,
+    ) -> impl Iterator<Item = (i64, f64)> + 'a {
+        let start = self.config.start();
+        let first = if from <= start {
+            start
+        } else {
+            start + (from - start + STEP_SECONDS - 1) / STEP_SECONDS * STEP_SECONDS
+        };
+        let last = self.config.end.min(to.saturating_sub(1));
+        (first..=last)
+            .step_by(STEP_SECONDS as usize)
+            .map(move |t| (t, series.value(t)))
     }
 
     /// The samples with `at - range_secs <= t <= at` (Prometheus 2.x range selectors include both ends).
