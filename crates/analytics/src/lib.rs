@@ -4,13 +4,16 @@
 pub mod aggregates;
 pub mod autocorrelation;
 mod error;
+pub mod forecast;
 pub mod gaps;
 mod linalg;
+mod optim;
 mod special;
 pub mod stationarity;
 
 pub use aggregates::{Aggregates, aggregates};
 pub use autocorrelation::{Acf, AcfOptions, acf};
 pub use error::Error;
+pub use forecast::{FittedHoltWinters, Forecast, ForecastOptions, HoltWinters, Model, forecast};
 pub use gaps::{Filled, fill_gaps};
 pub use stationarity::{Adf, AdfOptions, adfuller};

@@ -91,3 +91,119 @@ macro_rules! all_cases {
 
 all_cases!(adf_matches_statsmodels, check_adf);
 all_cases!(acf_matches_statsmodels, check_acf);
+
+/// Holt-Winters in-sample SSE: at most this multiple of statsmodels'.
+const HW_SSE_RATIO: f64 = 1.01;
+/// Median over cases of (our held-out RMSE / statsmodels'): at most this.
+const HW_HOLDOUT_RMSE_MEDIAN_RATIO: f64 = 1.05;
+/// Coverage of the 95% intervals over all held-out points.
+const COVERAGE: std::ops::RangeInclusive<f64> = 0.90..=0.99;
+
+fn model_of(name: &str) -> analytics::Model {
+    match name {
+        "holt_winters_additive" => analytics::Model::HoltWintersAdditive,
+        "holt_winters_multiplicative" => analytics::Model::HoltWintersMultiplicative,
+        "holt_linear" => analytics::Model::HoltLinear,
+        other => panic!("unknown model {other}"),
+    }
+}
+
+fn hw(model: analytics::Model, period: Option<usize>) -> analytics::HoltWinters {
+    match (model, period) {
+        (analytics::Model::HoltWintersAdditive, Some(p)) => analytics::HoltWinters::additive(p),
+        (analytics::Model::HoltWintersMultiplicative, Some(p)) => {
+            analytics::HoltWinters::multiplicative(p)
+        }
+        _ => analytics::HoltWinters::linear(),
+    }
+}
+
+/// Per fitted model: (case, model, our SSE, statsmodels SSE, our holdout RMSE, theirs,
+/// held-out points covered, held-out points).
+type HwRow = (String, &'static str, f64, f64, f64, f64, usize, usize);
+
+fn hw_rows(name: &str, x: &[f64]) -> Vec<HwRow> {
+    let want = &case(name)["holt_winters"];
+    let holdout = floats(&want["holdout"]);
+    let train = &x[..x.len() - holdout.len()];
+    let period = want["period"].as_u64().map(|p| p as usize);
+    let mut rows = Vec::new();
+    for (model_name, expected) in want["models"].as_object().unwrap() {
+        let model = model_of(model_name);
+        let fit = hw(model, period).fit(train).expect("fit");
+        let f = fit.forecast(holdout.len(), 0.95);
+        let rmse = (f.values.iter().zip(&holdout).map(|(a, b)| (a - b).powi(2)).sum::<f64>()
+            / holdout.len() as f64)
+            .sqrt();
+        let covered = holdout
+            .iter()
+            .enumerate()
+            .filter(|&(i, v)| f.lower[i] <= *v && *v <= f.upper[i])
+            .count();
+        rows.push((
+            name.to_string(),
+            model.name(),
+            fit.sse,
+            expected["sse"].as_f64().unwrap(),
+            rmse,
+            expected["holdout_rmse"].as_f64().unwrap(),
+            covered,
+            holdout.len(),
+        ));
+    }
+    rows
+}
+
+fn check_hw(name: &str, x: &[f64]) {
+    for (case, model, sse, sm_sse, ..) in hw_rows(name, x) {
+        assert!(sse <= HW_SSE_RATIO * sm_sse, "{case} {model}: SSE {sse} vs statsmodels {sm_sse}");
+    }
+}
+
+macro_rules! hw_cases {
+    ($module:ident, $check:ident) => {
+        per_case!($module, $check, [
+            random_walk_3000, ar1_phi020_1000, ar1_phi090_2000, trend_noise_800,
+            level_shift_1000, hourly_add_300, hourly_add_1440, hourly_add_2880,
+            hourly_mul_1440, hourly_mul_2880, hourly_short_100,
+        ]);
+    };
+}
+
+hw_cases!(holt_winters_sse_matches_statsmodels, check_hw);
+
+fn all_hw_rows() -> Vec<HwRow> {
+    macro_rules! rows {
+        ($($case:ident),*) => {{
+            let mut all = Vec::new();
+            $(all.extend(hw_rows(
+                stringify!($case),
+                &parse(include_str!(concat!("reference/data/", stringify!($case), ".csv"))),
+            ));)*
+            all
+        }};
+    }
+    rows!(
+        random_walk_3000, ar1_phi020_1000, ar1_phi090_2000, trend_noise_800, level_shift_1000,
+        hourly_add_300, hourly_add_1440, hourly_add_2880, hourly_mul_1440, hourly_mul_2880,
+        hourly_short_100
+    )
+}
+
+#[test]
+fn holt_winters_holdout_rmse_and_coverage_over_all_cases() {
+    let rows = all_hw_rows();
+    let mut ratios: Vec<f64> = rows.iter().map(|r| r.4 / r.5).collect();
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    let covered: usize = rows.iter().map(|r| r.6).sum();
+    let total: usize = rows.iter().map(|r| r.7).sum();
+    let coverage = covered as f64 / total as f64;
+    for r in &rows {
+        eprintln!("{:<18} {:<28} sse {:.4} / {:.4} = {:.5}  holdout rmse {:.4} / {:.4}  covered {}/{}",
+            r.0, r.1, r.2, r.3, r.2 / r.3, r.4, r.5, r.6, r.7);
+    }
+    eprintln!("median holdout RMSE ratio {median:.4}, coverage {coverage:.3}");
+    assert!(median <= HW_HOLDOUT_RMSE_MEDIAN_RATIO, "median ratio {median}");
+    assert!(COVERAGE.contains(&coverage), "coverage {coverage}");
+}

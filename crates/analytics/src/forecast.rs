@@ -1,0 +1,577 @@
+//! What comes next? Holt-Winters exponential smoothing and model selection.
+//!
+//! [`HoltWinters`] is the unfitted model (its specification); [`HoltWinters::fit`] returns a
+//! [`FittedHoltWinters`], the only type that can forecast. [`forecast`] fits the candidate
+//! models for a series and keeps the one with the lowest in-sample RMSE.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result, ensure_finite};
+use crate::optim::{self, Settings};
+use crate::special::norm_ppf;
+
+/// Which Holt-Winters variant; all have an additive (undamped) trend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    /// Additive seasonality: `ExponentialSmoothing(trend="add", seasonal="add")`.
+    HoltWintersAdditive,
+    /// Multiplicative seasonality: `ExponentialSmoothing(trend="add", seasonal="mul")`.
+    HoltWintersMultiplicative,
+    /// No seasonality (Holt's linear trend): `ExponentialSmoothing(trend="add")`.
+    HoltLinear,
+}
+
+impl Model {
+    /// The name carried in the `prediction` record.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::HoltWintersAdditive => "holt_winters_additive",
+            Self::HoltWintersMultiplicative => "holt_winters_multiplicative",
+            Self::HoltLinear => "holt_linear",
+        }
+    }
+}
+
+/// An unfitted Holt-Winters model: the variant and its seasonal period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoltWinters {
+    model: Model,
+    period: usize,
+}
+
+impl HoltWinters {
+    /// Additive seasonality with `period` samples per season (at least 2).
+    pub fn additive(period: usize) -> Self {
+        Self {
+            model: Model::HoltWintersAdditive,
+            period,
+        }
+    }
+
+    /// Multiplicative seasonality with `period` samples per season (at least 2).
+    pub fn multiplicative(period: usize) -> Self {
+        Self {
+            model: Model::HoltWintersMultiplicative,
+            period,
+        }
+    }
+
+    /// Holt's linear trend, no seasonality.
+    pub fn linear() -> Self {
+        Self {
+            model: Model::HoltLinear,
+            period: 0,
+        }
+    }
+
+    /// The variant.
+    pub fn model(&self) -> Model {
+        self.model
+    }
+
+    /// Fits smoothing parameters and initial states by minimising the one-step-ahead sum of
+    /// squared errors, as statsmodels'
+    /// `ExponentialSmoothing(y, trend="add", seasonal=..., seasonal_periods=p).fit()` with
+    /// `initialization_method="estimated"`: `alpha` in [0, 1], `beta = alpha * b`,
+    /// `gamma = (1 - alpha) * g` with `b, g` in [0, 1], and the initial level, trend and
+    /// `p` seasonal states free. The search starts from statsmodels' simple initial states and
+    /// the best points of a coarse parameter grid, then runs L-BFGS with an exact (adjoint)
+    /// gradient.
+    ///
+    /// # Errors
+    /// [`Error::NotEnoughData`] with fewer than two full periods (seasonal) or 4 values
+    /// (linear), [`Error::NonFinite`], [`Error::InvalidOption`] for a period below 2 or a
+    /// multiplicative model on a series that is not strictly positive.
+    pub fn fit(&self, y: &[f64]) -> Result<FittedHoltWinters> {
+        ensure_finite(y)?;
+        let m = self.period;
+        let seasonal = self.model != Model::HoltLinear;
+        if seasonal && m < 2 {
+            return Err(Error::InvalidOption("seasonal period must be at least 2"));
+        }
+        let needed = if seasonal { (2 * m).max(m + 3) } else { 4 };
+        if y.len() < needed {
+            return Err(Error::NotEnoughData {
+                needed,
+                got: y.len(),
+            });
+        }
+        let kind = match self.model {
+            Model::HoltWintersAdditive => Kind::Add,
+            Model::HoltWintersMultiplicative => Kind::Mul,
+            Model::HoltLinear => Kind::None,
+        };
+        let n = y.len() as f64;
+        let mean = y.iter().sum::<f64>() / n;
+        let (shift, scale) = match kind {
+            Kind::Mul => {
+                if y.iter().any(|&v| v <= 0.0) {
+                    return Err(Error::InvalidOption(
+                        "multiplicative seasonality needs a strictly positive series",
+                    ));
+                }
+                (0.0, mean)
+            }
+            _ => {
+                let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+                (mean, if sd > 0.0 { sd } else { 1.0 })
+            }
+        };
+        let z: Vec<f64> = y.iter().map(|v| (v - shift) / scale).collect();
+        let mut work = Work::new(kind, m, z.len());
+        let x0 = initial_states(kind, m, &z);
+        let np = kind.n_smoothing();
+
+        // Coarse grid over the smoothing parameters at the simple initial states.
+        let mut starts: Vec<(f64, Vec<f64>)> = Vec::new();
+        let grid_a = [0.01, 0.1, 0.3, 0.6, 0.95];
+        let grid_u = [0.01, 0.1, 0.5];
+        let grid_g: &[f64] = if np == 3 { &[0.01, 0.1, 0.5] } else { &[0.0] };
+        for &a in &grid_a {
+            for &b in &grid_u {
+                for &g in grid_g {
+                    let mut p = vec![logit(a), logit(b)];
+                    if np == 3 {
+                        p.push(logit(g));
+                    }
+                    p.extend_from_slice(&x0);
+                    let f = work.sse(&z, &p, None);
+                    if f.is_finite() {
+                        starts.push((f, p));
+                    }
+                }
+            }
+        }
+        starts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let settings = Settings {
+            max_iter: 400,
+            f_rel_tol: 1e-10,
+            g_tol: 1e-9,
+        };
+        let mut best: Option<(f64, Vec<f64>)> = None;
+        for (_, mut p) in starts.into_iter().take(2) {
+            let f = optim::minimize(|p, g| work.sse(&z, p, Some(g)), &mut p, settings);
+            if f.is_finite() && best.as_ref().is_none_or(|b| f < b.0) {
+                best = Some((f, p));
+            }
+        }
+        let (sse_z, p) = best.ok_or(Error::Singular)?;
+        let _ = work.sse(&z, &p, None);
+        let (alpha, beta, gamma) = smoothing(&p, np);
+        let unscale = |v: f64| v * scale + shift;
+        let level = unscale(work.level[z.len()]);
+        let trend = work.trend[z.len()] * scale;
+        let season_scale = if kind == Kind::Mul { 1.0 } else { scale };
+        let seasonal_states: Vec<f64> = if m > 0 && kind != Kind::None {
+            work.season[z.len()..z.len() + m].iter().map(|s| s * season_scale).collect()
+        } else {
+            Vec::new()
+        };
+        let sse = sse_z * scale * scale;
+        Ok(FittedHoltWinters {
+            model: self.model,
+            period: if kind == Kind::None { None } else { Some(m) },
+            alpha,
+            beta,
+            gamma: if np == 3 { Some(gamma) } else { None },
+            sse,
+            rmse: (sse / n).sqrt(),
+            nobs: y.len(),
+            level,
+            trend,
+            seasonal: seasonal_states,
+        })
+    }
+}
+
+/// A fitted Holt-Winters model: parameters, in-sample fit and final states.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FittedHoltWinters {
+    /// The variant.
+    pub model: Model,
+    /// Seasonal period in samples (`None` for Holt's linear trend).
+    pub period: Option<usize>,
+    /// Level smoothing parameter (`smoothing_level`).
+    pub alpha: f64,
+    /// Trend smoothing parameter (`smoothing_trend`).
+    pub beta: f64,
+    /// Seasonal smoothing parameter (`smoothing_seasonal`).
+    pub gamma: Option<f64>,
+    /// In-sample sum of squared one-step errors (statsmodels `sse`).
+    pub sse: f64,
+    /// `sqrt(sse / n)`, the criterion of model selection.
+    pub rmse: f64,
+    /// Number of values fitted.
+    pub nobs: usize,
+    /// Level after the last value.
+    pub level: f64,
+    /// Trend after the last value.
+    pub trend: f64,
+    /// Seasonal states for the next `period` steps.
+    pub seasonal: Vec<f64>,
+}
+
+impl FittedHoltWinters {
+    /// Point forecasts for steps `1..=horizon` with `level` (e.g. 0.95) prediction
+    /// intervals from the ETS(A,A,A) analytic variance
+    /// `sigma² (1 + Σ_{j<h} (alpha (1 + j beta) + gamma [j mod p = 0])²)`, `sigma² = sse / n`
+    /// (also used, as an approximation, for multiplicative seasonality).
+    pub fn forecast(&self, horizon: usize, level: f64) -> Forecast {
+        let z = norm_ppf(0.5 + level.clamp(0.0, 0.999_999) / 2.0);
+        let sigma2 = self.sse / self.nobs as f64;
+        let gamma = self.gamma.unwrap_or(0.0);
+        let m = self.period.unwrap_or(0);
+        let mut values = Vec::with_capacity(horizon);
+        let mut lower = Vec::with_capacity(horizon);
+        let mut upper = Vec::with_capacity(horizon);
+        let mut var_sum = 1.0;
+        for h in 1..=horizon {
+            let base = self.level + h as f64 * self.trend;
+            let point = match self.model {
+                Model::HoltWintersAdditive => base + self.seasonal[(h - 1) % m],
+                Model::HoltWintersMultiplicative => base * self.seasonal[(h - 1) % m],
+                Model::HoltLinear => base,
+            };
+            if h > 1 {
+                let j = h - 1;
+                let season = if m > 0 && j % m == 0 { gamma } else { 0.0 };
+                var_sum += (self.alpha * (1.0 + j as f64 * self.beta) + season).powi(2);
+            }
+            let half = z * (sigma2 * var_sum).sqrt();
+            values.push(point);
+            lower.push(point - half);
+            upper.push(point + half);
+        }
+        Forecast {
+            model: self.model,
+            rmse: self.rmse,
+            values,
+            lower,
+            upper,
+        }
+    }
+}
+
+/// Point forecasts and prediction intervals of one model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast {
+    /// The model that produced them.
+    pub model: Model,
+    /// In-sample RMSE of that model.
+    pub rmse: f64,
+    /// Point forecasts, one per step.
+    pub values: Vec<f64>,
+    /// Lower bounds of the prediction intervals.
+    pub lower: Vec<f64>,
+    /// Upper bounds of the prediction intervals.
+    pub upper: Vec<f64>,
+}
+
+/// Options of [`forecast`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForecastOptions {
+    /// Steps to forecast. Default 10.
+    pub horizon: usize,
+    /// Prediction interval level. Default 0.95.
+    pub level: f64,
+}
+
+impl Default for ForecastOptions {
+    fn default() -> Self {
+        Self {
+            horizon: 10,
+            level: 0.95,
+        }
+    }
+}
+
+/// The candidate models for a series of length `n`, positive or not, with an optional
+/// seasonal period: additive and (for a strictly positive series) multiplicative
+/// Holt-Winters when at least two full periods exist, Holt's linear trend otherwise.
+pub fn candidates(n: usize, positive: bool, period: Option<usize>) -> Vec<HoltWinters> {
+    match period {
+        Some(p) if p >= 2 && n >= (2 * p).max(p + 3) => {
+            let mut c = vec![HoltWinters::additive(p)];
+            if positive {
+                c.push(HoltWinters::multiplicative(p));
+            }
+            c
+        }
+        _ => vec![HoltWinters::linear()],
+    }
+}
+
+/// Fits every [candidate](candidates) and forecasts with the one of lowest in-sample RMSE,
+/// as the original system did with statsmodels' `ExponentialSmoothing`.
+///
+/// # Errors
+/// [`Error::NotEnoughData`] for fewer than 4 values, [`Error::NonFinite`].
+pub fn forecast(y: &[f64], period: Option<usize>, options: &ForecastOptions) -> Result<Forecast> {
+    Ok(fit_best(y, period)?.forecast(options.horizon, options.level))
+}
+
+/// Fits every [candidate](candidates) and returns the one of lowest in-sample RMSE.
+///
+/// # Errors
+/// As [`forecast`].
+pub fn fit_best(y: &[f64], period: Option<usize>) -> Result<FittedHoltWinters> {
+    ensure_finite(y)?;
+    let positive = y.iter().all(|&v| v > 0.0);
+    let mut best: Option<FittedHoltWinters> = None;
+    for model in candidates(y.len(), positive, period) {
+        let fit = model.fit(y)?;
+        if best.as_ref().is_none_or(|b| fit.rmse < b.rmse) {
+            best = Some(fit);
+        }
+    }
+    best.ok_or(Error::NotEnoughData {
+        needed: 4,
+        got: y.len(),
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Add,
+    Mul,
+    None,
+}
+
+impl Kind {
+    fn n_smoothing(self) -> usize {
+        if self == Kind::None { 2 } else { 3 }
+    }
+}
+
+fn sigmoid(v: f64) -> f64 {
+    1.0 / (1.0 + (-v).exp())
+}
+
+fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+/// `(alpha, beta, gamma)` from the unconstrained parameters.
+fn smoothing(p: &[f64], np: usize) -> (f64, f64, f64) {
+    let alpha = sigmoid(p[0]);
+    let beta = alpha * sigmoid(p[1]);
+    let gamma = if np == 3 { (1.0 - alpha) * sigmoid(p[2]) } else { 0.0 };
+    (alpha, beta, gamma)
+}
+
+/// statsmodels' `_initialization_simple`: level = mean of the first period, trend = mean
+/// change per step between the first two periods, seasonal = first period minus (over) level.
+fn initial_states(kind: Kind, m: usize, y: &[f64]) -> Vec<f64> {
+    if kind == Kind::None {
+        return vec![y[0], y[1] - y[0]];
+    }
+    let first = y[..m].iter().sum::<f64>() / m as f64;
+    let second = y[m..2 * m].iter().sum::<f64>() / m as f64;
+    let mut x = vec![first, (second - first) / m as f64];
+    x.extend(y[..m].iter().map(|v| match kind {
+        Kind::Mul => v / first,
+        _ => v - first,
+    }));
+    x
+}
+
+/// Buffers of the smoothing recursion, kept for the adjoint pass.
+#[derive(Debug)]
+struct Work {
+    kind: Kind,
+    m: usize,
+    level: Vec<f64>,
+    trend: Vec<f64>,
+    season: Vec<f64>,
+    g_season: Vec<f64>,
+}
+
+impl Work {
+    fn new(kind: Kind, m: usize, n: usize) -> Self {
+        let ms = if kind == Kind::None { 0 } else { m };
+        Self {
+            kind,
+            m: ms,
+            level: vec![0.0; n + 1],
+            trend: vec![0.0; n + 1],
+            season: vec![0.0; n + ms],
+            g_season: vec![0.0; n + ms],
+        }
+    }
+
+    /// Sum of squared one-step errors; with `grad`, also its gradient with respect to the
+    /// unconstrained parameters `[a, b, (g), level0, trend0, season0..]`.
+    fn sse(&mut self, y: &[f64], p: &[f64], grad: Option<&mut [f64]>) -> f64 {
+        let kind = self.kind;
+        let m = self.m;
+        let np = kind.n_smoothing();
+        let (alpha, beta, gamma) = smoothing(p, np);
+        let n = y.len();
+        self.level[0] = p[np];
+        self.trend[0] = p[np + 1];
+        self.season[..m].copy_from_slice(&p[np + 2..np + 2 + m]);
+        let mut sse = 0.0;
+        for t in 0..n {
+            let (l, b) = (self.level[t], self.trend[t]);
+            let u = l + b;
+            let yt = y[t];
+            let l_new = match kind {
+                Kind::Add => {
+                    let s = self.season[t];
+                    let e = yt - u - s;
+                    sse += e * e;
+                    self.season[t + m] = gamma * (yt - u) + (1.0 - gamma) * s;
+                    alpha * (yt - s) + (1.0 - alpha) * u
+                }
+                Kind::Mul => {
+                    let s = self.season[t];
+                    let e = yt - u * s;
+                    sse += e * e;
+                    self.season[t + m] = gamma * yt / u + (1.0 - gamma) * s;
+                    alpha * yt / s + (1.0 - alpha) * u
+                }
+                Kind::None => {
+                    let e = yt - u;
+                    sse += e * e;
+                    alpha * yt + (1.0 - alpha) * u
+                }
+            };
+            self.level[t + 1] = l_new;
+            self.trend[t + 1] = beta * (l_new - l) + (1.0 - beta) * b;
+        }
+        let Some(grad) = grad else { return sse };
+        if !sse.is_finite() {
+            grad.iter_mut().for_each(|g| *g = 0.0);
+            return sse;
+        }
+        // Adjoint (reverse-mode) pass.
+        self.g_season.iter_mut().for_each(|g| *g = 0.0);
+        let (mut g_alpha, mut g_beta, mut g_gamma) = (0.0, 0.0, 0.0);
+        let (mut gl_next, mut gb_next) = (0.0, 0.0);
+        for t in (0..n).rev() {
+            let (l, b) = (self.level[t], self.trend[t]);
+            let u = l + b;
+            let yt = y[t];
+            let l_new = self.level[t + 1];
+            // trend update
+            let gln = gl_next + beta * gb_next;
+            let mut gl = -beta * gb_next;
+            let mut gb = (1.0 - beta) * gb_next;
+            g_beta += (l_new - l - b) * gb_next;
+            let mut gu = (1.0 - alpha) * gln;
+            match kind {
+                Kind::Add => {
+                    let s = self.season[t];
+                    let gsn = self.g_season[t + m];
+                    let e = yt - u - s;
+                    let mut gs = -alpha * gln;
+                    g_alpha += (yt - s - u) * gln;
+                    gu -= gamma * gsn;
+                    gs += (1.0 - gamma) * gsn;
+                    g_gamma += (yt - u - s) * gsn;
+                    gu -= 2.0 * e;
+                    gs -= 2.0 * e;
+                    self.g_season[t] += gs;
+                }
+                Kind::Mul => {
+                    let s = self.season[t];
+                    let gsn = self.g_season[t + m];
+                    let e = yt - u * s;
+                    let mut gs = -alpha * yt / (s * s) * gln;
+                    g_alpha += (yt / s - u) * gln;
+                    gu -= gamma * yt / (u * u) * gsn;
+                    gs += (1.0 - gamma) * gsn;
+                    g_gamma += (yt / u - s) * gsn;
+                    gu -= 2.0 * e * s;
+                    gs -= 2.0 * e * u;
+                    self.g_season[t] += gs;
+                }
+                Kind::None => {
+                    let e = yt - u;
+                    g_alpha += (yt - u) * gln;
+                    gu -= 2.0 * e;
+                }
+            }
+            gl += gu;
+            gb += gu;
+            gl_next = gl;
+            gb_next = gb;
+        }
+        let sb = sigmoid(p[1]);
+        let dalpha = alpha * (1.0 - alpha);
+        let mut ga = g_alpha + g_beta * sb;
+        grad[1] = g_beta * alpha * sb * (1.0 - sb);
+        if np == 3 {
+            let sg = sigmoid(p[2]);
+            ga -= g_gamma * sg;
+            grad[2] = g_gamma * (1.0 - alpha) * sg * (1.0 - sg);
+        }
+        grad[0] = ga * dalpha;
+        grad[np] = gl_next;
+        grad[np + 1] = gb_next;
+        grad[np + 2..np + 2 + m].copy_from_slice(&self.g_season[..m]);
+        sse
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric_grad(kind: Kind, m: usize, y: &[f64], p: &[f64]) -> Vec<f64> {
+        let mut w = Work::new(kind, m, y.len());
+        (0..p.len())
+            .map(|i| {
+                let h = 1e-6;
+                let mut a = p.to_vec();
+                a[i] += h;
+                let fa = w.sse(y, &a, None);
+                a[i] -= 2.0 * h;
+                let fb = w.sse(y, &a, None);
+                (fa - fb) / (2.0 * h)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn adjoint_gradient_matches_finite_differences() {
+        let y: Vec<f64> = (0..40)
+            .map(|t| 10.0 + 0.1 * t as f64 + (t as f64 * 1.3).sin() + [0.5, -0.2, 0.1, -0.4][t % 4])
+            .collect();
+        for (kind, m) in [(Kind::Add, 4), (Kind::Mul, 4), (Kind::None, 0)] {
+            let mut p = vec![0.3, -1.0];
+            if kind != Kind::None {
+                p.push(-0.5);
+            }
+            p.extend(initial_states(kind, m.max(1), &y).into_iter().take(2 + m));
+            let mut w = Work::new(kind, m, y.len());
+            let mut g = vec![0.0; p.len()];
+            let _ = w.sse(&y, &p, Some(&mut g));
+            let num = numeric_grad(kind, m, &y, &p);
+            for (a, b) in g.iter().zip(&num) {
+                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{kind:?}: {g:?} vs {num:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn linear_trend_is_forecast_exactly() {
+        let y: Vec<f64> = (0..30).map(|t| 5.0 + 2.0 * t as f64).collect();
+        let fit = HoltWinters::linear().fit(&y).unwrap();
+        assert!(fit.sse < 1e-8, "{}", fit.sse);
+        let f = fit.forecast(3, 0.95);
+        for (h, v) in f.values.iter().enumerate() {
+            assert!((v - (5.0 + 2.0 * (30 + h) as f64)).abs() < 1e-3, "{v}");
+        }
+    }
+
+    #[test]
+    fn too_short_is_an_error() {
+        assert!(matches!(
+            HoltWinters::additive(12).fit(&[1.0; 20]),
+            Err(Error::NotEnoughData { needed: 24, got: 20 })
+        ));
+        assert!(forecast(&[1.0, 2.0], None, &ForecastOptions::default()).is_err());
+    }
+}
