@@ -1,0 +1,283 @@
+//! MongoDB documents and the `metrics` repository, which `storage` writes and `retrieval` and
+//! `sla-manager` read.
+//!
+//! `metrics`: `{_id, name, values, values_at, metadata, metadata_at, prediction, prediction_at}`.
+//! Each record sets only its own kind, and never overwrites a newer result of that kind.
+
+use bson::{Bson, Document, doc};
+use chrono::{DateTime, Utc};
+use futures::{Stream, TryStreamExt};
+use mongodb::{
+    Collection, Database, IndexModel,
+    options::{FindOptions, IndexOptions},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    record::{Kind, Metadata, Payload, Prediction, Record, Windows},
+    series::{Labels, METRIC_NAME_LABEL, SeriesId},
+    sla::Sla,
+};
+
+/// The collection of computed results, one document per series.
+pub const METRICS_COLLECTION: &str = "metrics";
+/// The collection of the SLA set, one document per SLA metric.
+pub const SLASET_COLLECTION: &str = "slaset";
+
+/// MongoDB's code for a duplicate key: here, an upsert whose filter did not match because the
+/// stored result is newer, so the insert collided with the existing `_id`.
+const DUPLICATE_KEY: i32 = 11000;
+
+/// A series' stored results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricDocument {
+    /// The series id.
+    #[serde(rename = "_id")]
+    pub id: SeriesId,
+    /// The series' labels.
+    pub name: Labels,
+    /// The latest windowed aggregates.
+    #[serde(default)]
+    pub values: Option<Windows>,
+    /// When they were computed.
+    #[serde(default)]
+    pub values_at: Option<bson::DateTime>,
+    /// The latest statistics.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+    /// When they were computed.
+    #[serde(default)]
+    pub metadata_at: Option<bson::DateTime>,
+    /// The latest forecast.
+    #[serde(default)]
+    pub prediction: Option<Prediction>,
+    /// When it was computed.
+    #[serde(default)]
+    pub prediction_at: Option<bson::DateTime>,
+}
+
+impl MetricDocument {
+    /// When the result of `kind` was computed, if there is one.
+    pub fn computed_at(&self, kind: Kind) -> Option<DateTime<Utc>> {
+        let at = match kind {
+            Kind::Values => self.values_at,
+            Kind::Metadata => self.metadata_at,
+            Kind::Prediction => self.prediction_at,
+        };
+        at.map(bson::DateTime::to_chrono)
+    }
+}
+
+/// A series as listed by `GET /metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesSummary {
+    /// The series id.
+    #[serde(rename = "_id")]
+    pub id: SeriesId,
+    /// The series' labels.
+    pub name: Labels,
+}
+
+/// An SLA as stored in `slaset`, keyed by its series id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaDocument {
+    /// The series id.
+    #[serde(rename = "_id")]
+    pub id: SeriesId,
+    /// The SLA.
+    #[serde(flatten)]
+    pub sla: Sla,
+}
+
+/// A database operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database did not answer or refused the operation; retrying later may succeed.
+    #[error("database operation `{operation}` failed")]
+    Database {
+        /// What we were doing.
+        operation: &'static str,
+        /// The driver's error.
+        #[source]
+        source: mongodb::error::Error,
+    },
+    /// A value could not be converted to or from BSON: a bug or a foreign document.
+    #[error("document conversion failed in `{operation}`")]
+    Conversion {
+        /// What we were doing.
+        operation: &'static str,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The database rejected some writes of a batch for a reason other than staleness.
+    #[error("{count} writes rejected, first: code {code}: {message}")]
+    WritesRejected {
+        /// How many writes were rejected.
+        count: usize,
+        /// The first error's code.
+        code: i32,
+        /// The first error's message.
+        message: String,
+    },
+}
+
+impl StoreError {
+    fn database(operation: &'static str) -> impl Fn(mongodb::error::Error) -> Self + Send + Sync + 'static {
+        move |source| Self::Database { operation, source }
+    }
+
+    fn conversion<E: std::error::Error + Send + Sync + 'static>(operation: &'static str) -> impl FnOnce(E) -> Self {
+        move |source| Self::Conversion { operation, source: Box::new(source) }
+    }
+}
+
+/// What a batch of upserts did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UpsertSummary {
+    /// Records that created a document or replaced an older result.
+    pub written: usize,
+    /// Records older than (or as old as) what is stored, left out.
+    pub stale: usize,
+}
+
+/// The `metrics` collection.
+#[derive(Debug, Clone)]
+pub struct MetricsRepository {
+    database: Database,
+    collection: Collection<MetricDocument>,
+}
+
+impl MetricsRepository {
+    /// The repository over `database`'s `metrics` collection.
+    pub fn new(database: &Database) -> Self {
+        Self { database: database.clone(), collection: database.collection(METRICS_COLLECTION) }
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.database.run_command(doc! { "ping": 1 }).await.map_err(StoreError::database("ping"))?;
+        Ok(())
+    }
+
+    /// Creates the indexes the readers need (idempotent).
+    pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
+        let by_name = IndexModel::builder()
+            .keys(doc! { format!("name.{METRIC_NAME_LABEL}"): 1 })
+            .options(IndexOptions::builder().name("by_metric_name".to_owned()).build())
+            .build();
+        self.collection.create_index(by_name).await.map_err(StoreError::database("create_index"))?;
+        Ok(())
+    }
+
+    /// Writes a batch of records in one round trip, each setting only its own kind, and leaving
+    /// out each one that is not newer than the stored result of its kind.
+    pub async fn upsert(&self, records: &[Record]) -> Result<UpsertSummary, StoreError> {
+        if records.is_empty() {
+            return Ok(UpsertSummary::default());
+        }
+        let updates = records.iter().map(upsert_statement).collect::<Result<Vec<_>, _>>()?;
+        let reply = self
+            .database
+            .run_command(doc! { "update": METRICS_COLLECTION, "updates": updates, "ordered": false })
+            .await
+            .map_err(StoreError::database("upsert"))?;
+        summarise_update_reply(&reply, records.len())
+    }
+
+    /// The stored results of one series.
+    pub async fn find(&self, id: SeriesId) -> Result<Option<MetricDocument>, StoreError> {
+        self.collection.find_one(doc! { "_id": id.to_string() }).await.map_err(StoreError::database("find"))
+    }
+
+    /// Every stored series, optionally only those named `metric_name`, sorted by id and
+    /// streamed from the cursor so that a large listing never sits in memory at once.
+    pub async fn list(
+        &self,
+        metric_name: Option<&str>,
+    ) -> Result<impl Stream<Item = Result<SeriesSummary, StoreError>> + Send + 'static, StoreError> {
+        let filter = match metric_name {
+            Some(name) => doc! { format!("name.{METRIC_NAME_LABEL}"): name },
+            None => Document::new(),
+        };
+        let options = FindOptions::builder()
+            .projection(doc! { "_id": 1, "name": 1 })
+            .sort(doc! { "_id": 1 })
+            .batch_size(1000)
+            .build();
+        let cursor = self
+            .collection
+            .clone_with_type::<SeriesSummary>()
+            .find(filter)
+            .with_options(options)
+            .await
+            .map_err(StoreError::database("list"))?;
+        Ok(cursor.map_err(StoreError::database("list")))
+    }
+}
+
+/// `{q, u, upsert}` for one record: match the series only while its stored result of this kind
+/// is older, so a stale record matches nothing and its insert collides with the `_id`.
+fn upsert_statement(record: &Record) -> Result<Document, StoreError> {
+    let kind = record.kind().as_str();
+    let at_field = format!("{kind}_at");
+    let result = match &record.payload {
+        Payload::Values { values } => bson::to_bson(values),
+        Payload::Metadata { metadata } => bson::to_bson(metadata),
+        Payload::Prediction { prediction } => bson::to_bson(prediction),
+    }
+    .map_err(StoreError::conversion("upsert"))?;
+    let name = bson::to_bson(&record.name).map_err(StoreError::conversion("upsert"))?;
+    let at = Bson::DateTime(bson::DateTime::from_chrono(record.computed_at));
+    Ok(doc! {
+        "q": {
+            "_id": record.id.to_string(),
+            "$or": [ { &at_field: { "$exists": false } }, { &at_field: { "$lt": at.clone() } } ],
+        },
+        "u": { "$set": { "name": name, kind: result, &at_field: at } },
+        "upsert": true,
+    })
+}
+
+fn summarise_update_reply(reply: &Document, batch: usize) -> Result<UpsertSummary, StoreError> {
+    let errors = reply.get_array("writeErrors").map(|a| a.as_slice()).unwrap_or_default();
+    let mut stale = 0;
+    let mut rejected: Vec<(i32, String)> = Vec::new();
+    for error in errors.iter().filter_map(Bson::as_document) {
+        let code = error.get_i32("code").unwrap_or_default();
+        if code == DUPLICATE_KEY {
+            stale += 1;
+        } else {
+            rejected.push((code, error.get_str("errmsg").unwrap_or_default().to_owned()));
+        }
+    }
+    if let Some((code, message)) = rejected.first().cloned() {
+        return Err(StoreError::WritesRejected { count: rejected.len(), code, message });
+    }
+    Ok(UpsertSummary { written: batch - stale, stale })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::tests::{metadata_record, values_record};
+
+    #[test]
+    fn upsert_sets_only_its_own_kind() {
+        let statement = upsert_statement(&values_record()).unwrap();
+        let set = statement.get_document("u").unwrap().get_document("$set").unwrap();
+        let mut fields: Vec<&str> = set.keys().map(String::as_str).collect();
+        fields.sort();
+        assert_eq!(fields, ["name", "values", "values_at"]);
+        let metadata = upsert_statement(&metadata_record()).unwrap();
+        assert!(metadata.get_document("u").unwrap().get_document("$set").unwrap().contains_key("metadata_at"));
+    }
+
+    #[test]
+    fn duplicate_keys_count_as_stale_and_other_errors_fail_the_batch() {
+        let reply = doc! { "ok": 1, "n": 2, "writeErrors": [ { "index": 1, "code": 11000, "errmsg": "dup" } ] };
+        assert_eq!(summarise_update_reply(&reply, 3).unwrap(), UpsertSummary { written: 2, stale: 1 });
+        let reply = doc! { "ok": 1, "writeErrors": [ { "index": 0, "code": 2, "errmsg": "bad" } ] };
+        assert!(matches!(summarise_update_reply(&reply, 1), Err(StoreError::WritesRejected { count: 1, code: 2, .. })));
+    }
+}

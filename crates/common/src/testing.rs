@@ -1,0 +1,193 @@
+//! Test support (feature `test-support`): where the real dependencies started by
+//! `scripts/test.sh` listen, unique names so tests never share a topic or database, and guards
+//! that launch private instances of the broker and the database for fault tests.
+
+use std::{
+    net::{Ipv4Addr, SocketAddr, TcpListener},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use url::Url;
+
+/// The value of `name`, or a panic that says how to get one.
+pub fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through scripts/test.sh, which starts the real dependencies and sets it")
+    })
+}
+
+/// The target Prometheus with the synthetic history (`TEST_PROMETHEUS_URL`).
+pub fn prometheus_url() -> Url {
+    required_env("TEST_PROMETHEUS_URL").parse().expect("TEST_PROMETHEUS_URL is a URL")
+}
+
+/// The shared broker (`TEST_KAFKA_BROKERS`).
+pub fn kafka_brokers() -> String {
+    required_env("TEST_KAFKA_BROKERS")
+}
+
+/// The shared database server (`TEST_MONGO_URI`).
+pub fn mongo_uri() -> String {
+    required_env("TEST_MONGO_URI")
+}
+
+/// The manifest the synthetic history generator wrote (`TEST_SYNTHETIC_MANIFEST`).
+pub fn synthetic_manifest() -> PathBuf {
+    required_env("TEST_SYNTHETIC_MANIFEST").into()
+}
+
+/// `prefix` followed by random hex digits: a topic, group or database of one test's own.
+pub fn unique_name(prefix: &str) -> String {
+    format!("{prefix}_{:016x}", rand::random::<u64>())
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+}
+
+/// Polls `condition` every 50 ms until it holds, or panics after `deadline` naming `what`.
+pub async fn wait_until<F, Fut>(what: &str, deadline: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let give_up = tokio::time::Instant::now() + deadline;
+    while !condition().await {
+        assert!(tokio::time::Instant::now() < give_up, "timed out after {deadline:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn accepts_connections(port: u16) -> bool {
+    tokio::net::TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await.is_ok()
+}
+
+/// A server process of the test's own on a fixed loopback port: killed on drop, and able to be
+/// killed (SIGKILL) and started again on the same port and data, to test recovery.
+#[derive(Debug)]
+pub struct ServerProcess {
+    name: &'static str,
+    command: Vec<String>,
+    port: u16,
+    log: PathBuf,
+    child: Option<Child>,
+    _workdir: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    async fn launch(name: &'static str, binary_var: &str, args: impl FnOnce(u16, &Path) -> Vec<String>) -> Self {
+        let workdir = tempfile::tempdir().expect("a temporary directory");
+        let port = free_port();
+        let mut command = vec![required_env(binary_var)];
+        command.extend(args(port, workdir.path()));
+        let log = workdir.path().join(format!("{name}.log"));
+        let mut server = Self { name, command, port, log, child: None, _workdir: workdir };
+        server.start().await;
+        server
+    }
+
+    /// Starts the process (again) and waits until it accepts connections.
+    pub async fn start(&mut self) {
+        assert!(self.child.is_none(), "{} is already running", self.name);
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("a log file");
+        let child = Command::new(&self.command[0])
+            .args(&self.command[1..])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("a log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.command[0]));
+        self.child = Some(child);
+        let port = self.port;
+        let what = format!("{} on port {port} (log: {})", self.name, self.log.display());
+        wait_until(&what, Duration::from_secs(30), || accepts_connections(port)).await;
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would, and waits until it is gone.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let port = self.port;
+        wait_until("the port to close", Duration::from_secs(10), || async move { !accepts_connections(port).await }).await;
+    }
+
+    /// The loopback port the process listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A private SecantusDB (MongoDB wire) server whose data survives `kill` and `start`.
+#[derive(Debug)]
+pub struct DatabaseServer(ServerProcess);
+
+impl DatabaseServer {
+    /// Starts one on a free port (`SECANTUSD_BIN`).
+    pub async fn start() -> Self {
+        Self(
+            ServerProcess::launch("secantusd", "SECANTUSD_BIN", |port, dir| {
+                let data = dir.join("data");
+                vec!["--host".into(), "127.0.0.1".into(), "--port".into(), port.to_string(), "--storage-path".into(), data.display().to_string()]
+            })
+            .await,
+        )
+    }
+
+    /// Its connection string.
+    pub fn uri(&self) -> String {
+        format!("mongodb://127.0.0.1:{}", self.0.port())
+    }
+
+    /// The process, to kill and restart it.
+    pub fn process(&mut self) -> &mut ServerProcess {
+        &mut self.0
+    }
+}
+
+/// A private Tansu broker (memory storage: its data does not survive a restart).
+#[derive(Debug)]
+pub struct BrokerServer(ServerProcess);
+
+impl BrokerServer {
+    /// Starts one on a free port (`TANSU_BIN`).
+    pub async fn start() -> Self {
+        Self(
+            ServerProcess::launch("tansu", "TANSU_BIN", |port, _| {
+                vec![
+                    "broker".into(),
+                    "--listener-url".into(),
+                    format!("tcp://127.0.0.1:{port}"),
+                    "--advertised-listener-url".into(),
+                    format!("tcp://127.0.0.1:{port}"),
+                    "--storage-engine".into(),
+                    "memory://tansu/".into(),
+                ]
+            })
+            .await,
+        )
+    }
+
+    /// Its bootstrap address.
+    pub fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.0.port())
+    }
+
+    /// The process, to kill and restart it.
+    pub fn process(&mut self) -> &mut ServerProcess {
+        &mut self.0
+    }
+}
