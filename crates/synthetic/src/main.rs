@@ -39,6 +39,9 @@ struct Args {
     /// Extra synthetic_bulk{shard="i"} series, for load benchmarks.
     #[arg(long, default_value_t = 0)]
     bulk: u32,
+    /// Print the resolved configuration as JSON (as in the manifest's "config") and exit.
+    #[arg(long)]
+    print_config: bool,
     /// Seed of the noise.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
@@ -69,6 +72,10 @@ fn run(args: &Args) -> std::io::Result<()> {
         seed: args.seed,
         ..Config::new(end)
     };
+    if args.print_config {
+        println!("{}", serde_json::to_string(&config)?);
+        return Ok(());
+    }
     let data = Dataset::new(config);
 
     let (samples, files, default_manifest) = if args.split_hours == 0 {

