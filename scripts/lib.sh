@@ -182,3 +182,18 @@ start_node_exporter() {
     start_bg "$run_dir" "$name" prometheus-node-exporter --web.listen-address="127.0.0.1:$port"
     wait_for_http "$name" "http://127.0.0.1:$port/metrics" 60 "$run_dir"
 }
+
+# write_target_prometheus_config FILE INTERVAL SELF_PORT [NODE_EXPORTER_PORT]
+# The target Prometheus scrapes itself and node-exporter; the synthetic history is backfilled.
+write_target_prometheus_config() {
+    local file=$1 interval=$2 self_port=$3 node_port=${4:-}
+    mkdir -p "$(dirname "$file")"
+    {
+        printf 'global:\n  scrape_interval: %s\n  evaluation_interval: %s\n' "$interval" "$interval"
+        printf 'scrape_configs:\n'
+        printf '  - job_name: prometheus\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$self_port"
+        if [[ -n $node_port ]]; then
+            printf '  - job_name: node\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$node_port"
+        fi
+    } >"$file"
+}
