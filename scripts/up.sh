@@ -106,7 +106,8 @@ for svc in "${SERVICES[@]}"; do
 done
 if ((${#present[@]})); then
     log "building services (release): ${present[*]}"
-    cargo build --release --bins
+    cargo build --release --bins ||
+        die "building the services failed; the rest of the stack is up (scripts/down.sh stops it)"
 fi
 for svc in "${present[@]}"; do
     start_bg "$RUN_DIR" "$svc" "$CARGO_TARGET_DIR/release/$svc"
