@@ -151,11 +151,16 @@ start_prometheus() {
 # The listener and advertised URLs are tcp://host:port; the advertised one must be what
 # clients can reach (metadata answers send clients there), so both are 127.0.0.1.
 # Its env fallbacks (LISTENER_URL, ADVERTISED_LISTENER_URL, STORAGE_ENGINE, CLUSTER_ID)
-# are overridden by the explicit flags.
+# are overridden by the explicit flags. It logs every connection at INFO: RUST_LOG=warn
+# unless TANSU_LOG says otherwise.
+# Quirks: a consumer-group join takes about half the client's session.timeout.ms (~24s with
+# librdkafka's default 45s; ~3s with session.timeout.ms=6000), so tests should lower it.
+# Debian's kcat (librdkafka 2.0.2) cannot parse its ApiVersions v3 answer; librdkafka 2.12
+# (rdkafka 0.39 cmake-build) works: produce with acks=all, group consume, manual commit.
 start_tansu() {
     local run_dir=$1 name=$2 port=$3 bin
     bin=$(tansu_bin) || die "tansu not found under $VENV_DIR (run scripts/deps.sh)"
-    start_bg "$run_dir" "$name" "$bin" broker \
+    start_bg "$run_dir" "$name" env RUST_LOG="${TANSU_LOG:-warn}" "$bin" broker \
         --listener-url "tcp://127.0.0.1:$port" \
         --advertised-listener-url "tcp://127.0.0.1:$port" \
         --storage-engine "memory://tansu/" \

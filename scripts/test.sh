@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Runs the workspace tests against real, throwaway dependencies; stops them whatever happens.
+#
+# Usage: scripts/test.sh [--help] [ARGS...]
+#
+# 1. scripts/deps.sh; builds the tests once (before the history, so that its end is "now").
+# 2. Starts on free 127.0.0.1 ports, in a temporary run dir: a target Prometheus with the
+#    synthetic history backfilled (and scraping itself and a node-exporter every 5s), a Tansu
+#    broker and a SecantusDB server.
+# 3. Exports, for the tests:
+#      TEST_PROMETHEUS_URL      http://127.0.0.1:PORT of the target Prometheus
+#      TEST_KAFKA_BROKERS       127.0.0.1:PORT of the broker
+#      TEST_MONGO_URI           mongodb://127.0.0.1:PORT
+#      TEST_SYNTHETIC_MANIFEST  the history's manifest (synthetic::Manifest::load / from_env)
+#      TANSU_BIN, SECANTUSD_BIN, PROMETHEUS_BIN, PROMTOOL_BIN
+#                               absolute paths, for tests that start private instances
+#      TEST_RUN_DIR             the run dir (logs/ of every process)
+# 4. Runs `cargo nextest run --workspace ARGS` when nextest is installed, else
+#    `cargo test --workspace ARGS`; then the doc tests (`cargo test --doc --workspace`) when
+#    nextest ran, since nextest does not run them.
+#
+# Environment: TEST_SYNTHETIC_DAYS (3), TEST_SYNTHETIC_BULK (0), KEEP_TEST_RUN=1 keeps the run
+# dir (logs) after the run, TEST_RUNNER=cargo forces cargo test.
+# The synthetic series stop at the manifest's `end`: PromQL instant queries see them up to 5
+# minutes after it (staleness), range functions as long as the range reaches back to it.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; fi
+cd "$ROOT_DIR"
+
+"$ROOT_DIR/scripts/deps.sh"
+
+runner=cargo
+if [[ ${TEST_RUNNER:-} != cargo ]] && cargo nextest --version >/dev/null 2>&1; then runner=nextest; fi
+
+log "building the tests ($runner)"
+if [[ $runner == nextest ]]; then
+    cargo nextest run --workspace --no-run "$@"
+else
+    cargo test --workspace --no-run "$@"
+fi
+
+TEST_RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sla-test.XXXXXX")
+cleanup() {
+    local rc=$?
+    stop_all "$TEST_RUN_DIR"
+    if [[ ${KEEP_TEST_RUN:-} == 1 || $rc != 0 ]]; then
+        log "run dir kept: $TEST_RUN_DIR"
+    else
+        rm -rf "$TEST_RUN_DIR"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- history and target Prometheus ----------------------------------------------------
+prom_data="$TEST_RUN_DIR/data/target-prometheus"
+"$ROOT_DIR/scripts/history.sh" --data-dir "$prom_data" \
+    --days "${TEST_SYNTHETIC_DAYS:-3}" --bulk "${TEST_SYNTHETIC_BULK:-0}"
+manifest="$prom_data/synthetic-manifest.json"
+
+node_port=$(free_port)
+start_node_exporter "$TEST_RUN_DIR" node-exporter "$node_port"
+prom_port=$(free_port)
+write_target_prometheus_config "$TEST_RUN_DIR/config/target-prometheus.yml" 5s "$prom_port" "$node_port"
+start_prometheus "$TEST_RUN_DIR" target-prometheus "$prom_port" \
+    "$TEST_RUN_DIR/config/target-prometheus.yml" "$prom_data"
+
+# The backfill must be served: count the constant series' samples over the whole history.
+python3 - "http://127.0.0.1:$prom_port" "$manifest" <<'PY' || die "the target Prometheus does not serve the backfilled history"
+import json, sys, urllib.parse, urllib.request
+url, manifest = sys.argv[1], json.load(open(sys.argv[2]))
+end, days = manifest["config"]["end"], manifest["config"]["days"]
+query = urllib.parse.urlencode({"query": f"count_over_time(synthetic_constant[{days}d])", "time": end})
+result = json.load(urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=30))["data"]["result"]
+got = int(float(result[0]["value"][1])) if result else 0
+if got != manifest["samples_per_series"]:
+    sys.exit(f"count_over_time(synthetic_constant[{days}d]) = {got}, expected {manifest['samples_per_series']}")
+PY
+
+# ---- broker and database ---------------------------------------------------------------
+kafka_port=$(free_port)
+start_tansu "$TEST_RUN_DIR" tansu "$kafka_port"
+mongo_port=$(free_port)
+start_secantusd "$TEST_RUN_DIR" secantusd "$mongo_port" "$TEST_RUN_DIR/data/secantusd"
+
+export TEST_PROMETHEUS_URL="http://127.0.0.1:$prom_port"
+export TEST_KAFKA_BROKERS="127.0.0.1:$kafka_port"
+export TEST_MONGO_URI="mongodb://127.0.0.1:$mongo_port"
+export TEST_SYNTHETIC_MANIFEST="$manifest"
+TANSU_BIN=$(tansu_bin)
+SECANTUSD_BIN=$(secantusd_bin)
+PROMETHEUS_BIN=$(command -v prometheus)
+PROMTOOL_BIN=$(command -v promtool)
+export TANSU_BIN SECANTUSD_BIN PROMETHEUS_BIN PROMTOOL_BIN TEST_RUN_DIR
+log "dependencies up: prometheus $TEST_PROMETHEUS_URL, kafka $TEST_KAFKA_BROKERS, mongo $TEST_MONGO_URI"
+
+# ---- tests ---------------------------------------------------------------------------------
+if [[ $runner == nextest ]]; then
+    cargo nextest run --workspace "$@"
+    cargo test --doc --workspace
+else
+    cargo test --workspace "$@"
+fi
