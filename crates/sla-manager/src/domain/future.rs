@@ -1,0 +1,183 @@
+//! Predicted violations over the forecast horizon.
+
+use chrono::{DateTime, Utc};
+use common::{
+    record::{PredictedPoint, Prediction},
+    sla::Sla,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{State, Status, out_of_range_probability};
+
+/// What a predicted out-of-range run means, given the state now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum FutureKind {
+    /// Firing now, and predicted to stay out of range from the next point on.
+    #[serde(rename = "Was already firing, continuing firing")]
+    ContinuingFiring,
+    /// Pending now; staying out of range makes it reach `for` minutes.
+    #[serde(rename = "Was pending, will fire")]
+    PendingWillFire,
+    /// A new run lasting at least `for` minutes.
+    #[serde(rename = "Will fire")]
+    WillFire,
+    /// A run (new, or continuing a pending one) too short to reach `for` minutes.
+    #[serde(rename = "Will be pending")]
+    WillBePending,
+}
+
+impl FutureKind {
+    /// Whether the SLA fires during the run.
+    pub fn fires(self) -> bool {
+        !matches!(self, FutureKind::WillBePending)
+    }
+}
+
+/// One predicted run of out-of-range values.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FutureViolation {
+    /// Time of the first predicted out-of-range point.
+    pub start: DateTime<Utc>,
+    /// One step after the last one.
+    pub end: DateTime<Utc>,
+    /// Minutes out of range in the prediction (one step per point).
+    pub duration_minutes: u32,
+    /// Mean predicted value in the run.
+    pub avg: f64,
+    /// Largest predicted value.
+    pub max: f64,
+    /// Smallest predicted value.
+    pub min: f64,
+    /// What the run means.
+    pub description: FutureKind,
+    /// Probability that the whole run happens, assuming the forecast error persists over the
+    /// run (fully correlated errors): the smallest per-point probability of being out of range.
+    pub probability: f64,
+    /// The same assuming independent errors from point to point: the product of the per-point
+    /// probabilities (a lower bound).
+    pub probability_independent: f64,
+}
+
+/// The predicted out-of-range runs of `sla` after unix time `at`, when the state at `at` is
+/// `now`. Only points after `at` count; a run starting at the first of them, no more than a
+/// step after `at`, continues the current out-of-range run.
+pub fn future_violations(prediction: &Prediction, now: &Status, sla: &Sla, at: i64) -> Vec<FutureViolation> {
+    let step = i64::try_from(prediction.step_seconds).ok().filter(|&s| s > 0).unwrap_or(60);
+    let points: Vec<_> = prediction.values.iter().filter(|p| p.timestamp.timestamp() > at).collect();
+    let next_step = points.first().map(|p| p.timestamp.timestamp()).filter(|&t| t - at <= step + step / 2);
+    let mut runs: Vec<Vec<&PredictedPoint>> = Vec::new();
+    // The time of the previous point, when it was out of range.
+    let mut previous_out: Option<i64> = None;
+    for point in points {
+        let t = point.timestamp.timestamp();
+        if sla.range.contains(point.value) {
+            previous_out = None;
+            continue;
+        }
+        match (runs.last_mut(), previous_out) {
+            (Some(run), Some(previous)) if t - previous <= step + step / 2 => run.push(point),
+            _ => runs.push(vec![point]),
+        }
+        previous_out = Some(t);
+    }
+    runs.into_iter()
+        .map(|run| {
+            let first = run[0].timestamp.timestamp();
+            let last = run[run.len() - 1].timestamp.timestamp();
+            let minutes = (run.len() as i64 * step / 60) as u32;
+            let continuing = Some(first) == next_step && matches!(now.status, State::Pending | State::Firing);
+            let description = match (continuing, now.status) {
+                (true, State::Firing) => FutureKind::ContinuingFiring,
+                (true, _) if now.out_of_range_minutes + minutes >= sla.for_minutes => FutureKind::PendingWillFire,
+                (false, _) if minutes >= sla.for_minutes => FutureKind::WillFire,
+                _ => FutureKind::WillBePending,
+            };
+            let chances: Vec<f64> = run
+                .iter()
+                .map(|p| out_of_range_probability(p.value, p.lower, p.upper, sla.range.min, sla.range.max))
+                .collect();
+            let values: Vec<f64> = run.iter().map(|p| p.value).collect();
+            FutureViolation {
+                start: run[0].timestamp,
+                end: DateTime::from_timestamp(last + step, 0).unwrap_or(run[0].timestamp),
+                duration_minutes: minutes,
+                avg: values.iter().sum::<f64>() / values.len() as f64,
+                max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                min: values.iter().copied().fold(f64::INFINITY, f64::min),
+                description,
+                probability: chances.iter().copied().fold(1.0, f64::min),
+                probability_independent: chances.iter().product(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use common::sla::SlaRange;
+
+    const AT: i64 = 1_800_000_000 - 1_800_000_000 % 60;
+
+    fn sla() -> Sla {
+        Sla { name: [("__name__".to_owned(), "x".to_owned())].into(), range: SlaRange { min: 0.0, max: 1.0 }, for_minutes: 5 }
+    }
+
+    /// Points one minute apart from `AT + 60`, each with bounds `value +- 0.2`.
+    fn prediction(values: &[f64]) -> Prediction {
+        let values = values
+            .iter()
+            .enumerate()
+            .map(|(i, &value)| PredictedPoint {
+                timestamp: DateTime::from_timestamp(AT + 60 * (i as i64 + 1), 0).unwrap(),
+                value,
+                lower: value - 0.2,
+                upper: value + 0.2,
+            })
+            .collect();
+        Prediction { model: "m".to_owned(), rmse: 0.1, min: 0.0, max: 0.0, avg: 0.0, horizon_minutes: 10, step_seconds: 60, values }
+    }
+
+    fn now(status: State, minutes: u32) -> Status {
+        Status { status, description: String::new(), last_values: vec![], out_of_range_minutes: minutes }
+    }
+
+    fn kinds(values: &[f64], state: Status) -> Vec<(FutureKind, u32)> {
+        future_violations(&prediction(values), &state, &sla(), AT).iter().map(|v| (v.description, v.duration_minutes)).collect()
+    }
+
+    #[test]
+    fn labels_follow_the_state_now() {
+        let out_then_in = [2.0, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
+        assert_eq!(kinds(&out_then_in, now(State::Firing, 7)), vec![(FutureKind::ContinuingFiring, 2)]);
+        assert_eq!(kinds(&out_then_in, now(State::Pending, 3)), vec![(FutureKind::PendingWillFire, 2)]);
+        assert_eq!(kinds(&out_then_in, now(State::Pending, 2)), vec![(FutureKind::WillBePending, 2)]);
+        assert_eq!(kinds(&out_then_in, now(State::Inactive, 0)), vec![(FutureKind::WillBePending, 2)]);
+        let later = [0.5, 2.0, 2.0, 2.0, 2.0, 2.0, 0.5, -1.0, 0.5, 0.5];
+        assert_eq!(kinds(&later, now(State::Firing, 9)), vec![(FutureKind::WillFire, 5), (FutureKind::WillBePending, 1)]);
+        assert!(kinds(&[0.5; 10], now(State::Firing, 9)).is_empty());
+    }
+
+    #[test]
+    fn points_at_or_before_the_evaluation_time_are_ignored() {
+        let p = prediction(&[2.0, 2.0, 2.0, 0.5]);
+        let violations = future_violations(&p, &now(State::Pending, 1), &sla(), AT + 120);
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].start.timestamp(), AT + 180);
+        assert_eq!(violations[0].description, FutureKind::WillBePending);
+    }
+
+    #[test]
+    fn statistics_and_probabilities_are_over_the_run() {
+        let violations = future_violations(&prediction(&[0.5, 1.1, 1.3, 1.2, 0.5]), &now(State::Inactive, 0), &sla(), AT);
+        let v = &violations[0];
+        assert_eq!((v.start.timestamp(), v.end.timestamp()), (AT + 120, AT + 300));
+        assert_eq!((v.max, v.min), (1.3, 1.1));
+        assert!((v.avg - 1.2).abs() < 1e-12);
+        let p = |value: f64| out_of_range_probability(value, value - 0.2, value + 0.2, 0.0, 1.0);
+        assert!((v.probability - p(1.1)).abs() < 1e-12);
+        assert!((v.probability_independent - p(1.1) * p(1.3) * p(1.2)).abs() < 1e-12);
+        assert!(v.probability_independent <= v.probability);
+    }
+}

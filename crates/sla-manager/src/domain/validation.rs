@@ -1,0 +1,245 @@
+//! Checking a proposed SLA set in full, so that every problem is reported at once.
+
+use common::{
+    Labels,
+    series::{METRIC_NAME_LABEL, selector},
+    sla::{Sla, SlaRange},
+};
+use serde_json::{Map, Value};
+
+/// The fields an SLA entry may have (`id` is what `GET /slaset` adds; it is recomputed).
+const FIELDS: [&str; 4] = ["name", "range", "for", "id"];
+
+/// A proposed set after the checks that need nothing but the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedSet {
+    /// Each entry whose name is well formed (first occurrence only), by position (0-based):
+    /// the ones to look up in Prometheus.
+    pub names: Vec<(usize, Labels)>,
+    /// Each entry that passed every check, by position.
+    slas: Vec<Option<Sla>>,
+    /// Everything wrong so far.
+    pub problems: Vec<String>,
+}
+
+/// Checks `body` as an SLA set of `size` metrics: a JSON list of
+/// `{"name": {labels}, "range": {"min", "max"}, "for": minutes}`.
+pub fn parse_sla_set(body: &Value, size: usize) -> ParsedSet {
+    let mut parsed = ParsedSet { names: Vec::new(), slas: Vec::new(), problems: Vec::new() };
+    let Some(entries) = body.as_array() else {
+        parsed.problems.push(format!("The SLA set must be a JSON list of {size} metrics"));
+        return parsed;
+    };
+    if entries.len() != size {
+        parsed.problems.push(format!("SLA set must consist of {size} metrics. {} provided", entries.len()));
+    }
+    for (index, entry) in entries.iter().enumerate() {
+        let sla = parse_entry(index, entry, &mut parsed);
+        parsed.slas.push(sla);
+    }
+    parsed
+}
+
+/// The problem of an entry whose series the target Prometheus does not have.
+pub fn not_in_prometheus(index: usize, labels: &Labels) -> String {
+    format!("{}: not found in the target Prometheus (no series with exactly these labels in the last 12 hours)", subject(index, Some(labels)))
+}
+
+/// The valid set, or every problem: those found in the body and `more` (found elsewhere).
+pub fn finish_validation(parsed: ParsedSet, more: Vec<String>) -> Result<Vec<Sla>, Vec<String>> {
+    let mut problems = parsed.problems;
+    problems.extend(more);
+    if problems.is_empty() {
+        // No problem means every entry parsed.
+        Ok(parsed.slas.into_iter().flatten().collect())
+    } else {
+        Err(problems)
+    }
+}
+
+/// How a problem names an entry: its 1-based position and, when known, its selector.
+fn subject(index: usize, labels: Option<&Labels>) -> String {
+    match labels {
+        Some(labels) => format!("metric {} ({})", index + 1, selector(labels)),
+        None => format!("metric {}", index + 1),
+    }
+}
+
+fn parse_entry(index: usize, entry: &Value, parsed: &mut ParsedSet) -> Option<Sla> {
+    let Some(fields) = entry.as_object() else {
+        parsed.problems.push(format!("{}: must be an object with name, range and for", subject(index, None)));
+        return None;
+    };
+    let name = parse_name(fields.get("name"));
+    let who = subject(index, name.as_ref().ok());
+    let mut problems = Vec::new();
+    if let Err(problem) = &name {
+        problems.push(format!("{who}: {problem}"));
+    }
+    for key in fields.keys().filter(|key| !FIELDS.contains(&key.as_str())) {
+        problems.push(format!("{who}: unknown field {key:?} (expected name, range and for)"));
+    }
+    if let Ok(labels) = &name {
+        match parsed.names.iter().find(|(_, other)| other == labels) {
+            Some((first, _)) => problems.push(format!("{who}: the same metric as metric {}", first + 1)),
+            None => parsed.names.push((index, labels.clone())),
+        }
+    }
+    let range = parse_range(fields.get("range")).map_err(|list| problems.extend(list.into_iter().map(|p| format!("{who}: {p}"))));
+    let for_minutes = parse_for(fields.get("for")).map_err(|p| problems.push(format!("{who}: {p}")));
+    let clean = problems.is_empty();
+    parsed.problems.extend(problems);
+    match (name, range, for_minutes) {
+        (Ok(name), Ok(range), Ok(for_minutes)) if clean => Some(Sla { name, range, for_minutes }),
+        _ => None,
+    }
+}
+
+fn parse_name(value: Option<&Value>) -> Result<Labels, String> {
+    let Some(value) = value else { return Err("name is missing".to_owned()) };
+    let Some(object) = value.as_object() else {
+        return Err("name must be an object of label names to string values".to_owned());
+    };
+    let mut labels = Labels::new();
+    for (label, value) in object {
+        if !is_label_name(label) {
+            return Err(format!("name has an invalid label name {label:?}"));
+        }
+        let Some(text) = value.as_str() else {
+            return Err(format!("name label {label:?} must be a string"));
+        };
+        labels.insert(label.clone(), text.to_owned());
+    }
+    match labels.get(METRIC_NAME_LABEL) {
+        Some(metric) if !metric.is_empty() => Ok(labels),
+        _ => Err(format!("name must include the metric name as {METRIC_NAME_LABEL:?}")),
+    }
+}
+
+fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn parse_range(value: Option<&Value>) -> Result<SlaRange, Vec<String>> {
+    let Some(value) = value else { return Err(vec!["range is missing".to_owned()]) };
+    let Some(object) = value.as_object() else {
+        return Err(vec!["range must be an object with min and max".to_owned()]);
+    };
+    let min = bound(object, "min");
+    let max = bound(object, "max");
+    match (min, max) {
+        (Ok(min), Ok(max)) if min > max => Err(vec![format!("range.min ({min}) is greater than range.max ({max})")]),
+        (Ok(min), Ok(max)) => Ok(SlaRange { min, max }),
+        (min, max) => Err([min.err(), max.err()].into_iter().flatten().collect()),
+    }
+}
+
+fn bound(range: &Map<String, Value>, which: &str) -> Result<f64, String> {
+    match range.get(which) {
+        None | Some(Value::Null) => Err(format!("range.{which} is missing")),
+        Some(value) => value.as_f64().filter(|v| v.is_finite()).ok_or_else(|| format!("range.{which} must be a number, got {value}")),
+    }
+}
+
+fn parse_for(value: Option<&Value>) -> Result<u32, String> {
+    let value = match value {
+        None | Some(Value::Null) => return Err("for is missing".to_owned()),
+        Some(value) => value,
+    };
+    let Some(minutes) = value.as_f64() else {
+        return Err(format!("for must be a positive number of minutes, got {value}"));
+    };
+    if minutes <= 0.0 {
+        return Err(format!("for must be a positive number of minutes, got {value}"));
+    }
+    if minutes.fract() != 0.0 || minutes > f64::from(u32::MAX) {
+        return Err(format!("for must be a whole number of minutes, got {value}"));
+    }
+    Ok(minutes as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(name: &str, min: f64, max: f64, for_minutes: u32) -> Value {
+        json!({"name": {"__name__": name, "job": "j"}, "range": {"min": min, "max": max}, "for": for_minutes})
+    }
+
+    fn problems(body: Value, size: usize) -> Vec<String> {
+        finish_validation(parse_sla_set(&body, size), vec![]).unwrap_err()
+    }
+
+    #[test]
+    fn a_valid_set_parses_in_order() {
+        let body = json!([entry("a", 0.0, 1.0, 5), entry("b", -1.0, 1.0, 1)]);
+        let parsed = parse_sla_set(&body, 2);
+        assert_eq!(parsed.names.len(), 2);
+        let slas = finish_validation(parsed, vec![]).unwrap();
+        assert_eq!(slas.iter().map(|s| s.name["__name__"].as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!((slas[1].range.min, slas[1].for_minutes), (-1.0, 1));
+    }
+
+    #[test]
+    fn the_count_is_checked_with_the_seed_message() {
+        let body = json!([entry("a", 0.0, 1.0, 5)]);
+        assert_eq!(problems(body, 5), vec!["SLA set must consist of 5 metrics. 1 provided"]);
+        assert_eq!(problems(json!({"a": 1}), 5), vec!["The SLA set must be a JSON list of 5 metrics"]);
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let body = json!([
+            {"name": {"__name__": "a"}, "range": {"min": "low", "max": 1}, "for": 5},
+            {"name": {"__name__": "b"}, "range": {"max": 1}, "for": 0},
+            {"name": {"__name__": "c"}, "for": -2},
+            {"name": {"__name__": "d"}, "range": {"min": 3, "max": 1}},
+            {"name": {"__name__": "a"}, "range": {"min": 0, "max": 1}, "for": 5.5},
+            {"range": {"min": 0, "max": 1}, "for": 5},
+            {"name": {"job": "x"}, "range": {"min": 0}, "for": "5", "renge": {}},
+            "nope"
+        ]);
+        let found = problems(body, 8);
+        let expected = [
+            r#"metric 1 ({__name__="a"}): range.min must be a number, got "low""#,
+            r#"metric 2 ({__name__="b"}): range.min is missing"#,
+            r#"metric 2 ({__name__="b"}): for must be a positive number of minutes, got 0"#,
+            r#"metric 3 ({__name__="c"}): range is missing"#,
+            r#"metric 3 ({__name__="c"}): for must be a positive number of minutes, got -2"#,
+            r#"metric 4 ({__name__="d"}): range.min (3) is greater than range.max (1)"#,
+            r#"metric 4 ({__name__="d"}): for is missing"#,
+            r#"metric 5 ({__name__="a"}): the same metric as metric 1"#,
+            r#"metric 5 ({__name__="a"}): for must be a whole number of minutes, got 5.5"#,
+            "metric 6: name is missing",
+            r#"metric 7: name must include the metric name as "__name__""#,
+            r#"metric 7: unknown field "renge" (expected name, range and for)"#,
+            "metric 7: range.max is missing",
+            r#"metric 7: for must be a positive number of minutes, got "5""#,
+            "metric 8: must be an object with name, range and for",
+        ];
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn names_are_looked_up_once_and_prometheus_problems_join_the_list() {
+        let body = json!([entry("a", 0.0, 1.0, 5), entry("a", 0.0, 1.0, 5), entry("b", 0.0, 1.0, 5)]);
+        let parsed = parse_sla_set(&body, 3);
+        assert_eq!(parsed.names.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 2]);
+        let missing = not_in_prometheus(2, &parsed.names[1].1);
+        assert_eq!(
+            missing,
+            r#"metric 3 ({__name__="b",job="j"}): not found in the target Prometheus (no series with exactly these labels in the last 12 hours)"#
+        );
+        let all = finish_validation(parsed, vec![missing]).unwrap_err();
+        assert_eq!(all.len(), 2);
+    }
+
+    #[test]
+    fn an_id_from_get_slaset_is_accepted() {
+        let mut e = entry("a", 0.0, 1.0, 5);
+        e["id"] = json!("0123456789abcdef");
+        assert!(finish_validation(parse_sla_set(&json!([e]), 1), vec![]).is_ok());
+    }
+}
