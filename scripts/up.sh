@@ -15,6 +15,8 @@
 #
 # Everything listens on 127.0.0.1 (BIND_ADDRESS for the services). Idempotent: parts already
 # running (by their pid files) are left alone. RUN_DIR overrides .run/. Run scripts/deps.sh first.
+# Writes .run/test.env: the TEST_* variables of scripts/test.sh pointing at this stack, so that
+# `source .run/test.env && cargo test -p etl` runs tests against it.
 # The Debian packages' own prometheus/node-exporter services, if running, hold 9090/9100:
 # stop them (`service prometheus stop; service prometheus-node-exporter stop`) or set the ports.
 set -euo pipefail
@@ -24,6 +26,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; fi
 (($# == 0)) || die "unexpected arguments: $* (see --help)"
 
+cd "$ROOT_DIR" # the services read .env from here; exported variables win over it
 RUN_DIR=${RUN_DIR:-$ROOT_DIR/.run}
 TARGET_PROMETHEUS_PORT=${TARGET_PROMETHEUS_PORT:-9090}
 NODE_EXPORTER_PORT=${NODE_EXPORTER_PORT:-9100}
@@ -93,6 +96,8 @@ export MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
 export SLA_MANAGER_GRPC="${SLA_MANAGER_GRPC:-http://127.0.0.1:${SLA_GRPC_PORT:-50052}}"
 export BIND_ADDRESS="${BIND_ADDRESS:-127.0.0.1}"
 SERVICES=(sla-manager storage retrieval etl) # sla-manager first: etl asks it for the SLA set
+declare -A API=([retrieval]="REST http://127.0.0.1:${RETRIEVAL_PORT:-5000}"
+    [sla-manager]="REST http://127.0.0.1:${SLA_MANAGER_PORT:-5001}, gRPC 127.0.0.1:${SLA_GRPC_PORT:-50052}")
 declare -A ADMIN_PORT=([etl]=${ETL_ADMIN_PORT:-8008} [storage]=${STORAGE_ADMIN_PORT:-8009}
     [retrieval]=${RETRIEVAL_ADMIN_PORT:-8010} [sla-manager]=${SLA_MANAGER_ADMIN_PORT:-8011})
 
@@ -114,6 +119,19 @@ for svc in "${present[@]}"; do
     wait_for_http "$svc" "http://127.0.0.1:${ADMIN_PORT[$svc]}/healthz" 60 "$RUN_DIR"
 done
 
+# ---- the same variables as scripts/test.sh, to run tests against this stack -----------------
+cat >"$RUN_DIR/test.env" <<ENV
+export TEST_PROMETHEUS_URL=$PROMETHEUS_URL
+export TEST_KAFKA_BROKERS=$KAFKA_BROKERS
+export TEST_MONGO_URI=$MONGO_URI
+export TEST_SYNTHETIC_MANIFEST=$target_data/synthetic-manifest.json
+export TANSU_BIN=$(tansu_bin)
+export SECANTUSD_BIN=$(secantusd_bin)
+export PROMETHEUS_BIN=$(command -v prometheus)
+export PROMTOOL_BIN=$(command -v promtool)
+export TEST_RUN_DIR=$RUN_DIR
+ENV
+
 # ---- where things are --------------------------------------------------------------------------
 cat >&2 <<TXT
 
@@ -123,7 +141,9 @@ local stack up (run dir $RUN_DIR, stop with scripts/down.sh):
   internal Prometheus  http://127.0.0.1:$INTERNAL_PROMETHEUS_PORT
   Kafka (Tansu)        $KAFKA_BROKERS
   MongoDB (SecantusDB) $MONGO_URI
+  test variables       source $RUN_DIR/test.env
 TXT
 for svc in "${present[@]}"; do
-    printf '  %-20s admin http://127.0.0.1:%s (log %s)\n' "$svc" "${ADMIN_PORT[$svc]}" "$RUN_DIR/logs/$svc.log" >&2
+    printf '  %-20s %sadmin http://127.0.0.1:%s (log %s)\n' "$svc" "${API[$svc]:+${API[$svc]}, }" \
+        "${ADMIN_PORT[$svc]}" "$RUN_DIR/logs/$svc.log" >&2
 done
