@@ -8,6 +8,7 @@ pub mod forecast;
 pub mod gaps;
 mod linalg;
 mod optim;
+pub mod seasonality;
 mod special;
 pub mod stationarity;
 
@@ -16,4 +17,5 @@ pub use autocorrelation::{Acf, AcfOptions, acf};
 pub use error::Error;
 pub use forecast::{FittedHoltWinters, Forecast, ForecastOptions, HoltWinters, Model, forecast};
 pub use gaps::{Filled, fill_gaps};
+pub use seasonality::{Decomposition, Seasonality, SeasonalityOptions, seasonality};
 pub use stationarity::{Adf, AdfOptions, adfuller};

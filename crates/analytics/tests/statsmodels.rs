@@ -207,3 +207,26 @@ fn holt_winters_holdout_rmse_and_coverage_over_all_cases() {
     assert!(median <= HW_HOLDOUT_RMSE_MEDIAN_RATIO, "median ratio {median}");
     assert!(COVERAGE.contains(&coverage), "coverage {coverage}");
 }
+
+/// Detected period: relative tolerance against the true period.
+const PERIOD_REL: f64 = 0.01;
+/// Seasonal cases are asserted when their signal-to-noise ratio is at least this.
+const MIN_SNR: f64 = 2.0;
+
+fn check_seasonality(name: &str, x: &[f64]) {
+    let c = case(name);
+    let got = analytics::seasonality(x, &analytics::SeasonalityOptions::default()).expect("seasonality");
+    eprintln!("{name}: {got:?}");
+    if name.contains("white_noise") || name.contains("random_walk") {
+        assert_eq!(got.period, None, "{name}: no period expected");
+    }
+    if let (Some(truth), Some(snr)) = (c["true_period"].as_u64(), c["snr"].as_f64()) {
+        if snr >= MIN_SNR {
+            let period = got.period.expect("a period") as f64;
+            let rel = (period - truth as f64).abs() / truth as f64;
+            assert!(rel <= PERIOD_REL, "{name}: period {period} vs {truth}");
+        }
+    }
+}
+
+all_cases!(seasonality_matches_truth, check_seasonality);
