@@ -3,4 +3,12 @@
 //!
 //! Start reading at [`startup`].
 
+pub mod config;
 pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod instruments;
+pub mod manager;
+pub mod repository;
+pub mod routes;
+pub mod startup;

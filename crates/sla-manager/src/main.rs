@@ -1,1 +1,21 @@
-fn main() {}
+use anyhow::Context;
+use sla_manager::{config::Config, startup::App};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config: Config = common::config::load();
+    common::telemetry::init(config.telemetry.log_format).context("cannot install the log subscriber")?;
+    let stop = common::shutdown::on_signal();
+    let app = App::build(&config).await.context("cannot start the SLA manager")?;
+    tracing::info!(
+        api = %app.api_address(),
+        grpc = %app.grpc_address(),
+        admin = %app.admin_address(),
+        prometheus = %config.prometheus.prometheus_url,
+        database = %config.mongo.mongo_db,
+        "SLA manager listening"
+    );
+    app.run_until_stopped(stop).await.context("the SLA manager failed")?;
+    tracing::info!("SLA manager stopped");
+    Ok(())
+}

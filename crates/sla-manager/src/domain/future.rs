@@ -118,7 +118,8 @@ mod tests {
     use super::*;
     use common::sla::SlaRange;
 
-    const AT: i64 = 1_800_000_000 - 1_800_000_000 % 60;
+    // A whole minute.
+    const AT: i64 = 1_800_000_000;
 
     fn sla() -> Sla {
         Sla { name: [("__name__".to_owned(), "x".to_owned())].into(), range: SlaRange { min: 0.0, max: 1.0 }, for_minutes: 5 }

@@ -33,7 +33,7 @@ pub struct Violation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct WindowCount {
     /// `1h`, `3h` or `12h`.
-    pub window: &'static str,
+    pub window: String,
     /// Violations with at least one sample in the window.
     pub count: usize,
     /// Their samples in the window (one minute each).
@@ -68,7 +68,7 @@ pub fn violations(samples: &[Sample], sla: &Sla, at: i64) -> ViolationReport {
         .iter()
         .map(|&(window, seconds)| {
             let inside: Vec<u32> = runs.iter().map(|run| run.samples_in_window(at, seconds)).filter(|&n| n > 0).collect();
-            WindowCount { window, count: inside.len(), minutes: inside.iter().sum() }
+            WindowCount { window: window.to_owned(), count: inside.len(), minutes: inside.iter().sum() }
         })
         .collect();
     let violations = runs
@@ -114,14 +114,15 @@ mod tests {
             .collect()
     }
 
-    const AT: i64 = 1_800_000_000 - 1_800_000_000 % 60;
+    // A whole minute.
+    const AT: i64 = 1_800_000_000;
 
     #[test]
     fn only_runs_of_at_least_for_minutes_count() {
         let report = violations(&history(AT, &[(30, 4), (20, 5), (10, 6)]), &sla(5), AT);
         let durations: Vec<u32> = report.violations.iter().map(|v| v.duration_minutes).collect();
         assert_eq!(durations, vec![5, 6]);
-        assert_eq!(report.windows[0], WindowCount { window: "1h", count: 2, minutes: 11 });
+        assert_eq!(report.windows[0], WindowCount { window: "1h".into(), count: 2, minutes: 11 });
         let first = &report.violations[0];
         assert_eq!(first.start.timestamp(), AT - 20 * 60);
         assert_eq!(first.end.timestamp(), AT - 15 * 60);
@@ -132,10 +133,10 @@ mod tests {
     fn windows_count_overlap_and_minutes_inside() {
         // A run crossing the 1h edge: first sample 62 minutes before, 7 samples: 5 inside [1h].
         let report = violations(&history(AT, &[(62, 7), (183, 7), (725, 10)]), &sla(5), AT);
-        assert_eq!(report.windows[0], WindowCount { window: "1h", count: 1, minutes: 5 });
+        assert_eq!(report.windows[0], WindowCount { window: "1h".into(), count: 1, minutes: 5 });
         // The one crossing the 3h edge (-183m..-177m) has 4 samples inside.
-        assert_eq!(report.windows[1], WindowCount { window: "3h", count: 2, minutes: 7 + 4 });
-        assert_eq!(report.windows[2], WindowCount { window: "12h", count: 3, minutes: 7 + 7 + 5 });
+        assert_eq!(report.windows[1], WindowCount { window: "3h".into(), count: 2, minutes: 7 + 4 });
+        assert_eq!(report.windows[2], WindowCount { window: "12h".into(), count: 3, minutes: 7 + 7 + 5 });
         // The run crossing the 12-hour edge is judged and listed by its whole length.
         assert_eq!(report.violations[0].duration_minutes, 10);
         assert_eq!(report.last_hour(), 1);

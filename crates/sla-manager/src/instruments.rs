@@ -1,0 +1,134 @@
+//! The service's own metrics, served on the admin port: the SLA state for Grafana and alert
+//! rules, and request latency per route.
+
+use std::{collections::BTreeSet, sync::Mutex};
+
+use common::http::HttpMetrics;
+use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+
+/// Labels of the per-SLA gauges: bounded by the SLA set size.
+const SLA_LABELS: [&str; 2] = ["metric_name", "id"];
+
+/// One SLA's labels: its metric name and its id.
+pub type SlaKey = (String, String);
+
+/// The metrics registered in the service's registry.
+#[derive(Debug)]
+pub struct Instruments {
+    /// Request latency per method, route and status.
+    pub http: HttpMetrics,
+    status: TrackedGauge,
+    violations_last_hour: TrackedGauge,
+    predicted_violations: TrackedGauge,
+    refreshes: IntCounterVec,
+}
+
+/// A gauge per SLA that forgets SLAs no longer in the set.
+#[derive(Debug)]
+struct TrackedGauge {
+    gauge: IntGaugeVec,
+    present: Mutex<BTreeSet<SlaKey>>,
+}
+
+impl TrackedGauge {
+    fn register(registry: &Registry, name: &str, help: &str) -> Result<Self, prometheus::Error> {
+        let gauge = IntGaugeVec::new(Opts::new(name, help), &SLA_LABELS)?;
+        registry.register(Box::new(gauge.clone()))?;
+        Ok(Self { gauge, present: Mutex::new(BTreeSet::new()) })
+    }
+
+    /// Sets the value of each SLA of the current set (`None`: no value, the series is removed)
+    /// and removes the SLAs not in it.
+    fn replace_all(&self, values: &[(SlaKey, Option<i64>)]) {
+        let mut present = self.present.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current: BTreeSet<SlaKey> = values.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k.clone()).collect();
+        for gone in present.difference(&current) {
+            // Absent already is fine.
+            let _ = self.gauge.remove_label_values(&[gone.0.as_str(), gone.1.as_str()]);
+        }
+        for ((name, id), value) in values {
+            if let Some(value) = value {
+                self.gauge.with_label_values(&[name.as_str(), id.as_str()]).set(*value);
+            }
+        }
+        *present = current;
+    }
+}
+
+impl Instruments {
+    /// Registers every metric in `registry`.
+    pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let refreshes = IntCounterVec::new(
+            Opts::new("sla_refresh_total", "Periodic recomputations of the SLA state, by outcome (ok, error)."),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(refreshes.clone()))?;
+        Ok(Self {
+            http: HttpMetrics::register(registry)?,
+            status: TrackedGauge::register(
+                registry,
+                "sla_status",
+                "State of each SLA: 0 inactive, 1 pending, 2 firing; absent while unknown.",
+            )?,
+            violations_last_hour: TrackedGauge::register(
+                registry,
+                "sla_violations_last_hour",
+                "Violations (runs out of range for at least `for` minutes) overlapping the last hour.",
+            )?,
+            predicted_violations: TrackedGauge::register(
+                registry,
+                "sla_predicted_violations",
+                "Predicted out-of-range runs in the forecast horizon that make the SLA fire.",
+            )?,
+            refreshes,
+        })
+    }
+
+    /// Records each SLA's state level (`None` when unknown).
+    pub fn record_status(&self, levels: &[(SlaKey, Option<i64>)]) {
+        self.status.replace_all(levels);
+    }
+
+    /// Records each SLA's violations in the last hour.
+    pub fn record_violations(&self, counts: &[(SlaKey, Option<i64>)]) {
+        self.violations_last_hour.replace_all(counts);
+    }
+
+    /// Records each SLA's predicted firing runs (`None` without a prediction).
+    pub fn record_predicted(&self, counts: &[(SlaKey, Option<i64>)]) {
+        self.predicted_violations.replace_all(counts);
+    }
+
+    /// Counts one periodic refresh.
+    pub fn refreshed(&self, ok: bool) {
+        self.refreshes.with_label_values(&[if ok { "ok" } else { "error" }]).inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str) -> SlaKey {
+        ("latency".to_owned(), id.to_owned())
+    }
+
+    fn text(registry: &Registry) -> String {
+        let mut buffer = Vec::new();
+        prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &registry.gather(), &mut buffer).unwrap();
+        String::from_utf8(buffer).unwrap()
+    }
+
+    #[test]
+    fn slas_leaving_the_set_or_becoming_unknown_disappear() {
+        let registry = Registry::new();
+        let instruments = Instruments::register(&registry).unwrap();
+        instruments.record_status(&[(key("a"), Some(2)), (key("b"), Some(0))]);
+        let before = text(&registry);
+        assert!(before.contains(r#"sla_status{id="a",metric_name="latency"} 2"#), "{before}");
+        instruments.record_status(&[(key("a"), None), (key("c"), Some(1))]);
+        let after = text(&registry);
+        assert!(!after.contains(r#"id="a""#) && !after.contains(r#"id="b""#), "{after}");
+        assert!(after.contains(r#"sla_status{id="c",metric_name="latency"} 1"#), "{after}");
+    }
+}

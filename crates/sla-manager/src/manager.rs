@@ -1,0 +1,318 @@
+//! The SLA manager's work, between the handlers and the pure [`crate::domain`]: it reads the
+//! stored set, the target Prometheus and the stored predictions, calls the domain functions, and
+//! keeps the telemetry up to date. Every answer type of the REST API is here.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use common::{
+    Labels,
+    promql::{PromClient, PromError},
+    record::Prediction,
+    series::{METRIC_NAME_LABEL, selector},
+    sla::Sla,
+    store::MetricsRepository,
+};
+use futures::future::try_join_all;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::{
+    domain::{self, FutureViolation, HISTORY_SECONDS, STEP_SECONDS, Sample, State, Status, ViolationReport},
+    error::Error,
+    instruments::{Instruments, SlaKey},
+    repository::{Replaced, SlaSetRepository, StoredSla},
+};
+
+/// An allowed range.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct RangeView {
+    /// Lowest allowed value.
+    pub min: f64,
+    /// Highest allowed value.
+    pub max: f64,
+}
+
+/// One SLA of the set.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SlaView {
+    /// The series id (16 hex digits).
+    pub id: String,
+    /// The series' full label set, `__name__` included.
+    pub name: Labels,
+    /// The allowed range, bounds included.
+    pub range: RangeView,
+    /// Minutes out of range before the SLA fires.
+    #[serde(rename = "for")]
+    pub for_minutes: u32,
+}
+
+impl From<&StoredSla> for SlaView {
+    fn from(stored: &StoredSla) -> Self {
+        Self {
+            id: stored.id.to_string(),
+            name: stored.sla.name.clone(),
+            range: RangeView { min: stored.sla.range.min, max: stored.sla.range.max },
+            for_minutes: stored.sla.for_minutes,
+        }
+    }
+}
+
+/// One SLA as `PUT /slaset` takes it (the validation reads the body as JSON, to report every
+/// problem; this is its shape for the OpenAPI document and for clients).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, ToSchema)]
+pub struct SlaInput {
+    /// The series' full label set, `__name__` included; it must exist in the target Prometheus.
+    pub name: Labels,
+    /// The allowed range, `min <= max`.
+    pub range: RangeInput,
+    /// Minutes out of range before the SLA fires: a positive whole number.
+    #[serde(rename = "for")]
+    pub for_minutes: u32,
+}
+
+/// An allowed range as given.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, ToSchema)]
+pub struct RangeInput {
+    /// Lowest allowed value.
+    pub min: f64,
+    /// Highest allowed value.
+    pub max: f64,
+}
+
+/// An SLA and its state.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MetricStatus {
+    /// The SLA.
+    #[serde(flatten)]
+    pub sla: SlaView,
+    /// Its state.
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+/// An SLA and its violations.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MetricViolations {
+    /// The SLA.
+    #[serde(flatten)]
+    pub sla: SlaView,
+    /// Its violations.
+    #[serde(flatten)]
+    pub report: ViolationReport,
+}
+
+/// An SLA and its predicted violations, or why there are none to tell.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MetricFuture {
+    /// The SLA.
+    #[serde(flatten)]
+    pub sla: SlaView,
+    /// Its state now, which the labels of the predicted runs start from.
+    pub status: State,
+    /// The forecasting model, when a prediction is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The model's in-sample RMSE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rmse: Option<f64>,
+    /// The predicted out-of-range runs after the evaluation time, in time order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub future_violations: Option<Vec<FutureViolation>>,
+    /// "Prediction not available" when none is stored for this series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The message of a metric without a stored prediction.
+pub const NO_PREDICTION: &str = "Prediction not available";
+
+/// How far back `PUT /slaset` looks for a proposed series in Prometheus.
+const SERIES_LOOKBACK: Duration = Duration::from_secs(HISTORY_SECONDS as u64);
+
+/// An SLA with its history up to the evaluation time.
+struct Evaluated {
+    stored: StoredSla,
+    samples: Vec<Sample>,
+}
+
+impl Evaluated {
+    fn key(&self) -> SlaKey {
+        (self.stored.sla.name.get(METRIC_NAME_LABEL).cloned().unwrap_or_default(), self.stored.id.to_string())
+    }
+}
+
+/// The service's state and dependencies, shared by the REST and gRPC handlers and the refresh task.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    slaset: SlaSetRepository,
+    metrics: MetricsRepository,
+    prometheus: PromClient,
+    instruments: Arc<Instruments>,
+    set_size: usize,
+}
+
+impl Manager {
+    /// A manager over these repositories and this Prometheus, for SLA sets of `set_size` metrics.
+    pub fn new(
+        slaset: SlaSetRepository,
+        metrics: MetricsRepository,
+        prometheus: PromClient,
+        instruments: Arc<Instruments>,
+        set_size: usize,
+    ) -> Self {
+        Self { slaset, metrics, prometheus, instruments, set_size }
+    }
+
+    /// The stored set, or [`Error::SlaSetNotDefined`].
+    pub async fn sla_set(&self) -> Result<Vec<StoredSla>, Error> {
+        let set = self.slaset.find_all().await?;
+        if set.is_empty() { Err(Error::SlaSetNotDefined) } else { Ok(set) }
+    }
+
+    /// Counts one periodic refresh.
+    pub fn refreshed(&self, ok: bool) {
+        self.instruments.refreshed(ok);
+    }
+
+    /// The stored results of one series (its metadata and prediction).
+    pub fn metrics(&self) -> &MetricsRepository {
+        &self.metrics
+    }
+
+    /// Checks `body` in full (shape, values, and each series in Prometheus) and, when valid,
+    /// replaces the stored set with it.
+    #[tracing::instrument(name = "manager.replace_set", skip_all)]
+    pub async fn replace_set(&self, body: &Value) -> Result<(Replaced, Vec<SlaView>), Error> {
+        let parsed = domain::parse_sla_set(body, self.set_size);
+        let now = Utc::now();
+        let since = now - SERIES_LOOKBACK;
+        let lookups = parsed.names.iter().map(|(index, labels)| async move {
+            let found = self.prometheus.series(&selector(labels), since, now).await?;
+            Ok::<_, PromError>((!found.contains(labels)).then(|| domain::not_in_prometheus(*index, labels)))
+        });
+        let missing: Vec<String> = try_join_all(lookups).await?.into_iter().flatten().collect();
+        let slas = domain::finish_validation(parsed, missing).map_err(Error::InvalidSlaSet)?;
+        let replaced = self.slaset.replace(&slas).await?;
+        tracing::info!(?replaced, metrics = slas.len(), "SLA set replaced");
+        let views = slas
+            .iter()
+            .enumerate()
+            .map(|(position, sla)| SlaView::from(&StoredSla { id: sla.id(), sla: sla.clone(), position: position as u32 }))
+            .collect();
+        Ok((replaced, views))
+    }
+
+    /// Each SLA's state at `at`.
+    #[tracing::instrument(name = "manager.status", skip(self))]
+    pub async fn status(&self, at: DateTime<Utc>) -> Result<Vec<MetricStatus>, Error> {
+        let evaluated = self.evaluate(self.sla_set().await?, at).await?;
+        Ok(self.statuses(&evaluated, at))
+    }
+
+    /// Each SLA's violations in the 12 hours before `at`.
+    #[tracing::instrument(name = "manager.violations", skip(self))]
+    pub async fn violations(&self, at: DateTime<Utc>) -> Result<Vec<MetricViolations>, Error> {
+        let evaluated = self.evaluate(self.sla_set().await?, at).await?;
+        Ok(self.violation_reports(&evaluated, at))
+    }
+
+    /// Each SLA's predicted violations after `at`, from its stored prediction.
+    #[tracing::instrument(name = "manager.future_violations", skip(self))]
+    pub async fn future_violations(&self, at: DateTime<Utc>) -> Result<Vec<MetricFuture>, Error> {
+        let evaluated = self.evaluate(self.sla_set().await?, at).await?;
+        let statuses = self.statuses(&evaluated, at);
+        self.futures(&evaluated, statuses, at).await
+    }
+
+    /// Recomputes every SLA's state, violations and predicted violations now, for the telemetry.
+    #[tracing::instrument(name = "manager.refresh", skip(self))]
+    pub async fn refresh(&self) -> Result<(), Error> {
+        let at = Utc::now();
+        let evaluated = self.evaluate(self.slaset.find_all().await?, at).await?;
+        let statuses = self.statuses(&evaluated, at);
+        self.violation_reports(&evaluated, at);
+        self.futures(&evaluated, statuses, at).await?;
+        Ok(())
+    }
+
+    async fn evaluate(&self, set: Vec<StoredSla>, at: DateTime<Utc>) -> Result<Vec<Evaluated>, Error> {
+        let histories = try_join_all(set.iter().map(|stored| self.history(&stored.sla, at))).await?;
+        Ok(set.into_iter().zip(histories).map(|(stored, samples)| Evaluated { stored, samples }).collect())
+    }
+
+    /// The series' values at a 1-minute step up to `at`, reaching back 12 hours and `for` minutes.
+    #[tracing::instrument(name = "manager.history", skip_all, fields(series = %selector(&sla.name)))]
+    async fn history(&self, sla: &Sla, at: DateTime<Utc>) -> Result<Vec<Sample>, PromError> {
+        let end = at.timestamp();
+        let start = DateTime::from_timestamp(domain::history_start(end, sla.for_minutes), 0).unwrap_or(at);
+        let end = DateTime::from_timestamp(end, 0).unwrap_or(at);
+        let series = self.prometheus.range(&selector(&sla.name), start, end, Duration::from_secs(STEP_SECONDS as u64)).await?;
+        // The selector also matches series with more labels: keep the one that is exactly this.
+        Ok(series
+            .into_iter()
+            .find(|s| s.labels == sla.name)
+            .map(|s| s.points.into_iter().map(|(t, v)| (t.round() as i64, v)).collect())
+            .unwrap_or_default())
+    }
+
+    fn statuses(&self, evaluated: &[Evaluated], at: DateTime<Utc>) -> Vec<MetricStatus> {
+        let statuses: Vec<MetricStatus> = evaluated
+            .iter()
+            .map(|e| MetricStatus { sla: SlaView::from(&e.stored), status: domain::status(&e.samples, &e.stored.sla, at.timestamp()) })
+            .collect();
+        let levels: Vec<_> = evaluated.iter().zip(&statuses).map(|(e, s)| (e.key(), s.status.status.level())).collect();
+        self.instruments.record_status(&levels);
+        statuses
+    }
+
+    fn violation_reports(&self, evaluated: &[Evaluated], at: DateTime<Utc>) -> Vec<MetricViolations> {
+        let reports: Vec<MetricViolations> = evaluated
+            .iter()
+            .map(|e| MetricViolations { sla: SlaView::from(&e.stored), report: domain::violations(&e.samples, &e.stored.sla, at.timestamp()) })
+            .collect();
+        let counts: Vec<_> = evaluated.iter().zip(&reports).map(|(e, r)| (e.key(), Some(r.report.last_hour() as i64))).collect();
+        self.instruments.record_violations(&counts);
+        reports
+    }
+
+    async fn futures(&self, evaluated: &[Evaluated], statuses: Vec<MetricStatus>, at: DateTime<Utc>) -> Result<Vec<MetricFuture>, Error> {
+        let documents = try_join_all(evaluated.iter().map(|e| self.metrics.find(e.stored.id))).await?;
+        let futures: Vec<MetricFuture> = evaluated
+            .iter()
+            .zip(statuses)
+            .zip(documents)
+            .map(|((e, status), document)| future_of(e, status.status, document.and_then(|d| d.prediction), at))
+            .collect();
+        let counts: Vec<_> = evaluated
+            .iter()
+            .zip(&futures)
+            .map(|(e, f)| (e.key(), f.future_violations.as_ref().map(|v| v.iter().filter(|v| v.description.fires()).count() as i64)))
+            .collect();
+        self.instruments.record_predicted(&counts);
+        Ok(futures)
+    }
+}
+
+fn future_of(evaluated: &Evaluated, now: Status, prediction: Option<Prediction>, at: DateTime<Utc>) -> MetricFuture {
+    let sla = SlaView::from(&evaluated.stored);
+    match prediction {
+        Some(prediction) => MetricFuture {
+            sla,
+            status: now.status,
+            future_violations: Some(domain::future_violations(&prediction, &now, &evaluated.stored.sla, at.timestamp())),
+            model: Some(prediction.model),
+            rmse: Some(prediction.rmse),
+            error: None,
+        },
+        None => MetricFuture {
+            sla,
+            status: now.status,
+            model: None,
+            rmse: None,
+            future_violations: None,
+            error: Some(NO_PREDICTION.to_owned()),
+        },
+    }
+}

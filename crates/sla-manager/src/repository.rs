@@ -1,0 +1,106 @@
+//! The `slaset` collection: one document per SLA metric, `{_id: id, name, range, for,
+//! position}` (`position` keeps the order the set was given in).
+
+use bson::doc;
+use common::{
+    SeriesId,
+    sla::Sla,
+    store::{SLASET_COLLECTION, StoreError},
+};
+use futures::TryStreamExt;
+use mongodb::{Collection, Database, options::FindOptions};
+use serde::{Deserialize, Serialize};
+
+/// A stored SLA.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSla {
+    /// The series id.
+    #[serde(rename = "_id")]
+    pub id: SeriesId,
+    /// The SLA.
+    #[serde(flatten)]
+    pub sla: Sla,
+    /// Place in the set, from 0.
+    #[serde(default)]
+    pub position: u32,
+}
+
+/// Whether a replacement created the first set or replaced one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaced {
+    /// There was no set before.
+    Created,
+    /// A set was replaced.
+    Updated,
+}
+
+/// The `slaset` collection.
+#[derive(Debug, Clone)]
+pub struct SlaSetRepository {
+    database: Database,
+    collection: Collection<StoredSla>,
+}
+
+fn database_error(operation: &'static str) -> impl Fn(mongodb::error::Error) -> StoreError {
+    move |source| StoreError::Database { operation, source }
+}
+
+impl SlaSetRepository {
+    /// The repository over `database`'s `slaset` collection.
+    pub fn new(database: &Database) -> Self {
+        Self { database: database.clone(), collection: database.collection(SLASET_COLLECTION) }
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.database.run_command(doc! { "ping": 1 }).await.map_err(database_error("ping"))?;
+        Ok(())
+    }
+
+    /// The stored set in the order it was given; empty when none is defined.
+    #[tracing::instrument(name = "slaset.find_all", skip(self))]
+    pub async fn find_all(&self) -> Result<Vec<StoredSla>, StoreError> {
+        let options = FindOptions::builder().sort(doc! { "position": 1, "_id": 1 }).build();
+        let cursor = self.collection.find(doc! {}).with_options(options).await.map_err(database_error("find_slaset"))?;
+        cursor.try_collect().await.map_err(database_error("find_slaset"))
+    }
+
+    /// Replaces the stored set with `slas` atomically for readers: the new set is written to a
+    /// staging collection of its own, which then takes the place of `slaset` in one
+    /// `renameCollection` with `dropTarget`, so a reader sees the old set or the new one, never
+    /// a mix or nothing.
+    #[tracing::instrument(name = "slaset.replace", skip_all, fields(metrics = slas.len()))]
+    pub async fn replace(&self, slas: &[Sla]) -> Result<Replaced, StoreError> {
+        let existed = self.collection.estimated_document_count().await.map_err(database_error("count_slaset"))? > 0;
+        let staging_name = format!("{SLASET_COLLECTION}_staging_{:016x}", rand::random::<u64>());
+        let staging: Collection<StoredSla> = self.database.collection(&staging_name);
+        let documents: Vec<StoredSla> = slas
+            .iter()
+            .enumerate()
+            .map(|(position, sla)| StoredSla { id: sla.id(), sla: sla.clone(), position: position as u32 })
+            .collect();
+        let written = async {
+            staging.insert_many(&documents).await.map_err(database_error("stage_slaset"))?;
+            let database = self.database.name();
+            self.database
+                .client()
+                .database("admin")
+                .run_command(doc! {
+                    "renameCollection": format!("{database}.{staging_name}"),
+                    "to": format!("{database}.{SLASET_COLLECTION}"),
+                    "dropTarget": true,
+                })
+                .await
+                .map_err(database_error("rename_slaset"))
+        }
+        .await;
+        if let Err(error) = written {
+            // Best effort: a leftover staging collection is harmless, and named as such.
+            if let Err(cleanup) = staging.drop().await {
+                tracing::warn!(collection = %staging_name, error = %cleanup, "cannot drop the staging collection");
+            }
+            return Err(error);
+        }
+        Ok(if existed { Replaced::Updated } else { Replaced::Created })
+    }
+}

@@ -1,0 +1,208 @@
+//! How the service is wired: `App::build` creates the clients, the routers and the gRPC
+//! service and binds the three listeners; `run_until_stopped` serves them, with the periodic
+//! refresh of the SLA telemetry, until the token is cancelled.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::Router;
+use common::{
+    admin::{self, Probe},
+    promql::PromClient,
+    proto::sla_service_server::SlaServiceServer,
+    retry::RetryPolicy,
+    shutdown,
+    store::MetricsRepository,
+};
+use tokio::{net::TcpListener, task::JoinSet};
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::Config,
+    grpc::SlaGrpc,
+    instruments::Instruments,
+    manager::Manager,
+    repository::SlaSetRepository,
+    routes::{self, AppState},
+};
+
+/// How long a Prometheus call keeps retrying transient failures: short, because a request is
+/// waiting and a 502 with the cause beats a timeout.
+const PROMETHEUS_RETRY_FOR: Duration = Duration::from_secs(2);
+
+/// How long the tasks get to finish once stopped.
+const DRAIN_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A metric could not be registered.
+    #[error("cannot register the metrics")]
+    Metrics(#[from] prometheus::Error),
+    /// The MongoDB connection string is not valid.
+    #[error("invalid MongoDB configuration")]
+    Database(#[from] mongodb::error::Error),
+    /// The Prometheus client could not be built.
+    #[error("cannot build the Prometheus client")]
+    Prometheus(#[from] common::promql::PromError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {address}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Why the service stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// An HTTP listener failed.
+    #[error("the {listener} listener failed")]
+    Http {
+        /// `api` or `admin`.
+        listener: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The gRPC server failed.
+    #[error("the gRPC server failed")]
+    Grpc(#[from] tonic::transport::Error),
+}
+
+/// The service, built and bound, not yet serving.
+#[derive(Debug)]
+pub struct App {
+    api: TcpListener,
+    grpc: TcpListener,
+    admin: TcpListener,
+    api_router: Router,
+    admin_router: Router,
+    grpc_service: SlaGrpc,
+    manager: Manager,
+    refresh_interval: Duration,
+}
+
+impl App {
+    /// Builds the service from `config`: the database and Prometheus clients (both connect
+    /// lazily, so a dependency that is down does not prevent start-up; `/readyz` tells), the
+    /// routers and the listeners (port 0 picks a free port).
+    pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        let registry = common::telemetry::registry();
+        let instruments = Arc::new(Instruments::register(&registry)?);
+        let database = config.mongo.database().await?;
+        let slaset = SlaSetRepository::new(&database);
+        let metrics = MetricsRepository::new(&database);
+        let prometheus = PromClient::new(config.prometheus.prometheus_url.clone(), config.prometheus.prometheus_timeout)?
+            .with_retry(RetryPolicy::default().with_max_elapsed(Some(PROMETHEUS_RETRY_FOR)));
+        let manager = Manager::new(slaset.clone(), metrics, prometheus.clone(), instruments.clone(), config.sla_set_size.into());
+
+        let state = AppState { manager: manager.clone(), api_token: config.api_token.clone() };
+        let api_router = common::http::with_edge(routes::router(state), &config.edge, instruments.http.clone());
+        let probes = vec![
+            Probe::new("database", move || {
+                let slaset = slaset.clone();
+                async move { slaset.ping().await }
+            }),
+            Probe::new("prometheus", move || {
+                let prometheus = prometheus.clone();
+                async move { prometheus.ping().await }
+            }),
+        ];
+        let admin_router = admin::router(registry, probes);
+
+        let ip = config.bind.bind_address;
+        Ok(Self {
+            api: bind(SocketAddr::new(ip, config.port)).await?,
+            grpc: bind(SocketAddr::new(ip, config.grpc_port)).await?,
+            admin: bind(SocketAddr::new(ip, config.admin_port)).await?,
+            api_router,
+            admin_router,
+            grpc_service: SlaGrpc::new(manager.clone()),
+            manager,
+            refresh_interval: config.refresh_interval,
+        })
+    }
+
+    /// Where the REST API listens.
+    pub fn api_address(&self) -> SocketAddr {
+        local_address(&self.api)
+    }
+
+    /// Where the gRPC API listens.
+    pub fn grpc_address(&self) -> SocketAddr {
+        local_address(&self.grpc)
+    }
+
+    /// Where the admin listener listens.
+    pub fn admin_address(&self) -> SocketAddr {
+        local_address(&self.admin)
+    }
+
+    /// Serves the three listeners and refreshes the SLA telemetry until `stop` is cancelled (or
+    /// one of them fails, which stops the others), then lets requests in flight finish.
+    pub async fn run_until_stopped(self, stop: CancellationToken) -> Result<(), RunError> {
+        let mut tasks: JoinSet<Result<(), RunError>> = JoinSet::new();
+        tasks.spawn(serve_http("api", self.api, self.api_router, stop.clone()));
+        tasks.spawn(serve_http("admin", self.admin, self.admin_router, stop.clone()));
+        let grpc = tonic::transport::Server::builder()
+            .add_service(SlaServiceServer::new(self.grpc_service))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.grpc), stop.clone().cancelled_owned());
+        tasks.spawn(async move { grpc.await.map_err(RunError::from) });
+        tasks.spawn(refresh_loop(self.manager, self.refresh_interval, stop.clone()));
+
+        let mut first_error = None;
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            Some(ended) = tasks.join_next() => {
+                match ended {
+                    Ok(Err(error)) => {
+                        tracing::error!(error = %common::admin::error_chain(&error), "a server failed; stopping");
+                        first_error = Some(error);
+                    }
+                    Ok(Ok(())) => tracing::warn!("a server stopped unexpectedly; stopping"),
+                    Err(join_error) => tracing::error!(error = %join_error, "a server task panicked; stopping"),
+                }
+                stop.cancel();
+            }
+        }
+        let drained = shutdown::drain(tasks, DRAIN_PATIENCE).await;
+        first_error.map_or(drained, Err)
+    }
+}
+
+async fn bind(address: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(address).await.map_err(|source| StartupError::Bind { address, source })
+}
+
+fn local_address(listener: &TcpListener) -> SocketAddr {
+    listener.local_addr().expect("a bound listener has a local address")
+}
+
+async fn serve_http(listener_name: &'static str, listener: TcpListener, router: Router, stop: CancellationToken) -> Result<(), RunError> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await
+        .map_err(|source| RunError::Http { listener: listener_name, source })
+}
+
+/// Recomputes the SLA telemetry every `every`, the first time one interval after start.
+async fn refresh_loop(manager: Manager, every: Duration, stop: CancellationToken) -> Result<(), RunError> {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = ticker.tick() => {
+                let outcome = manager.refresh().await;
+                if let Err(error) = &outcome {
+                    tracing::warn!(error = %common::admin::error_chain(error), "SLA refresh failed");
+                }
+                manager.refreshed(outcome.is_ok());
+            }
+        }
+    }
+}
