@@ -1,0 +1,155 @@
+//! The command line: `etl [run]` (the service), `etl init-topic` and `etl analyze`. Every option
+//! of the service has an environment variable and a default that works with the local stack.
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+use common::config::{BindArgs, KafkaArgs, PrometheusArgs, TelemetryArgs, parse_duration};
+use url::Url;
+
+/// Prometheus to Kafka, on schedule: aggregates, metadata and forecasts of every series.
+#[derive(Debug, Parser)]
+#[command(name = "etl", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; without a subcommand, `run`.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The service's options when no subcommand is given.
+    #[command(flatten)]
+    pub run: Config,
+}
+
+impl Cli {
+    /// The subcommand, `run` when none was named.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Run(self.run))
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (the default).
+    Run(Config),
+    /// Create the topic when it is missing, then exit (for init containers).
+    InitTopic(TopicArgs),
+    /// Analyse one `timestamp,value` CSV file and print aggregates, metadata and a forecast as JSON.
+    Analyze(AnalyzeArgs),
+}
+
+/// The service's configuration.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    #[command(flatten)]
+    pub bind: BindArgs,
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+    #[command(flatten)]
+    pub topic: TopicArgs,
+    /// Port of the admin listener (`/metrics`, `/healthz`, `/readyz`); 0 picks a free one.
+    #[arg(long, env = "ETL_ADMIN_PORT", default_value_t = 8008)]
+    pub admin_port: u16,
+    /// gRPC endpoint of the sla-manager.
+    #[arg(long, env = "SLA_MANAGER_GRPC", default_value = "http://localhost:50052")]
+    pub sla_manager_grpc: Url,
+    /// PromQL selector of the series to watch.
+    #[arg(long, env = "ETL_SERIES_SELECTOR", default_value = r#"{__name__=~".+"}"#)]
+    pub series_selector: String,
+    /// Seconds between the starts of two fast cycles (aggregates and forecasts).
+    #[arg(long, env = "ETL_FAST_LOOP_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub fast_loop_secs: u64,
+    /// Seconds between the starts of two slow cycles (metadata).
+    #[arg(long, env = "ETL_SLOW_LOOP_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub slow_loop_secs: u64,
+    /// History analysed by the slow loop, at a one-minute step.
+    #[arg(long, env = "ETL_METADATA_LOOKBACK", default_value = "3d", value_parser = parse_duration)]
+    pub metadata_lookback: Duration,
+    /// History a forecast is fitted on when the series has no known seasonal period; with one,
+    /// at least two periods (and an hour more) are used.
+    #[arg(long, env = "ETL_FORECAST_LOOKBACK", default_value = "12h", value_parser = parse_duration)]
+    pub forecast_lookback: Duration,
+    /// Most Prometheus queries and analyses in flight at once per loop.
+    #[arg(long, env = "ETL_MAX_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_concurrency: u64,
+    /// Metric names per aggregate query (each query covers every series of these names).
+    #[arg(long, env = "ETL_NAMES_PER_QUERY", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub names_per_query: u64,
+    /// How long a failing Prometheus request is retried before the step counts as failed.
+    #[arg(long, env = "ETL_PROMETHEUS_RETRY", default_value = "30s", value_parser = parse_duration)]
+    pub prometheus_retry: Duration,
+    /// How long a record may wait for the broker (librdkafka's `message.timeout.ms`, retried
+    /// once more after it) before it is dropped and counted in `etl_records_dropped_total`.
+    #[arg(long, env = "KAFKA_MESSAGE_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
+    pub kafka_message_timeout: Duration,
+}
+
+impl Config {
+    /// The fast loop's period.
+    pub fn fast_period(&self) -> Duration {
+        Duration::from_secs(self.fast_loop_secs)
+    }
+
+    /// The slow loop's period.
+    pub fn slow_period(&self) -> Duration {
+        Duration::from_secs(self.slow_loop_secs)
+    }
+}
+
+/// The results topic and how to create it.
+#[derive(Debug, Clone, Args)]
+pub struct TopicArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// Partitions of the topic when the etl creates it.
+    #[arg(long, env = "KAFKA_TOPIC_PARTITIONS", default_value_t = 4, value_parser = clap::value_parser!(i32).range(1..))]
+    pub partitions: i32,
+    /// Replication factor of the topic when the etl creates it.
+    #[arg(long, env = "KAFKA_REPLICATION_FACTOR", default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..))]
+    pub replication_factor: i32,
+}
+
+/// `etl analyze`.
+#[derive(Debug, Clone, Args)]
+pub struct AnalyzeArgs {
+    /// A CSV file of `timestamp,value` lines (RFC 3339 or Unix seconds, constant step, optional header).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Seasonal period in minutes for the forecast; by default the one the metadata finds.
+    #[arg(long)]
+    pub period: Option<u32>,
+    /// Steps to forecast.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub horizon: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    fn parse(args: &[&str]) -> Command {
+        let args: Vec<OsString> = std::iter::once("etl").chain(args.iter().copied()).map(OsString::from).collect();
+        common::config::try_parse_from::<Cli>(&args, |_| None).unwrap().into_command()
+    }
+
+    #[test]
+    fn no_subcommand_runs_the_service_with_defaults() {
+        let Command::Run(config) = parse(&[]) else { panic!("not run") };
+        assert_eq!(config.fast_period(), Duration::from_secs(120));
+        assert_eq!(config.slow_period(), Duration::from_secs(3600));
+        assert_eq!(config.metadata_lookback, Duration::from_secs(3 * 86_400));
+        assert_eq!(config.admin_port, 8008);
+        assert_eq!(config.topic.partitions, 4);
+        assert_eq!(config.topic.replication_factor, 1);
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        assert!(matches!(parse(&["run", "--fast-loop-secs", "5"]), Command::Run(c) if c.fast_loop_secs == 5));
+        assert!(matches!(parse(&["init-topic", "--partitions", "2"]), Command::InitTopic(t) if t.partitions == 2));
+        let Command::Analyze(a) = parse(&["analyze", "--input", "x.csv", "--period", "60"]) else { panic!("not analyze") };
+        assert_eq!((a.period, a.horizon), (Some(60), 10));
+    }
+}

@@ -1,0 +1,140 @@
+//! The fast loop (`ETL_FAST_LOOP_SECS`): the 1h/3h/12h aggregates of every selected series, then
+//! the forecast of the next 10 minutes of every SLA metric.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use common::{
+    record::{Payload, Record},
+    series::METRIC_NAME_LABEL,
+};
+use futures::{StreamExt, stream};
+use tokio::time::Instant;
+
+use crate::{
+    analysis,
+    discovery::{Discovery, WindowSpan},
+    error::EtlError,
+    instruments::Instruments,
+    producer::Producer,
+    schedule::{Clock, Cycle, Summary, spawn_blocking_in_span},
+    sla_client::{SlaClient, SlaTarget},
+};
+
+/// Forecast step.
+const STEP: Duration = Duration::from_secs(60);
+/// Forecast horizon, in steps.
+const HORIZON: usize = 10;
+
+/// The fast loop's parts.
+#[derive(Clone)]
+pub struct FastLoop {
+    /// The target Prometheus.
+    pub discovery: Discovery,
+    /// The sla-manager.
+    pub sla: SlaClient,
+    /// The results topic.
+    pub producer: Producer,
+    /// The metrics.
+    pub instruments: Instruments,
+    /// The time.
+    pub clock: Clock,
+    /// History of a forecast without a known period.
+    pub forecast_lookback: Duration,
+    /// Forecasts in flight at once.
+    pub concurrency: usize,
+}
+
+impl std::fmt::Debug for FastLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastLoop").field("discovery", &self.discovery).finish_non_exhaustive()
+    }
+}
+
+impl Cycle for FastLoop {
+    const NAME: &'static str = "fast";
+
+    #[tracing::instrument(name = "fast_cycle", skip_all, fields(r#loop = "fast"))]
+    async fn run(&self, deadline: Instant) -> Summary {
+        let mut summary = Summary::default();
+        let now = self.now();
+        if let Err(error) = self.values(now, &mut summary).await {
+            summary.fail(&self.instruments, Self::NAME, &error);
+        }
+        let targets = match self.sla.sla_set(deadline).await {
+            Ok(targets) => targets,
+            Err(error) => {
+                summary.fail(&self.instruments, Self::NAME, &error);
+                return summary;
+            }
+        };
+        let outcomes: Vec<Result<Record, EtlError>> = stream::iter(targets)
+            .map(|target| self.prediction(target, now))
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        let mut records = Vec::new();
+        for outcome in outcomes {
+            match outcome {
+                Ok(record) => records.push(record),
+                Err(error) => summary.fail(&self.instruments, Self::NAME, &error),
+            }
+        }
+        let sent = self.producer.send_all(&records).await;
+        summary.produced += sent.produced;
+        summary.dropped += sent.dropped;
+        summary
+    }
+}
+
+impl FastLoop {
+    fn now(&self) -> DateTime<Utc> {
+        let now = (self.clock)();
+        now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now)
+    }
+
+    /// The aggregates of every selected series as `values` records.
+    async fn values(&self, now: DateTime<Utc>, summary: &mut Summary) -> Result<(), EtlError> {
+        let series = self.discovery.series(now - WindowSpan::LONGEST, now).await?;
+        summary.series = series.len();
+        self.instruments.series_selected.with_label_values(&[Self::NAME]).set(series.len() as i64);
+        let names: BTreeSet<String> = series.iter().filter_map(|labels| labels.get(METRIC_NAME_LABEL).cloned()).collect();
+        let aggregates = self.discovery.aggregates(&names, now).await?;
+        for ((name, window), elapsed) in &aggregates.durations {
+            let gauge = match window {
+                WindowSpan::H1 => &self.instruments.executiontime_1h,
+                WindowSpan::H3 => &self.instruments.executiontime_3h,
+                WindowSpan::H12 => &self.instruments.executiontime_12h,
+            };
+            gauge.with_label_values(&[name]).set(elapsed.as_secs_f64());
+        }
+        let records: Vec<Record> = aggregates
+            .series
+            .into_values()
+            .map(|(labels, windows)| Record::new(labels, now, Payload::Values { values: windows }))
+            .collect();
+        let sent = self.producer.send_all(&records).await;
+        summary.produced += sent.produced;
+        summary.dropped += sent.dropped;
+        Ok(())
+    }
+
+    /// The forecast of one SLA metric, from at least two seasonal periods of history.
+    #[tracing::instrument(name = "forecast", skip_all, fields(series_id = %target.id))]
+    async fn prediction(&self, target: SlaTarget, now: DateTime<Utc>) -> Result<Record, EtlError> {
+        let started = std::time::Instant::now();
+        let end = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+        let lookback = match target.period_minutes {
+            Some(period) => self.forecast_lookback.max(Duration::from_secs(u64::from(period) * 120 + 3600)),
+            None => self.forecast_lookback,
+        };
+        let start = end - TimeDelta::from_std(lookback).unwrap_or(TimeDelta::hours(12));
+        let history = self.discovery.history(&target.labels, start, end, STEP).await?;
+        let period_steps = target.period_minutes.map(|minutes| minutes as usize);
+        let prediction =
+            spawn_blocking_in_span(move || analysis::prediction(&history, end, STEP.as_secs(), period_steps, HORIZON)).await??;
+        let name = target.labels.get(METRIC_NAME_LABEL).cloned().unwrap_or_default();
+        self.instruments.executiontime_prediction.with_label_values(&[&name]).set(started.elapsed().as_secs_f64());
+        Ok(Record::new(target.labels, now, Payload::Prediction { prediction }))
+    }
+}

@@ -1,0 +1,113 @@
+//! The etl's own metrics, served on the admin port. Labels come from bounded sets: the loop
+//! (`fast`, `slow`), the record kind, the failure cause of [`crate::error::EtlError::cause`],
+//! and the seed's `metric_name` (the target's metric names, not series).
+
+use prometheus::{GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+
+/// Every metric of the service.
+#[derive(Debug, Clone)]
+pub struct Instruments {
+    /// `etl_executiontime_1h{metric_name}`: seconds the 1h aggregates of that metric took.
+    pub executiontime_1h: GaugeVec,
+    /// `etl_executiontime_3h{metric_name}`.
+    pub executiontime_3h: GaugeVec,
+    /// `etl_executiontime_12h{metric_name}`.
+    pub executiontime_12h: GaugeVec,
+    /// `etl_executiontime_metadata{metric_name}`: seconds the last metadata of that metric took.
+    pub executiontime_metadata: GaugeVec,
+    /// `etl_executiontime_prediction{metric_name}`: seconds the last forecast of that metric took.
+    pub executiontime_prediction: GaugeVec,
+    /// `etl_cycle_duration_seconds{loop}`.
+    pub cycle_duration: HistogramVec,
+    /// `etl_records_produced_total{kind}`: records the broker acknowledged.
+    pub records_produced: IntCounterVec,
+    /// `etl_records_dropped_total{kind}`: records given up on after the delivery budget.
+    pub records_dropped: IntCounterVec,
+    /// `etl_records_pending`: records handed to the producer and not yet acknowledged.
+    pub records_pending: IntGauge,
+    /// `etl_failures_total{loop,cause}`: failed steps of a cycle or of one series.
+    pub failures: IntCounterVec,
+    /// `etl_series_selected{loop}`: series the last cycle of the loop found.
+    pub series_selected: IntGaugeVec,
+    /// `etl_last_successful_cycle_timestamp_seconds{loop}`: Unix time of the end of the last
+    /// cycle without failures.
+    pub last_success: GaugeVec,
+    /// `etl_retries_total{operation}`: retries of calls to Prometheus, the sla-manager and the broker.
+    pub retries: IntCounterVec,
+}
+
+impl Instruments {
+    /// Creates the metrics and registers them in `registry`.
+    ///
+    /// # Errors
+    /// A name clash in `registry`.
+    pub fn register(registry: &Registry) -> prometheus::Result<Self> {
+        let execution = |name: &str, what: &str| GaugeVec::new(Opts::new(name, format!("Seconds the last {what} of the metric took.")), &["metric_name"]);
+        let instruments = Self {
+            executiontime_1h: execution("etl_executiontime_1h", "1h aggregates")?,
+            executiontime_3h: execution("etl_executiontime_3h", "3h aggregates")?,
+            executiontime_12h: execution("etl_executiontime_12h", "12h aggregates")?,
+            executiontime_metadata: execution("etl_executiontime_metadata", "metadata")?,
+            executiontime_prediction: execution("etl_executiontime_prediction", "forecast")?,
+            cycle_duration: HistogramVec::new(
+                HistogramOpts::new("etl_cycle_duration_seconds", "Duration of one cycle of a loop.")
+                    .buckets(vec![0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0]),
+                &["loop"],
+            )?,
+            records_produced: IntCounterVec::new(Opts::new("etl_records_produced_total", "Records acknowledged by the broker."), &["kind"])?,
+            records_dropped: IntCounterVec::new(
+                Opts::new("etl_records_dropped_total", "Records dropped after their delivery budget was spent."),
+                &["kind"],
+            )?,
+            records_pending: IntGauge::new("etl_records_pending", "Records waiting for the broker's acknowledgement.")?,
+            failures: IntCounterVec::new(Opts::new("etl_failures_total", "Failed steps of a cycle, by loop and cause."), &["loop", "cause"])?,
+            series_selected: IntGaugeVec::new(Opts::new("etl_series_selected", "Series found by the last cycle."), &["loop"])?,
+            last_success: GaugeVec::new(
+                Opts::new("etl_last_successful_cycle_timestamp_seconds", "Unix time of the last cycle without failures."),
+                &["loop"],
+            )?,
+            retries: IntCounterVec::new(Opts::new("etl_retries_total", "Retried calls, by operation."), &["operation"])?,
+        };
+        let collectors: [Box<dyn prometheus::core::Collector>; 13] = [
+            Box::new(instruments.executiontime_1h.clone()),
+            Box::new(instruments.executiontime_3h.clone()),
+            Box::new(instruments.executiontime_12h.clone()),
+            Box::new(instruments.executiontime_metadata.clone()),
+            Box::new(instruments.executiontime_prediction.clone()),
+            Box::new(instruments.cycle_duration.clone()),
+            Box::new(instruments.records_produced.clone()),
+            Box::new(instruments.records_dropped.clone()),
+            Box::new(instruments.records_pending.clone()),
+            Box::new(instruments.failures.clone()),
+            Box::new(instruments.series_selected.clone()),
+            Box::new(instruments.last_success.clone()),
+            Box::new(instruments.retries.clone()),
+        ];
+        for collector in collectors {
+            registry.register(collector)?;
+        }
+        Ok(instruments)
+    }
+
+    /// Counts one failure of `loop_name` with `cause`.
+    pub fn fail(&self, loop_name: &str, cause: &str) {
+        self.failures.with_label_values(&[loop_name, cause]).inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registers_once_per_registry() {
+        let registry = Registry::new();
+        let instruments = Instruments::register(&registry).unwrap();
+        instruments.fail("fast", "prometheus");
+        instruments.executiontime_1h.with_label_values(&["up"]).set(0.5);
+        let names: Vec<String> = registry.gather().iter().map(|f| f.name().to_owned()).collect();
+        assert!(names.contains(&"etl_failures_total".to_owned()), "{names:?}");
+        assert!(names.contains(&"etl_executiontime_1h".to_owned()), "{names:?}");
+        assert!(Instruments::register(&registry).is_err());
+    }
+}

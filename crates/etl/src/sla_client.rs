@@ -1,0 +1,117 @@
+//! The gRPC client of the sla-manager: which series are under an SLA, and their seasonality.
+
+use std::time::Duration;
+
+use common::{
+    proto::{SlaRequest, SlaSetResponse, sla_service_client::SlaServiceClient},
+    retry::RetryPolicy,
+    series::{Labels, METRIC_NAME_LABEL, SeriesId},
+};
+use prometheus::IntCounterVec;
+use tokio::time::Instant;
+use tonic::transport::{Channel, Endpoint};
+use url::Url;
+
+use crate::error::EtlError;
+
+/// How long one call may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One series under an SLA, as far as forecasting needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaTarget {
+    /// The series' full label set.
+    pub labels: Labels,
+    /// Its id.
+    pub id: SeriesId,
+    /// Its seasonal period in minutes, when the sla-manager knows one.
+    pub period_minutes: Option<u32>,
+}
+
+impl From<SlaSetResponse> for SlaTarget {
+    fn from(message: SlaSetResponse) -> Self {
+        let mut labels: Labels = message.labels.into_iter().collect();
+        if !message.metric_name.is_empty() {
+            labels.entry(METRIC_NAME_LABEL.to_owned()).or_insert(message.metric_name);
+        }
+        let id = SeriesId::of(&labels);
+        let period_minutes = message.seasonality_add_minutes.or(message.seasonality_mul_minutes).filter(|m| *m > 0);
+        Self { labels, id, period_minutes }
+    }
+}
+
+/// A client of the sla-manager's gRPC API; it connects lazily.
+#[derive(Debug, Clone)]
+pub struct SlaClient {
+    client: SlaServiceClient<Channel>,
+    retries: IntCounterVec,
+}
+
+impl SlaClient {
+    /// A client of the server at `endpoint` (`http://host:port`).
+    ///
+    /// # Errors
+    /// `endpoint` is not a valid URI.
+    pub fn new(endpoint: &Url, retries: IntCounterVec) -> Result<Self, tonic::transport::Error> {
+        let channel = Endpoint::from_shared(endpoint.as_str().trim_end_matches('/').to_owned())?
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(CALL_TIMEOUT)
+            .connect_lazy();
+        Ok(Self { client: SlaServiceClient::new(channel), retries })
+    }
+
+    /// The SLA set, retried with backoff until the server answers or `deadline` passes (the call
+    /// is idempotent).
+    ///
+    /// # Errors
+    /// [`EtlError::SlaManager`] with the last failure when `deadline` passed.
+    #[tracing::instrument(name = "get_sla_set", skip_all)]
+    pub async fn sla_set(&self, deadline: Instant) -> Result<Vec<SlaTarget>, EtlError> {
+        let budget = deadline.saturating_duration_since(Instant::now());
+        let policy = RetryPolicy { max_delay: Duration::from_secs(5), ..RetryPolicy::default() }
+            .with_max_elapsed(Some(budget))
+            .counted(self.retries.clone());
+        let set = policy.run("get_sla_set", || self.call(), |_| true).await.map_err(EtlError::SlaManager)?;
+        Ok(set.into_iter().map(SlaTarget::from).collect())
+    }
+
+    /// One call, without retry: answers when the sla-manager does.
+    ///
+    /// # Errors
+    /// The call's status.
+    pub async fn ping(&self) -> Result<(), tonic::Status> {
+        self.call().await.map(|_| ())
+    }
+
+    async fn call(&self) -> Result<Vec<SlaSetResponse>, tonic::Status> {
+        let mut client = self.client.clone();
+        let mut stream = client.get_sla_set(SlaRequest {}).await?.into_inner();
+        let mut set = Vec::new();
+        while let Some(message) = stream.message().await? {
+            set.push(message);
+        }
+        Ok(set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_take_the_labels_and_the_additive_period_first() {
+        let message = SlaSetResponse {
+            metric_name: "latency".to_owned(),
+            labels: [("job".to_owned(), "api".to_owned())].into(),
+            seasonality_add_minutes: Some(60),
+            seasonality_mul_minutes: Some(1440),
+            ..Default::default()
+        };
+        let target = SlaTarget::from(message);
+        assert_eq!(target.labels["__name__"], "latency");
+        assert_eq!(target.id, SeriesId::of(&target.labels));
+        assert_eq!(target.period_minutes, Some(60));
+        let bare = SlaTarget::from(SlaSetResponse { metric_name: "up".to_owned(), seasonality_add_minutes: Some(0), ..Default::default() });
+        assert_eq!(bare.period_minutes, None);
+    }
+}

@@ -1,0 +1,120 @@
+//! The slow loop (`ETL_SLOW_LOOP_SECS`): the metadata of every selected series over
+//! `ETL_METADATA_LOOKBACK` at a one-minute step.
+
+use std::time::Duration;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use common::{
+    record::{Metadata, Payload, Record},
+    series::{Labels, METRIC_NAME_LABEL},
+};
+use futures::{StreamExt, stream};
+use tokio::time::Instant;
+
+use crate::{
+    analysis,
+    discovery::Discovery,
+    error::EtlError,
+    instruments::Instruments,
+    producer::Producer,
+    schedule::{Clock, Cycle, Summary, spawn_blocking_in_span},
+};
+
+/// Step of the analysed history.
+const STEP: Duration = Duration::from_secs(60);
+/// Records sent to the broker at once while the cycle goes on.
+const BATCH: usize = 500;
+
+/// The slow loop's parts.
+#[derive(Clone)]
+pub struct SlowLoop {
+    /// The target Prometheus.
+    pub discovery: Discovery,
+    /// The results topic.
+    pub producer: Producer,
+    /// The metrics.
+    pub instruments: Instruments,
+    /// The time.
+    pub clock: Clock,
+    /// History analysed.
+    pub lookback: Duration,
+    /// Series fetched and analysed at once.
+    pub concurrency: usize,
+}
+
+impl std::fmt::Debug for SlowLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlowLoop").field("discovery", &self.discovery).field("lookback", &self.lookback).finish_non_exhaustive()
+    }
+}
+
+impl Cycle for SlowLoop {
+    const NAME: &'static str = "slow";
+
+    #[tracing::instrument(name = "slow_cycle", skip_all, fields(r#loop = "slow"))]
+    async fn run(&self, deadline: Instant) -> Summary {
+        let mut summary = Summary::default();
+        let now = (self.clock)();
+        let end = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+        let start = end - TimeDelta::from_std(self.lookback).unwrap_or(TimeDelta::days(3));
+        let series = match self.discovery.series(start, end).await {
+            Ok(series) => series,
+            Err(error) => {
+                summary.fail(&self.instruments, Self::NAME, &error.into());
+                return summary;
+            }
+        };
+        summary.series = series.len();
+        self.instruments.series_selected.with_label_values(&[Self::NAME]).set(series.len() as i64);
+        let mut outcomes = stream::iter(series).map(|labels| self.metadata(labels, start, end)).buffer_unordered(self.concurrency);
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            let next = tokio::select! {
+                next = outcomes.next() => next,
+                _ = tokio::time::sleep_until(deadline) => {
+                    summary.fail(&self.instruments, Self::NAME, &EtlError::Deadline);
+                    None
+                }
+            };
+            match next {
+                Some(Ok(record)) => batch.push(record),
+                Some(Err(error)) => summary.fail(&self.instruments, Self::NAME, &error),
+                None => break,
+            }
+            if batch.len() >= BATCH {
+                self.send(&mut batch, &mut summary).await;
+            }
+        }
+        self.send(&mut batch, &mut summary).await;
+        summary
+    }
+}
+
+impl SlowLoop {
+    /// The metadata of one series; a constant series skips the statistics.
+    #[tracing::instrument(name = "metadata", skip_all, fields(series_id = %common::SeriesId::of(&labels)))]
+    async fn metadata(&self, labels: Labels, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Record, EtlError> {
+        let started = std::time::Instant::now();
+        let history = self.discovery.history(&labels, start, end, STEP).await?;
+        let step = STEP.as_secs();
+        let metadata = if analysis::is_constant(&history) {
+            let samples = history.len() as u64;
+            Metadata { constant: true, samples, step_seconds: step, stationarity: None, autocorrelation: None, seasonality: None }
+        } else {
+            spawn_blocking_in_span(move || analysis::metadata(&history, step)).await??
+        };
+        let name = labels.get(METRIC_NAME_LABEL).cloned().unwrap_or_default();
+        self.instruments.executiontime_metadata.with_label_values(&[&name]).set(started.elapsed().as_secs_f64());
+        Ok(Record::new(labels, (self.clock)(), Payload::Metadata { metadata }))
+    }
+
+    async fn send(&self, batch: &mut Vec<Record>, summary: &mut Summary) {
+        if batch.is_empty() {
+            return;
+        }
+        let sent = self.producer.send_all(batch).await;
+        summary.produced += sent.produced;
+        summary.dropped += sent.dropped;
+        batch.clear();
+    }
+}
