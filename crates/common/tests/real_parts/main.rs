@@ -6,4 +6,4 @@
 
 mod broker;
 mod database;
-// mod prometheus;
+mod prometheus;
