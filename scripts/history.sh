@@ -21,6 +21,11 @@
 # - The newest block ends at --end, i.e. about "now": it overlaps the time range of the head of
 #   a Prometheus started right after. That is fine: 2.42 allows overlapping blocks and merges
 #   blocks and head at query time (test.sh checks the backfill is served).
+# - Verified against Prometheus 2.42: min/max/count_over_time at time=end equal the library's
+#   Dataset::window_stats exactly, avg/stddev to 1e-9 relative. A range selector [1h] at t
+#   includes both t-1h and t (61 samples; Prometheus 3 makes the left end open: 60).
+# - The series end at `end`: instant queries see them until end+5m (staleness), after which
+#   tests must pass `time=end` or use ranges that reach back to it.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
