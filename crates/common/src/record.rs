@@ -37,6 +37,7 @@ impl Record {
 }
 
 /// The three kinds of result.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -101,6 +102,7 @@ impl Payload {
 }
 
 /// Aggregates over the raw samples of a window, as PromQL's `*_over_time` functions compute them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Window {
     /// `min_over_time`
@@ -116,6 +118,7 @@ pub struct Window {
 }
 
 /// The aggregates over the last 1, 3 and 12 hours; a window without samples is `null`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Windows {
     /// The last hour.
@@ -130,6 +133,7 @@ pub struct Windows {
 }
 
 /// Statistics of a series' recent history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metadata {
     /// The series did not change over the lookback; the statistics below are then absent.
@@ -150,6 +154,7 @@ pub struct Metadata {
 }
 
 /// The Augmented Dickey-Fuller test, as statsmodels' `adfuller(x, regression="c", autolag="AIC")`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Stationarity {
     /// `p_value < 0.05`.
@@ -163,6 +168,7 @@ pub struct Stationarity {
 }
 
 /// The seasonal period, if any, in minutes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Seasonality {
     /// The period kept, `null` when no peak of the periodogram is significant.
@@ -176,6 +182,7 @@ pub struct Seasonality {
 }
 
 /// A classical decomposition at one period.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Decomposition {
     /// The period, in minutes.
@@ -185,6 +192,7 @@ pub struct Decomposition {
 }
 
 /// The forecast of an SLA metric.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
     /// The model kept (the lowest in-sample RMSE).
@@ -206,6 +214,7 @@ pub struct Prediction {
 }
 
 /// One predicted point.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PredictedPoint {
     /// When.
