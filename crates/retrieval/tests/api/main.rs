@@ -1,0 +1,9 @@
+//! Integration tests of `retrieval` against the real database and the target Prometheus with
+//! the synthetic history (run through `scripts/test.sh`, which starts them and sets `TEST_*`).
+
+mod aggregate;
+mod edge;
+mod faults;
+mod helpers;
+mod listing;
+mod results;
