@@ -76,7 +76,7 @@ impl HoltWinters {
     /// `initialization_method="estimated"`: `alpha` in [0, 1], `beta = alpha * b`,
     /// `gamma = (1 - alpha) * g` with `b, g` in [0, 1], and the initial level, trend and
     /// `p` seasonal states free. The search starts from statsmodels' simple initial states and
-    /// the best points of a coarse parameter grid, then runs L-BFGS with an exact (adjoint)
+    /// the best point of a coarse parameter grid, then runs L-BFGS with an exact (adjoint)
     /// gradient.
     ///
     /// # Errors
@@ -145,12 +145,12 @@ impl HoltWinters {
         }
         starts.sort_by(|a, b| a.0.total_cmp(&b.0));
         let settings = Settings {
-            max_iter: 400,
-            f_rel_tol: 1e-10,
+            max_iter: MAX_ITER,
+            f_rel_tol: F_REL_TOL,
             g_tol: 1e-9,
         };
         let mut best: Option<(f64, Vec<f64>)> = None;
-        for (_, mut p) in starts.into_iter().take(2) {
+        for (_, mut p) in starts.into_iter().take(STARTS) {
             let f = optim::minimize(|p, g| work.sse(&z, p, Some(g)), &mut p, settings);
             if f.is_finite() && best.as_ref().is_none_or(|b| f < b.0) {
                 best = Some((f, p));
@@ -184,6 +184,13 @@ impl HoltWinters {
         })
     }
 }
+
+/// Grid points the optimiser starts from (the best one is kept).
+const STARTS: usize = 1;
+/// L-BFGS iteration cap.
+const MAX_ITER: usize = 400;
+/// L-BFGS stops after three iterations that each lower the SSE by less than this fraction.
+const F_REL_TOL: f64 = 1e-9;
 
 /// A fitted Holt-Winters model: parameters, in-sample fit and final states.
 #[derive(Debug, Clone, PartialEq, Serialize)]
