@@ -1,7 +1,6 @@
 """Writes postman_collection.json (Postman v2.1) from this description of the requests and tests,
 with sla_set.json as the default body of PUT /slaset. Run: python3 deploy/tools/make_postman_collection.py"""
-import json, uuid
-import os
+import json, os, sys, uuid
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 slaset = json.load(open(ROOT + '/sla_set.json'))
 
@@ -355,5 +354,11 @@ coll = {
     {"key": "id", "value": "", "type": "string", "description": "captured by GET /metrics"},
   ],
 }
-with open(ROOT + '/postman_collection.json', 'w') as f:
-    json.dump(coll, f, indent=2); f.write('\n')
+text = json.dumps(coll, indent=2) + '\n'
+if '--check' in sys.argv[1:]:
+    with open(ROOT + '/postman_collection.json') as f:
+        if f.read() != text:
+            sys.exit('postman_collection.json is stale: run python3 deploy/tools/make_postman_collection.py')
+else:
+    with open(ROOT + '/postman_collection.json', 'w') as f:
+        f.write(text)
