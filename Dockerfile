@@ -16,7 +16,7 @@ FROM rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS chef
 RUN apt-get update \
     && apt-get install -y --no-install-recommends protobuf-compiler cmake build-essential zlib1g-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
-ARG CARGO_CHEF_VERSION=~0.1.71
+ARG CARGO_CHEF_VERSION=0.1.77
 RUN cargo install cargo-chef --locked --version "${CARGO_CHEF_VERSION}"
 WORKDIR /build
 
