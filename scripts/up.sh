@@ -89,6 +89,19 @@ start_prometheus "$RUN_DIR" internal-prometheus "$INTERNAL_PROMETHEUS_PORT" \
 start_tansu "$RUN_DIR" tansu "$KAFKA_PORT"
 start_secantusd "$RUN_DIR" secantusd "$MONGO_PORT" "$RUN_DIR/data/secantusd"
 
+# ---- the same variables as scripts/test.sh, to run tests against this stack -----------------
+cat >"$RUN_DIR/test.env" <<ENV
+export TEST_PROMETHEUS_URL=http://127.0.0.1:$TARGET_PROMETHEUS_PORT
+export TEST_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+export TEST_MONGO_URI=mongodb://127.0.0.1:$MONGO_PORT
+export TEST_SYNTHETIC_MANIFEST=$target_data/synthetic-manifest.json
+export TANSU_BIN=$(tansu_bin)
+export SECANTUSD_BIN=$(secantusd_bin)
+export PROMETHEUS_BIN=$(command -v prometheus)
+export PROMTOOL_BIN=$(command -v promtool)
+export TEST_RUN_DIR=$RUN_DIR
+ENV
+
 # ---- services --------------------------------------------------------------------------------
 export PROMETHEUS_URL="http://127.0.0.1:$TARGET_PROMETHEUS_PORT"
 export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
@@ -118,19 +131,6 @@ for svc in "${present[@]}"; do
     start_bg "$RUN_DIR" "$svc" "$CARGO_TARGET_DIR/release/$svc"
     wait_for_http "$svc" "http://127.0.0.1:${ADMIN_PORT[$svc]}/healthz" 60 "$RUN_DIR"
 done
-
-# ---- the same variables as scripts/test.sh, to run tests against this stack -----------------
-cat >"$RUN_DIR/test.env" <<ENV
-export TEST_PROMETHEUS_URL=$PROMETHEUS_URL
-export TEST_KAFKA_BROKERS=$KAFKA_BROKERS
-export TEST_MONGO_URI=$MONGO_URI
-export TEST_SYNTHETIC_MANIFEST=$target_data/synthetic-manifest.json
-export TANSU_BIN=$(tansu_bin)
-export SECANTUSD_BIN=$(secantusd_bin)
-export PROMETHEUS_BIN=$(command -v prometheus)
-export PROMTOOL_BIN=$(command -v promtool)
-export TEST_RUN_DIR=$RUN_DIR
-ENV
 
 # ---- where things are --------------------------------------------------------------------------
 cat >&2 <<TXT
