@@ -94,11 +94,17 @@ passed=() failed=() skipped=()
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-# check NAME COMMAND...: runs the command, output to $WORK/NAME.log, shown on failure.
+# check NAME COMMAND...: runs the command, output to $WORK/NAME.log, shown on failure. The
+# command runs in a subshell with errexit (outside any `if`, where bash would ignore it), so a
+# check function fails at its first failing command.
 check() {
-    local name=$1
+    local name=$1 rc
     shift
-    if "$@" >"$WORK/$name.log" 2>&1; then
+    set +e
+    (set -e; "$@") >"$WORK/$name.log" 2>&1
+    rc=$?
+    set -e
+    if ((rc == 0)); then
         passed+=("$name")
         printf 'PASS  %s\n' "$name"
     else
@@ -131,27 +137,27 @@ compose_config() {
     need docker-compose
     docker-compose --project-directory "$ROOT_DIR" -f docker-compose.yml config -q
     # Bind mounts (./...) must exist in the repository.
-    local missing=0 path
+    local bad=0 path
     while read -r path; do
-        [[ -e $path ]] || { echo "bind-mounted path missing: $path"; missing=1; }
+        [[ -e $path ]] || { echo "bind-mounted path missing: $path"; bad=1; }
     done < <(grep -oE '^\s+- \./[^:]+' docker-compose.yml | sed -E 's/^\s+- //')
-    ((missing == 0))
+    ((bad == 0))
 }
 check compose compose_config
 
 # ---- Dockerfile ----------------------------------------------------------------------------
 docker_files() {
-    local src missing=0
+    local src bad=0
     while read -r src; do
         [[ $src == --* || $src == . ]] && continue
-        [[ -e $src ]] || { echo "Dockerfile copies a missing path: $src"; missing=1; }
+        [[ -e $src ]] || { echo "Dockerfile copies a missing path: $src"; bad=1; }
     done < <(awk '$1 == "COPY" && $2 !~ /^--from/ { for (i = 2; i < NF; i++) print $i }' Dockerfile)
     bash -n deploy/docker/http-probe
-    [[ -x deploy/docker/http-probe ]] || { echo "deploy/docker/http-probe is not executable"; missing=1; }
+    [[ -x deploy/docker/http-probe ]] || { echo "deploy/docker/http-probe is not executable"; bad=1; }
     for bin in etl storage retrieval sla-manager; do
-        grep -q -- "--bin $bin" Dockerfile || { echo "Dockerfile does not build $bin"; missing=1; }
+        grep -q -- "--bin $bin" Dockerfile || { echo "Dockerfile does not build $bin"; bad=1; }
     done
-    ((missing == 0))
+    ((bad == 0))
 }
 check dockerfile docker_files
 
@@ -377,7 +383,7 @@ for path in sorted(glob.glob("deploy/grafana/dashboards/*.json")):
 print(f"{n} expressions, {bad} rejected")
 sys.exit(1 if bad or n == 0 else 0)
 PY
-    kill "$pid" 2>/dev/null
+    kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     return $rc
 }
@@ -531,7 +537,7 @@ sla_set_series() {
         ((SECONDS < deadline)) || { echo "node-exporter did not answer"; kill "$pid"; return 1; }
         sleep 0.2
     done
-    kill "$pid" 2>/dev/null
+    kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     "$PY" - "$WORK/node.prom" <<'PY' || rc=$?
 import json, sys
