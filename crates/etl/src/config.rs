@@ -22,7 +22,7 @@ pub struct Cli {
 impl Cli {
     /// The subcommand, `run` when none was named.
     pub fn into_command(self) -> Command {
-        self.command.unwrap_or(Command::Run(self.run))
+        self.command.unwrap_or(Command::Run(Box::new(self.run)))
     }
 }
 
@@ -30,7 +30,7 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service (the default).
-    Run(Config),
+    Run(Box<Config>),
     /// Create the topic when it is missing, then exit (for init containers).
     InitTopic(TopicArgs),
     /// Analyse one `timestamp,value` CSV file and print aggregates, metadata and a forecast as JSON.
@@ -79,8 +79,8 @@ pub struct Config {
     /// How long a failing Prometheus request is retried before the step counts as failed.
     #[arg(long, env = "ETL_PROMETHEUS_RETRY", default_value = "30s", value_parser = parse_duration)]
     pub prometheus_retry: Duration,
-    /// How long a record may wait for the broker (librdkafka's `message.timeout.ms`, retried
-    /// once more after it) before it is dropped and counted in `etl_records_dropped_total`.
+    /// How long a record may wait for the broker (in attempts of at most 30 s) before it is
+    /// dropped and counted in `etl_records_dropped_total`.
     #[arg(long, env = "KAFKA_MESSAGE_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
     pub kafka_message_timeout: Duration,
 }

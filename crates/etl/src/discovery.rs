@@ -53,6 +53,9 @@ impl WindowSpan {
     pub const LONGEST: TimeDelta = TimeDelta::hours(12);
 }
 
+/// The five aggregates of one window of one series as they arrive, in [`Window`]'s order.
+type Operations = [Option<f64>; 5];
+
 /// The five aggregates of a window, in [`Window`]'s order.
 const OPERATIONS: [&str; 5] = ["min_over_time", "max_over_time", "avg_over_time", "stddev_over_time", "count_over_time"];
 
@@ -111,7 +114,7 @@ impl Discovery {
             .try_collect()
             .await?;
         let mut aggregates = Aggregates::default();
-        let mut partial: HashMap<SeriesId, (Labels, [[Option<f64>; 5]; 3])> = HashMap::new();
+        let mut partial: HashMap<SeriesId, (Labels, [Operations; 3])> = HashMap::new();
         for (window, batch, op, samples, elapsed) in results {
             for name in batches[batch] {
                 *aggregates.durations.entry(((*name).clone(), window)).or_default() += elapsed;
@@ -124,7 +127,7 @@ impl Discovery {
             }
         }
         for (id, (labels, values)) in partial {
-            let window = |w: [Option<f64>; 5]| match w {
+            let window = |w: Operations| match w {
                 [Some(min), Some(max), Some(avg), Some(std_dev), Some(count)] => {
                     Some(Window { min, max, avg, std_dev, count: count as u64 })
                 }

@@ -13,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.into_command() {
         Command::Run(config) => {
             telemetry::init(config.telemetry.log_format).context("cannot install the logger")?;
-            let app = App::build(config).await.context("cannot start the etl")?;
+            let app = App::build(*config).await.context("cannot start the etl")?;
             app.run_until_stopped(shutdown::on_signal()).await.context("the etl stopped abnormally")?;
         }
         Command::InitTopic(topic) => {

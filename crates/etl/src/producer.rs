@@ -1,10 +1,11 @@
 //! The Kafka producer of the results: acks=all, idempotent, lz4, key = series id.
 //!
-//! A broker that is down pauses production: librdkafka keeps each record queued and retries it
-//! for `message.timeout.ms`, and a record that still fails (or fails at once, e.g. because the
-//! topic vanished) is retried with backoff for as long again, the topic created again when it is
-//! missing and the producer rebuilt after a fatal error. Only then is the record dropped, and
-//! counted in `etl_records_dropped_total`.
+//! A broker that is down pauses production: each record is retried for up to
+//! `KAFKA_MESSAGE_TIMEOUT` in attempts of at most [`ATTEMPT_TIMEOUT`] (librdkafka's own retries
+//! within each). After a failed attempt the topic is created again when it is missing (a broker
+//! that came back empty), and the producer is rebuilt when an attempt timed out or librdkafka
+//! declared it unusable, so that a fresh idempotent session starts. Only when the budget is
+//! spent is the record dropped, logged and counted in `etl_records_dropped_total`.
 
 use std::{
     sync::{Arc, RwLock},
@@ -26,6 +27,8 @@ use crate::{config::TopicArgs, instruments::Instruments};
 
 /// How long a metadata request or a topic creation may take.
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest single delivery attempt (librdkafka's `message.timeout.ms`).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What one batch of records came to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,7 +42,8 @@ pub struct Sent {
 /// The results producer.
 #[derive(Clone)]
 pub struct Producer {
-    inner: Arc<RwLock<FutureProducer>>,
+    /// The current producer and its generation (bumped at each rebuild).
+    inner: Arc<RwLock<(u64, FutureProducer)>>,
     topic: TopicArgs,
     message_timeout: Duration,
     instruments: Instruments,
@@ -57,8 +61,8 @@ impl Producer {
     /// # Errors
     /// An invalid client configuration.
     pub fn new(topic: TopicArgs, message_timeout: Duration, instruments: Instruments) -> Result<Self, KafkaError> {
-        let inner = build(&topic.kafka.kafka_brokers, message_timeout)?;
-        Ok(Self { inner: Arc::new(RwLock::new(inner)), topic, message_timeout, instruments })
+        let inner = build(&topic.kafka.kafka_brokers, attempt_timeout(message_timeout))?;
+        Ok(Self { inner: Arc::new(RwLock::new((0, inner))), topic, message_timeout, instruments })
     }
 
     /// The topic's name.
@@ -79,7 +83,7 @@ impl Producer {
     /// # Errors
     /// The broker did not answer in time.
     pub async fn ping(&self) -> Result<(), KafkaError> {
-        let producer = self.current();
+        let (_, producer) = self.current();
         tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, Timeout::After(ADMIN_TIMEOUT)).map(|_| ()))
             .await
             .unwrap_or(Err(KafkaError::Canceled))
@@ -114,20 +118,20 @@ impl Producer {
         };
         let key = record.id.to_string();
         self.instruments.records_pending.inc();
-        let policy = RetryPolicy::default()
+        let policy = RetryPolicy { max_delay: Duration::from_secs(5), ..RetryPolicy::default() }
             .with_max_elapsed(Some(self.message_timeout))
             .counted(self.instruments.retries.clone());
+        let attempt = attempt_timeout(self.message_timeout);
         let outcome = policy
             .run(
                 "kafka_produce",
                 || async {
-                    let producer = self.current();
+                    let (generation, producer) = self.current();
                     let record = FutureRecord::to(self.topic()).key(&key).payload(&payload);
-                    let result = producer.send(record, Timeout::After(self.message_timeout)).await;
-                    match result {
+                    match producer.send(record, Timeout::After(attempt)).await {
                         Ok(_) => Ok(()),
                         Err((error, _)) => {
-                            self.recover(&error).await;
+                            self.recover(generation, &error).await;
                             Err(error)
                         }
                     }
@@ -151,38 +155,37 @@ impl Producer {
 
     /// Waits up to `patience` for queued records, at shutdown.
     pub async fn flush(&self, patience: Duration) {
-        let producer = self.current();
+        let (_, producer) = self.current();
         let flushed = tokio::task::spawn_blocking(move || producer.flush(Timeout::After(patience))).await;
         if let Ok(Err(error)) = flushed {
             tracing::warn!(%error, "records still queued at shutdown");
         }
     }
 
-    /// After a failed delivery: creates the topic again when it is missing, and rebuilds the
-    /// producer when librdkafka declared it unusable (an idempotent producer whose broker lost
-    /// its state).
-    async fn recover(&self, error: &KafkaError) {
-        if matches!(error.rdkafka_error_code(), Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic))
-            && let Err(error) = self.ensure_topic().await
-        {
+    /// After a failed attempt of the producer of `generation`: creates the topic again when it
+    /// is missing, and rebuilds the producer after a timeout or a fatal error (once per
+    /// generation, however many records failed with it).
+    async fn recover(&self, generation: u64, error: &KafkaError) {
+        tracing::warn!(%error, "delivery attempt failed");
+        if let Err(error) = self.ensure_topic().await {
             tracing::warn!(%error, "cannot create the topic yet");
         }
-        let fatal = self.current().client().fatal_error();
-        if let Some((code, reason)) = fatal {
-            let Ok(mut inner) = self.inner.write() else { return };
-            if inner.client().fatal_error().is_some() {
-                match build(&self.topic.kafka.kafka_brokers, self.message_timeout) {
-                    Ok(fresh) => {
-                        tracing::warn!(?code, reason, "producer failed fatally; rebuilt it");
-                        *inner = fresh;
-                    }
-                    Err(error) => tracing::error!(%error, "cannot rebuild the producer"),
-                }
+        let timed_out = matches!(error.rdkafka_error_code(), Some(RDKafkaErrorCode::MessageTimedOut));
+        let Ok(mut inner) = self.inner.write() else { return };
+        let fatal = inner.1.client().fatal_error();
+        if inner.0 != generation || !(timed_out || fatal.is_some()) {
+            return;
+        }
+        match build(&self.topic.kafka.kafka_brokers, attempt_timeout(self.message_timeout)) {
+            Ok(fresh) => {
+                tracing::warn!(?fatal, generation, "rebuilt the producer");
+                *inner = (generation + 1, fresh);
             }
+            Err(error) => tracing::error!(%error, "cannot rebuild the producer"),
         }
     }
 
-    fn current(&self) -> FutureProducer {
+    fn current(&self) -> (u64, FutureProducer) {
         match self.inner.read() {
             Ok(inner) => inner.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -190,14 +193,19 @@ impl Producer {
     }
 }
 
-fn build(brokers: &str, message_timeout: Duration) -> Result<FutureProducer, KafkaError> {
+/// One attempt's timeout: a quarter of the budget, between 1 s and [`ATTEMPT_TIMEOUT`].
+fn attempt_timeout(budget: Duration) -> Duration {
+    (budget / 4).clamp(Duration::from_secs(1), ATTEMPT_TIMEOUT)
+}
+
+fn build(brokers: &str, attempt: Duration) -> Result<FutureProducer, KafkaError> {
     ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .set("compression.type", "lz4")
         .set("linger.ms", "20")
-        .set("message.timeout.ms", message_timeout.as_millis().clamp(1000, i32::MAX as u128).to_string())
+        .set("message.timeout.ms", attempt.as_millis().to_string())
         .set("topic.metadata.refresh.interval.ms", "10000")
         .create()
 }

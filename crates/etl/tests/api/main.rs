@@ -1,0 +1,7 @@
+//! Integration tests of the etl against the real Prometheus (synthetic history), the real
+//! broker and a real tonic SLA server; run through scripts/test.sh.
+
+mod analyze_cli;
+mod cycles;
+mod faults;
+mod helpers;
