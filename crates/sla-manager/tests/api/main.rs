@@ -1,1 +1,10 @@
-//! x
+//! Integration tests of the SLA manager against the real database and the target Prometheus
+//! with the synthetic history, as `scripts/test.sh` starts them (`TEST_*` variables).
+//! Expectations are recomputed from the synthetic generator, never from the service's code.
+
+mod faults;
+mod future;
+mod grpc;
+mod helpers;
+mod slaset;
+mod state;

@@ -1,0 +1,245 @@
+//! `spawn_app()` and what the tests share: the synthetic history, the SLA set over it, request
+//! helpers and seeded documents.
+
+use std::{ffi::OsString, net::SocketAddr, time::Duration};
+
+use chrono::{DateTime, Utc};
+use common::{
+    Labels, SeriesId,
+    record::{Metadata, PredictedPoint, Prediction, Record, Payload},
+    store::MetricsRepository,
+    testing,
+};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sla_manager::{config::Config, startup::App};
+use synthetic::{Dataset, Manifest, Series};
+use tokio_util::sync::CancellationToken;
+
+/// What a test may change in the configuration.
+#[derive(Debug, Default)]
+pub(crate) struct Options {
+    /// `SLA_API_TOKEN`.
+    pub(crate) token: Option<String>,
+    /// Another database server than the shared one.
+    pub(crate) mongo_uri: Option<String>,
+    /// Another Prometheus than the one with the history.
+    pub(crate) prometheus_url: Option<String>,
+    /// `SLA_REFRESH_INTERVAL` (default 1h: the refresh stays out of the tests' way).
+    pub(crate) refresh: Option<&'static str>,
+}
+
+/// A running app with a database of its own.
+#[derive(Debug)]
+pub(crate) struct TestApp {
+    /// `http://host:port` of the REST API.
+    pub(crate) api: String,
+    /// The gRPC address.
+    pub(crate) grpc: SocketAddr,
+    /// `http://host:port` of the admin listener.
+    pub(crate) admin: String,
+    /// The test's own database.
+    pub(crate) database: mongodb::Database,
+    /// The synthetic history in the target Prometheus.
+    pub(crate) manifest: Manifest,
+    /// Its values.
+    pub(crate) data: Dataset,
+    http: reqwest::Client,
+    stop: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub(crate) async fn spawn_app_with(options: Options) -> TestApp {
+    common::telemetry::init_for_tests();
+    let mongo_uri = options.mongo_uri.unwrap_or_else(testing::mongo_uri);
+    let database_name = testing::unique_name("sla_manager");
+    let prometheus = options.prometheus_url.unwrap_or_else(|| testing::prometheus_url().to_string());
+    let mut args: Vec<String> = [
+        "sla-manager",
+        "--port", "0",
+        "--grpc-port", "0",
+        "--admin-port", "0",
+        "--bind-address", "127.0.0.1",
+        "--sla-set-size", "5",
+        "--mongo-timeout", "2s",
+        "--request-timeout", "20s",
+        "--refresh-interval", options.refresh.unwrap_or("1h"),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(["--prometheus-url".into(), prometheus, "--mongo-uri".into(), mongo_uri.clone(), "--mongo-db".into(), database_name.clone()]);
+    if let Some(token) = options.token {
+        args.extend(["--api-token".into(), token]);
+    }
+    let args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
+    let config: Config = common::config::try_parse_from(&args, |_| None).expect("a valid test configuration");
+    let app = App::build(&config).await.expect("the app builds");
+    let (api, grpc, admin) = (app.api_address(), app.grpc_address(), app.admin_address());
+    let stop = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(stop.clone()));
+
+    let client = mongodb::Client::with_uri_str(&mongo_uri).await.expect("a database client");
+    let manifest = Manifest::load(testing::synthetic_manifest()).expect("the synthetic manifest");
+    let data = manifest.dataset();
+    TestApp {
+        api: format!("http://{api}"),
+        grpc,
+        admin: format!("http://{admin}"),
+        database: client.database(&database_name),
+        manifest,
+        data,
+        http: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client"),
+        stop,
+    }
+}
+
+/// Unix seconds to a time.
+pub(crate) fn time(unix: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(unix, 0).expect("a valid time")
+}
+
+/// A number as the service prints it in descriptions.
+pub(crate) fn num(value: f64) -> String {
+    format!("{value}")
+}
+
+/// An SLA entry of a PUT body.
+pub(crate) fn entry(labels: &Labels, min: f64, max: f64, for_minutes: u32) -> Value {
+    json!({"name": labels, "range": {"min": min, "max": max}, "for": for_minutes})
+}
+
+impl TestApp {
+    /// The end of the synthetic history: the time the tests evaluate at.
+    pub(crate) fn end(&self) -> i64 {
+        self.manifest.config.end
+    }
+
+    /// The synthetic series named `name`.
+    pub(crate) fn series(&self, name: &str) -> &Series {
+        self.data.series_named(name).unwrap_or_else(|| panic!("no synthetic series {name}"))
+    }
+
+    /// The valid SLA set the tests use: the SLA series with the generator's range and `for`
+    /// first, then four series with ranges they never leave.
+    pub(crate) fn sla_set(&self) -> Vec<(Labels, f64, f64, u32)> {
+        let spec = &self.manifest.sla;
+        vec![
+            (self.series(synthetic::SLA_NAME).label_set(), spec.range.min, spec.range.max, spec.for_minutes),
+            (self.series("synthetic_constant").label_set(), 0.0, 100.0, 5),
+            (self.series("synthetic_seasonal").label_set(), 0.0, 1000.0, 10),
+            (self.series("synthetic_noise").label_set(), -1000.0, 1000.0, 3),
+            (self.series("synthetic_trend").label_set(), -1000.0, 1000.0, 1),
+        ]
+    }
+
+    pub(crate) fn sla_set_body(&self) -> Value {
+        Value::Array(self.sla_set().iter().map(|(l, min, max, f)| entry(l, *min, *max, *f)).collect())
+    }
+
+    /// Sends a request; returns the status and the JSON body (`Null` when there is none).
+    pub(crate) async fn request(&self, method: Method, path: &str, body: Option<&Value>, token: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.api));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")) };
+        (status, body)
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.request(Method::GET, path, None, None).await
+    }
+
+    pub(crate) async fn put_slaset(&self, body: &Value) -> (StatusCode, Value) {
+        self.request(Method::PUT, "/slaset", Some(body), None).await
+    }
+
+    /// Stores the test SLA set, expecting success.
+    pub(crate) async fn define_sla_set(&self) {
+        let (status, body) = self.put_slaset(&self.sla_set_body()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
+    /// `path?at=<unix>`, expecting 200; returns the per-metric list.
+    pub(crate) async fn evaluate(&self, path: &str, at: i64) -> Vec<Value> {
+        let (status, body) = self.get(&format!("{path}?at={at}")).await;
+        assert_eq!(status, StatusCode::OK, "{path} at {at}: {body}");
+        assert_eq!(body["evaluated_at"].as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok()), Some(time(at)));
+        body["metrics"].as_array().expect("a list of metrics").clone()
+    }
+
+    /// The admin listener's `/metrics` text.
+    pub(crate) async fn telemetry(&self) -> String {
+        self.http.get(format!("{}/metrics", self.admin)).send().await.expect("the admin port answers").text().await.expect("text")
+    }
+
+    /// Stores a record the way the storage service does.
+    pub(crate) async fn seed(&self, labels: &Labels, payload: Payload) {
+        let record = Record::new(labels.clone(), Utc::now(), payload);
+        MetricsRepository::new(&self.database).upsert(&[record]).await.expect("the record is stored");
+    }
+
+    pub(crate) async fn seed_metadata(&self, labels: &Labels, metadata: Metadata) {
+        self.seed(labels, Payload::Metadata { metadata }).await;
+    }
+
+    /// Stores a prediction of `values` one minute apart from `from + 60`, each with 95% bounds
+    /// `value -+ 1.96 * sigma`.
+    pub(crate) async fn seed_prediction(&self, labels: &Labels, from: i64, values: &[f64], sigma: f64) {
+        let points: Vec<PredictedPoint> = values
+            .iter()
+            .enumerate()
+            .map(|(i, &value)| PredictedPoint {
+                timestamp: time(from + 60 * (i as i64 + 1)),
+                value,
+                lower: value - 1.959_963_984_540_054 * sigma,
+                upper: value + 1.959_963_984_540_054 * sigma,
+            })
+            .collect();
+        let prediction = Prediction {
+            model: "holt_winters_additive".to_owned(),
+            rmse: 0.125,
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            avg: values.iter().sum::<f64>() / values.len() as f64,
+            horizon_minutes: values.len() as u64,
+            step_seconds: 60,
+            values: points,
+        };
+        self.seed(labels, Payload::Prediction { prediction }).await;
+    }
+
+    /// The entry of `labels` in a per-metric list.
+    pub(crate) fn find<'a>(&self, metrics: &'a [Value], labels: &Labels) -> &'a Value {
+        let id = SeriesId::of(labels).to_string();
+        metrics.iter().find(|m| m["id"] == id.as_str()).unwrap_or_else(|| panic!("no entry for {id} in {metrics:?}"))
+    }
+}
+
+/// What the generator says about the SLA series at `at`: the run containing `at`, if any, with
+/// the samples it has had up to `at`.
+pub(crate) fn generator_state(app: &TestApp, at: i64) -> (&'static str, u32) {
+    let spec = &app.manifest.sla;
+    match spec.run_at(at) {
+        None => ("inactive", 0),
+        Some(run) => {
+            let so_far = ((at - run.first) / 60 + 1) as u32;
+            (if so_far >= spec.for_minutes { "firing" } else { "pending" }, so_far)
+        }
+    }
+}
