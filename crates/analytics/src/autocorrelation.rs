@@ -1,5 +1,6 @@
 //! How does the series correlate with its own past? The sample ACF with Bartlett bands.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use rustfft::{FftPlanner, num_complex::Complex};
@@ -116,16 +117,32 @@ fn autocovariance(x: &[f64], nlags: usize) -> Vec<f64> {
         .chain(std::iter::repeat(Complex::new(0.0, 0.0)))
         .take(len)
         .collect();
-    let mut planner = FftPlanner::new();
-    planner.plan_fft_forward(len).process(&mut buf);
+    fft(&mut buf, false);
     for c in buf.iter_mut() {
         *c = Complex::new(c.norm_sqr(), 0.0);
     }
-    planner.plan_fft_inverse(len).process(&mut buf);
+    fft(&mut buf, true);
     buf[..=nlags]
         .iter()
         .map(|c| c.re / (len as f64 * n as f64))
         .collect()
+}
+
+/// In-place FFT (unnormalised), with plans cached per thread so that repeated calls on
+/// series of the same length do not recompute twiddle factors.
+pub(crate) fn fft(buf: &mut [Complex<f64>], inverse: bool) {
+    thread_local! {
+        static PLANNER: RefCell<FftPlanner<f64>> = RefCell::new(FftPlanner::new());
+    }
+    let plan = PLANNER.with(|p| {
+        let mut p = p.borrow_mut();
+        if inverse {
+            p.plan_fft_inverse(buf.len())
+        } else {
+            p.plan_fft_forward(buf.len())
+        }
+    });
+    plan.process(buf);
 }
 
 /// Smallest `2^a 3^b 5^c` at least `n`, a size rustfft handles fast.

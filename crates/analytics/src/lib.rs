@@ -6,7 +6,6 @@ pub mod autocorrelation;
 mod error;
 pub mod forecast;
 pub mod gaps;
-mod linalg;
 pub mod metadata;
 mod optim;
 pub mod seasonality;

@@ -20,7 +20,7 @@
 //!    additive and, for a strictly positive series, multiplicative. The additive best is the
 //!    reported period.
 
-use rustfft::{FftPlanner, num_complex::Complex};
+use rustfft::num_complex::Complex;
 use serde::Serialize;
 
 use crate::error::{Error, Result, ensure_finite, ensure_len};
@@ -287,7 +287,7 @@ fn detrend(x: &[f64]) -> Vec<f64> {
 fn periodogram(x: &[f64]) -> Vec<f64> {
     let n = x.len();
     let mut buf: Vec<Complex<f64>> = x.iter().map(|&v| Complex::new(v, 0.0)).collect();
-    FftPlanner::new().plan_fft_forward(n).process(&mut buf);
+    crate::autocorrelation::fft(&mut buf, false);
     buf[..=n / 2].iter().map(|c| c.norm_sqr()).collect()
 }
 
@@ -303,14 +303,21 @@ fn median(v: &mut [f64]) -> Option<f64> {
 
 /// Fractional DFT bin in `[bin - 1, bin + 1]` whose period best explains `d` by a harmonic
 /// regression (constant plus the first [`HARMONICS`] harmonics, least squares): a grid of
-/// tenths of a bin, then a parabola through the best grid point and its neighbours. Unlike
+/// quarter bins, then tenths of a bin around its best point, then a parabola through the best grid point and its neighbours. Unlike
 /// the raw periodogram peak, this accounts for leakage from the negative frequency and the
 /// harmonics, which bias the peak when the series holds only a few cycles.
 fn refine_peak(d: &[f64], bin: f64) -> f64 {
     let n = d.len() as f64;
+    // coarse pass (quarter bins), then tenths of a bin around its best point
+    let coarse = (-4..=4)
+        .map(|i| bin + i as f64 * 0.25)
+        .filter(|&b| b > 0.5)
+        .map(|b| (b, explained(d, b / n)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(bin, |(b, _)| b);
     let step = 0.1;
-    let grid: Vec<(f64, f64)> = (-10..=10)
-        .map(|i| bin + i as f64 * step)
+    let grid: Vec<(f64, f64)> = (-3..=3)
+        .map(|i| coarse + i as f64 * step)
         .filter(|&b| b > 0.5)
         .map(|b| (b, explained(d, b / n)))
         .collect();
