@@ -255,10 +255,20 @@ pm.test("statistics of the history", function () {
     const m = pm.response.json().metadata;
     pm.expect(m.constant).to.be.a("boolean");
     pm.expect(m.samples).to.be.a("number");
-    if (!m.constant) {
+    pm.expect(m.step_seconds).to.be.a("number");
+    // Each section is absent when undefined for the series (constant, too short, ...).
+    if (m.stationarity) {
         pm.expect(m.stationarity).to.include.all.keys("stationary", "p_value", "adf_statistic", "used_lag");
-        pm.expect(m.autocorrelation).to.be.an("object");
+        pm.expect(m.stationarity.stationary).to.eql(m.stationarity.p_value < 0.05);
+    }
+    if (m.autocorrelation) {
+        pm.expect(m.autocorrelation["0"]).to.be.closeTo(1, 1e-9);
+    }
+    if (m.seasonality) {
         pm.expect(m.seasonality).to.have.property("period");
+    }
+    if (m.constant) {
+        pm.expect(m).to.not.have.any.keys("stationarity", "autocorrelation", "seasonality");
     }
 });''', "Statistics of the series' history: constant, stationarity (ADF), autocorrelation, seasonality.",
       examples=[("Metadata", "OK", 200, {"metadata": {"constant": False, "samples": 4320, "step_seconds": 60,
