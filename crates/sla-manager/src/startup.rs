@@ -156,6 +156,8 @@ impl App {
 
         let mut first_error = None;
         tokio::select! {
+            // Stopping makes the servers end: that is not a failure.
+            biased;
             _ = stop.cancelled() => {}
             Some(ended) = tasks.join_next() => {
                 match ended {
