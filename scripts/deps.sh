@@ -5,7 +5,8 @@
 #
 #   apt (Debian 12, as root): prometheus prometheus-node-exporter (the target Prometheus,
 #       promtool, node-exporter), protobuf-compiler (tonic build), cmake g++ make
-#       pkg-config zlib1g-dev (rdkafka's cmake-build), python3-venv, curl.
+#       pkg-config zlib1g-dev libcurl4-openssl-dev libssl-dev (rdkafka-sys 4.10 cmake-build
+#       compiles librdkafka with curl and needs curl/curl.h), python3-venv, curl.
 #       `apt-get update` runs only when a package is missing. The Debian packages start
 #       system services on :9090/:9100 on install; when no policy-rc.d exists, one is put in
 #       place for the install so they do not start (our scripts run their own instances).
@@ -20,7 +21,7 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; 
 (($# == 0)) || die "unexpected arguments: $* (see --help)"
 
 APT_PACKAGES=(prometheus prometheus-node-exporter protobuf-compiler cmake g++ make pkg-config
-    zlib1g-dev python3-venv curl ca-certificates)
+    zlib1g-dev libcurl4-openssl-dev libssl-dev python3-venv curl ca-certificates)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
