@@ -13,8 +13,10 @@ ARG DEBIAN_RELEASE=bookworm
 FROM rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS chef
 # protobuf-compiler: tonic-prost-build (crates/common/build.rs) compiles proto/sla.proto.
 # cmake, build-essential, zlib: rdkafka-sys builds librdkafka from source (default features, libz).
+# libcurl/libssl headers: only needed should rdkafka's curl/ssl features be turned on; harmless here.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends protobuf-compiler cmake build-essential zlib1g-dev pkg-config \
+        libcurl4-openssl-dev libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 ARG CARGO_CHEF_VERSION=0.1.77
 RUN cargo install cargo-chef --locked --version "${CARGO_CHEF_VERSION}"
@@ -35,14 +37,16 @@ RUN cargo build --release --locked --bin etl --bin storage --bin retrieval --bin
     && cp target/release/etl target/release/storage target/release/retrieval target/release/sla-manager /out/
 
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
-# ca-certificates: TLS to a user's Prometheus, broker or database. zlib1g (librdkafka's
-# compression) is already part of the base image; reqwest and mongodb use rustls, so no libssl.
+# ca-certificates: TLS to a user's Prometheus, broker or database. The binaries link only libc,
+# libm, libgcc_s and libz (ldd), all in the base image; reqwest and mongodb use rustls (no libssl).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 sla \
     && useradd --system --uid 10001 --gid sla --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sla
 COPY --from=builder /out/ /usr/local/bin/
+# Fail the build, not the container, if a shared library the binaries need is missing.
+RUN ! ldd /usr/local/bin/etl /usr/local/bin/storage /usr/local/bin/retrieval /usr/local/bin/sla-manager | grep 'not found'
 # Health checks without curl: a 10-line bash script over /dev/tcp (see the script's header).
 COPY deploy/docker/http-probe /usr/local/bin/http-probe
 ENV BIND_ADDRESS=0.0.0.0 \
