@@ -67,9 +67,9 @@ apt_install() {
         placed=true
     fi
     local rc=0
-    if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
-        "${sudo[@]}" apt-get update -q >/dev/null &&
-            "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+    if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
+        "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null &&
+            "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
     fi
     if $placed; then "${sudo[@]}" rm -f "$policy"; fi
     return $rc
