@@ -142,6 +142,33 @@ compose_config() {
         [[ -e $path ]] || { echo "bind-mounted path missing: $path"; bad=1; }
     done < <(grep -oE '^\s+- \./[^:]+' docker-compose.yml | sed -E 's/^\s+- //')
     ((bad == 0))
+    # What the design asks of it: pinned images, health checks on the services, the ports.
+    docker-compose --project-directory "$ROOT_DIR" -f docker-compose.yml config >"$WORK/compose.yml"
+    "$PY" - "$WORK/compose.yml" <<'PY'
+import sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))["services"]
+problems = []
+for name, svc in c.items():
+    image = svc.get("image", "")
+    if ":" not in image or image.endswith(":latest"):
+        problems.append(f"{name}: image {image!r} is not pinned")
+for name in ("etl", "storage", "retrieval", "sla-manager"):
+    test = c[name].get("healthcheck", {}).get("test", [])
+    if "/readyz" not in " ".join(test):
+        problems.append(f"{name}: no health check on /readyz")
+    if not c[name].get("depends_on"):
+        problems.append(f"{name}: no depends_on")
+for name in ("etl", "storage"):
+    if c[name]["depends_on"].get("init-topic", {}).get("condition") != "service_completed_successfully":
+        problems.append(f"{name}: does not wait for init-topic")
+published = {str(p.get("published")) if isinstance(p, dict) else str(p).split(":")[0]
+             for svc in c.values() for p in svc.get("ports", [])}
+for port in ("5000", "5001", "9098", "3000", "9090"):
+    if port not in published:
+        problems.append(f"port {port} is not published")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
 }
 check compose compose_config
 
