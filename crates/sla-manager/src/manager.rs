@@ -19,7 +19,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::{
-    domain::{self, FutureViolation, HISTORY_SECONDS, STEP_SECONDS, Sample, State, Status, ViolationReport},
+    domain::{self, FutureViolation, STEP_SECONDS, Sample, State, Status, ViolationReport},
     error::Error,
     instruments::{Instruments, SlaKey},
     repository::{Replaced, SlaSetRepository, StoredSla},
@@ -128,8 +128,6 @@ pub struct MetricFuture {
 /// The message of a metric without a stored prediction.
 pub const NO_PREDICTION: &str = "Prediction not available";
 
-/// How far back `PUT /slaset` looks for a proposed series in Prometheus.
-const SERIES_LOOKBACK: Duration = Duration::from_secs(HISTORY_SECONDS as u64);
 
 /// An SLA with its history up to the evaluation time.
 struct Evaluated {
@@ -186,8 +184,10 @@ impl Manager {
     #[tracing::instrument(name = "manager.replace_set", skip_all)]
     pub async fn replace_set(&self, body: &Value) -> Result<(Replaced, Vec<SlaView>), Error> {
         let parsed = domain::parse_sla_set(body, self.set_size);
+        // Prometheus "has" a series when any of the data it keeps holds it: a series that is
+        // quiet now is still a valid SLA metric (its state is then unknown).
         let now = Utc::now();
-        let since = now - SERIES_LOOKBACK;
+        let since = DateTime::UNIX_EPOCH;
         let lookups = parsed.names.iter().map(|(index, labels)| async move {
             let found = self.prometheus.series(&selector(labels), since, now).await?;
             Ok::<_, PromError>((!found.contains(labels)).then(|| domain::not_in_prometheus(*index, labels)))

@@ -42,7 +42,7 @@ pub fn parse_sla_set(body: &Value, size: usize) -> ParsedSet {
 
 /// The problem of an entry whose series the target Prometheus does not have.
 pub fn not_in_prometheus(index: usize, labels: &Labels) -> String {
-    format!("{}: not found in the target Prometheus (no series with exactly these labels in the last 12 hours)", subject(index, Some(labels)))
+    format!("{}: not found in the target Prometheus (no series with exactly these labels)", subject(index, Some(labels)))
 }
 
 /// The valid set, or every problem: those found in the body and `more` (found elsewhere).
@@ -230,7 +230,7 @@ mod tests {
         let missing = not_in_prometheus(2, &parsed.names[1].1);
         assert_eq!(
             missing,
-            r#"metric 3 ({__name__="b",job="j"}): not found in the target Prometheus (no series with exactly these labels in the last 12 hours)"#
+            r#"metric 3 ({__name__="b",job="j"}): not found in the target Prometheus (no series with exactly these labels)"#
         );
         let all = finish_validation(parsed, vec![missing]).unwrap_err();
         assert_eq!(all.len(), 2);

@@ -75,7 +75,7 @@ async fn every_problem_of_a_set_is_listed_in_one_400_and_the_stored_set_stays() 
         format!("metric 6 ({}): the same metric as metric 1", selector(sla)),
         format!("metric 6 ({}): range is missing", selector(sla)),
         format!(
-            "metric 5 ({}): not found in the target Prometheus (no series with exactly these labels in the last 12 hours)",
+            "metric 5 ({}): not found in the target Prometheus (no series with exactly these labels)",
             selector(&unknown)
         ),
     ];
