@@ -14,9 +14,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("fit/multiplicative_2880_p60", |b| {
         b.iter(|| analytics::HoltWinters::multiplicative(60).fit(black_box(&x)))
     });
-    g.bench_function("fit/linear_2880", |b| b.iter(|| analytics::HoltWinters::linear().fit(black_box(&x))));
+    g.bench_function("fit/linear_2880", |b| {
+        b.iter(|| analytics::HoltWinters::linear().fit(black_box(&x)))
+    });
     let fitted = analytics::HoltWinters::additive(60).fit(&x).expect("fit");
-    g.bench_function("forecast/h10", |b| b.iter(|| black_box(&fitted).forecast(10, 0.95)));
+    g.bench_function("forecast/h10", |b| {
+        b.iter(|| black_box(&fitted).forecast(10, 0.95))
+    });
     let opts = analytics::ForecastOptions::default();
     g.bench_function("select/both_fits_2880_p60", |b| {
         b.iter(|| analytics::forecast(black_box(&x), Some(60), &opts))

@@ -11,9 +11,15 @@ fn bench(c: &mut Criterion) {
     let hourly = common::series("hourly_add_2880");
     let opts = analytics::MetadataOptions::default();
     let mut g = c.benchmark_group("metadata");
-    g.bench_function("baseline/aggregates_4320", |b| b.iter(|| analytics::aggregates(black_box(&daily))));
-    g.bench_function("metadata/daily_4320", |b| b.iter(|| analytics::metadata(black_box(&daily), &opts)));
-    g.bench_function("metadata/hourly_2880", |b| b.iter(|| analytics::metadata(black_box(&hourly), &opts)));
+    g.bench_function("baseline/aggregates_4320", |b| {
+        b.iter(|| analytics::aggregates(black_box(&daily)))
+    });
+    g.bench_function("metadata/daily_4320", |b| {
+        b.iter(|| analytics::metadata(black_box(&daily), &opts))
+    });
+    g.bench_function("metadata/hourly_2880", |b| {
+        b.iter(|| analytics::metadata(black_box(&hourly), &opts))
+    });
     g.bench_function("predict/hourly_2880_p60", |b| {
         b.iter(|| analytics::predict(black_box(&hourly), Some(60), 10))
     });

@@ -11,9 +11,14 @@ fn bench(c: &mut Criterion) {
     for (name, x) in [
         ("seasonality/daily_4320", common::series("daily_add_4320")),
         ("seasonality/hourly_2880", common::series("hourly_add_2880")),
-        ("seasonality/random_walk_3000", common::series("random_walk_3000")),
+        (
+            "seasonality/random_walk_3000",
+            common::series("random_walk_3000"),
+        ),
     ] {
-        g.bench_function(name, |b| b.iter(|| analytics::seasonality(black_box(&x), &opts)));
+        g.bench_function(name, |b| {
+            b.iter(|| analytics::seasonality(black_box(&x), &opts))
+        });
     }
     g.finish();
 }

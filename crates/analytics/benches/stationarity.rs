@@ -11,9 +11,14 @@ fn bench(c: &mut Criterion) {
     for (name, x) in [
         ("adfuller/daily_4320", common::series("daily_add_4320")),
         ("adfuller/hourly_2880", common::series("hourly_add_2880")),
-        ("adfuller/random_walk_3000", common::series("random_walk_3000")),
+        (
+            "adfuller/random_walk_3000",
+            common::series("random_walk_3000"),
+        ),
     ] {
-        g.bench_function(name, |b| b.iter(|| analytics::adfuller(black_box(&x), &opts)));
+        g.bench_function(name, |b| {
+            b.iter(|| analytics::adfuller(black_box(&x), &opts))
+        });
     }
     g.finish();
 }

@@ -16,7 +16,8 @@ fn main() {
     let (mut adf_rel, mut adf_p, mut lag_mismatch, mut acf_abs, mut acf_lags_mismatch) =
         (0.0f64, 0.0f64, 0, 0.0f64, 0);
     let (mut sse_ratio_max, mut holdout_ratios, mut covered, mut total) = (0.0f64, vec![], 0, 0);
-    let (mut period_rel_max, mut seasonal_cases, mut null_cases, mut null_false) = (0.0f64, 0, 0, 0);
+    let (mut period_rel_max, mut seasonal_cases, mut null_cases, mut null_false) =
+        (0.0f64, 0, 0, 0);
     let cases = expected["cases"].as_object().expect("cases");
     for (name, c) in cases {
         let x: Vec<f64> = std::fs::read_to_string(dir.join(format!("data/{name}.csv")))
@@ -63,40 +64,74 @@ fn main() {
         if hw.is_null() {
             continue;
         }
-        let holdout: Vec<f64> = hw["holdout"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let holdout: Vec<f64> = hw["holdout"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         let train = &x[..x.len() - holdout.len()];
         let period = hw["period"].as_u64().map(|p| p as usize);
         for (model, want) in hw["models"].as_object().unwrap() {
             let spec = match (model.as_str(), period) {
                 ("holt_winters_additive", Some(p)) => analytics::HoltWinters::additive(p),
-                ("holt_winters_multiplicative", Some(p)) => analytics::HoltWinters::multiplicative(p),
+                ("holt_winters_multiplicative", Some(p)) => {
+                    analytics::HoltWinters::multiplicative(p)
+                }
                 _ => analytics::HoltWinters::linear(),
             };
             let fit = spec.fit(train).expect("fit");
             sse_ratio_max = sse_ratio_max.max(fit.sse / want["sse"].as_f64().unwrap());
             let f = fit.forecast(holdout.len(), 0.95);
-            let rmse = (f.values.iter().zip(&holdout).map(|(a, b)| (a - b).powi(2)).sum::<f64>()
+            let rmse = (f
+                .values
+                .iter()
+                .zip(&holdout)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
                 / holdout.len() as f64)
                 .sqrt();
             holdout_ratios.push(rmse / want["holdout_rmse"].as_f64().unwrap());
-            covered += holdout.iter().enumerate().filter(|&(i, v)| f.lower[i] <= *v && *v <= f.upper[i]).count();
+            covered += holdout
+                .iter()
+                .enumerate()
+                .filter(|&(i, v)| f.lower[i] <= *v && *v <= f.upper[i])
+                .count();
             total += holdout.len();
         }
     }
     holdout_ratios.sort_by(f64::total_cmp);
     let median = holdout_ratios[holdout_ratios.len() / 2];
     let versions = &expected["versions"];
-    println!("Against statsmodels {} ({} series, {} Holt-Winters fits)\n", versions["statsmodels"].as_str().unwrap_or("?"), cases.len(), holdout_ratios.len());
+    println!(
+        "Against statsmodels {} ({} series, {} Holt-Winters fits)\n",
+        versions["statsmodels"].as_str().unwrap_or("?"),
+        cases.len(),
+        holdout_ratios.len()
+    );
     println!("| quantity | measured | tolerance |");
     println!("|---|---|---|");
     println!("| ADF statistic, worst relative error | {adf_rel:.1e} | 1e-6 |");
     println!("| ADF p-value, worst absolute difference | {adf_p:.1e} | 1e-4 |");
     println!("| ADF used lag, mismatches | {lag_mismatch} | 0 |");
-    println!("| ACF values and Bartlett bounds, worst absolute difference | {acf_abs:.1e} | 1e-9 |");
+    println!(
+        "| ACF values and Bartlett bounds, worst absolute difference | {acf_abs:.1e} | 1e-9 |"
+    );
     println!("| ACF reported lag sets, mismatches | {acf_lags_mismatch} | 0 |");
-    println!("| Seasonal period, worst relative error ({seasonal_cases} cases, SNR >= 2) | {period_rel_max:.2e} | 1e-2 |");
-    println!("| Period reported on white noise / random walks | {null_false} of {null_cases} | 0 |");
+    println!(
+        "| Seasonal period, worst relative error ({seasonal_cases} cases, SNR >= 2) | {period_rel_max:.2e} | 1e-2 |"
+    );
+    println!(
+        "| Period reported on white noise / random walks | {null_false} of {null_cases} | 0 |"
+    );
     println!("| Holt-Winters SSE / statsmodels SSE, worst | {sse_ratio_max:.4} | <= 1.01 |");
-    println!("| Held-out RMSE / statsmodels', median (min {:.3}, max {:.3}) | {median:.4} | <= 1.05 |", holdout_ratios[0], holdout_ratios[holdout_ratios.len() - 1]);
-    println!("| 95% interval coverage of held-out points | {:.1}% ({covered}/{total}) | 90-99% |", 100.0 * covered as f64 / total as f64);
+    println!(
+        "| Held-out RMSE / statsmodels', median (min {:.3}, max {:.3}) | {median:.4} | <= 1.05 |",
+        holdout_ratios[0],
+        holdout_ratios[holdout_ratios.len() - 1]
+    );
+    println!(
+        "| 95% interval coverage of held-out points | {:.1}% ({covered}/{total}) | 90-99% |",
+        100.0 * covered as f64 / total as f64
+    );
 }

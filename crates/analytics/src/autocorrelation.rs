@@ -193,6 +193,9 @@ mod tests {
     #[test]
     fn errors() {
         assert!(acf(&[1.0], &AcfOptions::default()).is_err());
-        assert_eq!(acf(&[3.0; 10], &AcfOptions::default()), Err(Error::Constant));
+        assert_eq!(
+            acf(&[3.0; 10], &AcfOptions::default()),
+            Err(Error::Constant)
+        );
     }
 }

@@ -164,7 +164,10 @@ impl HoltWinters {
         let trend = work.trend[z.len()] * scale;
         let season_scale = if kind == Kind::Mul { 1.0 } else { scale };
         let seasonal_states: Vec<f64> = if m > 0 && kind != Kind::None {
-            work.season[z.len()..z.len() + m].iter().map(|s| s * season_scale).collect()
+            work.season[z.len()..z.len() + m]
+                .iter()
+                .map(|s| s * season_scale)
+                .collect()
         } else {
             Vec::new()
         };
@@ -363,7 +366,11 @@ fn logit(p: f64) -> f64 {
 fn smoothing(p: &[f64], np: usize) -> (f64, f64, f64) {
     let alpha = sigmoid(p[0]);
     let beta = alpha * sigmoid(p[1]);
-    let gamma = if np == 3 { (1.0 - alpha) * sigmoid(p[2]) } else { 0.0 };
+    let gamma = if np == 3 {
+        (1.0 - alpha) * sigmoid(p[2])
+    } else {
+        0.0
+    };
     (alpha, beta, gamma)
 }
 
@@ -407,6 +414,10 @@ impl Work {
         }
     }
 
+    #[expect(
+        clippy::needless_range_loop,
+        reason = "the recursion reads and writes several arrays at t, t + 1 and t + m"
+    )]
     /// Sum of squared one-step errors; with `grad`, also its gradient with respect to the
     /// unconstrained parameters `[a, b, (g), level0, trend0, season0..]`.
     fn sse(&mut self, y: &[f64], p: &[f64], grad: Option<&mut [f64]>) -> f64 {
@@ -557,7 +568,10 @@ mod tests {
             let _ = w.sse(&y, &p, Some(&mut g));
             let num = numeric_grad(kind, m, &y, &p);
             for (a, b) in g.iter().zip(&num) {
-                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{kind:?}: {g:?} vs {num:?}");
+                assert!(
+                    (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                    "{kind:?}: {g:?} vs {num:?}"
+                );
             }
         }
     }
@@ -577,7 +591,10 @@ mod tests {
     fn too_short_is_an_error() {
         assert!(matches!(
             HoltWinters::additive(12).fit(&[1.0; 20]),
-            Err(Error::NotEnoughData { needed: 24, got: 20 })
+            Err(Error::NotEnoughData {
+                needed: 24,
+                got: 20
+            })
         ));
         assert!(forecast(&[1.0, 2.0], None, &ForecastOptions::default()).is_err());
     }

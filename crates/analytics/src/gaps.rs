@@ -20,7 +20,10 @@ pub struct Filled {
 /// # Errors
 /// [`Error::AllMissing`] when no value is finite (including an empty slice).
 pub fn fill_gaps(x: &[f64]) -> Result<Filled> {
-    let first = x.iter().position(|v| v.is_finite()).ok_or(Error::AllMissing)?;
+    let first = x
+        .iter()
+        .position(|v| v.is_finite())
+        .ok_or(Error::AllMissing)?;
     let mut values = x.to_vec();
     let mut filled = 0;
     for v in values.iter_mut().take(first) {

@@ -149,7 +149,9 @@ mod tests {
         assert!(m.stationarity.is_none(), "singular ADF regression");
         assert_eq!(m.seasonality.unwrap().period, Some(60));
         // deterministic pseudo-noise
-        let x: Vec<f64> = (0..480).map(|t| sine(t) + 0.3 * ((t * 7919 % 101) as f64 / 101.0 - 0.5)).collect();
+        let x: Vec<f64> = (0..480)
+            .map(|t| sine(t) + 0.3 * ((t * 7919 % 101) as f64 / 101.0 - 0.5))
+            .collect();
         let m = metadata(&x, &MetadataOptions::default()).unwrap();
         assert!(m.stationarity.is_some());
         assert!(!m.constant);

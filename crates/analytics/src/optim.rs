@@ -61,7 +61,10 @@ pub(crate) fn minimize(
         let mut step = 1.0;
         let mut accepted = None;
         for _ in 0..40 {
-            x_new.iter_mut().zip(x.iter().zip(&d)).for_each(|(n, (x, d))| *n = x + step * d);
+            x_new
+                .iter_mut()
+                .zip(x.iter().zip(&d))
+                .for_each(|(n, (x, d))| *n = x + step * d);
             let f_new = f(&x_new, &mut g_new);
             if f_new.is_finite() && f_new <= fx + 1e-4 * step * slope {
                 accepted = Some(f_new);

@@ -242,7 +242,11 @@ pub fn decomposition_error(x: &[f64], period: usize, kind: DecompositionKind) ->
         sums[t % period] += v;
         counts[t % period] += 1;
     }
-    let means: Vec<f64> = sums.iter().zip(&counts).map(|(s, &c)| s / c as f64).collect();
+    let means: Vec<f64> = sums
+        .iter()
+        .zip(&counts)
+        .map(|(s, &c)| s / c as f64)
+        .collect();
     // Leave-one-out residual of each point against its phase mean (PRESS): a phase seen
     // once cannot be predicted and is skipped, so that long periods with few cycles do not
     // look better merely by fitting more indices to fewer points.
@@ -329,13 +333,21 @@ fn refine_peak(d: &[f64], bin: f64) -> f64 {
     }
     let (a, b, c) = (grid[i - 1].1, grid[i].1, grid[i + 1].1);
     let denom = a - 2.0 * b + c;
-    let offset = if denom < 0.0 { 0.5 * (a - c) / denom } else { 0.0 };
+    let offset = if denom < 0.0 {
+        0.5 * (a - c) / denom
+    } else {
+        0.0
+    };
     grid[i].0 + offset.clamp(-1.0, 1.0) * step
 }
 
 /// Harmonics in the regression of [`refine_peak`].
 const HARMONICS: usize = 2;
 
+#[expect(
+    clippy::needless_range_loop,
+    reason = "symmetric fill of a small matrix"
+)]
 /// Sum of squares of `d` explained by a constant and `HARMONICS` harmonics of frequency `f`
 /// (cycles per sample).
 fn explained(d: &[f64], f: f64) -> f64 {
@@ -378,6 +390,10 @@ fn explained(d: &[f64], f: f64) -> f64 {
     }
 }
 
+#[expect(
+    clippy::needless_range_loop,
+    reason = "row operations on a small matrix"
+)]
 /// Solves a small dense system by Gaussian elimination with partial pivoting.
 fn solve<const K: usize>(mut a: [[f64; K]; K], mut b: [f64; K]) -> Option<[f64; K]> {
     for col in 0..K {
@@ -430,7 +446,12 @@ mod tests {
     #[test]
     fn line_has_no_period_and_short_is_an_error() {
         let x: Vec<f64> = (0..100).map(|t| t as f64).collect();
-        assert_eq!(seasonality(&x, &SeasonalityOptions::default()).unwrap().period, None);
+        assert_eq!(
+            seasonality(&x, &SeasonalityOptions::default())
+                .unwrap()
+                .period,
+            None
+        );
         assert!(seasonality(&[1.0; 5], &SeasonalityOptions::default()).is_err());
     }
 }

@@ -101,7 +101,10 @@ pub fn adfuller(x: &[f64], options: &AdfOptions) -> Result<Adf> {
     let k = used_lag + 2;
     let nobs = d.len() - used_lag;
     if nobs <= k {
-        return Err(Error::NotEnoughData { needed: 2 * k + 2, got: n });
+        return Err(Error::NotEnoughData {
+            needed: 2 * k + 2,
+            got: n,
+        });
     }
     let last = used_lag + 1; // index of dy in the factor
     let sigma = (fit.r[last][last].powi(2) / (nobs - k) as f64).sqrt();
@@ -171,7 +174,13 @@ fn gram_factor(x: &[f64], d: &[f64], lag: usize, order: Order) -> Result<Factor>
     let level_sum: f64 = level.iter().sum();
     let level_sq: f64 = level.iter().map(|v| v * v).sum();
     let level_d: Vec<f64> = (0..=lag)
-        .map(|j| level.iter().zip(&d[s0 - j..=e - j]).map(|(a, b)| a * b).sum())
+        .map(|j| {
+            level
+                .iter()
+                .zip(&d[s0 - j..=e - j])
+                .map(|(a, b)| a * b)
+                .sum()
+        })
         .collect();
     // Centred Gram in the requested order; index of the level and of lag j (j = 0: dy).
     let k = lag + 2;
@@ -239,7 +248,10 @@ mod tests {
             adfuller(&[1.0, 2.0, 3.0], &AdfOptions::default()),
             Err(Error::NotEnoughData { needed: 4, got: 3 })
         ));
-        assert_eq!(adfuller(&[2.0; 20], &AdfOptions::default()), Err(Error::Constant));
+        assert_eq!(
+            adfuller(&[2.0; 20], &AdfOptions::default()),
+            Err(Error::Constant)
+        );
     }
 
     #[test]

@@ -24,29 +24,51 @@ fn case(name: &str) -> &'static Value {
 }
 
 fn parse(csv: &str) -> Vec<f64> {
-    csv.lines().map(|l| l.parse().expect("a number per line")).collect()
+    csv.lines()
+        .map(|l| l.parse().expect("a number per line"))
+        .collect()
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect()
 }
 
 fn check_adf(name: &str, x: &[f64]) {
     let want = &case(name)["adf"];
     let got = analytics::adfuller(x, &analytics::AdfOptions::default()).expect("adf");
     let stat = want["statistic"].as_f64().unwrap();
-    assert_eq!(got.used_lag as u64, want["used_lag"].as_u64().unwrap(), "used lag");
+    assert_eq!(
+        got.used_lag as u64,
+        want["used_lag"].as_u64().unwrap(),
+        "used lag"
+    );
     assert_eq!(got.nobs as u64, want["nobs"].as_u64().unwrap(), "nobs");
     let rel = (got.statistic - stat).abs() / stat.abs();
-    assert!(rel <= ADF_STAT_REL, "statistic {} vs {stat} (rel {rel:e})", got.statistic);
+    assert!(
+        rel <= ADF_STAT_REL,
+        "statistic {} vs {stat} (rel {rel:e})",
+        got.statistic
+    );
     let p = want["p_value"].as_f64().unwrap();
-    assert!((got.p_value - p).abs() <= ADF_P_ABS, "p-value {} vs {p}", got.p_value);
+    assert!(
+        (got.p_value - p).abs() <= ADF_P_ABS,
+        "p-value {} vs {p}",
+        got.p_value
+    );
 }
 
 fn check_acf(name: &str, x: &[f64]) {
     let want = &case(name)["acf"];
     let got = analytics::acf(x, &analytics::AcfOptions::default()).expect("acf");
-    for (key, got) in [("values", &got.values), ("lower", &got.lower), ("upper", &got.upper)] {
+    for (key, got) in [
+        ("values", &got.values),
+        ("lower", &got.lower),
+        ("upper", &got.upper),
+    ] {
         let want = floats(&want[key]);
         assert_eq!(got.len(), want.len(), "{key} length");
         for (k, (g, w)) in got.iter().zip(&want).enumerate() {
@@ -79,13 +101,31 @@ macro_rules! per_case {
 
 macro_rules! all_cases {
     ($module:ident, $check:ident) => {
-        per_case!($module, $check, [
-            short_white_noise_50, white_noise_500, white_noise_10000, random_walk_500,
-            random_walk_3000, ar1_phi020_1000, ar1_phi050_1000, ar1_phi090_2000,
-            ar1_phi099_2000, trend_noise_800, level_shift_1000, hourly_add_300,
-            hourly_add_1440, hourly_add_2880, hourly_mul_1440, hourly_mul_2880,
-            hourly_short_100, daily_add_4320, daily_mul_10000,
-        ]);
+        per_case!(
+            $module,
+            $check,
+            [
+                short_white_noise_50,
+                white_noise_500,
+                white_noise_10000,
+                random_walk_500,
+                random_walk_3000,
+                ar1_phi020_1000,
+                ar1_phi050_1000,
+                ar1_phi090_2000,
+                ar1_phi099_2000,
+                trend_noise_800,
+                level_shift_1000,
+                hourly_add_300,
+                hourly_add_1440,
+                hourly_add_2880,
+                hourly_mul_1440,
+                hourly_mul_2880,
+                hourly_short_100,
+                daily_add_4320,
+                daily_mul_10000,
+            ]
+        );
     };
 }
 
@@ -132,7 +172,12 @@ fn hw_rows(name: &str, x: &[f64]) -> Vec<HwRow> {
         let model = model_of(model_name);
         let fit = hw(model, period).fit(train).expect("fit");
         let f = fit.forecast(holdout.len(), 0.95);
-        let rmse = (f.values.iter().zip(&holdout).map(|(a, b)| (a - b).powi(2)).sum::<f64>()
+        let rmse = (f
+            .values
+            .iter()
+            .zip(&holdout)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
             / holdout.len() as f64)
             .sqrt();
         let covered = holdout
@@ -156,17 +201,32 @@ fn hw_rows(name: &str, x: &[f64]) -> Vec<HwRow> {
 
 fn check_hw(name: &str, x: &[f64]) {
     for (case, model, sse, sm_sse, ..) in hw_rows(name, x) {
-        assert!(sse <= HW_SSE_RATIO * sm_sse, "{case} {model}: SSE {sse} vs statsmodels {sm_sse}");
+        assert!(
+            sse <= HW_SSE_RATIO * sm_sse,
+            "{case} {model}: SSE {sse} vs statsmodels {sm_sse}"
+        );
     }
 }
 
 macro_rules! hw_cases {
     ($module:ident, $check:ident) => {
-        per_case!($module, $check, [
-            random_walk_3000, ar1_phi020_1000, ar1_phi090_2000, trend_noise_800,
-            level_shift_1000, hourly_add_300, hourly_add_1440, hourly_add_2880,
-            hourly_mul_1440, hourly_mul_2880, hourly_short_100,
-        ]);
+        per_case!(
+            $module,
+            $check,
+            [
+                random_walk_3000,
+                ar1_phi020_1000,
+                ar1_phi090_2000,
+                trend_noise_800,
+                level_shift_1000,
+                hourly_add_300,
+                hourly_add_1440,
+                hourly_add_2880,
+                hourly_mul_1440,
+                hourly_mul_2880,
+                hourly_short_100,
+            ]
+        );
     };
 }
 
@@ -184,8 +244,16 @@ fn all_hw_rows() -> Vec<HwRow> {
         }};
     }
     rows!(
-        random_walk_3000, ar1_phi020_1000, ar1_phi090_2000, trend_noise_800, level_shift_1000,
-        hourly_add_300, hourly_add_1440, hourly_add_2880, hourly_mul_1440, hourly_mul_2880,
+        random_walk_3000,
+        ar1_phi020_1000,
+        ar1_phi090_2000,
+        trend_noise_800,
+        level_shift_1000,
+        hourly_add_300,
+        hourly_add_1440,
+        hourly_add_2880,
+        hourly_mul_1440,
+        hourly_mul_2880,
         hourly_short_100
     )
 }
@@ -200,11 +268,24 @@ fn holt_winters_holdout_rmse_and_coverage_over_all_cases() {
     let total: usize = rows.iter().map(|r| r.7).sum();
     let coverage = covered as f64 / total as f64;
     for r in &rows {
-        eprintln!("{:<18} {:<28} sse {:.4} / {:.4} = {:.5}  holdout rmse {:.4} / {:.4}  covered {}/{}",
-            r.0, r.1, r.2, r.3, r.2 / r.3, r.4, r.5, r.6, r.7);
+        eprintln!(
+            "{:<18} {:<28} sse {:.4} / {:.4} = {:.5}  holdout rmse {:.4} / {:.4}  covered {}/{}",
+            r.0,
+            r.1,
+            r.2,
+            r.3,
+            r.2 / r.3,
+            r.4,
+            r.5,
+            r.6,
+            r.7
+        );
     }
     eprintln!("median holdout RMSE ratio {median:.4}, coverage {coverage:.3}");
-    assert!(median <= HW_HOLDOUT_RMSE_MEDIAN_RATIO, "median ratio {median}");
+    assert!(
+        median <= HW_HOLDOUT_RMSE_MEDIAN_RATIO,
+        "median ratio {median}"
+    );
     assert!(COVERAGE.contains(&coverage), "coverage {coverage}");
 }
 
@@ -215,7 +296,8 @@ const MIN_SNR: f64 = 2.0;
 
 fn check_seasonality(name: &str, x: &[f64]) {
     let c = case(name);
-    let got = analytics::seasonality(x, &analytics::SeasonalityOptions::default()).expect("seasonality");
+    let got =
+        analytics::seasonality(x, &analytics::SeasonalityOptions::default()).expect("seasonality");
     eprintln!("{name}: {got:?}");
     if name.contains("white_noise") || name.contains("random_walk") {
         assert_eq!(got.period, None, "{name}: no period expected");

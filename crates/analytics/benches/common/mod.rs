@@ -10,5 +10,7 @@ pub(crate) fn series(name: &str) -> Vec<f64> {
         "random_walk_3000" => include_str!("../../tests/reference/data/random_walk_3000.csv"),
         other => panic!("no fixture {other}"),
     };
-    csv.lines().map(|l| l.parse().expect("a number per line")).collect()
+    csv.lines()
+        .map(|l| l.parse().expect("a number per line"))
+        .collect()
 }
