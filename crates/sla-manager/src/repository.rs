@@ -10,13 +10,17 @@ use common::{
 use futures::TryStreamExt;
 use mongodb::{
     Collection, Database,
-    error::TRANSIENT_TRANSACTION_ERROR,
-    options::{Acknowledgment, FindOptions, WriteConcern},
+    options::{Acknowledgment, CollectionOptions, FindOptions, WriteConcern},
 };
 use serde::{Deserialize, Serialize};
 
-/// Tries of a replacement that conflicts with a concurrent one.
-const REPLACE_ATTEMPTS: u32 = 3;
+/// Staging collections are named `slaset` + this + random hex digits.
+pub const STAGING_INFIX: &str = "_staging_";
+
+/// Majority, journaled.
+fn durable() -> WriteConcern {
+    WriteConcern::builder().w(Acknowledgment::Majority).journal(true).build()
+}
 
 /// A stored SLA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,51 +76,47 @@ impl SlaSetRepository {
         cursor.try_collect().await.map_err(database_error("find_slaset"))
     }
 
-    /// Replaces the stored set with `slas` in one transaction, so that a reader sees the old
-    /// set or the new one, never a mix or nothing. (A `renameCollection` of a staging
-    /// collection is atomic too, but SecantusDB does not always persist a rename before a
-    /// crash, and a transaction keeps the documents where readers look.) A transaction that
-    /// conflicts with a concurrent one is retried a few times.
+    /// Replaces the stored set with `slas` atomically for readers: the new set is written to a
+    /// staging collection of its own, which then takes the place of `slaset` in one
+    /// `renameCollection` with `dropTarget`, so a reader sees the old set or the new one, never
+    /// a mix or nothing. Unlike a transaction, this works on a standalone server as well as on
+    /// a replica set. Both writes wait for a majority's journal: the set is configuration.
     #[tracing::instrument(name = "slaset.replace", skip_all, fields(metrics = slas.len()))]
     pub async fn replace(&self, slas: &[Sla]) -> Result<Replaced, StoreError> {
+        let existed = self.collection.estimated_document_count().await.map_err(database_error("count_slaset"))? > 0;
+        let staging_name = format!("{SLASET_COLLECTION}{STAGING_INFIX}{:016x}", rand::random::<u64>());
+        let staging: Collection<StoredSla> = self.database.collection_with_options(
+            &staging_name,
+            CollectionOptions::builder().write_concern(durable()).build(),
+        );
         let documents: Vec<StoredSla> = slas
             .iter()
             .enumerate()
             .map(|(position, sla)| StoredSla { id: sla.id(), sla: sla.clone(), position: position as u32 })
             .collect();
-        let mut attempt = 1;
-        loop {
-            match self.replace_once(&documents).await {
-                Err(error) if attempt < REPLACE_ATTEMPTS && error.contains_label(TRANSIENT_TRANSACTION_ERROR) => {
-                    tracing::warn!(attempt, %error, "SLA set transaction conflicted; retrying");
-                    attempt += 1;
-                }
-                outcome => return outcome.map_err(database_error("replace_slaset")),
-            }
-        }
-    }
-
-    async fn replace_once(&self, documents: &[StoredSla]) -> Result<Replaced, mongodb::error::Error> {
-        let mut session = self.database.client().start_session().await?;
-        // The set is configuration: committed only once a majority has it in its journal.
-        let durable = WriteConcern::builder().w(Acknowledgment::Majority).journal(true).build();
-        session.start_transaction().write_concern(durable).await?;
         let written = async {
-            let deleted = self.collection.delete_many(doc! {}).session(&mut session).await?;
-            self.collection.insert_many(documents).session(&mut session).await?;
-            Ok::<_, mongodb::error::Error>(deleted.deleted_count)
+            staging.insert_many(&documents).await.map_err(database_error("stage_slaset"))?;
+            let database = self.database.name();
+            self.database
+                .client()
+                .database("admin")
+                .run_command(doc! {
+                    "renameCollection": format!("{database}.{staging_name}"),
+                    "to": format!("{database}.{SLASET_COLLECTION}"),
+                    "dropTarget": true,
+                    "writeConcern": { "w": "majority", "j": true },
+                })
+                .await
+                .map_err(database_error("rename_slaset"))
         }
         .await;
-        match written {
-            Ok(deleted) => {
-                session.commit_transaction().await?;
-                Ok(if deleted > 0 { Replaced::Updated } else { Replaced::Created })
+        if let Err(error) = written {
+            // Best effort: a staging collection left behind is harmless, and named as such.
+            if let Err(cleanup) = staging.drop().await {
+                tracing::warn!(collection = %staging_name, error = %cleanup, "cannot drop the staging collection");
             }
-            Err(error) => {
-                // The transaction is abandoned either way; an abort that fails changes nothing.
-                let _ = session.abort_transaction().await;
-                Err(error)
-            }
+            return Err(error);
         }
+        Ok(if existed { Replaced::Updated } else { Replaced::Created })
     }
 }

@@ -39,6 +39,8 @@ async fn a_set_is_created_then_updated_and_read_back_with_ids() {
     // One document per SLA metric in the database, keyed by the series id.
     let count = app.database.collection::<bson::Document>("slaset").count_documents(bson::doc! {}).await.unwrap();
     assert_eq!(count, 5);
+    let collections = app.database.list_collection_names().await.unwrap();
+    assert_eq!(collections, vec!["slaset".to_owned()], "only the set, no staging collection left behind");
 }
 
 #[tokio::test]
