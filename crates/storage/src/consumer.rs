@@ -43,7 +43,7 @@ use common::{
     retry::RetryPolicy,
     store::UpsertSummary,
 };
-use prometheus::IntGaugeVec;
+use prometheus::{IntCounter, IntGaugeVec};
 use rdkafka::{
     ClientConfig, ClientContext, Message, Offset, Statistics, TopicPartitionList,
     config::RDKafkaLogLevel,
@@ -66,6 +66,9 @@ use crate::{
 
 /// How often the client reports statistics, from which the consumer lag is read.
 const STATISTICS_INTERVAL: Duration = Duration::from_secs(5);
+/// How often the client refreshes the topic's metadata: how soon a topic created after the
+/// start, or new partitions, are noticed (librdkafka's default is five minutes).
+const METADATA_REFRESH: Duration = Duration::from_secs(10);
 
 /// What a consumption error means for the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +115,7 @@ fn is_final(code: RDKafkaErrorCode) -> bool {
 pub struct StorageContext {
     topic: String,
     lag: IntGaugeVec,
+    commit_failures: IntCounter,
 }
 
 impl ClientContext for StorageContext {
@@ -156,6 +160,20 @@ impl ConsumerContext for StorageContext {
             Rebalance::Error(error) => tracing::warn!(%error, "rebalance failed"),
         }
     }
+
+    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, offsets: &TopicPartitionList) {
+        match result {
+            Ok(()) => tracing::debug!(offsets = ?offset_pairs(offsets), "offsets committed"),
+            Err(error) => {
+                self.commit_failures.inc();
+                tracing::warn!(offsets = ?offset_pairs(offsets), %error, "offset commit refused; the written records will be redelivered and skipped as stale");
+            }
+        }
+    }
+}
+
+fn offset_pairs(list: &TopicPartitionList) -> Vec<(i32, Offset)> {
+    list.elements().iter().map(|e| (e.partition(), e.offset())).collect()
 }
 
 fn partition_numbers(list: &TopicPartitionList) -> Vec<i32> {
@@ -203,6 +221,9 @@ pub struct Pipeline {
     batch_size: usize,
     linger: Duration,
     carried: VecDeque<Incoming>,
+    /// Per partition, the offset after the last written message, committed again
+    /// synchronously at shutdown.
+    last_offsets: BTreeMap<i32, i64>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -226,7 +247,11 @@ impl Pipeline {
         retry: RetryPolicy,
     ) -> Result<Self, StorageError> {
         let session_ms = config.session_timeout.as_millis().max(6_000);
-        let context = StorageContext { topic: config.kafka.kafka_topic.clone(), lag: instruments.consumer_lag.clone() };
+        let context = StorageContext {
+            topic: config.kafka.kafka_topic.clone(),
+            lag: instruments.consumer_lag.clone(),
+            commit_failures: instruments.commit_failures.clone(),
+        };
         let consumer: StreamConsumer<StorageContext> = ClientConfig::new()
             .set("bootstrap.servers", &config.kafka.kafka_brokers)
             .set("group.id", &config.group_id)
@@ -238,6 +263,7 @@ impl Pipeline {
             .set("max.poll.interval.ms", (session_ms * 10).max(300_000).to_string())
             .set("queued.max.messages.kbytes", config.prefetch_kib.to_string())
             .set("statistics.interval.ms", STATISTICS_INTERVAL.as_millis().to_string())
+            .set("topic.metadata.refresh.interval.ms", METADATA_REFRESH.as_millis().to_string())
             .create_with_context(context)
             .map_err(|source| StorageError::KafkaClient { client: "consumer", source })?;
         Ok(Self {
@@ -251,6 +277,7 @@ impl Pipeline {
             batch_size: config.batch_size as usize,
             linger: config.batch_linger,
             carried: VecDeque::new(),
+            last_offsets: BTreeMap::new(),
         })
     }
 
@@ -310,6 +337,7 @@ impl Pipeline {
                 break;
             }
         }
+        self.commit_last_offsets().await;
         self.dead_letters.flush(Duration::from_secs(5));
         tracing::info!(topic = %self.topic, "consumer stopped");
         Ok(())
@@ -438,7 +466,7 @@ impl Pipeline {
                 }
             }
         }
-        self.commit(&parts.next_offsets).await;
+        self.commit(&parts.next_offsets);
         self.instruments.batches.inc();
         self.instruments.batch_seconds.observe(started.elapsed().as_secs_f64());
         self.instruments.batch_messages.observe(messages as f64);
@@ -527,25 +555,51 @@ impl Pipeline {
         }
     }
 
-    /// Commits, per partition, the offset after the batch's last message.
-    async fn commit(&self, next_offsets: &BTreeMap<i32, i64>) {
+    /// Commits, per partition, the offset after the batch's last message. The commit is
+    /// asynchronous, so the next batch's write overlaps the broker's round trip; commits go out
+    /// in order, and the outcome is logged and counted by [`StorageContext`].
+    fn commit(&mut self, next_offsets: &BTreeMap<i32, i64>) {
+        for (partition, offset) in next_offsets {
+            self.last_offsets.insert(*partition, *offset);
+        }
+        let Some(offsets) = self.offset_list(next_offsets) else { return };
+        if let Err(error) = self.consumer.commit(&offsets, CommitMode::Async) {
+            self.instruments.commit_failures.inc();
+            tracing::warn!(offsets = ?next_offsets, %error, "offset commit refused; the written records will be redelivered and skipped as stale");
+        }
+    }
+
+    /// Commits the offsets of every batch written, synchronously, before the consumer closes.
+    /// Only partitions still assigned are committed: another replica may own the others now.
+    async fn commit_last_offsets(&mut self) {
+        let assigned: Vec<i32> =
+            self.consumer.assignment().map(|list| partition_numbers(&list)).unwrap_or_default();
+        self.last_offsets.retain(|partition, _| assigned.contains(partition));
+        let Some(offsets) = self.offset_list(&self.last_offsets) else { return };
+        let consumer = Arc::clone(&self.consumer);
+        let committed = tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
+            .await
+            .unwrap_or(Err(KafkaError::Canceled));
+        match committed {
+            Ok(()) => tracing::info!(offsets = ?self.last_offsets, "final offsets committed"),
+            Err(error) => {
+                self.instruments.commit_failures.inc();
+                tracing::warn!(offsets = ?self.last_offsets, %error, "final offset commit refused; the written records will be redelivered and skipped as stale");
+            }
+        }
+    }
+
+    fn offset_list(&self, next_offsets: &BTreeMap<i32, i64>) -> Option<TopicPartitionList> {
+        if next_offsets.is_empty() {
+            return None;
+        }
         let mut offsets = TopicPartitionList::new();
         for (partition, offset) in next_offsets {
             if let Err(error) = offsets.add_partition_offset(&self.topic, *partition, Offset::Offset(*offset)) {
                 tracing::warn!(partition, offset, %error, "cannot list the offset to commit");
             }
         }
-        let consumer = Arc::clone(&self.consumer);
-        let committed = tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
-            .await
-            .unwrap_or(Err(KafkaError::Canceled));
-        match committed {
-            Ok(()) => tracing::debug!(offsets = ?next_offsets, "offsets committed"),
-            Err(error) => {
-                self.instruments.commit_failures.inc();
-                tracing::warn!(offsets = ?next_offsets, %error, "offset commit refused; the written records will be redelivered and skipped as stale");
-            }
-        }
+        Some(offsets)
     }
 }
 

@@ -26,7 +26,7 @@ async fn bad_records_go_to_the_dead_letter_topic_and_the_next_good_one_is_writte
     ];
 
     app.produce_raw(&bad).await;
-    app.produce(&[good.clone()]).await;
+    app.produce(std::slice::from_ref(&good)).await;
 
     wait_until("the good record after the bad ones is stored", Duration::from_secs(60), || async {
         app.document(good.id).await.is_some()

@@ -99,3 +99,20 @@ async fn storage_dies_mid_stream_and_its_successor_loses_nothing() {
     wait_until_complete(&second).await;
     second.stop().await.expect("storage stops cleanly");
 }
+
+#[tokio::test]
+async fn a_topic_that_does_not_exist_yet_is_waited_for() {
+    let setup = Setup::without_topic(common::testing::mongo_uri());
+    let app = spawn_app_with(setup.clone()).await;
+    wait_until("storage retries the missing topic", Duration::from_secs(60), || async {
+        app.metrics().await.contains("storage_retries_total{operation=\"consume\"}")
+    })
+    .await;
+
+    setup.create_topic(1).await;
+    let late = record(0, Kind::Values, 1, 1.0);
+    app.produce(std::slice::from_ref(&late)).await;
+
+    wait_until("the record is stored", Duration::from_secs(90), || async { app.document(late.id).await.is_some() }).await;
+    app.stop().await.expect("storage stops cleanly");
+}

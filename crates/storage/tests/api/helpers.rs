@@ -39,22 +39,31 @@ impl Setup {
 
     /// Likewise, with the database at `mongo_uri`.
     pub(crate) async fn on_database(mongo_uri: String, partitions: i32) -> Self {
+        let setup = Self::without_topic(mongo_uri);
+        setup.create_topic(partitions).await;
+        setup
+    }
+
+    /// Names of its own, but the topic is not created yet.
+    pub(crate) fn without_topic(mongo_uri: String) -> Self {
         common::telemetry::init_for_tests();
-        let setup = Self {
+        Self {
             brokers: kafka_brokers(),
             topic: unique_name("storage_test"),
             group: unique_name("storage_group"),
             mongo_uri,
             database: unique_name("storage_test"),
+        }
+    }
 
-        };
+    /// Creates the topic.
+    pub(crate) async fn create_topic(&self, partitions: i32) {
         let admin: AdminClient<DefaultClientContext> =
-            ClientConfig::new().set("bootstrap.servers", &setup.brokers).create().expect("an admin client");
-        let topic = NewTopic::new(&setup.topic, partitions, TopicReplication::Fixed(1));
+            ClientConfig::new().set("bootstrap.servers", &self.brokers).create().expect("an admin client");
+        let topic = NewTopic::new(&self.topic, partitions, TopicReplication::Fixed(1));
         for result in admin.create_topics(&[topic], &AdminOptions::new()).await.expect("the broker answers") {
             result.expect("the topic is created");
         }
-        setup
     }
 
     fn config(&self) -> Config {

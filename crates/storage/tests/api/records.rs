@@ -58,7 +58,7 @@ async fn records_of_all_three_kinds_become_one_document_per_series() {
 async fn a_stale_record_does_not_overwrite_a_newer_one() {
     let app = spawn_app().await;
     let newer = record(0, Kind::Values, 10, 10.0);
-    app.produce(&[newer.clone()]).await;
+    app.produce(std::slice::from_ref(&newer)).await;
     wait_until("the newer record is stored", Duration::from_secs(60), || async { app.document(newer.id).await.is_some() }).await;
 
     // An older record of the same series and kind, then one of another series: once that one
