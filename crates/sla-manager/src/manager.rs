@@ -120,7 +120,7 @@ pub struct MetricFuture {
     /// The predicted out-of-range runs after the evaluation time, in time order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub future_violations: Option<Vec<FutureViolation>>,
-    /// "Prediction not available" when none is stored for this series.
+    /// "Prediction not available" when none is stored for this series, or its horizon has passed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -297,16 +297,20 @@ impl Manager {
 
 fn future_of(evaluated: &Evaluated, now: Status, prediction: Option<Prediction>, at: DateTime<Utc>) -> MetricFuture {
     let sla = SlaView::from(&evaluated.stored);
-    match prediction {
-        Some(prediction) => MetricFuture {
+    let violations = prediction
+        .as_ref()
+        .and_then(|prediction| domain::future_violations(prediction, &now, &evaluated.stored.sla, at.timestamp()));
+    match (prediction, violations) {
+        (Some(prediction), Some(violations)) => MetricFuture {
             sla,
             status: now.status,
-            future_violations: Some(domain::future_violations(&prediction, &now, &evaluated.stored.sla, at.timestamp())),
+            future_violations: Some(violations),
             model: Some(prediction.model),
             rmse: Some(prediction.rmse),
             error: None,
         },
-        None => MetricFuture {
+        // None stored, or one whose horizon has passed.
+        _ => MetricFuture {
             sla,
             status: now.status,
             model: None,

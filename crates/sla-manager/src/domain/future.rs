@@ -61,10 +61,14 @@ pub struct FutureViolation {
 
 /// The predicted out-of-range runs of `sla` after unix time `at`, when the state at `at` is
 /// `now`. Only points after `at` count; a run starting at the first of them, no more than a
-/// step after `at`, continues the current out-of-range run.
-pub fn future_violations(prediction: &Prediction, now: &Status, sla: &Sla, at: i64) -> Vec<FutureViolation> {
+/// step after `at`, continues the current out-of-range run. `None` when the prediction has no
+/// point after `at`: it is out of date, and tells nothing about the future.
+pub fn future_violations(prediction: &Prediction, now: &Status, sla: &Sla, at: i64) -> Option<Vec<FutureViolation>> {
     let step = i64::try_from(prediction.step_seconds).ok().filter(|&s| s > 0).unwrap_or(60);
     let points: Vec<_> = prediction.values.iter().filter(|p| p.timestamp.timestamp() > at).collect();
+    if points.is_empty() {
+        return None;
+    }
     let next_step = points.first().map(|p| p.timestamp.timestamp()).filter(|&t| t - at <= step + step / 2);
     let mut runs: Vec<Vec<&PredictedPoint>> = Vec::new();
     // The time of the previous point, when it was out of range.
@@ -81,7 +85,8 @@ pub fn future_violations(prediction: &Prediction, now: &Status, sla: &Sla, at: i
         }
         previous_out = Some(t);
     }
-    runs.into_iter()
+    let violations = runs
+        .into_iter()
         .map(|run| {
             let first = run[0].timestamp.timestamp();
             let last = run[run.len() - 1].timestamp.timestamp();
@@ -110,7 +115,8 @@ pub fn future_violations(prediction: &Prediction, now: &Status, sla: &Sla, at: i
                 probability_independent: chances.iter().product(),
             }
         })
-        .collect()
+        .collect();
+    Some(violations)
 }
 
 #[cfg(test)]
@@ -145,7 +151,7 @@ mod tests {
     }
 
     fn kinds(values: &[f64], state: Status) -> Vec<(FutureKind, u32)> {
-        future_violations(&prediction(values), &state, &sla(), AT).iter().map(|v| (v.description, v.duration_minutes)).collect()
+        future_violations(&prediction(values), &state, &sla(), AT).unwrap().iter().map(|v| (v.description, v.duration_minutes)).collect()
     }
 
     #[test]
@@ -163,15 +169,22 @@ mod tests {
     #[test]
     fn points_at_or_before_the_evaluation_time_are_ignored() {
         let p = prediction(&[2.0, 2.0, 2.0, 0.5]);
-        let violations = future_violations(&p, &now(State::Pending, 1), &sla(), AT + 120);
+        let violations = future_violations(&p, &now(State::Pending, 1), &sla(), AT + 120).unwrap();
         assert_eq!(violations.len(), 1);
         assert_eq!(violations[0].start.timestamp(), AT + 180);
         assert_eq!(violations[0].description, FutureKind::WillBePending);
     }
 
     #[test]
+    fn a_prediction_that_ended_tells_nothing() {
+        let p = prediction(&[2.0, 2.0]);
+        assert_eq!(future_violations(&p, &now(State::Firing, 9), &sla(), AT + 120), None);
+        assert_eq!(future_violations(&p, &now(State::Firing, 9), &sla(), AT + 60).map(|v| v.len()), Some(1));
+    }
+
+    #[test]
     fn statistics_and_probabilities_are_over_the_run() {
-        let violations = future_violations(&prediction(&[0.5, 1.1, 1.3, 1.2, 0.5]), &now(State::Inactive, 0), &sla(), AT);
+        let violations = future_violations(&prediction(&[0.5, 1.1, 1.3, 1.2, 0.5]), &now(State::Inactive, 0), &sla(), AT).unwrap();
         let v = &violations[0];
         assert_eq!((v.start.timestamp(), v.end.timestamp()), (AT + 120, AT + 300));
         assert_eq!((v.max, v.min), (1.3, 1.1));

@@ -113,4 +113,10 @@ async fn a_firing_sla_predicted_out_continues_firing() {
     assert_eq!(runs.len(), 2, "{sla}");
     check_run(&runs[0], at + 60, &[max + 1.0; 2], "Was already firing, continuing firing");
     check_run(&runs[1], at + 5 * 60, &[max + 1.0], "Will be pending");
+
+    // Once its last point has passed, the prediction tells nothing.
+    let later = app.evaluate("/future-violations", at + 6 * 60).await;
+    let sla = app.find(&later, &set[0].0);
+    assert_eq!(sla["error"], "Prediction not available", "{sla}");
+    assert!(sla.get("future_violations").is_none() && sla.get("rmse").is_none(), "{sla}");
 }
