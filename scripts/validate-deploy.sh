@@ -188,6 +188,14 @@ docker_files() {
 }
 check dockerfile docker_files
 
+# The deployment's shell scripts parse (and pass shellcheck where it is installed).
+deploy_scripts() {
+    local scripts=(deploy/docker/http-probe deploy/tools/*.sh scripts/validate-deploy.sh) script
+    for script in "${scripts[@]}"; do bash -n "$script"; done
+    if have shellcheck; then shellcheck -x "${scripts[@]}"; else echo "shellcheck not installed: parsed only"; fi
+}
+check deploy-scripts deploy_scripts
+
 # ---- Kubernetes ----------------------------------------------------------------------------
 k8s_schemas() {
     need "$VALIDATE_VENV/bin/kubernetes-validate"
