@@ -13,7 +13,7 @@ use common::{
     sla::Sla,
     store::MetricsRepository,
 };
-use futures::future::try_join_all;
+use futures::{StreamExt, TryStreamExt, future::try_join_all, stream};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -129,6 +129,9 @@ pub struct MetricFuture {
 pub const NO_PREDICTION: &str = "Prediction not available";
 
 
+/// Series lookups in Prometheus in flight at once while checking a proposed set.
+const LOOKUPS_AT_ONCE: usize = 8;
+
 /// An SLA with its history up to the evaluation time.
 struct Evaluated {
     stored: StoredSla,
@@ -188,11 +191,17 @@ impl Manager {
         // quiet now is still a valid SLA metric (its state is then unknown).
         let now = Utc::now();
         let since = DateTime::UNIX_EPOCH;
-        let lookups = parsed.names.iter().map(|(index, labels)| async move {
-            let found = self.prometheus.series(&selector(labels), since, now).await?;
-            Ok::<_, PromError>((!found.contains(labels)).then(|| domain::not_in_prometheus(*index, labels)))
-        });
-        let missing: Vec<String> = try_join_all(lookups).await?.into_iter().flatten().collect();
+        let lookups: Vec<_> = parsed
+            .names
+            .iter()
+            .map(|(index, labels)| async move {
+                let found = self.prometheus.series(&selector(labels), since, now).await?;
+                Ok::<_, PromError>((!found.contains(labels)).then(|| domain::not_in_prometheus(*index, labels)))
+            })
+            .collect();
+        // A body holds at most a few hundred entries; a few lookups at a time spare Prometheus.
+        let missing: Vec<Option<String>> = stream::iter(lookups).buffered(LOOKUPS_AT_ONCE).try_collect().await?;
+        let missing = missing.into_iter().flatten().collect();
         let slas = domain::finish_validation(parsed, missing).map_err(Error::InvalidSlaSet)?;
         let replaced = self.slaset.replace(&slas).await?;
         tracing::info!(?replaced, metrics = slas.len(), "SLA set replaced");
