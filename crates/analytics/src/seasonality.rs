@@ -344,44 +344,58 @@ fn refine_peak(d: &[f64], bin: f64) -> f64 {
 /// Harmonics in the regression of [`refine_peak`].
 const HARMONICS: usize = 2;
 
-#[expect(
-    clippy::needless_range_loop,
-    reason = "symmetric fill of a small matrix"
-)]
 /// Sum of squares of `d` explained by a constant and `HARMONICS` harmonics of frequency `f`
-/// (cycles per sample).
+/// (cycles per sample). One pass accumulates the cross products with the data; the Gram
+/// matrix of the trigonometric regressors has a closed form (Dirichlet sums).
 fn explained(d: &[f64], f: f64) -> f64 {
     const K: usize = 2 * HARMONICS + 1;
+    let n = d.len();
     let w = 2.0 * std::f64::consts::PI * f;
-    let mut gram = [[0.0; K]; K];
     let mut rhs = [0.0; K];
     let (sin_w, cos_w) = w.sin_cos();
     let (mut c1, mut s1) = (1.0f64, 0.0f64);
-    let mut row = [0.0; K];
     for &v in d {
-        row[0] = 1.0;
+        rhs[0] += v;
         let (mut c, mut s) = (c1, s1);
         for h in 0..HARMONICS {
-            row[1 + 2 * h] = c;
-            row[2 + 2 * h] = s;
-            // next harmonic: angle (h + 2) w t from (h + 1) w t and w t
+            rhs[1 + 2 * h] += c * v;
+            rhs[2 + 2 * h] += s * v;
             let c_next = c * c1 - s * s1;
             s = s * c1 + c * s1;
             c = c_next;
-        }
-        for a in 0..K {
-            rhs[a] += row[a] * v;
-            for b in a..K {
-                gram[a][b] += row[a] * row[b];
-            }
         }
         let c_next = c1 * cos_w - s1 * sin_w;
         s1 = s1 * cos_w + c1 * sin_w;
         c1 = c_next;
     }
-    for a in 0..K {
-        for b in 0..a {
-            gram[a][b] = gram[b][a];
+    // Σ_t cos(θ t) and Σ_t sin(θ t) over t = 0..n
+    let sums = |theta: f64| {
+        let half = (theta / 2.0).sin();
+        if half.abs() < 1e-12 {
+            return (n as f64, 0.0);
+        }
+        let ratio = (n as f64 * theta / 2.0).sin() / half;
+        let mid = (n as f64 - 1.0) * theta / 2.0;
+        (ratio * mid.cos(), ratio * mid.sin())
+    };
+    let mut gram = [[0.0; K]; K];
+    gram[0][0] = n as f64;
+    for a in 1..=HARMONICS {
+        let (ca, sa) = sums(a as f64 * w);
+        let (ic, is) = (2 * a - 1, 2 * a);
+        gram[0][ic] = ca;
+        gram[ic][0] = ca;
+        gram[0][is] = sa;
+        gram[is][0] = sa;
+        for b in 1..=HARMONICS {
+            let (cp, sp) = sums((a + b) as f64 * w);
+            let (cm, sm) = sums((a as f64 - b as f64) * w);
+            let (jc, js) = (2 * b - 1, 2 * b);
+            // cos(A)cos(B), sin(A)sin(B), cos(A)sin(B) as sums of angles
+            gram[ic][jc] = 0.5 * (cm + cp);
+            gram[is][js] = 0.5 * (cm - cp);
+            gram[ic][js] = 0.5 * (sp - sm);
+            gram[js][ic] = gram[ic][js];
         }
     }
     match solve(gram, rhs) {
