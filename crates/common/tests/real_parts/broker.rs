@@ -27,6 +27,8 @@ fn consumer(brokers: &str, group: &str, topic: &str) -> StreamConsumer {
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
+        // Tansu holds a join until the previous member's session expires: keep it short.
+        .set("session.timeout.ms", "6000")
         .create()
         .expect("a consumer");
     consumer.subscribe(&[topic]).expect("a subscription");
