@@ -132,9 +132,9 @@ def main():
     for name, (x, period, snr, hw) in CASES.items():
         (DATA / f"{name}.csv").write_text("".join(f"{v!r}\n" for v in x.tolist()))
         n = len(x)
-        adf = adfuller(x, regression="c", autolag="AIC")
+        adf = adfuller(x, regression="c", autolag="AIC", result_object=False)
         nlags = min(int(10 * np.log10(n)), n - 1)
-        vals, confint = acf(x, nlags=nlags, alpha=0.05, fft=True)
+        vals, confint = acf(x, nlags=nlags, alpha=0.05, fft=True, result_object=False)
         lags = [int(k) for k in range(nlags + 1) if confint[k, 0] > 0]
         entry = {
             "n": n,
