@@ -2,7 +2,7 @@
 
 /// Why an analysis could not be computed.
 ///
-/// A constant series is not an error: [`crate::metadata`] reports it as a result.
+/// A constant series is not an error: [`crate::metadata()`] reports it as a result.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
