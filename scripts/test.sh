@@ -15,9 +15,11 @@
 #      TANSU_BIN, SECANTUSD_BIN, PROMETHEUS_BIN, PROMTOOL_BIN
 #                               absolute paths, for tests that start private instances
 #      TEST_RUN_DIR             the run dir (logs/ of every process)
-# 4. Runs `cargo nextest run --workspace ARGS` when nextest is installed, else
-#    `cargo test --workspace ARGS`; then the doc tests (`cargo test --doc --workspace`) when
-#    nextest ran, since nextest does not run them.
+# 4. Runs the doc tests (nextest does not run them) and every criterion bench once in test
+#    mode (so benches never rot), then `cargo nextest run --workspace ARGS` when nextest is
+#    installed, else `cargo test --workspace ARGS`.
+# Before all that, scripts/validate-deploy.sh checks the deployment files (compose, Kubernetes,
+# Prometheus rules, Grafana, Postman) without Docker; SKIP_DEPLOY_CHECKS=1 skips it.
 #
 # Environment: TEST_SYNTHETIC_DAYS (3), TEST_SYNTHETIC_BULK (0), KEEP_TEST_RUN=1 keeps the run
 # dir (logs) after the run, TEST_RUNNER=cargo forces cargo test.
@@ -31,6 +33,7 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; 
 cd "$ROOT_DIR"
 
 "$ROOT_DIR/scripts/deps.sh"
+if [[ ${SKIP_DEPLOY_CHECKS:-} != 1 ]]; then "$ROOT_DIR/scripts/validate-deploy.sh"; fi
 
 runner=cargo
 if [[ ${TEST_RUNNER:-} != cargo ]] && cargo nextest --version >/dev/null 2>&1; then runner=nextest; fi
@@ -100,9 +103,11 @@ export TANSU_BIN SECANTUSD_BIN PROMETHEUS_BIN PROMTOOL_BIN TEST_RUN_DIR
 log "dependencies up: prometheus $TEST_PROMETHEUS_URL, kafka $TEST_KAFKA_BROKERS, mongo $TEST_MONGO_URI"
 
 # ---- tests ---------------------------------------------------------------------------------
+log "benches once, in test mode"
+cargo test --benches --workspace
 if [[ $runner == nextest ]]; then
-    cargo nextest run --workspace "$@"
     cargo test --doc --workspace
+    cargo nextest run --workspace "$@"
 else
     cargo test --workspace "$@"
 fi
