@@ -1,7 +1,7 @@
 //! `GET /metrics/{id}/aggregate`: the windowed aggregation of one series, answered by the
 //! target Prometheus.
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use axum::{Json, extract::State};
 use chrono::Utc;
@@ -35,7 +35,7 @@ use crate::{
 )]
 #[tracing::instrument(name = "aggregate", skip_all, fields(series_id = %id, op = params.op.as_deref(), window = params.window.as_deref()))]
 pub async fn aggregate(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     ApiPath(id): ApiPath<SeriesId>,
     ApiQuery(params): ApiQuery<AggregateParams>,
 ) -> Result<Json<Vec<Bucket>>, ApiError> {

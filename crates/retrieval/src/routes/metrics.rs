@@ -1,5 +1,7 @@
 //! `GET /metrics` (the series) and `GET /metrics/{id}/{values|metadata|prediction}` (a stored result).
 
+use std::sync::Arc;
+
 use axum::{
     Json,
     body::{Body, Bytes},
@@ -59,7 +61,7 @@ impl From<SeriesSummary> for SeriesEntry {
     )
 )]
 #[tracing::instrument(name = "list_series", skip_all, fields(metric_name = params.name.as_deref()))]
-pub async fn list(State(state): State<AppState>, ApiQuery(params): ApiQuery<ListParams>) -> Result<Response, ApiError> {
+pub async fn list(State(state): State<Arc<AppState>>, ApiQuery(params): ApiQuery<ListParams>) -> Result<Response, ApiError> {
     let name = params.metric_name().map_err(ApiError::bad_request)?;
     let series = state.repository.list(name.as_ref()).await?;
     let body = Body::from_stream(json_array(series).inspect_err(|error| {
@@ -158,7 +160,7 @@ impl ResultBody {
     )
 )]
 #[tracing::instrument(name = "get_result", skip_all, fields(series_id = %id, kind = %kind))]
-pub async fn result(State(state): State<AppState>, ApiPath((id, kind)): ApiPath<(SeriesId, Kind)>) -> Result<Json<ResultBody>, ApiError> {
+pub async fn result(State(state): State<Arc<AppState>>, ApiPath((id, kind)): ApiPath<(SeriesId, Kind)>) -> Result<Json<ResultBody>, ApiError> {
     let document = state.repository.find(id).await?.ok_or(ApiError::UnknownSeries(id))?;
     ResultBody::of(document, kind).map(Json).ok_or(ApiError::NothingComputedYet { id, kind })
 }

@@ -4,12 +4,15 @@ pub mod aggregate;
 pub mod metrics;
 pub mod openapi;
 
+use std::sync::Arc;
+
 use axum::{Router, routing::get};
 use common::promql::PromClient;
 
 use crate::{instruments::Instruments, repository::ResultsRepository};
 
-/// What the handlers share: built once in `startup`.
+/// What the handlers share: built once in `startup`, shared behind an `Arc` (one pointer
+/// copied per request, not every client).
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The stored results.
@@ -27,5 +30,5 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics/{id}/aggregate", get(aggregate::aggregate))
         .route("/metrics/{id}/{kind}", get(metrics::result))
         .route("/openapi.json", get(openapi::document))
-        .with_state(state)
+        .with_state(Arc::new(state))
 }

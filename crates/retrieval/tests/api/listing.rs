@@ -70,7 +70,7 @@ async fn a_malformed_name_or_an_unknown_parameter_is_a_400_naming_it() {
 #[tokio::test]
 async fn a_large_listing_is_streamed_in_chunks_and_complete() {
     let app = spawn_app().await;
-    let records: Vec<_> = (0..3000).map(|i| values_record(labels("bulk", &[("shard", &i.to_string())]))).collect();
+    let records: Vec<_> = (0..1000).map(|i| values_record(labels("bulk", &[("shard", &i.to_string())]))).collect();
     app.seed(&records).await;
 
     let response = app.client.get(format!("{}/metrics", app.api)).send().await.unwrap();
@@ -79,6 +79,6 @@ async fn a_large_listing_is_streamed_in_chunks_and_complete() {
     assert!(response.headers().get("content-length").is_none());
     let body: Value = response.json().await.unwrap();
     let listed = ids(&body);
-    assert_eq!(listed.len(), 3000);
+    assert_eq!(listed.len(), 1000);
     assert!(listed.windows(2).all(|pair| pair[0] < pair[1]), "sorted and without duplicates");
 }
