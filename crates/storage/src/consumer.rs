@@ -43,12 +43,12 @@ use common::{
     retry::RetryPolicy,
     store::UpsertSummary,
 };
-use prometheus::{IntCounter, IntGaugeVec};
+use prometheus::IntGaugeVec;
 use rdkafka::{
     ClientConfig, ClientContext, Message, Offset, Statistics, TopicPartitionList,
     config::RDKafkaLogLevel,
     consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer},
-    error::KafkaError,
+    error::{KafkaError, KafkaResult},
     message::BorrowedMessage,
     types::RDKafkaErrorCode,
 };
@@ -115,7 +115,6 @@ fn is_final(code: RDKafkaErrorCode) -> bool {
 pub struct StorageContext {
     topic: String,
     lag: IntGaugeVec,
-    commit_failures: IntCounter,
 }
 
 impl ClientContext for StorageContext {
@@ -160,20 +159,6 @@ impl ConsumerContext for StorageContext {
             Rebalance::Error(error) => tracing::warn!(%error, "rebalance failed"),
         }
     }
-
-    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, offsets: &TopicPartitionList) {
-        match result {
-            Ok(()) => tracing::debug!(offsets = ?offset_pairs(offsets), "offsets committed"),
-            Err(error) => {
-                self.commit_failures.inc();
-                tracing::warn!(offsets = ?offset_pairs(offsets), %error, "offset commit refused; the written records will be redelivered and skipped as stale");
-            }
-        }
-    }
-}
-
-fn offset_pairs(list: &TopicPartitionList) -> Vec<(i32, Offset)> {
-    list.elements().iter().map(|e| (e.partition(), e.offset())).collect()
 }
 
 fn partition_numbers(list: &TopicPartitionList) -> Vec<i32> {
@@ -224,6 +209,8 @@ pub struct Pipeline {
     /// Per partition, the offset after the last written message, committed again
     /// synchronously at shutdown.
     last_offsets: BTreeMap<i32, i64>,
+    /// The commit under way, awaited before the next one so that commits stay in order.
+    pending_commit: Option<tokio::task::JoinHandle<KafkaResult<()>>>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -247,11 +234,7 @@ impl Pipeline {
         retry: RetryPolicy,
     ) -> Result<Self, StorageError> {
         let session_ms = config.session_timeout.as_millis().max(6_000);
-        let context = StorageContext {
-            topic: config.kafka.kafka_topic.clone(),
-            lag: instruments.consumer_lag.clone(),
-            commit_failures: instruments.commit_failures.clone(),
-        };
+        let context = StorageContext { topic: config.kafka.kafka_topic.clone(), lag: instruments.consumer_lag.clone() };
         let consumer: StreamConsumer<StorageContext> = ClientConfig::new()
             .set("bootstrap.servers", &config.kafka.kafka_brokers)
             .set("group.id", &config.group_id)
@@ -278,6 +261,7 @@ impl Pipeline {
             linger: config.batch_linger,
             carried: VecDeque::new(),
             last_offsets: BTreeMap::new(),
+            pending_commit: None,
         })
     }
 
@@ -466,7 +450,7 @@ impl Pipeline {
                 }
             }
         }
-        self.commit(&parts.next_offsets);
+        self.commit(&parts.next_offsets).await;
         self.instruments.batches.inc();
         self.instruments.batch_seconds.observe(started.elapsed().as_secs_f64());
         self.instruments.batch_messages.observe(messages as f64);
@@ -555,23 +539,34 @@ impl Pipeline {
         }
     }
 
-    /// Commits, per partition, the offset after the batch's last message. The commit is
-    /// asynchronous, so the next batch's write overlaps the broker's round trip; commits go out
-    /// in order, and the outcome is logged and counted by [`StorageContext`].
-    fn commit(&mut self, next_offsets: &BTreeMap<i32, i64>) {
+    /// Commits, per partition, the offset after the batch's last message. The commit runs in
+    /// the background, so the next batch's write overlaps the broker's round trip; it is
+    /// awaited (and its outcome counted) before the next commit, so commits stay in order.
+    async fn commit(&mut self, next_offsets: &BTreeMap<i32, i64>) {
+        self.settle_commit().await;
         for (partition, offset) in next_offsets {
             self.last_offsets.insert(*partition, *offset);
         }
         let Some(offsets) = self.offset_list(next_offsets) else { return };
-        if let Err(error) = self.consumer.commit(&offsets, CommitMode::Async) {
-            self.instruments.commit_failures.inc();
-            tracing::warn!(offsets = ?next_offsets, %error, "offset commit refused; the written records will be redelivered and skipped as stale");
+        let consumer = Arc::clone(&self.consumer);
+        self.pending_commit = Some(tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync)));
+    }
+
+    /// Waits for the commit under way, if any, and logs and counts its failure.
+    async fn settle_commit(&mut self) {
+        let Some(pending) = self.pending_commit.take() else { return };
+        match pending.await.unwrap_or(Err(KafkaError::Canceled)) {
+            Ok(()) => tracing::debug!("offsets committed"),
+            Err(error) => {
+                self.instruments.commit_failures.inc();
+                tracing::warn!(%error, "offset commit refused; the written records will be redelivered and skipped as stale");
+            }
         }
     }
 
-    /// Commits the offsets of every batch written, synchronously, before the consumer closes.
     /// Only partitions still assigned are committed: another replica may own the others now.
     async fn commit_last_offsets(&mut self) {
+        self.settle_commit().await;
         let assigned: Vec<i32> =
             self.consumer.assignment().map(|list| partition_numbers(&list)).unwrap_or_default();
         self.last_offsets.retain(|partition, _| assigned.contains(partition));

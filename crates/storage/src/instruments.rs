@@ -14,7 +14,7 @@ pub struct Instruments {
     pub dead_letters: IntCounterVec,
     /// Batches written and committed.
     pub batches: IntCounter,
-    /// Time from a batch's first attempt to write it until its offsets were committed.
+    /// Time to write a batch, retries included (its offset commit overlaps the next batch).
     pub batch_seconds: Histogram,
     /// Messages per batch.
     pub batch_messages: Histogram,
@@ -47,7 +47,7 @@ impl Instruments {
             )?,
             batches: IntCounter::new("storage_batches_total", "Batches written and committed.")?,
             batch_seconds: Histogram::with_opts(
-                HistogramOpts::new("storage_batch_duration_seconds", "Time to write a batch and commit its offsets.")
+                HistogramOpts::new("storage_batch_duration_seconds", "Time to write a batch, retries included; its offset commit overlaps the next batch.")
                     .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
             )?,
             batch_messages: Histogram::with_opts(

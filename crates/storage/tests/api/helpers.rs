@@ -15,7 +15,9 @@ use rdkafka::{
     ClientConfig,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
     client::DefaultClientContext,
+    consumer::{BaseConsumer, Consumer},
     producer::{FutureProducer, FutureRecord, Producer},
+    Offset, TopicPartitionList,
 };
 use storage::{config::Config, error::StorageError, startup::App};
 use tokio::task::JoinHandle;
@@ -148,6 +150,29 @@ impl TestApp {
             delivery.await.expect("the delivery is reported").expect("the broker acknowledges the message");
         }
         self.producer.flush(Duration::from_secs(10)).expect("the producer flushes");
+    }
+
+    /// The offset the group has committed for `partition`, asked of the broker without joining
+    /// the group.
+    pub(crate) async fn committed(&self, partition: i32) -> Option<i64> {
+        let (brokers, group, topic) = (self.setup.brokers.clone(), self.setup.group.clone(), self.setup.topic.clone());
+        tokio::task::spawn_blocking(move || {
+            let reader: BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", &brokers)
+                .set("group.id", &group)
+                .set("enable.auto.commit", "false")
+                .create()
+                .expect("a consumer");
+            let mut list = TopicPartitionList::new();
+            list.add_partition(&topic, partition);
+            let committed = reader.committed_offsets(list, Duration::from_secs(10)).ok()?;
+            match committed.find_partition(&topic, partition)?.offset() {
+                Offset::Offset(offset) => Some(offset),
+                _ => None,
+            }
+        })
+        .await
+        .expect("the lookup does not panic")
     }
 
     /// The admin port's `/metrics` text.

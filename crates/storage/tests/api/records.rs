@@ -80,5 +80,8 @@ async fn a_stale_record_does_not_overwrite_a_newer_one() {
     assert_eq!(app.metric("storage_records_stale_total").await, 2.0);
     assert_eq!(marker(&app.document(newer.id).await.unwrap(), Kind::Values), Some(10.0));
 
+    // Every handled message is committed while storage runs, stale ones included.
+    wait_until("the offsets are committed", Duration::from_secs(30), || async { app.committed(0).await == Some(5) }).await;
+
     app.stop().await.expect("storage stops cleanly");
 }
