@@ -79,6 +79,9 @@ pub struct Config {
     /// How long a failing Prometheus request is retried before the step counts as failed.
     #[arg(long, env = "ETL_PROMETHEUS_RETRY", default_value = "30s", value_parser = parse_duration)]
     pub prometheus_retry: Duration,
+    /// Run one fast and one slow cycle, then exit (benchmarks, one-off backfills).
+    #[arg(long, env = "ETL_ONCE", default_value_t = false)]
+    pub once: bool,
     /// How long a record may wait for the broker (in attempts of at most 30 s) before it is
     /// dropped and counted in `etl_records_dropped_total`.
     #[arg(long, env = "KAFKA_MESSAGE_TIMEOUT", default_value = "5m", value_parser = parse_duration)]

@@ -19,7 +19,7 @@ pub fn system_clock() -> Clock {
 }
 
 /// What one cycle did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     /// Series the cycle found.
     pub series: usize,
@@ -29,6 +29,8 @@ pub struct Summary {
     pub dropped: usize,
     /// Failed steps.
     pub failures: usize,
+    /// Wall-clock seconds the cycle took.
+    pub seconds: f64,
 }
 
 impl Summary {
@@ -60,26 +62,34 @@ pub async fn run_every<C: Cycle>(cycle: Arc<C>, period: Duration, instruments: I
             _ = token.cancelled() => break,
             _ = interval.tick() => {}
         }
-        let started = Instant::now();
-        let summary = tokio::select! {
+        let cycle = once(cycle.as_ref(), period, &instruments);
+        tokio::select! {
             _ = token.cancelled() => break,
-            summary = cycle.run(started + period) => summary,
-        };
-        let seconds = started.elapsed().as_secs_f64();
-        instruments.cycle_duration.with_label_values(&[C::NAME]).observe(seconds);
-        if summary.failures == 0 {
-            instruments.last_success.with_label_values(&[C::NAME]).set(Utc::now().timestamp_millis() as f64 / 1000.0);
+            _ = cycle => {}
         }
-        tracing::info!(
-            r#loop = C::NAME,
-            series = summary.series,
-            records = summary.produced,
-            dropped = summary.dropped,
-            failures = summary.failures,
-            seconds,
-            "cycle done"
-        );
     }
+}
+
+/// Runs one cycle of `cycle` with a deadline of `period`, then records and logs its summary.
+pub async fn once<C: Cycle>(cycle: &C, period: Duration, instruments: &Instruments) -> Summary {
+    let started = Instant::now();
+    let mut summary = cycle.run(started + period).await;
+    let seconds = started.elapsed().as_secs_f64();
+    summary.seconds = seconds;
+    instruments.cycle_duration.with_label_values(&[C::NAME]).observe(seconds);
+    if summary.failures == 0 {
+        instruments.last_success.with_label_values(&[C::NAME]).set(Utc::now().timestamp_millis() as f64 / 1000.0);
+    }
+    tracing::info!(
+        r#loop = C::NAME,
+        series = summary.series,
+        records = summary.produced,
+        dropped = summary.dropped,
+        failures = summary.failures,
+        seconds,
+        "cycle done"
+    );
+    summary
 }
 
 /// Runs `work` on the blocking pool inside the current span.

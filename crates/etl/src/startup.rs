@@ -20,7 +20,7 @@ use crate::{
     fast_loop::FastLoop,
     instruments::Instruments,
     producer::Producer,
-    schedule::{Clock, run_every, system_clock},
+    schedule::{Clock, Summary, once, run_every, system_clock},
     sla_client::SlaClient,
     slow_loop::SlowLoop,
 };
@@ -43,6 +43,9 @@ pub enum StartupError {
     /// The sla-manager endpoint is not a valid URI.
     #[error("invalid sla-manager endpoint")]
     SlaManager(#[from] tonic::transport::Error),
+    /// With `--once`: a cycle had failures (see the log).
+    #[error("a cycle failed")]
+    CycleFailed,
     /// The metrics could not be registered.
     #[error("metrics registration failed")]
     Metrics(#[from] prometheus::Error),
@@ -115,11 +118,25 @@ impl App {
         self.admin_address
     }
 
-    /// Runs the admin listener and both loops until `token` is cancelled.
+    /// Runs one fast cycle and then one slow cycle (without the admin listener), and returns
+    /// their summaries; what `--once` does.
+    pub async fn run_once(self) -> (Summary, Summary) {
+        let fast = once(self.fast.as_ref(), self.config.fast_period(), &self.instruments).await;
+        let slow = once(self.slow.as_ref(), self.config.slow_period(), &self.instruments).await;
+        self.producer.flush(DRAIN_PATIENCE).await;
+        (fast, slow)
+    }
+
+    /// Runs the admin listener and both loops until `token` is cancelled (or, with `--once`,
+    /// one cycle of each).
     ///
     /// # Errors
     /// The admin listener failed.
     pub async fn run_until_stopped(self, token: CancellationToken) -> Result<(), StartupError> {
+        if self.config.once {
+            let (fast, slow) = self.run_once().await;
+            return if fast.failures + slow.failures == 0 { Ok(()) } else { Err(StartupError::CycleFailed) };
+        }
         let probes = vec![
             Probe::new("prometheus", {
                 let client = self.fast.discovery.client().clone();

@@ -9,7 +9,6 @@ use common::{
 
 use crate::helpers::{Options, SlaServer, manifest, records_until, sla_on, spawn_app};
 
-const SYNTHETIC_SERIES: usize = 6;
 
 fn of_kind(records: &[Record], kind: Kind) -> Vec<&Record> {
     records.iter().filter(|r| r.kind() == kind).collect()
@@ -50,6 +49,7 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
     // compared with the 10 minutes held out.
     let manifest = manifest();
     let data = manifest.dataset();
+    let synthetic_series = manifest.series.len() + manifest.bulk.count as usize;
     let now = DateTime::from_timestamp(manifest.config.end - 600, 0).unwrap();
     let sla_port = free_port();
     let _sla = SlaServer::start(sla_port, vec![sla_on("synthetic_seasonal", Some(60))]).await;
@@ -58,19 +58,18 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
     // Act: the first fast and slow cycles run at start.
     let consumer = app.consumer();
     let records = records_until(&consumer, Duration::from_secs(120), |records| {
-        of_kind(records, Kind::Values).len() >= SYNTHETIC_SERIES
-            && of_kind(records, Kind::Metadata).len() >= SYNTHETIC_SERIES
+        of_kind(records, Kind::Values).len() >= synthetic_series
+            && of_kind(records, Kind::Metadata).len() >= synthetic_series
             && !of_kind(records, Kind::Prediction).is_empty()
     })
     .await;
 
     // Assert: values equal what the synthetic history gives for the same windows.
     let values = of_kind(&records, Kind::Values);
-    assert_eq!(values.len(), SYNTHETIC_SERIES, "one values record per series");
+    assert_eq!(values.len(), synthetic_series, "one values record per series");
     for record in &values {
         assert_eq!(record.computed_at, now);
-        let series = data.series_named(name(record)).expect("a synthetic series");
-        assert_eq!(record.name, series.label_set());
+        let series = data.series().iter().find(|s| s.label_set() == record.name).expect("a synthetic series");
         let Payload::Values { values } = &record.payload else { unreachable!() };
         let at = now.timestamp();
         assert_window(&format!("{} 1h", name(record)), values.h1, data.window_stats(series, at, 3600));
@@ -87,7 +86,7 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
 
     // Metadata: one per series; the constant one short-circuits; seasonality in minutes.
     let metadata = of_kind(&records, Kind::Metadata);
-    assert_eq!(metadata.len(), SYNTHETIC_SERIES, "one metadata record per series");
+    assert_eq!(metadata.len(), synthetic_series, "one metadata record per series");
     for record in &metadata {
         let Payload::Metadata { metadata } = &record.payload else { unreachable!() };
         assert_eq!(metadata.step_seconds, 60);
@@ -128,15 +127,16 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
             inside += 1;
         }
     }
-    assert!(inside >= 8, "only {inside} of 10 held-out samples within the 95% bounds: {prediction:?}");
+    // 95% bounds: 7 or more of 10 held-out samples inside has a probability above 99.8%.
+    assert!(inside >= 7, "only {inside} of 10 held-out samples within the 95% bounds: {prediction:?}");
     assert!(prediction.min <= prediction.avg && prediction.avg <= prediction.max);
 
     // The exporter tells what happened.
     let metrics = app.metrics().await;
-    assert!(metrics.get("etl_records_produced_total", &[("kind", "values")]) >= SYNTHETIC_SERIES as f64);
-    assert!(metrics.get("etl_records_produced_total", &[("kind", "metadata")]) >= SYNTHETIC_SERIES as f64);
+    assert!(metrics.get("etl_records_produced_total", &[("kind", "values")]) >= synthetic_series as f64);
+    assert!(metrics.get("etl_records_produced_total", &[("kind", "metadata")]) >= synthetic_series as f64);
     assert!(metrics.get("etl_records_produced_total", &[("kind", "prediction")]) >= 1.0);
-    assert_eq!(metrics.get("etl_series_selected", &[("loop", "fast")]), SYNTHETIC_SERIES as f64);
+    assert_eq!(metrics.get("etl_series_selected", &[("loop", "fast")]), synthetic_series as f64);
     for gauge in ["etl_executiontime_1h", "etl_executiontime_3h", "etl_executiontime_12h", "etl_executiontime_metadata"] {
         assert!(metrics.has_label(gauge, "metric_name", "synthetic_seasonal"), "{gauge}");
     }

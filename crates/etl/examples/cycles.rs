@@ -1,0 +1,85 @@
+//! One fast and one slow cycle of the etl, timed, against a running Prometheus and broker, with
+//! an in-process SLA server serving five SLA metrics of the synthetic history. Used by
+//! `bench/etl/run.sh`; takes the options of `etl run` (its `--sla-manager-grpc` is ours).
+//!
+//! Prints `{"fast": {...}, "slow": {...}}` with each cycle's series, records, failures and seconds.
+
+use std::{collections::HashMap, pin::Pin, sync::Arc};
+
+use anyhow::Context;
+use common::{
+    config::LogFormat,
+    proto::{
+        SlaRequest, SlaSetResponse,
+        sla_service_server::{SlaService, SlaServiceServer},
+    },
+};
+use etl::{
+    config::{Cli, Command},
+    schedule::Summary,
+    startup::App,
+};
+use futures::Stream;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+#[derive(Clone)]
+struct FixedSet(Arc<Vec<SlaSetResponse>>);
+
+#[tonic::async_trait]
+impl SlaService for FixedSet {
+    type GetSLASetStream = Pin<Box<dyn Stream<Item = Result<SlaSetResponse, tonic::Status>> + Send>>;
+
+    async fn get_sla_set(&self, _: tonic::Request<SlaRequest>) -> Result<tonic::Response<Self::GetSLASetStream>, tonic::Status> {
+        let set: Vec<Result<SlaSetResponse, tonic::Status>> = self.0.iter().cloned().map(Ok).collect();
+        Ok(tonic::Response::new(Box::pin(futures::stream::iter(set))))
+    }
+}
+
+fn sla(name: &str, period: Option<u32>) -> SlaSetResponse {
+    let labels: HashMap<String, String> =
+        [("__name__", name), ("job", "synthetic"), ("instance", "synthetic:0")].into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    SlaSetResponse {
+        metric_name: name.to_owned(),
+        id: common::SeriesId::of(&labels.clone().into_iter().collect()).to_string(),
+        labels,
+        range_min: 0.0,
+        range_max: 1000.0,
+        for_minutes: 5,
+        seasonality_add_minutes: period,
+        seasonality_mul_minutes: None,
+    }
+}
+
+fn json(summary: &Summary) -> serde_json::Value {
+    serde_json::json!({"series": summary.series, "records": summary.produced, "dropped": summary.dropped, "failures": summary.failures, "seconds": summary.seconds})
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    common::telemetry::init(LogFormat::Text).context("logger")?;
+    let set = vec![
+        sla("synthetic_seasonal", Some(60)),
+        sla("synthetic_mul_seasonal", Some(60)),
+        sla("synthetic_sla_latency", None),
+        sla("synthetic_trend", None),
+        sla("synthetic_noise", None),
+    ];
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let sla_url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(SlaServiceServer::new(FixedSet(Arc::new(set))))
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    args.insert(1, "run".into());
+    args.extend(["--sla-manager-grpc".into(), sla_url.into()]);
+    let cli: Cli = common::config::try_parse_from(&args, |name| std::env::var_os(name))?;
+    let Command::Run(config) = cli.into_command() else { anyhow::bail!("expected the options of `etl run`") };
+    let app = App::build(*config).await.context("cannot build the etl")?;
+    let (fast, slow) = app.run_once().await;
+    println!("{}", serde_json::json!({"fast": json(&fast), "slow": json(&slow)}));
+    Ok(())
+}
