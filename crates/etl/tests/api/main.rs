@@ -5,3 +5,4 @@ mod analyze_cli;
 mod cycles;
 mod faults;
 mod helpers;
+mod init_topic;
