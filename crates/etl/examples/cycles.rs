@@ -28,17 +28,28 @@ struct FixedSet(Arc<Vec<SlaSetResponse>>);
 
 #[tonic::async_trait]
 impl SlaService for FixedSet {
-    type GetSLASetStream = Pin<Box<dyn Stream<Item = Result<SlaSetResponse, tonic::Status>> + Send>>;
+    type GetSLASetStream =
+        Pin<Box<dyn Stream<Item = Result<SlaSetResponse, tonic::Status>> + Send>>;
 
-    async fn get_sla_set(&self, _: tonic::Request<SlaRequest>) -> Result<tonic::Response<Self::GetSLASetStream>, tonic::Status> {
-        let set: Vec<Result<SlaSetResponse, tonic::Status>> = self.0.iter().cloned().map(Ok).collect();
+    async fn get_sla_set(
+        &self,
+        _: tonic::Request<SlaRequest>,
+    ) -> Result<tonic::Response<Self::GetSLASetStream>, tonic::Status> {
+        let set: Vec<Result<SlaSetResponse, tonic::Status>> =
+            self.0.iter().cloned().map(Ok).collect();
         Ok(tonic::Response::new(Box::pin(futures::stream::iter(set))))
     }
 }
 
 fn sla(name: &str, period: Option<u32>) -> SlaSetResponse {
-    let labels: HashMap<String, String> =
-        [("__name__", name), ("job", "synthetic"), ("instance", "synthetic:0")].into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let labels: HashMap<String, String> = [
+        ("__name__", name),
+        ("job", "synthetic"),
+        ("instance", "synthetic:0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
     SlaSetResponse {
         metric_name: name.to_owned(),
         id: common::SeriesId::of(&labels.clone().into_iter().collect()).to_string(),
@@ -77,9 +88,14 @@ async fn main() -> anyhow::Result<()> {
     args.insert(1, "run".into());
     args.extend(["--sla-manager-grpc".into(), sla_url.into()]);
     let cli: Cli = common::config::try_parse_from(&args, |name| std::env::var_os(name))?;
-    let Command::Run(config) = cli.into_command() else { anyhow::bail!("expected the options of `etl run`") };
+    let Command::Run(config) = cli.into_command() else {
+        anyhow::bail!("expected the options of `etl run`")
+    };
     let app = App::build(*config).await.context("cannot build the etl")?;
     let (fast, slow) = app.run_once().await;
-    println!("{}", serde_json::json!({"fast": json(&fast), "slow": json(&slow)}));
+    println!(
+        "{}",
+        serde_json::json!({"fast": json(&fast), "slow": json(&slow)})
+    );
     Ok(())
 }

@@ -2,7 +2,9 @@
 //! and `etl analyze` share. Pure functions over a regularly sampled history.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use common::record::{Decomposition, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window};
+use common::record::{
+    Decomposition, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window,
+};
 
 /// Level of the forecast's prediction intervals.
 const INTERVAL_LEVEL: f64 = 0.95;
@@ -11,7 +13,13 @@ const INTERVAL_LEVEL: f64 = 0.95;
 pub fn window(values: &[f64]) -> Option<Window> {
     let present: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let a = analytics::aggregates(&present).ok()?;
-    Some(Window { min: a.min, max: a.max, avg: a.avg, std_dev: a.std_dev, count: a.count as u64 })
+    Some(Window {
+        min: a.min,
+        max: a.max,
+        avg: a.avg,
+        std_dev: a.std_dev,
+        count: a.count as u64,
+    })
 }
 
 /// Whether every value is the same (NaN gaps ignored): such a series needs no analysis.
@@ -34,24 +42,54 @@ pub fn metadata(values: &[f64], step_seconds: u64) -> Result<Metadata, analytics
     let filled = analytics::fill_gaps(values)?.values;
     let samples = filled.len() as u64;
     if is_constant(&filled) {
-        return Ok(Metadata { constant: true, samples, step_seconds, stationarity: None, autocorrelation: None, seasonality: None });
+        return Ok(Metadata {
+            constant: true,
+            samples,
+            step_seconds,
+            stationarity: None,
+            autocorrelation: None,
+            seasonality: None,
+        });
     }
-    let stationarity = unless_undefined(analytics::adfuller(&filled, &analytics::AdfOptions::default()))?.map(|adf| Stationarity {
+    let stationarity = unless_undefined(analytics::adfuller(
+        &filled,
+        &analytics::AdfOptions::default(),
+    ))?
+    .map(|adf| Stationarity {
         stationary: adf.stationary,
         p_value: adf.p_value,
         adf_statistic: adf.statistic,
         used_lag: adf.used_lag as u64,
     });
-    let autocorrelation = unless_undefined(analytics::acf(&filled, &analytics::AcfOptions::default()))?
-        .map(|acf| acf.significant().into_iter().map(|(lag, value)| (lag.to_string(), value)).collect());
+    let autocorrelation =
+        unless_undefined(analytics::acf(&filled, &analytics::AcfOptions::default()))?.map(|acf| {
+            acf.significant()
+                .into_iter()
+                .map(|(lag, value)| (lag.to_string(), value))
+                .collect()
+        });
     let minutes = |period: usize| period as f64 * step_seconds as f64 / 60.0;
-    let decomposition = |d: analytics::Decomposition| Decomposition { period: minutes(d.period), error: d.error };
-    let seasonality = unless_undefined(analytics::seasonality(&filled, &analytics::SeasonalityOptions::default()))?.map(|s| Seasonality {
+    let decomposition = |d: analytics::Decomposition| Decomposition {
+        period: minutes(d.period),
+        error: d.error,
+    };
+    let seasonality = unless_undefined(analytics::seasonality(
+        &filled,
+        &analytics::SeasonalityOptions::default(),
+    ))?
+    .map(|s| Seasonality {
         period: s.period.map(minutes),
         add: s.add.map(decomposition),
         mul: s.mul.map(decomposition),
     });
-    Ok(Metadata { constant: false, samples, step_seconds, stationarity, autocorrelation, seasonality })
+    Ok(Metadata {
+        constant: false,
+        samples,
+        step_seconds,
+        stationarity,
+        autocorrelation,
+        seasonality,
+    })
 }
 
 /// The forecast of the `horizon` steps after a history whose last sample is at `last`, with a
@@ -68,7 +106,10 @@ pub fn prediction(
     horizon: usize,
 ) -> Result<Prediction, analytics::Error> {
     let filled = analytics::fill_gaps(values)?.values;
-    let options = analytics::ForecastOptions { horizon, level: INTERVAL_LEVEL };
+    let options = analytics::ForecastOptions {
+        horizon,
+        level: INTERVAL_LEVEL,
+    };
     let forecast = analytics::forecast(&filled, period_steps.filter(|p| *p >= 2), &options)?;
     let step = TimeDelta::seconds(step_seconds as i64);
     let points: Vec<PredictedPoint> = (0..forecast.values.len())
@@ -84,7 +125,10 @@ pub fn prediction(
         model: forecast.model.name().to_owned(),
         rmse: forecast.rmse,
         min: points.iter().map(|p| p.value).fold(f64::INFINITY, f64::min),
-        max: points.iter().map(|p| p.value).fold(f64::NEG_INFINITY, f64::max),
+        max: points
+            .iter()
+            .map(|p| p.value)
+            .fold(f64::NEG_INFINITY, f64::max),
         avg: points.iter().map(|p| p.value).sum::<f64>() / n,
         horizon_minutes: (horizon as u64 * step_seconds).div_ceil(60),
         step_seconds,
@@ -120,7 +164,10 @@ mod tests {
     #[test]
     fn window_skips_gaps_and_is_none_without_values() {
         let w = window(&[1.0, f64::NAN, 3.0]).unwrap();
-        assert_eq!((w.min, w.max, w.avg, w.std_dev, w.count), (1.0, 3.0, 2.0, 1.0, 2));
+        assert_eq!(
+            (w.min, w.max, w.avg, w.std_dev, w.count),
+            (1.0, 3.0, 2.0, 1.0, 2)
+        );
         assert_eq!(window(&[f64::NAN]), None);
         assert_eq!(window(&[]), None);
     }
@@ -154,7 +201,10 @@ mod tests {
 
     #[test]
     fn no_sample_at_all_is_an_error() {
-        assert_eq!(metadata(&[f64::NAN, f64::NAN], 60), Err(analytics::Error::AllMissing));
+        assert_eq!(
+            metadata(&[f64::NAN, f64::NAN], 60),
+            Err(analytics::Error::AllMissing)
+        );
     }
 
     #[test]
@@ -176,6 +226,9 @@ mod tests {
     #[test]
     fn prediction_without_enough_history_fails() {
         let last: DateTime<Utc> = "2026-11-22T06:00:00Z".parse().unwrap();
-        assert!(matches!(prediction(&[1.0, 2.0], last, 60, None, 10), Err(analytics::Error::NotEnoughData { .. })));
+        assert!(matches!(
+            prediction(&[1.0, 2.0], last, 60, None, 10),
+            Err(analytics::Error::NotEnoughData { .. })
+        ));
     }
 }

@@ -57,7 +57,10 @@ pub enum AnalyzeError {
 /// See [`AnalyzeError`].
 pub fn run(args: &AnalyzeArgs) -> Result<Report, AnalyzeError> {
     let path = args.input.display().to_string();
-    let text = std::fs::read_to_string(&args.input).map_err(|source| AnalyzeError::Read { path: path.clone(), source })?;
+    let text = std::fs::read_to_string(&args.input).map_err(|source| AnalyzeError::Read {
+        path: path.clone(),
+        source,
+    })?;
     let series = csv::parse(&text).map_err(|source| AnalyzeError::Malformed { path, source })?;
     analyze(&series, args.period, args.horizon as usize)
 }
@@ -66,7 +69,11 @@ pub fn run(args: &AnalyzeArgs) -> Result<Report, AnalyzeError> {
 ///
 /// # Errors
 /// See [`AnalyzeError`].
-pub fn analyze(series: &csv::Series, period_minutes: Option<u32>, horizon: usize) -> Result<Report, AnalyzeError> {
+pub fn analyze(
+    series: &csv::Series,
+    period_minutes: Option<u32>,
+    horizon: usize,
+) -> Result<Report, AnalyzeError> {
     let step = series.step_seconds;
     let metadata = analysis::metadata(&series.values, step)?;
     let period_steps = match period_minutes {
@@ -82,12 +89,17 @@ pub fn analyze(series: &csv::Series, period_minutes: Option<u32>, horizon: usize
             .and_then(|s| s.period)
             .map(|minutes| (minutes * 60.0 / step as f64).round() as usize),
     };
-    let prediction = match analysis::prediction(&series.values, series.end(), step, period_steps, horizon) {
-        Ok(prediction) => Some(prediction),
-        Err(analytics::Error::NotEnoughData { .. }) => None,
-        Err(error) => return Err(error.into()),
-    };
-    Ok(Report { aggregates: analysis::window(&series.values), metadata, prediction })
+    let prediction =
+        match analysis::prediction(&series.values, series.end(), step, period_steps, horizon) {
+            Ok(prediction) => Some(prediction),
+            Err(analytics::Error::NotEnoughData { .. }) => None,
+            Err(error) => return Err(error.into()),
+        };
+    Ok(Report {
+        aggregates: analysis::window(&series.values),
+        metadata,
+        prediction,
+    })
 }
 
 #[cfg(test)]
@@ -95,25 +107,37 @@ mod tests {
     use super::*;
 
     fn series(values: Vec<f64>) -> csv::Series {
-        csv::Series { start: "2026-11-22T00:00:00Z".parse().unwrap(), step_seconds: 60, values }
+        csv::Series {
+            start: "2026-11-22T00:00:00Z".parse().unwrap(),
+            step_seconds: 60,
+            values,
+        }
     }
 
     #[test]
     fn report_has_the_three_parts() {
-        let values: Vec<f64> = (0..300).map(|i| 10.0 + (i as f64 * std::f64::consts::TAU / 30.0).sin() + (i % 7) as f64 * 0.01).collect();
+        let values: Vec<f64> = (0..300)
+            .map(|i| 10.0 + (i as f64 * std::f64::consts::TAU / 30.0).sin() + (i % 7) as f64 * 0.01)
+            .collect();
         let report = analyze(&series(values), Some(30), 10).unwrap();
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["aggregates"]["count"], 300);
         assert_eq!(json["metadata"]["constant"], false);
         assert_eq!(json["prediction"]["values"].as_array().unwrap().len(), 10);
-        assert_eq!(json["prediction"]["values"][0]["timestamp"], "2026-11-22T05:00:00Z");
+        assert_eq!(
+            json["prediction"]["values"][0]["timestamp"],
+            "2026-11-22T05:00:00Z"
+        );
     }
 
     #[test]
     fn a_period_that_is_not_whole_steps_is_refused() {
         let mut s = series(vec![1.0, 2.0, 3.0, 4.0, 5.0]);
         s.step_seconds = 7 * 60;
-        assert!(matches!(analyze(&s, Some(60), 10), Err(AnalyzeError::Period { .. })));
+        assert!(matches!(
+            analyze(&s, Some(60), 10),
+            Err(AnalyzeError::Period { .. })
+        ));
     }
 
     #[test]

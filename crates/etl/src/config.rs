@@ -52,10 +52,18 @@ pub struct Config {
     #[arg(long, env = "ETL_ADMIN_PORT", default_value_t = 8008)]
     pub admin_port: u16,
     /// gRPC endpoint of the sla-manager.
-    #[arg(long, env = "SLA_MANAGER_GRPC", default_value = "http://localhost:50052")]
+    #[arg(
+        long,
+        env = "SLA_MANAGER_GRPC",
+        default_value = "http://localhost:50052"
+    )]
     pub sla_manager_grpc: Url,
     /// PromQL selector of the series to watch.
-    #[arg(long, env = "ETL_SERIES_SELECTOR", default_value = r#"{__name__=~".+"}"#)]
+    #[arg(
+        long,
+        env = "ETL_SERIES_SELECTOR",
+        default_value = r#"{__name__=~".+"}"#
+    )]
     pub series_selector: String,
     /// Seconds between the starts of two fast cycles (aggregates and forecasts).
     #[arg(long, env = "ETL_FAST_LOOP_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
@@ -133,13 +141,20 @@ mod tests {
     use std::ffi::OsString;
 
     fn parse(args: &[&str]) -> Command {
-        let args: Vec<OsString> = std::iter::once("etl").chain(args.iter().copied()).map(OsString::from).collect();
-        common::config::try_parse_from::<Cli>(&args, |_| None).unwrap().into_command()
+        let args: Vec<OsString> = std::iter::once("etl")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        common::config::try_parse_from::<Cli>(&args, |_| None)
+            .unwrap()
+            .into_command()
     }
 
     #[test]
     fn no_subcommand_runs_the_service_with_defaults() {
-        let Command::Run(config) = parse(&[]) else { panic!("not run") };
+        let Command::Run(config) = parse(&[]) else {
+            panic!("not run")
+        };
         assert_eq!(config.fast_period(), Duration::from_secs(120));
         assert_eq!(config.slow_period(), Duration::from_secs(3600));
         assert_eq!(config.metadata_lookback, Duration::from_secs(3 * 86_400));
@@ -150,9 +165,15 @@ mod tests {
 
     #[test]
     fn subcommands_parse() {
-        assert!(matches!(parse(&["run", "--fast-loop-secs", "5"]), Command::Run(c) if c.fast_loop_secs == 5));
-        assert!(matches!(parse(&["init-topic", "--partitions", "2"]), Command::InitTopic(t) if t.partitions == 2));
-        let Command::Analyze(a) = parse(&["analyze", "--input", "x.csv", "--period", "60"]) else { panic!("not analyze") };
+        assert!(
+            matches!(parse(&["run", "--fast-loop-secs", "5"]), Command::Run(c) if c.fast_loop_secs == 5)
+        );
+        assert!(
+            matches!(parse(&["init-topic", "--partitions", "2"]), Command::InitTopic(t) if t.partitions == 2)
+        );
+        let Command::Analyze(a) = parse(&["analyze", "--input", "x.csv", "--period", "60"]) else {
+            panic!("not analyze")
+        };
         assert_eq!((a.period, a.horizon), (Some(60), 10));
     }
 }

@@ -19,7 +19,10 @@ pub struct Series {
 impl Series {
     /// Time of the last sample.
     pub fn end(&self) -> DateTime<Utc> {
-        self.start + chrono::TimeDelta::seconds((self.step_seconds * (self.values.len() as u64 - 1)) as i64)
+        self.start
+            + chrono::TimeDelta::seconds(
+                (self.step_seconds * (self.values.len() as u64 - 1)) as i64,
+            )
     }
 }
 
@@ -81,21 +84,36 @@ pub fn parse(text: &str) -> Result<Series, CsvError> {
         }
         let is_first = std::mem::replace(&mut first_content_line, false);
         let mut fields = trimmed.split(',').map(str::trim);
-        let (Some(time_field), Some(value_field), None) = (fields.next(), fields.next(), fields.next()) else {
-            return Err(CsvError::Shape { line, text: trimmed.chars().take(80).collect() });
+        let (Some(time_field), Some(value_field), None) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            return Err(CsvError::Shape {
+                line,
+                text: trimmed.chars().take(80).collect(),
+            });
         };
         let Some(timestamp) = parse_timestamp(time_field) else {
             if is_first && value_field.parse::<f64>().is_err() {
                 continue; // a header
             }
-            return Err(CsvError::Timestamp { line, text: time_field.chars().take(80).collect() });
+            return Err(CsvError::Timestamp {
+                line,
+                text: time_field.chars().take(80).collect(),
+            });
         };
-        let value = value_field.parse::<f64>().map_err(|_| CsvError::Value { line, text: value_field.chars().take(80).collect() })?;
+        let value = value_field.parse::<f64>().map_err(|_| CsvError::Value {
+            line,
+            text: value_field.chars().take(80).collect(),
+        })?;
         if let Some(&(previous, _)) = samples.last() {
             let got = timestamp - previous;
             let expected = *step.get_or_insert(got);
             if got != expected || got <= 0 {
-                return Err(CsvError::Step { line, expected, got });
+                return Err(CsvError::Step {
+                    line,
+                    expected,
+                    got,
+                });
             }
         }
         samples.push((timestamp, value));
@@ -104,7 +122,11 @@ pub fn parse(text: &str) -> Result<Series, CsvError> {
         return Err(CsvError::TooShort(samples.len()));
     };
     let start = DateTime::from_timestamp(start, 0).ok_or(CsvError::TooShort(0))?;
-    Ok(Series { start, step_seconds: step as u64, values: samples.into_iter().map(|(_, v)| v).collect() })
+    Ok(Series {
+        start,
+        step_seconds: step as u64,
+        values: samples.into_iter().map(|(_, v)| v).collect(),
+    })
 }
 
 /// Unix seconds (whole) or RFC 3339, to Unix seconds.
@@ -115,7 +137,9 @@ fn parse_timestamp(field: &str) -> Option<i64> {
     if let Ok(seconds) = field.parse::<f64>() {
         return (seconds.is_finite() && seconds.fract() == 0.0).then_some(seconds as i64);
     }
-    DateTime::parse_from_rfc3339(field).ok().map(|t| t.timestamp())
+    DateTime::parse_from_rfc3339(field)
+        .ok()
+        .map(|t| t.timestamp())
 }
 
 #[cfg(test)]
@@ -153,12 +177,18 @@ mod tests {
         ];
         for (input, line, reason) in cases {
             let error = parse(input).unwrap_err().to_string();
-            assert!(error.starts_with(line) && error.contains(reason), "{input:?}: {error}");
+            assert!(
+                error.starts_with(line) && error.contains(reason),
+                "{input:?}: {error}"
+            );
         }
     }
 
     #[test]
     fn a_header_is_only_allowed_first() {
-        assert!(matches!(parse("1,1\ntimestamp,value\n"), Err(CsvError::Timestamp { line: 2, .. })));
+        assert!(matches!(
+            parse("1,1\ntimestamp,value\n"),
+            Err(CsvError::Timestamp { line: 2, .. })
+        ));
     }
 }

@@ -57,7 +57,13 @@ impl WindowSpan {
 type Operations = [Option<f64>; 5];
 
 /// The five aggregates of a window, in [`Window`]'s order.
-const OPERATIONS: [&str; 5] = ["min_over_time", "max_over_time", "avg_over_time", "stddev_over_time", "count_over_time"];
+const OPERATIONS: [&str; 5] = [
+    "min_over_time",
+    "max_over_time",
+    "avg_over_time",
+    "stddev_over_time",
+    "count_over_time",
+];
 
 /// The target Prometheus, seen through the etl's selector.
 #[derive(Debug, Clone)]
@@ -70,8 +76,18 @@ pub struct Discovery {
 
 impl Discovery {
     /// Queries through `client`, selecting series with `selector`.
-    pub fn new(client: PromClient, selector: &str, names_per_query: usize, concurrency: usize) -> Self {
-        Self { client, selector: Selector::parse(selector), names_per_query: names_per_query.max(1), concurrency: concurrency.max(1) }
+    pub fn new(
+        client: PromClient,
+        selector: &str,
+        names_per_query: usize,
+        concurrency: usize,
+    ) -> Self {
+        Self {
+            client,
+            selector: Selector::parse(selector),
+            names_per_query: names_per_query.max(1),
+            concurrency: concurrency.max(1),
+        }
     }
 
     /// The client, for readiness probes.
@@ -84,7 +100,11 @@ impl Discovery {
     /// # Errors
     /// Prometheus did not answer or refused the selector.
     #[tracing::instrument(name = "discover_series", skip(self))]
-    pub async fn series(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Labels>, PromError> {
+    pub async fn series(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Labels>, PromError> {
         self.client.series(&self.selector.text, from, to).await
     }
 
@@ -94,12 +114,19 @@ impl Discovery {
     /// # Errors
     /// Any query failed.
     #[tracing::instrument(name = "aggregates", skip(self, names), fields(names = names.len()))]
-    pub async fn aggregates(&self, names: &BTreeSet<String>, at: DateTime<Utc>) -> Result<Aggregates, PromError> {
+    pub async fn aggregates(
+        &self,
+        names: &BTreeSet<String>,
+        at: DateTime<Utc>,
+    ) -> Result<Aggregates, PromError> {
         let names: Vec<&String> = names.iter().collect();
         let batches: Vec<&[&String]> = names.chunks(self.names_per_query).collect();
         let queries: Vec<(WindowSpan, usize, usize)> = WindowSpan::ALL
             .iter()
-            .flat_map(|&window| (0..batches.len()).flat_map(move |batch| (0..OPERATIONS.len()).map(move |op| (window, batch, op))))
+            .flat_map(|&window| {
+                (0..batches.len())
+                    .flat_map(move |batch| (0..OPERATIONS.len()).map(move |op| (window, batch, op)))
+            })
             .collect();
         let results: Vec<_> = stream::iter(queries)
             .map(|(window, batch, op)| {
@@ -117,23 +144,38 @@ impl Discovery {
         let mut partial: HashMap<SeriesId, (Labels, [Operations; 3])> = HashMap::new();
         for (window, batch, op, samples, elapsed) in results {
             for name in batches[batch] {
-                *aggregates.durations.entry(((*name).clone(), window)).or_default() += elapsed;
+                *aggregates
+                    .durations
+                    .entry(((*name).clone(), window))
+                    .or_default() += elapsed;
             }
             for sample in samples {
-                let Some(labels) = restore_name(sample.labels) else { continue };
+                let Some(labels) = restore_name(sample.labels) else {
+                    continue;
+                };
                 let id = SeriesId::of(&labels);
-                let entry = partial.entry(id).or_insert_with(|| (labels, [[None; 5]; 3]));
+                let entry = partial
+                    .entry(id)
+                    .or_insert_with(|| (labels, [[None; 5]; 3]));
                 entry.1[window_index(window)][op] = Some(sample.value);
             }
         }
         for (id, (labels, values)) in partial {
             let window = |w: Operations| match w {
-                [Some(min), Some(max), Some(avg), Some(std_dev), Some(count)] => {
-                    Some(Window { min, max, avg, std_dev, count: count as u64 })
-                }
+                [Some(min), Some(max), Some(avg), Some(std_dev), Some(count)] => Some(Window {
+                    min,
+                    max,
+                    avg,
+                    std_dev,
+                    count: count as u64,
+                }),
                 _ => None,
             };
-            let windows = Windows { h1: window(values[0]), h3: window(values[1]), h12: window(values[2]) };
+            let windows = Windows {
+                h1: window(values[0]),
+                h3: window(values[1]),
+                h12: window(values[2]),
+            };
             aggregates.series.insert(id, (labels, windows));
         }
         Ok(aggregates)
@@ -145,7 +187,13 @@ impl Discovery {
     /// # Errors
     /// Prometheus did not answer or refused the query.
     #[tracing::instrument(name = "history", skip(self, labels), fields(series_id = %SeriesId::of(labels)))]
-    pub async fn history(&self, labels: &Labels, from: DateTime<Utc>, to: DateTime<Utc>, step: Duration) -> Result<Vec<f64>, PromError> {
+    pub async fn history(
+        &self,
+        labels: &Labels,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        step: Duration,
+    ) -> Result<Vec<f64>, PromError> {
         let series = self.client.range(&selector(labels), from, to, step).await?;
         let points = series.into_iter().flat_map(|s| s.points);
         Ok(grid(points, from, to, step))
@@ -184,7 +232,11 @@ impl Selector {
             (Some(open), Some(close)) if open < close => {
                 let name = text[..open].trim();
                 let inner = text[open + 1..close].trim().trim_end_matches(',');
-                [name_matcher(name), inner.to_owned()].into_iter().filter(|m| !m.is_empty()).collect::<Vec<_>>().join(",")
+                [name_matcher(name), inner.to_owned()]
+                    .into_iter()
+                    .filter(|m| !m.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(",")
             }
             _ => name_matcher(&text),
         };
@@ -210,7 +262,12 @@ fn name_matcher(name: &str) -> String {
 }
 
 /// `op(selector[window])` over each metric name of the batch, each leg labelled with its name.
-fn aggregate_query(operation: &str, window: WindowSpan, selector: &Selector, names: &[&String]) -> String {
+fn aggregate_query(
+    operation: &str,
+    window: WindowSpan,
+    selector: &Selector,
+    names: &[&String],
+) -> String {
     names
         .iter()
         .map(|name| {
@@ -233,7 +290,12 @@ fn restore_name(mut labels: Labels) -> Option<Labels> {
 }
 
 /// Points placed on the grid `from, from + step, ..., to`; NaN where none fell.
-pub fn grid(points: impl IntoIterator<Item = (f64, f64)>, from: DateTime<Utc>, to: DateTime<Utc>, step: Duration) -> Vec<f64> {
+pub fn grid(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    step: Duration,
+) -> Vec<f64> {
     let step = step.as_secs_f64().max(1e-3);
     let start = from.timestamp_millis() as f64 / 1000.0;
     let span = (to - from).num_milliseconds() as f64 / 1000.0;
@@ -254,16 +316,33 @@ mod tests {
 
     #[test]
     fn selectors_split_into_name_and_matchers() {
-        assert_eq!(Selector::parse(r#"{__name__=~".+"}"#).with_name("up"), r#"{__name__="up",__name__=~".+"}"#);
-        assert_eq!(Selector::parse(r#"up{job="a,b}"}"#).with_name("up"), r#"{__name__="up",__name__="up",job="a,b}"}"#);
-        assert_eq!(Selector::parse("node_load1").with_name("node_load1"), r#"{__name__="node_load1",__name__="node_load1"}"#);
-        assert_eq!(Selector::parse(r#"{job="x",}"#).with_name("a"), r#"{__name__="a",job="x"}"#);
+        assert_eq!(
+            Selector::parse(r#"{__name__=~".+"}"#).with_name("up"),
+            r#"{__name__="up",__name__=~".+"}"#
+        );
+        assert_eq!(
+            Selector::parse(r#"up{job="a,b}"}"#).with_name("up"),
+            r#"{__name__="up",__name__="up",job="a,b}"}"#
+        );
+        assert_eq!(
+            Selector::parse("node_load1").with_name("node_load1"),
+            r#"{__name__="node_load1",__name__="node_load1"}"#
+        );
+        assert_eq!(
+            Selector::parse(r#"{job="x",}"#).with_name("a"),
+            r#"{__name__="a",job="x"}"#
+        );
     }
 
     #[test]
     fn aggregate_queries_cover_a_batch_of_names() {
         let (a, b) = ("a".to_owned(), "b".to_owned());
-        let query = aggregate_query("min_over_time", WindowSpan::H3, &Selector::parse(r#"{job="x"}"#), &[&a, &b]);
+        let query = aggregate_query(
+            "min_over_time",
+            WindowSpan::H3,
+            &Selector::parse(r#"{job="x"}"#),
+            &[&a, &b],
+        );
         assert_eq!(
             query,
             r#"label_replace(min_over_time({__name__="a",job="x"}[3h]), "__etl_name__", "a", "", "") or label_replace(min_over_time({__name__="b",job="x"}[3h]), "__etl_name__", "b", "", "")"#
@@ -272,7 +351,10 @@ mod tests {
 
     #[test]
     fn names_are_restored() {
-        let labels: Labels = [("job", "x"), (NAME_LABEL, "up")].into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        let labels: Labels = [("job", "x"), (NAME_LABEL, "up")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
         let restored = restore_name(labels).unwrap();
         assert_eq!(restored.get("__name__").map(String::as_str), Some("up"));
         assert!(!restored.contains_key(NAME_LABEL));
@@ -283,7 +365,12 @@ mod tests {
     fn grid_places_points_and_marks_gaps() {
         let from = DateTime::from_timestamp(600, 0).unwrap();
         let to = DateTime::from_timestamp(840, 0).unwrap();
-        let values = grid([(600.0, 1.0), (720.0, 3.0), (840.0, 5.0), (900.0, 9.0)], from, to, Duration::from_secs(60));
+        let values = grid(
+            [(600.0, 1.0), (720.0, 3.0), (840.0, 5.0), (900.0, 9.0)],
+            from,
+            to,
+            Duration::from_secs(60),
+        );
         assert_eq!(values.len(), 5);
         assert_eq!((values[0], values[2], values[4]), (1.0, 3.0, 5.0));
         assert!(values[1].is_nan() && values[3].is_nan());

@@ -47,7 +47,9 @@ pub struct FastLoop {
 
 impl std::fmt::Debug for FastLoop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FastLoop").field("discovery", &self.discovery).finish_non_exhaustive()
+        f.debug_struct("FastLoop")
+            .field("discovery", &self.discovery)
+            .finish_non_exhaustive()
     }
 }
 
@@ -95,10 +97,19 @@ impl FastLoop {
 
     /// The aggregates of every selected series as `values` records.
     async fn values(&self, now: DateTime<Utc>, summary: &mut Summary) -> Result<(), EtlError> {
-        let series = self.discovery.series(now - WindowSpan::LONGEST, now).await?;
+        let series = self
+            .discovery
+            .series(now - WindowSpan::LONGEST, now)
+            .await?;
         summary.series = series.len();
-        self.instruments.series_selected.with_label_values(&[Self::NAME]).set(series.len() as i64);
-        let names: BTreeSet<String> = series.iter().filter_map(|labels| labels.get(METRIC_NAME_LABEL).cloned()).collect();
+        self.instruments
+            .series_selected
+            .with_label_values(&[Self::NAME])
+            .set(series.len() as i64);
+        let names: BTreeSet<String> = series
+            .iter()
+            .filter_map(|labels| labels.get(METRIC_NAME_LABEL).cloned())
+            .collect();
         let aggregates = self.discovery.aggregates(&names, now).await?;
         for ((name, window), elapsed) in &aggregates.durations {
             let gauge = match window {
@@ -125,16 +136,34 @@ impl FastLoop {
         let started = std::time::Instant::now();
         let end = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
         let lookback = match target.period_minutes {
-            Some(period) => self.forecast_lookback.max(Duration::from_secs(u64::from(period) * 120 + 3600)),
+            Some(period) => self
+                .forecast_lookback
+                .max(Duration::from_secs(u64::from(period) * 120 + 3600)),
             None => self.forecast_lookback,
         };
         let start = end - TimeDelta::from_std(lookback).unwrap_or(TimeDelta::hours(12));
-        let history = self.discovery.history(&target.labels, start, end, STEP).await?;
+        let history = self
+            .discovery
+            .history(&target.labels, start, end, STEP)
+            .await?;
         let period_steps = target.period_minutes.map(|minutes| minutes as usize);
-        let prediction =
-            spawn_blocking_in_span(move || analysis::prediction(&history, end, STEP.as_secs(), period_steps, HORIZON)).await??;
-        let name = target.labels.get(METRIC_NAME_LABEL).cloned().unwrap_or_default();
-        self.instruments.executiontime_prediction.with_label_values(&[&name]).set(started.elapsed().as_secs_f64());
-        Ok(Record::new(target.labels, now, Payload::Prediction { prediction }))
+        let prediction = spawn_blocking_in_span(move || {
+            analysis::prediction(&history, end, STEP.as_secs(), period_steps, HORIZON)
+        })
+        .await??;
+        let name = target
+            .labels
+            .get(METRIC_NAME_LABEL)
+            .cloned()
+            .unwrap_or_default();
+        self.instruments
+            .executiontime_prediction
+            .with_label_values(&[&name])
+            .set(started.elapsed().as_secs_f64());
+        Ok(Record::new(
+            target.labels,
+            now,
+            Payload::Prediction { prediction },
+        ))
     }
 }

@@ -2,7 +2,9 @@
 //! (`fast`, `slow`), the record kind, the failure cause of [`crate::error::EtlError::cause`],
 //! and the seed's `metric_name` (the target's metric names, not series).
 
-use prometheus::{GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 
 /// Every metric of the service.
 #[derive(Debug, Clone)]
@@ -42,7 +44,12 @@ impl Instruments {
     /// # Errors
     /// A name clash in `registry`.
     pub fn register(registry: &Registry) -> prometheus::Result<Self> {
-        let execution = |name: &str, what: &str| GaugeVec::new(Opts::new(name, format!("Seconds the last {what} of the metric took.")), &["metric_name"]);
+        let execution = |name: &str, what: &str| {
+            GaugeVec::new(
+                Opts::new(name, format!("Seconds the last {what} of the metric took.")),
+                &["metric_name"],
+            )
+        };
         let instruments = Self {
             executiontime_1h: execution("etl_executiontime_1h", "1h aggregates")?,
             executiontime_3h: execution("etl_executiontime_3h", "3h aggregates")?,
@@ -50,23 +57,55 @@ impl Instruments {
             executiontime_metadata: execution("etl_executiontime_metadata", "metadata")?,
             executiontime_prediction: execution("etl_executiontime_prediction", "forecast")?,
             cycle_duration: HistogramVec::new(
-                HistogramOpts::new("etl_cycle_duration_seconds", "Duration of one cycle of a loop.")
-                    .buckets(vec![0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0]),
+                HistogramOpts::new(
+                    "etl_cycle_duration_seconds",
+                    "Duration of one cycle of a loop.",
+                )
+                .buckets(vec![
+                    0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+                ]),
                 &["loop"],
             )?,
-            records_produced: IntCounterVec::new(Opts::new("etl_records_produced_total", "Records acknowledged by the broker."), &["kind"])?,
-            records_dropped: IntCounterVec::new(
-                Opts::new("etl_records_dropped_total", "Records dropped after their delivery budget was spent."),
+            records_produced: IntCounterVec::new(
+                Opts::new(
+                    "etl_records_produced_total",
+                    "Records acknowledged by the broker.",
+                ),
                 &["kind"],
             )?,
-            records_pending: IntGauge::new("etl_records_pending", "Records waiting for the broker's acknowledgement.")?,
-            failures: IntCounterVec::new(Opts::new("etl_failures_total", "Failed steps of a cycle, by loop and cause."), &["loop", "cause"])?,
-            series_selected: IntGaugeVec::new(Opts::new("etl_series_selected", "Series found by the last cycle."), &["loop"])?,
-            last_success: GaugeVec::new(
-                Opts::new("etl_last_successful_cycle_timestamp_seconds", "Unix time of the last cycle without failures."),
+            records_dropped: IntCounterVec::new(
+                Opts::new(
+                    "etl_records_dropped_total",
+                    "Records dropped after their delivery budget was spent.",
+                ),
+                &["kind"],
+            )?,
+            records_pending: IntGauge::new(
+                "etl_records_pending",
+                "Records waiting for the broker's acknowledgement.",
+            )?,
+            failures: IntCounterVec::new(
+                Opts::new(
+                    "etl_failures_total",
+                    "Failed steps of a cycle, by loop and cause.",
+                ),
+                &["loop", "cause"],
+            )?,
+            series_selected: IntGaugeVec::new(
+                Opts::new("etl_series_selected", "Series found by the last cycle."),
                 &["loop"],
             )?,
-            retries: IntCounterVec::new(Opts::new("etl_retries_total", "Retried calls, by operation."), &["operation"])?,
+            last_success: GaugeVec::new(
+                Opts::new(
+                    "etl_last_successful_cycle_timestamp_seconds",
+                    "Unix time of the last cycle without failures.",
+                ),
+                &["loop"],
+            )?,
+            retries: IntCounterVec::new(
+                Opts::new("etl_retries_total", "Retried calls, by operation."),
+                &["operation"],
+            )?,
         };
         let collectors: [Box<dyn prometheus::core::Collector>; 13] = [
             Box::new(instruments.executiontime_1h.clone()),
@@ -104,10 +143,23 @@ mod tests {
         let registry = Registry::new();
         let instruments = Instruments::register(&registry).unwrap();
         instruments.fail("fast", "prometheus");
-        instruments.executiontime_1h.with_label_values(&["up"]).set(0.5);
-        let names: Vec<String> = registry.gather().iter().map(|f| f.name().to_owned()).collect();
-        assert!(names.contains(&"etl_failures_total".to_owned()), "{names:?}");
-        assert!(names.contains(&"etl_executiontime_1h".to_owned()), "{names:?}");
+        instruments
+            .executiontime_1h
+            .with_label_values(&["up"])
+            .set(0.5);
+        let names: Vec<String> = registry
+            .gather()
+            .iter()
+            .map(|f| f.name().to_owned())
+            .collect();
+        assert!(
+            names.contains(&"etl_failures_total".to_owned()),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"etl_executiontime_1h".to_owned()),
+            "{names:?}"
+        );
         assert!(Instruments::register(&registry).is_err());
     }
 }

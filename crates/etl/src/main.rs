@@ -14,11 +14,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Run(config) => {
             telemetry::init(config.telemetry.log_format).context("cannot install the logger")?;
             let app = App::build(*config).await.context("cannot start the etl")?;
-            app.run_until_stopped(shutdown::on_signal()).await.context("the etl stopped abnormally")?;
+            app.run_until_stopped(shutdown::on_signal())
+                .await
+                .context("the etl stopped abnormally")?;
         }
         Command::InitTopic(topic) => {
             telemetry::init(LogFormat::Text).context("cannot install the logger")?;
-            producer::create_topic(&topic).await.with_context(|| format!("cannot create topic {}", topic.kafka.kafka_topic))?;
+            producer::create_topic(&topic)
+                .await
+                .with_context(|| format!("cannot create topic {}", topic.kafka.kafka_topic))?;
         }
         Command::Analyze(args) => {
             let report = analyze::run(&args)?;

@@ -51,7 +51,9 @@ pub struct Producer {
 
 impl std::fmt::Debug for Producer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Producer").field("topic", &self.topic.kafka.kafka_topic).finish_non_exhaustive()
+        f.debug_struct("Producer")
+            .field("topic", &self.topic.kafka.kafka_topic)
+            .finish_non_exhaustive()
     }
 }
 
@@ -60,9 +62,18 @@ impl Producer {
     ///
     /// # Errors
     /// An invalid client configuration.
-    pub fn new(topic: TopicArgs, message_timeout: Duration, instruments: Instruments) -> Result<Self, KafkaError> {
+    pub fn new(
+        topic: TopicArgs,
+        message_timeout: Duration,
+        instruments: Instruments,
+    ) -> Result<Self, KafkaError> {
         let inner = build(&topic.kafka.kafka_brokers, attempt_timeout(message_timeout))?;
-        Ok(Self { inner: Arc::new(RwLock::new((0, inner))), topic, message_timeout, instruments })
+        Ok(Self {
+            inner: Arc::new(RwLock::new((0, inner))),
+            topic,
+            message_timeout,
+            instruments,
+        })
     }
 
     /// The topic's name.
@@ -84,15 +95,21 @@ impl Producer {
     /// The broker did not answer in time.
     pub async fn ping(&self) -> Result<(), KafkaError> {
         let (_, producer) = self.current();
-        tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, Timeout::After(ADMIN_TIMEOUT)).map(|_| ()))
-            .await
-            .unwrap_or(Err(KafkaError::Canceled))
+        tokio::task::spawn_blocking(move || {
+            producer
+                .client()
+                .fetch_metadata(None, Timeout::After(ADMIN_TIMEOUT))
+                .map(|_| ())
+        })
+        .await
+        .unwrap_or(Err(KafkaError::Canceled))
     }
 
     /// Sends every record (key = its id), waiting for each acknowledgement; see the module docs
     /// for what happens while the broker is down.
     pub async fn send_all(&self, records: &[Record]) -> Sent {
-        let mut deliveries: FuturesUnordered<_> = records.iter().map(|record| self.send(record)).collect();
+        let mut deliveries: FuturesUnordered<_> =
+            records.iter().map(|record| self.send(record)).collect();
         let mut sent = Sent::default();
         while let Some(delivered) = deliveries.next().await {
             if delivered {
@@ -112,15 +129,21 @@ impl Producer {
             Ok(payload) => payload,
             Err(error) => {
                 tracing::error!(%error, "record cannot be encoded; dropped");
-                self.instruments.records_dropped.with_label_values(&[kind]).inc();
+                self.instruments
+                    .records_dropped
+                    .with_label_values(&[kind])
+                    .inc();
                 return false;
             }
         };
         let key = record.id.to_string();
         self.instruments.records_pending.inc();
-        let policy = RetryPolicy { max_delay: Duration::from_secs(5), ..RetryPolicy::default() }
-            .with_max_elapsed(Some(self.message_timeout))
-            .counted(self.instruments.retries.clone());
+        let policy = RetryPolicy {
+            max_delay: Duration::from_secs(5),
+            ..RetryPolicy::default()
+        }
+        .with_max_elapsed(Some(self.message_timeout))
+        .counted(self.instruments.retries.clone());
         let attempt = attempt_timeout(self.message_timeout);
         let outcome = policy
             .run(
@@ -136,18 +159,29 @@ impl Producer {
                         }
                     }
                 },
-                |error| !matches!(error.rdkafka_error_code(), Some(RDKafkaErrorCode::MessageSizeTooLarge)),
+                |error| {
+                    !matches!(
+                        error.rdkafka_error_code(),
+                        Some(RDKafkaErrorCode::MessageSizeTooLarge)
+                    )
+                },
             )
             .await;
         self.instruments.records_pending.dec();
         match outcome {
             Ok(()) => {
-                self.instruments.records_produced.with_label_values(&[kind]).inc();
+                self.instruments
+                    .records_produced
+                    .with_label_values(&[kind])
+                    .inc();
                 true
             }
             Err(error) => {
                 tracing::error!(error = %common::admin::error_chain(&error), "record dropped after its delivery budget");
-                self.instruments.records_dropped.with_label_values(&[kind]).inc();
+                self.instruments
+                    .records_dropped
+                    .with_label_values(&[kind])
+                    .inc();
                 false
             }
         }
@@ -156,7 +190,8 @@ impl Producer {
     /// Waits up to `patience` for queued records, at shutdown.
     pub async fn flush(&self, patience: Duration) {
         let (_, producer) = self.current();
-        let flushed = tokio::task::spawn_blocking(move || producer.flush(Timeout::After(patience))).await;
+        let flushed =
+            tokio::task::spawn_blocking(move || producer.flush(Timeout::After(patience))).await;
         if let Ok(Err(error)) = flushed {
             tracing::warn!(%error, "records still queued at shutdown");
         }
@@ -170,13 +205,21 @@ impl Producer {
         if let Err(error) = self.ensure_topic().await {
             tracing::warn!(%error, "cannot create the topic yet");
         }
-        let timed_out = matches!(error.rdkafka_error_code(), Some(RDKafkaErrorCode::MessageTimedOut));
-        let Ok(mut inner) = self.inner.write() else { return };
+        let timed_out = matches!(
+            error.rdkafka_error_code(),
+            Some(RDKafkaErrorCode::MessageTimedOut)
+        );
+        let Ok(mut inner) = self.inner.write() else {
+            return;
+        };
         let fatal = inner.1.client().fatal_error();
         if inner.0 != generation || !(timed_out || fatal.is_some()) {
             return;
         }
-        match build(&self.topic.kafka.kafka_brokers, attempt_timeout(self.message_timeout)) {
+        match build(
+            &self.topic.kafka.kafka_brokers,
+            attempt_timeout(self.message_timeout),
+        ) {
             Ok(fresh) => {
                 tracing::warn!(?fatal, generation, "rebuilt the producer");
                 *inner = (generation + 1, fresh);
@@ -216,12 +259,25 @@ fn build(brokers: &str, attempt: Duration) -> Result<FutureProducer, KafkaError>
 /// # Errors
 /// The broker did not answer or refused.
 pub async fn create_topic(topic: &TopicArgs) -> Result<(), KafkaError> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", &topic.kafka.kafka_brokers).create()?;
-    let new = NewTopic::new(&topic.kafka.kafka_topic, topic.partitions, TopicReplication::Fixed(topic.replication_factor));
-    let options = AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT)).request_timeout(Some(ADMIN_TIMEOUT));
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &topic.kafka.kafka_brokers)
+        .create()?;
+    let new = NewTopic::new(
+        &topic.kafka.kafka_topic,
+        topic.partitions,
+        TopicReplication::Fixed(topic.replication_factor),
+    );
+    let options = AdminOptions::new()
+        .operation_timeout(Some(ADMIN_TIMEOUT))
+        .request_timeout(Some(ADMIN_TIMEOUT));
     for result in admin.create_topics([&new], &options).await? {
         match result {
-            Ok(name) => tracing::info!(topic = name, partitions = topic.partitions, replication_factor = topic.replication_factor, "topic created"),
+            Ok(name) => tracing::info!(
+                topic = name,
+                partitions = topic.partitions,
+                replication_factor = topic.replication_factor,
+                "topic created"
+            ),
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((_, code)) => return Err(KafkaError::AdminOp(code)),
         }

@@ -54,7 +54,12 @@ pub trait Cycle: Send + Sync + 'static {
 /// Runs `cycle` at once and then every `period` from cycle start until `token` is cancelled. A
 /// cycle longer than its period delays the next one (they never overlap); a cycle still running
 /// at cancellation is dropped.
-pub async fn run_every<C: Cycle>(cycle: Arc<C>, period: Duration, instruments: Instruments, token: CancellationToken) {
+pub async fn run_every<C: Cycle>(
+    cycle: Arc<C>,
+    period: Duration,
+    instruments: Instruments,
+    token: CancellationToken,
+) {
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -76,9 +81,15 @@ pub async fn once<C: Cycle>(cycle: &C, period: Duration, instruments: &Instrumen
     let mut summary = cycle.run(started + period).await;
     let seconds = started.elapsed().as_secs_f64();
     summary.seconds = seconds;
-    instruments.cycle_duration.with_label_values(&[C::NAME]).observe(seconds);
+    instruments
+        .cycle_duration
+        .with_label_values(&[C::NAME])
+        .observe(seconds);
     if summary.failures == 0 {
-        instruments.last_success.with_label_values(&[C::NAME]).set(Utc::now().timestamp_millis() as f64 / 1000.0);
+        instruments
+            .last_success
+            .with_label_values(&[C::NAME])
+            .set(Utc::now().timestamp_millis() as f64 / 1000.0);
     }
     tracing::info!(
         r#loop = C::NAME,

@@ -32,11 +32,20 @@ impl From<SlaSetResponse> for SlaTarget {
     fn from(message: SlaSetResponse) -> Self {
         let mut labels: Labels = message.labels.into_iter().collect();
         if !message.metric_name.is_empty() {
-            labels.entry(METRIC_NAME_LABEL.to_owned()).or_insert(message.metric_name);
+            labels
+                .entry(METRIC_NAME_LABEL.to_owned())
+                .or_insert(message.metric_name);
         }
         let id = SeriesId::of(&labels);
-        let period_minutes = message.seasonality_add_minutes.or(message.seasonality_mul_minutes).filter(|m| *m > 0);
-        Self { labels, id, period_minutes }
+        let period_minutes = message
+            .seasonality_add_minutes
+            .or(message.seasonality_mul_minutes)
+            .filter(|m| *m > 0);
+        Self {
+            labels,
+            id,
+            period_minutes,
+        }
     }
 }
 
@@ -57,7 +66,10 @@ impl SlaClient {
             .connect_timeout(Duration::from_secs(2))
             .timeout(CALL_TIMEOUT)
             .connect_lazy();
-        Ok(Self { client: SlaServiceClient::new(channel), retries })
+        Ok(Self {
+            client: SlaServiceClient::new(channel),
+            retries,
+        })
     }
 
     /// The SLA set, retried with backoff until the server answers or `deadline` passes (the call
@@ -68,10 +80,16 @@ impl SlaClient {
     #[tracing::instrument(name = "get_sla_set", skip_all)]
     pub async fn sla_set(&self, deadline: Instant) -> Result<Vec<SlaTarget>, EtlError> {
         let budget = deadline.saturating_duration_since(Instant::now());
-        let policy = RetryPolicy { max_delay: Duration::from_secs(5), ..RetryPolicy::default() }
-            .with_max_elapsed(Some(budget))
-            .counted(self.retries.clone());
-        let set = policy.run("get_sla_set", || self.call(), |_| true).await.map_err(EtlError::SlaManager)?;
+        let policy = RetryPolicy {
+            max_delay: Duration::from_secs(5),
+            ..RetryPolicy::default()
+        }
+        .with_max_elapsed(Some(budget))
+        .counted(self.retries.clone());
+        let set = policy
+            .run("get_sla_set", || self.call(), |_| true)
+            .await
+            .map_err(EtlError::SlaManager)?;
         Ok(set.into_iter().map(SlaTarget::from).collect())
     }
 
@@ -111,7 +129,11 @@ mod tests {
         assert_eq!(target.labels["__name__"], "latency");
         assert_eq!(target.id, SeriesId::of(&target.labels));
         assert_eq!(target.period_minutes, Some(60));
-        let bare = SlaTarget::from(SlaSetResponse { metric_name: "up".to_owned(), seasonality_add_minutes: Some(0), ..Default::default() });
+        let bare = SlaTarget::from(SlaSetResponse {
+            metric_name: "up".to_owned(),
+            seasonality_add_minutes: Some(0),
+            ..Default::default()
+        });
         assert_eq!(bare.period_minutes, None);
     }
 }

@@ -44,7 +44,10 @@ pub struct SlowLoop {
 
 impl std::fmt::Debug for SlowLoop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SlowLoop").field("discovery", &self.discovery).field("lookback", &self.lookback).finish_non_exhaustive()
+        f.debug_struct("SlowLoop")
+            .field("discovery", &self.discovery)
+            .field("lookback", &self.lookback)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,8 +68,13 @@ impl Cycle for SlowLoop {
             }
         };
         summary.series = series.len();
-        self.instruments.series_selected.with_label_values(&[Self::NAME]).set(series.len() as i64);
-        let mut outcomes = stream::iter(series).map(|labels| self.metadata(labels, start, end)).buffer_unordered(self.concurrency);
+        self.instruments
+            .series_selected
+            .with_label_values(&[Self::NAME])
+            .set(series.len() as i64);
+        let mut outcomes = stream::iter(series)
+            .map(|labels| self.metadata(labels, start, end))
+            .buffer_unordered(self.concurrency);
         let mut batch = Vec::with_capacity(BATCH);
         loop {
             let next = tokio::select! {
@@ -93,19 +101,38 @@ impl Cycle for SlowLoop {
 impl SlowLoop {
     /// The metadata of one series; a constant series skips the statistics.
     #[tracing::instrument(name = "metadata", skip_all, fields(series_id = %common::SeriesId::of(&labels)))]
-    async fn metadata(&self, labels: Labels, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Record, EtlError> {
+    async fn metadata(
+        &self,
+        labels: Labels,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Record, EtlError> {
         let started = std::time::Instant::now();
         let history = self.discovery.history(&labels, start, end, STEP).await?;
         let step = STEP.as_secs();
         let metadata = if analysis::is_constant(&history) {
             let samples = history.len() as u64;
-            Metadata { constant: true, samples, step_seconds: step, stationarity: None, autocorrelation: None, seasonality: None }
+            Metadata {
+                constant: true,
+                samples,
+                step_seconds: step,
+                stationarity: None,
+                autocorrelation: None,
+                seasonality: None,
+            }
         } else {
             spawn_blocking_in_span(move || analysis::metadata(&history, step)).await??
         };
         let name = labels.get(METRIC_NAME_LABEL).cloned().unwrap_or_default();
-        self.instruments.executiontime_metadata.with_label_values(&[&name]).set(started.elapsed().as_secs_f64());
-        Ok(Record::new(labels, (self.clock)(), Payload::Metadata { metadata }))
+        self.instruments
+            .executiontime_metadata
+            .with_label_values(&[&name])
+            .set(started.elapsed().as_secs_f64());
+        Ok(Record::new(
+            labels,
+            (self.clock)(),
+            Payload::Metadata { metadata },
+        ))
     }
 
     async fn send(&self, batch: &mut Vec<Record>, summary: &mut Summary) {

@@ -81,12 +81,27 @@ impl App {
     pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Self, StartupError> {
         let registry = common::telemetry::registry();
         let instruments = Instruments::register(&registry)?;
-        let retry = RetryPolicy::default().with_max_elapsed(Some(config.prometheus_retry)).counted(instruments.retries.clone());
-        let prometheus = PromClient::new(config.prometheus.prometheus_url.clone(), config.prometheus.prometheus_timeout)?.with_retry(retry);
+        let retry = RetryPolicy::default()
+            .with_max_elapsed(Some(config.prometheus_retry))
+            .counted(instruments.retries.clone());
+        let prometheus = PromClient::new(
+            config.prometheus.prometheus_url.clone(),
+            config.prometheus.prometheus_timeout,
+        )?
+        .with_retry(retry);
         let concurrency = config.max_concurrency as usize;
-        let discovery = Discovery::new(prometheus, &config.series_selector, config.names_per_query as usize, concurrency);
+        let discovery = Discovery::new(
+            prometheus,
+            &config.series_selector,
+            config.names_per_query as usize,
+            concurrency,
+        );
         let sla = SlaClient::new(&config.sla_manager_grpc, instruments.retries.clone())?;
-        let producer = Producer::new(config.topic.clone(), config.kafka_message_timeout, instruments.clone())?;
+        let producer = Producer::new(
+            config.topic.clone(),
+            config.kafka_message_timeout,
+            instruments.clone(),
+        )?;
         if let Err(error) = producer.ensure_topic().await {
             tracing::warn!(topic = producer.topic(), error = %common::admin::error_chain(&error), "cannot create the topic at start; will retry on delivery");
         }
@@ -107,10 +122,21 @@ impl App {
             lookback: config.metadata_lookback,
             concurrency,
         });
-        let admin = TcpListener::bind((config.bind.bind_address, config.admin_port)).await.map_err(StartupError::Admin)?;
+        let admin = TcpListener::bind((config.bind.bind_address, config.admin_port))
+            .await
+            .map_err(StartupError::Admin)?;
         let admin_address = admin.local_addr().map_err(StartupError::Admin)?;
         tracing::info!(%admin_address, prometheus = %config.prometheus.prometheus_url, topic = producer.topic(), "etl built");
-        Ok(Self { admin, admin_address, registry, fast, slow, producer, instruments, config })
+        Ok(Self {
+            admin,
+            admin_address,
+            registry,
+            fast,
+            slow,
+            producer,
+            instruments,
+            config,
+        })
     }
 
     /// Where the admin listener listens.
@@ -121,8 +147,18 @@ impl App {
     /// Runs one fast cycle and then one slow cycle (without the admin listener), and returns
     /// their summaries; what `--once` does.
     pub async fn run_once(self) -> (Summary, Summary) {
-        let fast = once(self.fast.as_ref(), self.config.fast_period(), &self.instruments).await;
-        let slow = once(self.slow.as_ref(), self.config.slow_period(), &self.instruments).await;
+        let fast = once(
+            self.fast.as_ref(),
+            self.config.fast_period(),
+            &self.instruments,
+        )
+        .await;
+        let slow = once(
+            self.slow.as_ref(),
+            self.config.slow_period(),
+            &self.instruments,
+        )
+        .await;
         self.producer.flush(DRAIN_PATIENCE).await;
         (fast, slow)
     }
@@ -135,7 +171,11 @@ impl App {
     pub async fn run_until_stopped(self, token: CancellationToken) -> Result<(), StartupError> {
         if self.config.once {
             let (fast, slow) = self.run_once().await;
-            return if fast.failures + slow.failures == 0 { Ok(()) } else { Err(StartupError::CycleFailed) };
+            return if fast.failures + slow.failures == 0 {
+                Ok(())
+            } else {
+                Err(StartupError::CycleFailed)
+            };
         }
         let probes = vec![
             Probe::new("prometheus", {
@@ -161,14 +201,25 @@ impl App {
             }),
         ];
         let mut tasks: JoinSet<Result<(), StartupError>> = JoinSet::new();
-        let admin = axum::serve(self.admin, router(self.registry, probes)).with_graceful_shutdown(token.clone().cancelled_owned());
+        let admin = axum::serve(self.admin, router(self.registry, probes))
+            .with_graceful_shutdown(token.clone().cancelled_owned());
         tasks.spawn(async move { admin.await.map_err(StartupError::Admin) });
-        let fast = run_every(self.fast, self.config.fast_period(), self.instruments.clone(), token.clone());
+        let fast = run_every(
+            self.fast,
+            self.config.fast_period(),
+            self.instruments.clone(),
+            token.clone(),
+        );
         tasks.spawn(async move {
             fast.await;
             Ok(())
         });
-        let slow = run_every(self.slow, self.config.slow_period(), self.instruments, token.clone());
+        let slow = run_every(
+            self.slow,
+            self.config.slow_period(),
+            self.instruments,
+            token.clone(),
+        );
         tasks.spawn(async move {
             slow.await;
             Ok(())

@@ -9,18 +9,24 @@ use common::{
 
 use crate::helpers::{Options, SlaServer, manifest, records_until, sla_on, spawn_app};
 
-
 fn of_kind(records: &[Record], kind: Kind) -> Vec<&Record> {
     records.iter().filter(|r| r.kind() == kind).collect()
 }
 
 fn name(record: &Record) -> &str {
-    record.name.get("__name__").map(String::as_str).unwrap_or_default()
+    record
+        .name
+        .get("__name__")
+        .map(String::as_str)
+        .unwrap_or_default()
 }
 
 fn assert_close(what: &str, got: f64, expected: f64) {
     let tolerance = 1e-9 * expected.abs().max(1.0);
-    assert!((got - expected).abs() <= tolerance, "{what}: got {got}, expected {expected}");
+    assert!(
+        (got - expected).abs() <= tolerance,
+        "{what}: got {got}, expected {expected}"
+    );
 }
 
 fn assert_window(what: &str, got: Option<Window>, expected: Option<synthetic::WindowStats>) {
@@ -40,7 +46,9 @@ fn assert_window(what: &str, got: Option<Window>, expected: Option<synthetic::Wi
 /// The noise-free part of the `seasonal` shape (`synthetic::Shape::Seasonal`).
 fn seasonal_signal(t: i64) -> f64 {
     let t = t as f64;
-    100.0 + 20.0 * (std::f64::consts::TAU * t / 86_400.0).sin() + 5.0 * (std::f64::consts::TAU * t / 3_600.0).sin()
+    100.0
+        + 20.0 * (std::f64::consts::TAU * t / 86_400.0).sin()
+        + 5.0 * (std::f64::consts::TAU * t / 3_600.0).sin()
 }
 
 #[tokio::test]
@@ -53,7 +61,11 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
     let now = DateTime::from_timestamp(manifest.config.end - 600, 0).unwrap();
     let sla_port = free_port();
     let _sla = SlaServer::start(sla_port, vec![sla_on("synthetic_seasonal", Some(60))]).await;
-    let app = spawn_app(Options { now: Some(now), ..Options::new(sla_port) }).await;
+    let app = spawn_app(Options {
+        now: Some(now),
+        ..Options::new(sla_port)
+    })
+    .await;
 
     // Act: the first fast and slow cycles run at start.
     let consumer = app.consumer();
@@ -66,29 +78,72 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
 
     // Assert: values equal what the synthetic history gives for the same windows.
     let values = of_kind(&records, Kind::Values);
-    assert_eq!(values.len(), synthetic_series, "one values record per series");
+    assert_eq!(
+        values.len(),
+        synthetic_series,
+        "one values record per series"
+    );
     for record in &values {
         assert_eq!(record.computed_at, now);
-        let series = data.series().iter().find(|s| s.label_set() == record.name).expect("a synthetic series");
-        let Payload::Values { values } = &record.payload else { unreachable!() };
+        let series = data
+            .series()
+            .iter()
+            .find(|s| s.label_set() == record.name)
+            .expect("a synthetic series");
+        let Payload::Values { values } = &record.payload else {
+            unreachable!()
+        };
         let at = now.timestamp();
-        assert_window(&format!("{} 1h", name(record)), values.h1, data.window_stats(series, at, 3600));
-        assert_window(&format!("{} 3h", name(record)), values.h3, data.window_stats(series, at, 3 * 3600));
-        assert_window(&format!("{} 12h", name(record)), values.h12, data.window_stats(series, at, 12 * 3600));
+        assert_window(
+            &format!("{} 1h", name(record)),
+            values.h1,
+            data.window_stats(series, at, 3600),
+        );
+        assert_window(
+            &format!("{} 3h", name(record)),
+            values.h3,
+            data.window_stats(series, at, 3 * 3600),
+        );
+        assert_window(
+            &format!("{} 12h", name(record)),
+            values.h12,
+            data.window_stats(series, at, 12 * 3600),
+        );
     }
     // ... and what PromQL itself answers.
     let client = PromClient::new(prometheus_url(), Duration::from_secs(5)).unwrap();
-    let promql = client.instant(r#"stddev_over_time(synthetic_trend{job="synthetic"}[3h])"#, Some(now)).await.unwrap();
-    let trend = values.iter().find(|r| name(r) == "synthetic_trend").unwrap();
-    let Payload::Values { values: trend } = &trend.payload else { unreachable!() };
+    let promql = client
+        .instant(
+            r#"stddev_over_time(synthetic_trend{job="synthetic"}[3h])"#,
+            Some(now),
+        )
+        .await
+        .unwrap();
+    let trend = values
+        .iter()
+        .find(|r| name(r) == "synthetic_trend")
+        .unwrap();
+    let Payload::Values { values: trend } = &trend.payload else {
+        unreachable!()
+    };
     assert_eq!(promql.len(), 1);
-    assert_close("PromQL stddev 3h", trend.h3.unwrap().std_dev, promql[0].value);
+    assert_close(
+        "PromQL stddev 3h",
+        trend.h3.unwrap().std_dev,
+        promql[0].value,
+    );
 
     // Metadata: one per series; the constant one short-circuits; seasonality in minutes.
     let metadata = of_kind(&records, Kind::Metadata);
-    assert_eq!(metadata.len(), synthetic_series, "one metadata record per series");
+    assert_eq!(
+        metadata.len(),
+        synthetic_series,
+        "one metadata record per series"
+    );
     for record in &metadata {
-        let Payload::Metadata { metadata } = &record.payload else { unreachable!() };
+        let Payload::Metadata { metadata } = &record.payload else {
+            unreachable!()
+        };
         assert_eq!(metadata.step_seconds, 60);
         assert_eq!(metadata.samples, 3 * 1440 + 1, "{}", name(record));
         match name(record) {
@@ -98,12 +153,21 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
             }
             "synthetic_seasonal" => {
                 assert!(!metadata.constant);
-                let period = metadata.seasonality.and_then(|s| s.period).expect("a seasonal period");
-                assert!((period - 1440.0).abs() <= 14.4 || (period - 60.0).abs() <= 0.6, "period {period} minutes");
+                let period = metadata
+                    .seasonality
+                    .and_then(|s| s.period)
+                    .expect("a seasonal period");
+                assert!(
+                    (period - 1440.0).abs() <= 14.4 || (period - 60.0).abs() <= 0.6,
+                    "period {period} minutes"
+                );
                 assert_eq!(metadata.autocorrelation.as_ref().unwrap()["0"], 1.0);
             }
             "synthetic_noise" => {
-                assert!(metadata.stationarity.expect("ADF").stationary, "white noise is stationary");
+                assert!(
+                    metadata.stationarity.expect("ADF").stationary,
+                    "white noise is stationary"
+                );
             }
             _ => assert!(!metadata.constant, "{}", name(record)),
         }
@@ -113,8 +177,17 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
     let predictions = of_kind(&records, Kind::Prediction);
     assert_eq!(predictions.len(), 1);
     assert_eq!(name(predictions[0]), "synthetic_seasonal");
-    let Payload::Prediction { prediction } = &predictions[0].payload else { unreachable!() };
-    assert_eq!((prediction.horizon_minutes, prediction.step_seconds, prediction.values.len()), (10, 60, 10));
+    let Payload::Prediction { prediction } = &predictions[0].payload else {
+        unreachable!()
+    };
+    assert_eq!(
+        (
+            prediction.horizon_minutes,
+            prediction.step_seconds,
+            prediction.values.len()
+        ),
+        (10, 60, 10)
+    );
     let seasonal = data.series_named("synthetic_seasonal").unwrap();
     let mut inside = 0;
     for (k, point) in prediction.values.iter().enumerate() {
@@ -122,27 +195,58 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
         assert_eq!(point.timestamp, now + TimeDelta::minutes(k as i64 + 1));
         assert!(point.lower <= point.value && point.value <= point.upper);
         let signal = seasonal_signal(t);
-        assert!(point.lower <= signal && signal <= point.upper, "step {k}: signal {signal} outside {point:?}");
+        assert!(
+            point.lower <= signal && signal <= point.upper,
+            "step {k}: signal {signal} outside {point:?}"
+        );
         if point.lower <= seasonal.value(t) && seasonal.value(t) <= point.upper {
             inside += 1;
         }
     }
     // 95% bounds: 7 or more of 10 held-out samples inside has a probability above 99.8%.
-    assert!(inside >= 7, "only {inside} of 10 held-out samples within the 95% bounds: {prediction:?}");
+    assert!(
+        inside >= 7,
+        "only {inside} of 10 held-out samples within the 95% bounds: {prediction:?}"
+    );
     assert!(prediction.min <= prediction.avg && prediction.avg <= prediction.max);
 
     // The exporter tells what happened.
     let metrics = app.metrics().await;
-    assert!(metrics.get("etl_records_produced_total", &[("kind", "values")]) >= synthetic_series as f64);
-    assert!(metrics.get("etl_records_produced_total", &[("kind", "metadata")]) >= synthetic_series as f64);
+    assert!(
+        metrics.get("etl_records_produced_total", &[("kind", "values")]) >= synthetic_series as f64
+    );
+    assert!(
+        metrics.get("etl_records_produced_total", &[("kind", "metadata")])
+            >= synthetic_series as f64
+    );
     assert!(metrics.get("etl_records_produced_total", &[("kind", "prediction")]) >= 1.0);
-    assert_eq!(metrics.get("etl_series_selected", &[("loop", "fast")]), synthetic_series as f64);
-    for gauge in ["etl_executiontime_1h", "etl_executiontime_3h", "etl_executiontime_12h", "etl_executiontime_metadata"] {
-        assert!(metrics.has_label(gauge, "metric_name", "synthetic_seasonal"), "{gauge}");
+    assert_eq!(
+        metrics.get("etl_series_selected", &[("loop", "fast")]),
+        synthetic_series as f64
+    );
+    for gauge in [
+        "etl_executiontime_1h",
+        "etl_executiontime_3h",
+        "etl_executiontime_12h",
+        "etl_executiontime_metadata",
+    ] {
+        assert!(
+            metrics.has_label(gauge, "metric_name", "synthetic_seasonal"),
+            "{gauge}"
+        );
     }
-    assert!(metrics.has_label("etl_executiontime_prediction", "metric_name", "synthetic_seasonal"));
+    assert!(metrics.has_label(
+        "etl_executiontime_prediction",
+        "metric_name",
+        "synthetic_seasonal"
+    ));
     assert_eq!(metrics.get("etl_failures_total", &[]), 0.0, "no failures");
-    assert!(metrics.get("etl_last_successful_cycle_timestamp_seconds", &[("loop", "fast")]) > 0.0);
+    assert!(
+        metrics.get(
+            "etl_last_successful_cycle_timestamp_seconds",
+            &[("loop", "fast")]
+        ) > 0.0
+    );
 }
 
 #[tokio::test]
@@ -159,7 +263,10 @@ async fn readyz_reports_every_dependency() {
 
     let _sla = SlaServer::start(sla_port, vec![]).await;
     common::testing::wait_until("readiness", Duration::from_secs(20), || async {
-        reqwest::get(&url).await.map(|r| r.status() == 200).unwrap_or(false)
+        reqwest::get(&url)
+            .await
+            .map(|r| r.status() == 200)
+            .unwrap_or(false)
     })
     .await;
 }

@@ -16,40 +16,88 @@ async fn prometheus_down_at_start_is_counted_then_recovered() {
     let port = free_port();
     let sla_port = free_port();
     let _sla = SlaServer::start(sla_port, vec![]).await;
-    let app = spawn_app(Options { prometheus_url: format!("http://127.0.0.1:{port}"), fast_secs: 1, ..Options::new(sla_port) }).await;
+    let app = spawn_app(Options {
+        prometheus_url: format!("http://127.0.0.1:{port}"),
+        fast_secs: 1,
+        ..Options::new(sla_port)
+    })
+    .await;
 
     // Act and assert: the fast loop fails and says so, and the service keeps running.
     let failed = [("loop", "fast"), ("cause", "prometheus")];
-    app.wait_for_metric("etl_failures_total", &failed, 2.0, Duration::from_secs(30)).await;
-    assert_eq!(app.metric("etl_records_produced_total", &[("kind", "values")]).await, 0.0);
+    app.wait_for_metric("etl_failures_total", &failed, 2.0, Duration::from_secs(30))
+        .await;
+    assert_eq!(
+        app.metric("etl_records_produced_total", &[("kind", "values")])
+            .await,
+        0.0
+    );
 
     // Prometheus becomes reachable at that address: a later cycle succeeds.
     let _forwarder = Forwarder::start(port, socket_of(prometheus_url().as_str())).await;
     let consumer = app.consumer();
-    let records = records_until(&consumer, Duration::from_secs(60), |r| r.iter().any(|r| r.kind() == Kind::Values)).await;
+    let records = records_until(&consumer, Duration::from_secs(60), |r| {
+        r.iter().any(|r| r.kind() == Kind::Values)
+    })
+    .await;
     assert!(!records.is_empty());
-    app.wait_for_metric("etl_last_successful_cycle_timestamp_seconds", &[("loop", "fast")], 1.0, Duration::from_secs(30)).await;
+    app.wait_for_metric(
+        "etl_last_successful_cycle_timestamp_seconds",
+        &[("loop", "fast")],
+        1.0,
+        Duration::from_secs(30),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn sla_manager_down_is_counted_then_recovered() {
     // Arrange: no SLA server yet.
     let sla_port = free_port();
-    let app = spawn_app(Options { fast_secs: 3, ..Options::new(sla_port) }).await;
+    let app = spawn_app(Options {
+        fast_secs: 3,
+        ..Options::new(sla_port)
+    })
+    .await;
 
     // Act and assert: values still flow; the SLA step fails and is counted.
     let failed = [("loop", "fast"), ("cause", "sla_manager")];
-    app.wait_for_metric("etl_failures_total", &failed, 1.0, Duration::from_secs(30)).await;
-    app.wait_for_metric("etl_records_produced_total", &[("kind", "values")], 1.0, Duration::from_secs(30)).await;
-    assert_eq!(app.metric("etl_records_produced_total", &[("kind", "prediction")]).await, 0.0);
-    assert!(app.metric("etl_retries_total", &[("operation", "get_sla_set")]).await >= 1.0, "the call was retried");
+    app.wait_for_metric("etl_failures_total", &failed, 1.0, Duration::from_secs(30))
+        .await;
+    app.wait_for_metric(
+        "etl_records_produced_total",
+        &[("kind", "values")],
+        1.0,
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        app.metric("etl_records_produced_total", &[("kind", "prediction")])
+            .await,
+        0.0
+    );
+    assert!(
+        app.metric("etl_retries_total", &[("operation", "get_sla_set")])
+            .await
+            >= 1.0,
+        "the call was retried"
+    );
 
     // The sla-manager comes up: forecasts follow without a restart.
     let _sla = SlaServer::start(sla_port, vec![sla_on("synthetic_trend", None)]).await;
     let consumer = app.consumer();
-    let records = records_until(&consumer, Duration::from_secs(90), |r| r.iter().any(|r| r.kind() == Kind::Prediction)).await;
-    let prediction = records.iter().find(|r| r.kind() == Kind::Prediction).unwrap();
-    assert_eq!(prediction.name.get("__name__").map(String::as_str), Some("synthetic_trend"));
+    let records = records_until(&consumer, Duration::from_secs(90), |r| {
+        r.iter().any(|r| r.kind() == Kind::Prediction)
+    })
+    .await;
+    let prediction = records
+        .iter()
+        .find(|r| r.kind() == Kind::Prediction)
+        .unwrap();
+    assert_eq!(
+        prediction.name.get("__name__").map(String::as_str),
+        Some("synthetic_trend")
+    );
 }
 
 #[tokio::test]
@@ -58,22 +106,60 @@ async fn broker_down_mid_cycle_pauses_production_then_recovers() {
     let mut broker = BrokerServer::start().await;
     let sla_port = free_port();
     let _sla = SlaServer::start(sla_port, vec![]).await;
-    let app = spawn_app(Options { brokers: broker.brokers(), fast_secs: 1, message_timeout: "60s", ..Options::new(sla_port) }).await;
-    app.wait_for_metric("etl_records_produced_total", &[("kind", "values")], 1.0, Duration::from_secs(60)).await;
+    let app = spawn_app(Options {
+        brokers: broker.brokers(),
+        fast_secs: 1,
+        message_timeout: "60s",
+        ..Options::new(sla_port)
+    })
+    .await;
+    app.wait_for_metric(
+        "etl_records_produced_total",
+        &[("kind", "values")],
+        1.0,
+        Duration::from_secs(60),
+    )
+    .await;
 
     // Act: the broker dies; records wait for it instead of being dropped.
     broker.process().kill().await;
-    let produced_before = app.metric("etl_records_produced_total", &[("kind", "values")]).await;
-    app.wait_for_metric("etl_records_pending", &[], 1.0, Duration::from_secs(30)).await;
-    assert_eq!(app.metric("etl_records_produced_total", &[("kind", "values")]).await, produced_before, "nothing acknowledged while down");
+    let produced_before = app
+        .metric("etl_records_produced_total", &[("kind", "values")])
+        .await;
+    app.wait_for_metric("etl_records_pending", &[], 1.0, Duration::from_secs(30))
+        .await;
+    assert_eq!(
+        app.metric("etl_records_produced_total", &[("kind", "values")])
+            .await,
+        produced_before,
+        "nothing acknowledged while down"
+    );
 
     // The broker comes back (empty: memory storage); production resumes, the topic is created
     // again, and nothing was dropped.
     broker.process().start().await;
-    app.wait_for_metric("etl_records_produced_total", &[("kind", "values")], produced_before + 6.0, Duration::from_secs(120)).await;
+    app.wait_for_metric(
+        "etl_records_produced_total",
+        &[("kind", "values")],
+        produced_before + 6.0,
+        Duration::from_secs(120),
+    )
+    .await;
     let consumer = app.consumer();
-    let records = records_until(&consumer, Duration::from_secs(60), |r| r.iter().any(|r| r.kind() == Kind::Values)).await;
+    let records = records_until(&consumer, Duration::from_secs(60), |r| {
+        r.iter().any(|r| r.kind() == Kind::Values)
+    })
+    .await;
     assert!(!records.is_empty());
-    assert!(app.metric("etl_retries_total", &[("operation", "kafka_produce")]).await >= 1.0, "failed attempts are counted");
-    assert_eq!(app.metric("etl_records_dropped_total", &[]).await, 0.0, "no record dropped");
+    assert!(
+        app.metric("etl_retries_total", &[("operation", "kafka_produce")])
+            .await
+            >= 1.0,
+        "failed attempts are counted"
+    );
+    assert_eq!(
+        app.metric("etl_records_dropped_total", &[]).await,
+        0.0,
+        "no record dropped"
+    );
 }

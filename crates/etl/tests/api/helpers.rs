@@ -119,26 +119,43 @@ pub(crate) async fn spawn_app(options: Options) -> TestApp {
     .collect();
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let cli: Cli = common::config::try_parse_from(&args, |_| None).expect("valid test arguments");
-    let Command::Run(config) = cli.into_command() else { panic!("run expected") };
+    let Command::Run(config) = cli.into_command() else {
+        panic!("run expected")
+    };
     let config: Config = *config;
     let clock: etl::schedule::Clock = match options.now {
         Some(now) => Arc::new(move || now),
         None => etl::schedule::system_clock(),
     };
-    let app = App::build_with_clock(config, clock).await.expect("the etl builds");
+    let app = App::build_with_clock(config, clock)
+        .await
+        .expect("the etl builds");
     let admin = app.admin_address();
     let token = CancellationToken::new();
     let stop = token.clone();
     let task = tokio::spawn(async move {
-        app.run_until_stopped(stop).await.expect("the etl runs until stopped");
+        app.run_until_stopped(stop)
+            .await
+            .expect("the etl runs until stopped");
     });
-    TestApp { admin, topic, brokers: options.brokers, token, task: Some(task) }
+    TestApp {
+        admin,
+        topic,
+        brokers: options.brokers,
+        token,
+        task: Some(task),
+    }
 }
 
 impl TestApp {
     /// The admin port's `/metrics`, parsed.
     pub(crate) async fn metrics(&self) -> Metrics {
-        let text = reqwest::get(format!("http://{}/metrics", self.admin)).await.expect("/metrics answers").text().await.expect("a body");
+        let text = reqwest::get(format!("http://{}/metrics", self.admin))
+            .await
+            .expect("/metrics answers")
+            .text()
+            .await
+            .expect("a body");
         Metrics::parse(&text)
     }
 
@@ -148,9 +165,18 @@ impl TestApp {
     }
 
     /// Waits until `name{labels}` reaches `at_least`.
-    pub(crate) async fn wait_for_metric(&self, name: &str, labels: &[(&str, &str)], at_least: f64, deadline: Duration) {
+    pub(crate) async fn wait_for_metric(
+        &self,
+        name: &str,
+        labels: &[(&str, &str)],
+        at_least: f64,
+        deadline: Duration,
+    ) {
         let what = format!("{name}{labels:?} >= {at_least}");
-        common::testing::wait_until(&what, deadline, || async { self.metric(name, labels).await >= at_least }).await;
+        common::testing::wait_until(&what, deadline, || async {
+            self.metric(name, labels).await >= at_least
+        })
+        .await;
     }
 
     /// A consumer of the whole topic from its beginning (partitions assigned, no group join).
@@ -162,14 +188,20 @@ impl TestApp {
             .create()
             .expect("a consumer");
         let mut partitions = TopicPartitionList::new();
-        partitions.add_partition_offset(&self.topic, 0, Offset::Beginning).expect("an assignment");
+        partitions
+            .add_partition_offset(&self.topic, 0, Offset::Beginning)
+            .expect("an assignment");
         consumer.assign(&partitions).expect("assigned");
         consumer
     }
 }
 
 /// Reads records until `done` holds for what was read, or panics after `deadline`.
-pub(crate) async fn records_until(consumer: &StreamConsumer, deadline: Duration, done: impl Fn(&[Record]) -> bool) -> Vec<Record> {
+pub(crate) async fn records_until(
+    consumer: &StreamConsumer,
+    deadline: Duration,
+    done: impl Fn(&[Record]) -> bool,
+) -> Vec<Record> {
     let give_up = tokio::time::Instant::now() + deadline;
     let mut records = Vec::new();
     while !done(&records) {
@@ -179,13 +211,21 @@ pub(crate) async fn records_until(consumer: &StreamConsumer, deadline: Duration,
                 // The topic may not exist yet (a restarted broker): try again.
                 tracing::debug!(%error, "consumer error");
                 tokio::time::sleep(Duration::from_millis(200)).await;
-                assert!(tokio::time::Instant::now() < give_up, "timed out reading records; last error {error}");
+                assert!(
+                    tokio::time::Instant::now() < give_up,
+                    "timed out reading records; last error {error}"
+                );
                 continue;
             }
-            Err(_) => panic!("timed out after {deadline:?} with {} records: {:?}", records.len(), summary(&records)),
+            Err(_) => panic!(
+                "timed out after {deadline:?} with {} records: {:?}",
+                records.len(),
+                summary(&records)
+            ),
         };
         let payload = message.payload().expect("a payload");
-        let record: Record = serde_json::from_slice(payload).expect("every record decodes as common::record::Record");
+        let record: Record = serde_json::from_slice(payload)
+            .expect("every record decodes as common::record::Record");
         let key = std::str::from_utf8(message.key().expect("a key")).unwrap();
         assert_eq!(key, record.id.to_string(), "the key is the series id");
         records.push(record);
@@ -194,7 +234,16 @@ pub(crate) async fn records_until(consumer: &StreamConsumer, deadline: Duration,
 }
 
 fn summary(records: &[Record]) -> Vec<String> {
-    records.iter().map(|r| format!("{}:{}", r.kind(), r.name.get("__name__").cloned().unwrap_or_default())).collect()
+    records
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r.kind(),
+                r.name.get("__name__").cloned().unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 /// The history loaded in the test Prometheus.
@@ -209,9 +258,16 @@ pub(crate) struct Metrics(Vec<(String, BTreeMap<String, String>, f64)>);
 impl Metrics {
     fn parse(text: &str) -> Self {
         let mut samples = Vec::new();
-        for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
-            let Some((series, value)) = line.rsplit_once(' ') else { continue };
-            let Ok(value) = value.parse::<f64>() else { continue };
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let Some((series, value)) = line.rsplit_once(' ') else {
+                continue;
+            };
+            let Ok(value) = value.parse::<f64>() else {
+                continue;
+            };
             let (name, labels) = match series.split_once('{') {
                 Some((name, rest)) => {
                     let inner = rest.trim_end_matches('}');
@@ -234,14 +290,21 @@ impl Metrics {
     pub(crate) fn get(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         self.0
             .iter()
-            .filter(|(n, l, _)| n == name && labels.iter().all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v)))
+            .filter(|(n, l, _)| {
+                n == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+            })
             .map(|(_, _, v)| v)
             .sum()
     }
 
     /// Whether any sample of `name` has `label`.
     pub(crate) fn has_label(&self, name: &str, label: &str, value: &str) -> bool {
-        self.0.iter().any(|(n, l, _)| n == name && l.get(label).map(String::as_str) == Some(value))
+        self.0
+            .iter()
+            .any(|(n, l, _)| n == name && l.get(label).map(String::as_str) == Some(value))
     }
 }
 
@@ -261,10 +324,15 @@ struct FixedSet(Arc<Vec<SlaSetResponse>>);
 
 #[tonic::async_trait]
 impl SlaService for FixedSet {
-    type GetSLASetStream = Pin<Box<dyn Stream<Item = Result<SlaSetResponse, tonic::Status>> + Send>>;
+    type GetSLASetStream =
+        Pin<Box<dyn Stream<Item = Result<SlaSetResponse, tonic::Status>> + Send>>;
 
-    async fn get_sla_set(&self, _: tonic::Request<SlaRequest>) -> Result<tonic::Response<Self::GetSLASetStream>, tonic::Status> {
-        let set: Vec<Result<SlaSetResponse, tonic::Status>> = self.0.iter().cloned().map(Ok).collect();
+    async fn get_sla_set(
+        &self,
+        _: tonic::Request<SlaRequest>,
+    ) -> Result<tonic::Response<Self::GetSLASetStream>, tonic::Status> {
+        let set: Vec<Result<SlaSetResponse, tonic::Status>> =
+            self.0.iter().cloned().map(Ok).collect();
         Ok(tonic::Response::new(Box::pin(futures::stream::iter(set))))
     }
 }
@@ -272,13 +340,18 @@ impl SlaService for FixedSet {
 impl SlaServer {
     /// Serves `set` on `port` until dropped.
     pub(crate) async fn start(port: u16, set: Vec<SlaSetResponse>) -> Self {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await.expect("the SLA server's port is free");
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            .await
+            .expect("the SLA server's port is free");
         let token = CancellationToken::new();
         let stop = token.clone();
         tokio::spawn(async move {
             tonic::transport::Server::builder()
                 .add_service(SlaServiceServer::new(FixedSet(Arc::new(set))))
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop.cancelled_owned())
+                .serve_with_incoming_shutdown(
+                    TcpListenerStream::new(listener),
+                    stop.cancelled_owned(),
+                )
                 .await
                 .expect("the SLA server serves");
         });
@@ -288,8 +361,14 @@ impl SlaServer {
 
 /// One SLA on the synthetic series `name`, with a seasonal period.
 pub(crate) fn sla_on(name: &str, period_minutes: Option<u32>) -> SlaSetResponse {
-    let labels: std::collections::HashMap<String, String> =
-        [("__name__", name), ("job", "synthetic"), ("instance", "synthetic:0")].into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let labels: std::collections::HashMap<String, String> = [
+        ("__name__", name),
+        ("job", "synthetic"),
+        ("instance", "synthetic:0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
     let id = common::SeriesId::of(&labels.clone().into_iter().collect()).to_string();
     SlaSetResponse {
         metric_name: name.to_owned(),
@@ -316,7 +395,9 @@ impl Drop for Forwarder {
 
 impl Forwarder {
     pub(crate) async fn start(port: u16, target: SocketAddr) -> Self {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await.expect("the forwarder's port is free");
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            .await
+            .expect("the forwarder's port is free");
         let token = CancellationToken::new();
         let stop = token.clone();
         tokio::spawn(async move {
@@ -327,7 +408,9 @@ impl Forwarder {
                 };
                 let stop = stop.clone();
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else { return };
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
                     tokio::select! {
                         _ = stop.cancelled() => {}
                         _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
@@ -343,6 +426,12 @@ impl Forwarder {
 pub(crate) fn socket_of(url: &str) -> SocketAddr {
     let url: url::Url = url.parse().expect("a URL");
     let host = url.host_str().expect("a host");
-    let host = if host == "localhost" { "127.0.0.1" } else { host };
-    format!("{host}:{}", url.port_or_known_default().expect("a port")).parse().expect("an IP address")
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    format!("{host}:{}", url.port_or_known_default().expect("a port"))
+        .parse()
+        .expect("an IP address")
 }
