@@ -36,13 +36,24 @@ cd "$ROOT_DIR"
 if [[ ${SKIP_DEPLOY_CHECKS:-} != 1 ]]; then "$ROOT_DIR/scripts/validate-deploy.sh"; fi
 
 runner=cargo
+# The whole workspace, unless the arguments pick packages (`-p storage`): then only those.
+scope=(--workspace)
+picked=()
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+    case ${args[i]} in
+        -p | --package) picked+=(-p "${args[i + 1]:-}") ;;
+        -p?* | --package=*) picked+=("${args[i]}") ;;
+    esac
+done
+if ((${#picked[@]})); then scope=("${picked[@]}"); fi
 if [[ ${TEST_RUNNER:-} != cargo ]] && cargo nextest --version >/dev/null 2>&1; then runner=nextest; fi
 
 log "building the tests ($runner)"
 if [[ $runner == nextest ]]; then
-    cargo nextest run --workspace --no-run "$@"
+    cargo nextest run "${scope[@]}" --no-run "$@"
 else
-    cargo test --workspace --no-run "$@"
+    cargo test "${scope[@]}" --no-run "$@"
 fi
 
 TEST_RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sla-test.XXXXXX")
@@ -104,10 +115,10 @@ log "dependencies up: prometheus $TEST_PROMETHEUS_URL, kafka $TEST_KAFKA_BROKERS
 
 # ---- tests ---------------------------------------------------------------------------------
 log "benches once, in test mode"
-cargo test --benches --workspace
+cargo test --benches "${scope[@]}"
 if [[ $runner == nextest ]]; then
-    cargo test --doc --workspace
-    cargo nextest run --workspace "$@"
+    cargo test --doc "${scope[@]}"
+    cargo nextest run "${scope[@]}" "$@"
 else
-    cargo test --workspace "$@"
+    cargo test "${scope[@]}" "$@"
 fi
