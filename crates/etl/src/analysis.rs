@@ -6,9 +6,6 @@ use common::record::{
     Decomposition, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window,
 };
 
-/// Level of the forecast's prediction intervals.
-const INTERVAL_LEVEL: f64 = 0.95;
-
 /// The aggregates of the raw values (NaN gaps skipped), `None` without any value.
 pub fn window(values: &[f64]) -> Option<Window> {
     let present: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
@@ -32,68 +29,59 @@ pub fn is_constant(values: &[f64]) -> bool {
 }
 
 /// The statistics of a history sampled every `step_seconds` (NaN for missing samples, filled by
-/// linear interpolation). Statistics the history is too short for, or that are undefined on it,
-/// are left out.
+/// linear interpolation), from [`analytics::metadata`]. A history too short for the statistics
+/// gives a record without them.
 ///
 /// # Errors
 /// [`analytics::Error::AllMissing`] without any sample, or what a statistic reports besides
 /// a lack of data.
 pub fn metadata(values: &[f64], step_seconds: u64) -> Result<Metadata, analytics::Error> {
-    let filled = analytics::fill_gaps(values)?.values;
-    let samples = filled.len() as u64;
-    if is_constant(&filled) {
-        return Ok(Metadata {
-            constant: true,
-            samples,
-            step_seconds,
-            stationarity: None,
-            autocorrelation: None,
-            seasonality: None,
-        });
-    }
-    let stationarity = unless_undefined(analytics::adfuller(
-        &filled,
-        &analytics::AdfOptions::default(),
-    ))?
-    .map(|adf| Stationarity {
-        stationary: adf.stationary,
-        p_value: adf.p_value,
-        adf_statistic: adf.statistic,
-        used_lag: adf.used_lag as u64,
-    });
-    let autocorrelation =
-        unless_undefined(analytics::acf(&filled, &analytics::AcfOptions::default()))?.map(|acf| {
-            acf.significant()
-                .into_iter()
-                .map(|(lag, value)| (lag.to_string(), value))
-                .collect()
-        });
+    let samples = values.len() as u64;
+    let found = match analytics::metadata(values, &analytics::MetadataOptions::default()) {
+        Ok(found) => found,
+        Err(analytics::Error::NotEnoughData { .. }) => {
+            let constant = is_constant(values);
+            return Ok(Metadata {
+                constant,
+                samples,
+                step_seconds,
+                stationarity: None,
+                autocorrelation: None,
+                seasonality: None,
+            });
+        }
+        Err(error) => return Err(error),
+    };
     let minutes = |period: usize| period as f64 * step_seconds as f64 / 60.0;
     let decomposition = |d: analytics::Decomposition| Decomposition {
         period: minutes(d.period),
         error: d.error,
     };
-    let seasonality = unless_undefined(analytics::seasonality(
-        &filled,
-        &analytics::SeasonalityOptions::default(),
-    ))?
-    .map(|s| Seasonality {
-        period: s.period.map(minutes),
-        add: s.add.map(decomposition),
-        mul: s.mul.map(decomposition),
-    });
     Ok(Metadata {
-        constant: false,
+        constant: found.constant,
         samples,
         step_seconds,
-        stationarity,
-        autocorrelation,
-        seasonality,
+        stationarity: found.stationarity.map(|adf| Stationarity {
+            stationary: adf.stationary,
+            p_value: adf.p_value,
+            adf_statistic: adf.statistic,
+            used_lag: adf.used_lag as u64,
+        }),
+        autocorrelation: found.autocorrelation.map(|acf| {
+            acf.into_iter()
+                .map(|(lag, value)| (lag.to_string(), value))
+                .collect()
+        }),
+        seasonality: found.seasonality.map(|s| Seasonality {
+            period: s.period.map(minutes),
+            add: s.add.map(decomposition),
+            mul: s.mul.map(decomposition),
+        }),
     })
 }
 
 /// The forecast of the `horizon` steps after a history whose last sample is at `last`, with a
-/// seasonal period of `period_steps` samples when one is known.
+/// seasonal period of `period_steps` samples when one is known, from [`analytics::predict`].
 ///
 /// # Errors
 /// [`analytics::Error::AllMissing`] without any sample, [`analytics::Error::NotEnoughData`]
@@ -105,45 +93,26 @@ pub fn prediction(
     period_steps: Option<usize>,
     horizon: usize,
 ) -> Result<Prediction, analytics::Error> {
-    let filled = analytics::fill_gaps(values)?.values;
-    let options = analytics::ForecastOptions {
-        horizon,
-        level: INTERVAL_LEVEL,
-    };
-    let forecast = analytics::forecast(&filled, period_steps.filter(|p| *p >= 2), &options)?;
+    let predicted = analytics::predict(values, period_steps.filter(|p| *p >= 2), horizon)?;
     let step = TimeDelta::seconds(step_seconds as i64);
-    let points: Vec<PredictedPoint> = (0..forecast.values.len())
+    let points: Vec<PredictedPoint> = (0..predicted.values.len())
         .map(|k| PredictedPoint {
             timestamp: last + step * (k as i32 + 1),
-            value: forecast.values[k],
-            lower: forecast.lower[k],
-            upper: forecast.upper[k],
+            value: predicted.values[k],
+            lower: predicted.lower[k],
+            upper: predicted.upper[k],
         })
         .collect();
-    let n = points.len().max(1) as f64;
     Ok(Prediction {
-        model: forecast.model.name().to_owned(),
-        rmse: forecast.rmse,
-        min: points.iter().map(|p| p.value).fold(f64::INFINITY, f64::min),
-        max: points
-            .iter()
-            .map(|p| p.value)
-            .fold(f64::NEG_INFINITY, f64::max),
-        avg: points.iter().map(|p| p.value).sum::<f64>() / n,
+        model: predicted.model.name().to_owned(),
+        rmse: predicted.rmse,
+        min: predicted.min,
+        max: predicted.max,
+        avg: predicted.avg,
         horizon_minutes: (horizon as u64 * step_seconds).div_ceil(60),
         step_seconds,
         values: points,
     })
-}
-
-/// A statistic the history is too short for, or undefined on it (a singular regression, as on
-/// an exactly periodic series), is absent, not an error.
-fn unless_undefined<T>(result: Result<T, analytics::Error>) -> Result<Option<T>, analytics::Error> {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(analytics::Error::NotEnoughData { .. } | analytics::Error::Singular) => Ok(None),
-        Err(error) => Err(error),
-    }
 }
 
 #[cfg(test)]
