@@ -119,3 +119,22 @@ async fn a_topic_that_does_not_exist_yet_is_waited_for() {
     wait_until("the record is stored", Duration::from_secs(90), || async { app.document(late.id).await.is_some() }).await;
     app.stop().await.expect("storage stops cleanly");
 }
+
+#[tokio::test]
+async fn two_replicas_share_the_partitions_and_a_rebalance_loses_nothing() {
+    let setup = Setup::new(PARTITIONS).await;
+    let staying = spawn_app_with(setup.clone()).await;
+    let leaving = spawn_app_with(setup).await;
+
+    produce_rounds(&staying, 0..ROUNDS / 2).await;
+    wait_until("both replicas have written part of the stream", Duration::from_secs(90), || async {
+        staying.metric("storage_records_written_total").await > 0.0 && leaving.metric("storage_records_written_total").await > 0.0
+    })
+    .await;
+    // One replica leaves mid-stream: its partitions move to the other one.
+    leaving.stop().await.expect("the leaving replica stops cleanly");
+    produce_rounds(&staying, ROUNDS / 2..ROUNDS).await;
+
+    wait_until_complete(&staying).await;
+    staying.stop().await.expect("storage stops cleanly");
+}
