@@ -38,7 +38,7 @@ async fn incomplete_series(app: &TestApp) -> usize {
 }
 
 async fn wait_until_complete(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(150);
     loop {
         let incomplete = incomplete_series(app).await;
         if incomplete == 0 {
