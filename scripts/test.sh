@@ -18,6 +18,8 @@
 # 4. Runs the doc tests (nextest does not run them) and every criterion bench once in test
 #    mode (so benches never rot), then `cargo nextest run --workspace ARGS` when nextest is
 #    installed, else `cargo test --workspace ARGS`.
+# 5. Before the Rust tests, scripts/e2e.sh brings the whole pipeline up on free ports and runs
+#    the Postman collection against it (SKIP_E2E=1 skips it; so does picking packages).
 # Before all that, scripts/validate-deploy.sh checks the deployment files (compose, Kubernetes,
 # Prometheus rules, Grafana, Postman) without Docker; SKIP_DEPLOY_CHECKS=1 skips it.
 #
@@ -114,6 +116,10 @@ export TANSU_BIN SECANTUSD_BIN PROMETHEUS_BIN PROMTOOL_BIN TEST_RUN_DIR
 log "dependencies up: prometheus $TEST_PROMETHEUS_URL, kafka $TEST_KAFKA_BROKERS, mongo $TEST_MONGO_URI"
 
 # ---- tests ---------------------------------------------------------------------------------
+if [[ ${SKIP_E2E:-} != 1 && ${#picked[@]} == 0 ]]; then
+    log "end to end: the whole stack and the Postman collection (scripts/e2e.sh)"
+    "$ROOT_DIR/scripts/e2e.sh"
+fi
 log "benches once, in test mode"
 cargo test --benches "${scope[@]}"
 if [[ $runner == nextest ]]; then

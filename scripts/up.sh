@@ -10,8 +10,9 @@
 #   Kafka (Tansu)       :${KAFKA_PORT:-9092}  memory storage: topics vanish on restart
 #   MongoDB (SecantusDB):${MONGO_PORT:-27017}  data in .run/data/secantusd
 #   services            etl, storage, retrieval, sla-manager: each one whose binary the workspace
-#                       defines is built (cargo build --release --bins) and started with the
-#                       variables of DESIGN.md pointing at the above.
+#                       defines is built (cargo build --release --bins; SERVICES_PROFILE=dev
+#                       builds and runs the debug binaries the tests already built) and started
+#                       with the variables of DESIGN.md pointing at the above.
 #
 # Everything listens on 127.0.0.1 (BIND_ADDRESS for the services). Idempotent: parts already
 # running (by their pid files) are left alone. RUN_DIR overrides .run/. Run scripts/deps.sh first.
@@ -123,12 +124,14 @@ for svc in "${SERVICES[@]}"; do
     if [[ " $workspace_bins " == *" $svc "* ]]; then present+=("$svc"); else log "$svc: no binary in the workspace yet, skipped"; fi
 done
 if ((${#present[@]})); then
-    log "building services (release): ${present[*]}"
-    cargo build --release --bins ||
+    profile=${SERVICES_PROFILE:-release}
+    log "building services ($profile): ${present[*]}"
+    cargo build --profile "$profile" --bins ||
         die "building the services failed; the rest of the stack is up (scripts/down.sh stops it)"
 fi
+[[ ${profile:-release} == dev ]] && profile_dir=debug || profile_dir=${profile:-release}
 for svc in "${present[@]}"; do
-    start_bg "$RUN_DIR" "$svc" "$CARGO_TARGET_DIR/release/$svc"
+    start_bg "$RUN_DIR" "$svc" "$CARGO_TARGET_DIR/$profile_dir/$svc"
     wait_for_http "$svc" "http://127.0.0.1:${ADMIN_PORT[$svc]}/healthz" 60 "$RUN_DIR"
 done
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# End-to-end: the whole local stack on free loopback ports, the SLA set loaded, one cycle of the
+# pipeline, then the whole Postman collection with newman; everything stopped whatever happens.
+#
+# Usage: scripts/e2e.sh [--help]
+#
+# Uses scripts/up.sh in a temporary run dir with every port picked free, the debug service
+# binaries (SERVICES_PROFILE, default dev: the ones the tests built), one day of synthetic
+# history, a fast loop of 20 s, and a series selector limited to the node-exporter series of
+# sla_set.json and the synthetic ones, so one slow cycle of a debug build stays short. Then
+# deploy/tools/postman-e2e.sh adapts sla_set.json to this Prometheus, stores it, waits for
+# values, metadata and a prediction, and runs newman. KEEP_E2E_RUN=1 keeps the run dir (logs).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; fi
+(($# == 0)) || die "unexpected arguments: $* (see --help)"
+cd "$ROOT_DIR"
+
+RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sla-e2e.XXXXXX")
+export RUN_DIR
+cleanup() {
+    local rc=$?
+    "$ROOT_DIR/scripts/down.sh" >/dev/null 2>&1 || true
+    if [[ ${KEEP_E2E_RUN:-} == 1 || $rc != 0 ]]; then
+        log "e2e run dir kept: $RUN_DIR"
+        [[ $rc == 0 ]] || tail -n 20 "$RUN_DIR"/logs/*.log >&2 || true
+    else
+        rm -rf "$RUN_DIR"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for var in TARGET_PROMETHEUS_PORT NODE_EXPORTER_PORT INTERNAL_PROMETHEUS_PORT KAFKA_PORT MONGO_PORT \
+    RETRIEVAL_PORT SLA_MANAGER_PORT SLA_GRPC_PORT ETL_ADMIN_PORT STORAGE_ADMIN_PORT \
+    RETRIEVAL_ADMIN_PORT SLA_MANAGER_ADMIN_PORT; do
+    export "$var=$(free_port)"
+done
+export SERVICES_PROFILE=${SERVICES_PROFILE:-dev}
+export HISTORY_DAYS=1
+export ETL_FAST_LOOP_SECS=20
+export ETL_SERIES_SELECTOR='{__name__=~"node_load1|node_load5|node_memory_MemAvailable_bytes|node_procs_running|node_procs_blocked|synthetic_.+"}'
+export SLA_MANAGER_GRPC="http://127.0.0.1:$SLA_GRPC_PORT"
+
+"$ROOT_DIR/scripts/up.sh"
+RETRIEVAL_URL="http://127.0.0.1:$RETRIEVAL_PORT" \
+    SLA_MANAGER_URL="http://127.0.0.1:$SLA_MANAGER_PORT" \
+    TARGET_PROMETHEUS_URL="http://127.0.0.1:$TARGET_PROMETHEUS_PORT" \
+    "$ROOT_DIR/deploy/tools/postman-e2e.sh"
+log "e2e: the Postman collection passed against the whole pipeline"
