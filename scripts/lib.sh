@@ -37,9 +37,23 @@ secantusd_bin() {
     [[ -x $VENV_DIR/bin/secantusd-py ]] && echo "$VENV_DIR/bin/secantusd-py"
 }
 
-# Prints a free TCP port on 127.0.0.1 (bind to port 0, read it back, release it).
+# Prints a free TCP port on 127.0.0.1, picked at random below Linux' ephemeral range
+# (32768-60999), where the kernel also takes the local ports of outgoing connections: a port
+# from there could be taken by some client before our server binds it.
 free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    python3 -c '
+import random, socket
+for _ in range(1000):
+    port = random.randrange(20000, 32000)
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    print(port)
+    break
+else:
+    raise SystemExit("no free loopback port in 20000-31999")'
 }
 
 # port_in_use PORT: true when something listens on 127.0.0.1:PORT.

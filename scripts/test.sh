@@ -124,7 +124,7 @@ log "benches once, in test mode"
 cargo test --benches "${scope[@]}"
 if [[ $runner == nextest ]]; then
     cargo test --doc "${scope[@]}"
-    cargo nextest run "${scope[@]}" "$@"
+    cargo nextest run --no-fail-fast "${scope[@]}" "$@"
 else
-    cargo test "${scope[@]}" "$@"
+    cargo test --no-fail-fast "${scope[@]}" "$@"
 fi

@@ -43,9 +43,19 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}_{:016x}", rand::random::<u64>())
 }
 
-/// A loopback port nobody listens on right now.
+/// A loopback port nobody listens on right now, for a server that binds it a moment later.
+///
+/// Picked at random below Linux' ephemeral range (32768-60999): a port from `bind(0)` lies in
+/// that range, where the kernel also picks the local port of every outgoing connection, so
+/// between our check and the server's bind a client of another test could take it.
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+    for _ in 0..1000 {
+        let port = rand::random_range(20_000..32_000);
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in 20000-31999")
 }
 
 /// Polls `condition` every 50 ms until it holds, or panics after `deadline` naming `what`.

@@ -1,23 +1,26 @@
 //! Each dependency down, then back: the etl logs and counts the failure, keeps running, and
 //! recovers without a restart.
 
-use std::time::Duration;
+use std::{
+    net::{Ipv4Addr, SocketAddr},
+    time::Duration,
+};
 
 use common::{
     record::Kind,
     testing::{BrokerServer, free_port, prometheus_url},
 };
 
-use crate::helpers::{Forwarder, Options, SlaServer, records_until, sla_on, socket_of, spawn_app};
+use crate::helpers::{Gate, Options, SlaServer, records_until, sla_on, socket_of, spawn_app};
 
 #[tokio::test]
 async fn prometheus_down_at_start_is_counted_then_recovered() {
-    // Arrange: Prometheus' URL points at a port nobody listens on yet.
-    let port = free_port();
+    // Arrange: Prometheus' URL points at a port that drops every connection for now.
+    let prometheus = Gate::closed().await;
     let sla_port = free_port();
     let _sla = SlaServer::start(sla_port, vec![]).await;
     let app = spawn_app(Options {
-        prometheus_url: format!("http://127.0.0.1:{port}"),
+        prometheus_url: format!("http://127.0.0.1:{}", prometheus.port()),
         fast_secs: 1,
         ..Options::new(sla_port)
     })
@@ -34,7 +37,7 @@ async fn prometheus_down_at_start_is_counted_then_recovered() {
     );
 
     // Prometheus becomes reachable at that address: a later cycle succeeds.
-    let _forwarder = Forwarder::start(port, socket_of(prometheus_url().as_str())).await;
+    prometheus.open(socket_of(prometheus_url().as_str()));
     let consumer = app.consumer();
     let records = records_until(&consumer, Duration::from_secs(60), |r| {
         r.iter().any(|r| r.kind() == Kind::Values)
@@ -53,10 +56,10 @@ async fn prometheus_down_at_start_is_counted_then_recovered() {
 #[tokio::test]
 async fn sla_manager_down_is_counted_then_recovered() {
     // Arrange: no SLA server yet.
-    let sla_port = free_port();
+    let sla_manager = Gate::closed().await;
     let app = spawn_app(Options {
         fast_secs: 3,
-        ..Options::new(sla_port)
+        ..Options::new(sla_manager.port())
     })
     .await;
 
@@ -84,7 +87,9 @@ async fn sla_manager_down_is_counted_then_recovered() {
     );
 
     // The sla-manager comes up: forecasts follow without a restart.
+    let sla_port = free_port();
     let _sla = SlaServer::start(sla_port, vec![sla_on("synthetic_trend", None)]).await;
+    sla_manager.open(SocketAddr::from((Ipv4Addr::LOCALHOST, sla_port)));
     let consumer = app.consumer();
     let records = records_until(&consumer, Duration::from_secs(90), |r| {
         r.iter().any(|r| r.kind() == Kind::Prediction)

@@ -382,29 +382,38 @@ pub(crate) fn sla_on(name: &str, period_minutes: Option<u32>) -> SlaSetResponse 
     }
 }
 
-/// A TCP forwarder from `port` to `target`, to make an address reachable later in a test.
-pub(crate) struct Forwarder {
+/// A loopback port held by the test from the start: closed (every connection dropped at once,
+/// as by a dependency that is down) until `open` makes it forward to a real server. Holding the
+/// port avoids the race of picking a free port now and binding it later.
+pub(crate) struct Gate {
+    port: u16,
+    target: Arc<std::sync::Mutex<Option<SocketAddr>>>,
     token: CancellationToken,
 }
 
-impl Drop for Forwarder {
+impl Drop for Gate {
     fn drop(&mut self) {
         self.token.cancel();
     }
 }
 
-impl Forwarder {
-    pub(crate) async fn start(port: u16, target: SocketAddr) -> Self {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+impl Gate {
+    pub(crate) async fn closed() -> Self {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
-            .expect("the forwarder's port is free");
+            .expect("a loopback port");
+        let port = listener.local_addr().expect("a bound address").port();
+        let target: Arc<std::sync::Mutex<Option<SocketAddr>>> = Arc::default();
         let token = CancellationToken::new();
-        let stop = token.clone();
+        let (stop, forward_to) = (token.clone(), target.clone());
         tokio::spawn(async move {
             loop {
                 let (mut inbound, _) = tokio::select! {
                     _ = stop.cancelled() => break,
                     accepted = listener.accept() => match accepted { Ok(a) => a, Err(_) => continue },
+                };
+                let Some(target) = *forward_to.lock().expect("an unpoisoned lock") else {
+                    continue; // closed: dropping the connection resets it
                 };
                 let stop = stop.clone();
                 tokio::spawn(async move {
@@ -418,7 +427,16 @@ impl Forwarder {
                 });
             }
         });
-        Self { token }
+        Self { port, target, token }
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// From now on, connections reach `target`.
+    pub(crate) fn open(&self, target: SocketAddr) {
+        *self.target.lock().expect("an unpoisoned lock") = Some(target);
     }
 }
 
