@@ -9,7 +9,7 @@ pub mod gaps;
 pub mod metadata;
 mod optim;
 pub mod seasonality;
-mod special;
+pub mod special;
 pub mod stationarity;
 
 pub use aggregates::{Aggregates, aggregates};

@@ -1,4 +1,4 @@
-//! Standard normal distribution functions (private helpers).
+//! Standard normal distribution functions, as scipy's `norm.cdf` and `norm.ppf`.
 
 /// Complementary error function, Chebyshev fit with fractional error below 1.2e-7
 /// everywhere (Press et al., *Numerical Recipes*, `erfcc`).
@@ -18,13 +18,13 @@ fn erfc(x: f64) -> f64 {
 }
 
 /// Standard normal CDF (scipy `norm.cdf`).
-pub(crate) fn norm_cdf(x: f64) -> f64 {
+pub fn norm_cdf(x: f64) -> f64 {
     0.5 * erfc(-x / std::f64::consts::SQRT_2)
 }
 
 /// Standard normal quantile (scipy `norm.ppf`), Acklam's rational approximation
 /// (relative error below 1.2e-9).
-pub(crate) fn norm_ppf(p: f64) -> f64 {
+pub fn norm_ppf(p: f64) -> f64 {
     const A: [f64; 6] = [
         -3.969_683_028_665_376e1,
         2.209_460_984_245_205e2,

@@ -17,7 +17,7 @@ mod validation;
 mod violations;
 
 pub use future::{FutureKind, FutureViolation, future_violations};
-pub use probability::{normal_cdf, out_of_range_probability};
+pub use probability::out_of_range_probability;
 pub use runs::{Run, out_of_range_runs};
 pub use status::{State, Status, status};
 pub use validation::{ParsedSet, finish_validation, not_in_prometheus, parse_sla_set};

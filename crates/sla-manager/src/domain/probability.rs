@@ -5,29 +5,10 @@
 //! `sigma = (upper - lower) / (2 * 1.96)`. Then
 //! `P(out of range) = P(X < min) + P(X > max) = Phi((min - v) / sigma) + 1 - Phi((max - v) / sigma)`.
 
+use analytics::special::norm_cdf;
+
 /// The z-score of a central 95% interval.
 const Z_95: f64 = 1.959_963_984_540_054;
-
-/// The standard normal cumulative distribution function, accurate to about 1e-7.
-pub fn normal_cdf(x: f64) -> f64 {
-    0.5 * erfc(-x / std::f64::consts::SQRT_2)
-}
-
-/// The complementary error function (Numerical Recipes' `erfcc`, Chebyshev fit with a
-/// fractional error below 1.2e-7 everywhere).
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 { r } else { 2.0 - r }
-}
 
 /// The probability that the true value is outside `[min, max]` when the forecast is `value`
 /// with 95% bounds `[lower, upper]`. Without a usable interval (zero, negative or not finite
@@ -37,8 +18,8 @@ pub fn out_of_range_probability(value: f64, lower: f64, upper: f64, min: f64, ma
     if !(sigma.is_finite() && sigma > 0.0 && value.is_finite()) {
         return if min <= value && value <= max { 0.0 } else { 1.0 };
     }
-    let below = normal_cdf((min - value) / sigma);
-    let above = 1.0 - normal_cdf((max - value) / sigma);
+    let below = norm_cdf((min - value) / sigma);
+    let above = 1.0 - norm_cdf((max - value) / sigma);
     (below + above).clamp(0.0, 1.0)
 }
 
@@ -49,7 +30,7 @@ mod tests {
     #[test]
     fn cdf_matches_tables() {
         for (x, expected) in [(0.0, 0.5), (1.0, 0.841_344_746), (-1.0, 0.158_655_254), (1.96, 0.975_002_105), (-3.0, 0.001_349_898)] {
-            assert!((normal_cdf(x) - expected).abs() < 2e-7, "Phi({x}) = {}", normal_cdf(x));
+            assert!((norm_cdf(x) - expected).abs() < 2e-7, "Phi({x}) = {}", norm_cdf(x));
         }
     }
 
