@@ -158,7 +158,6 @@ done
 # ---- final accounting ----------------------------------------------------------------------------
 log "stopping the etl gracefully and letting storage drain"
 scrape_once
-etl_pid=$(pid_of etl)
 stop_bg "$RUN_DIR" etl
 deadline=$((SECONDS + 120))
 until [[ $(last_counter storage storage_consumer_lag_records) == 0 ]] && sleep 5 && scrape_once &&

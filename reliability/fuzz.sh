@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # the $ in single quotes are the MongoDB operators sent literally
 # Bad input against both REST APIs (retrieval, sla-manager) of a whole local stack.
 #
 # Usage: reliability/fuzz.sh [--max-examples N] [--seed S] [--help]

@@ -5,7 +5,8 @@
 # Prometheus. Everything is stopped on exit; KEEP_RUN=1 keeps the run dir (logs).
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
-cd "$ROOT_DIR"
+cd "$ROOT_DIR" || exit 1
+# shellcheck disable=SC2034 # used by the scripts that source this file
 REL_DIR=$ROOT_DIR/reliability
 VENV=$ROOT_DIR/.cache/reliability-venv
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
