@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2016 # the $ in single quotes are the MongoDB operators sent literally
 # Bad input against both REST APIs (retrieval, sla-manager) of a whole local stack.
 #
 # Usage: reliability/fuzz.sh [--max-examples N] [--seed S] [--help]
@@ -16,6 +15,7 @@
 # A 5xx is a failure unless it is a documented 502/503/504. Prints the cases run and failed;
 # exits non-zero if any failed. Results go to reliability/results/fuzz.txt. KEEP_RUN=1 keeps
 # the run dir (logs). Takes about 3-5 minutes.
+# shellcheck disable=SC2016 # the $ in single quotes are MongoDB operators sent literally
 set -euo pipefail
 # shellcheck source=reliability/stack.sh
 source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
