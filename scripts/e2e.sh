@@ -6,7 +6,7 @@
 #
 # Uses scripts/up.sh in a temporary run dir with every port picked free, the debug service
 # binaries (SERVICES_PROFILE, default dev: the ones the tests built), one day of synthetic
-# history, a fast loop of 20 s, and a series selector limited to the node-exporter series of
+# history, a fast loop of 20 s and a slow one of 30 s, and a series selector limited to the node-exporter series of
 # sla_set.json and the synthetic ones, so one slow cycle of a debug build stays short. Then
 # deploy/tools/postman-e2e.sh adapts sla_set.json to this Prometheus, stores it, waits for
 # values, metadata and a prediction, and runs newman. KEEP_E2E_RUN=1 keeps the run dir (logs).
@@ -43,10 +43,21 @@ done
 export SERVICES_PROFILE=${SERVICES_PROFILE:-dev}
 export HISTORY_DAYS=1
 export ETL_FAST_LOOP_SECS=20
+# The slow loop's first cycle can run before Prometheus' first scrape of node-exporter; a
+# short period gives the SLA series their metadata soon after, not an hour later.
+export ETL_SLOW_LOOP_SECS=30
 export ETL_SERIES_SELECTOR='{__name__=~"node_load1|node_load5|node_memory_MemAvailable_bytes|node_procs_running|node_procs_blocked|synthetic_.+"}'
 export SLA_MANAGER_GRPC="http://127.0.0.1:$SLA_GRPC_PORT"
 
 "$ROOT_DIR/scripts/up.sh"
+
+# sla_set.json names node-exporter series: wait for Prometheus' first scrape of them.
+deadline=$((SECONDS + 120))
+until curl -fsS "http://127.0.0.1:$TARGET_PROMETHEUS_PORT/api/v1/query" \
+    --data-urlencode 'query=count(node_load1{job="node"})' | grep -q '"value"'; do
+    ((SECONDS < deadline)) || die "the target Prometheus did not scrape node-exporter within 120 s"
+    sleep 1
+done
 RETRIEVAL_URL="http://127.0.0.1:$RETRIEVAL_PORT" \
     SLA_MANAGER_URL="http://127.0.0.1:$SLA_MANAGER_PORT" \
     TARGET_PROMETHEUS_URL="http://127.0.0.1:$TARGET_PROMETHEUS_PORT" \
