@@ -63,20 +63,8 @@ stack_up() {
 load_slaset() {
     # node-exporter's series appear after the first scrape (15 s): retry for a minute.
     local deadline=$((SECONDS + 90))
-    until python3 - "$ROOT_DIR/sla_set.json" "$TARGET_PROMETHEUS_URL" >"$RUN_DIR/slaset.json" 2>"$RUN_DIR/slaset.err" <<'PY'
-import json, sys, urllib.parse, urllib.request
-slas = json.load(open(sys.argv[1]))
-prometheus = sys.argv[2].rstrip("/")
-for sla in slas:
-    name = sla["name"]
-    selector = '{__name__="%s",job="%s"}' % (name["__name__"], name["job"])
-    url = prometheus + "/api/v1/series?" + urllib.parse.urlencode({"match[]": selector})
-    series = json.load(urllib.request.urlopen(url, timeout=10))["data"]
-    if not series:
-        sys.exit(f"the target Prometheus has no series {selector}")
-    sla["name"] = series[0]
-json.dump(slas, sys.stdout, indent=2)
-PY
+    until python3 "$ROOT_DIR/deploy/tools/adapt_sla_set.py" "$ROOT_DIR/sla_set.json" "$TARGET_PROMETHEUS_URL" \
+        >"$RUN_DIR/slaset.json" 2>"$RUN_DIR/slaset.err"
     do
         ((SECONDS < deadline)) || die "adapting the SLA set: $(cat "$RUN_DIR/slaset.err")"
         sleep 3

@@ -38,20 +38,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # ---- 1. the SLA set, adapted to the target Prometheus ------------------------------------
-python3 - "$ROOT_DIR/sla_set.json" "$TARGET_PROMETHEUS_URL" >"$work/slaset.json" <<'PY'
-import json, sys, urllib.parse, urllib.request
-slas = json.load(open(sys.argv[1]))
-prometheus = sys.argv[2].rstrip("/")
-for sla in slas:
-    name = sla["name"]
-    selector = '{__name__="%s",job="%s"}' % (name["__name__"], name["job"])
-    url = prometheus + "/api/v1/series?" + urllib.parse.urlencode({"match[]": selector})
-    series = json.load(urllib.request.urlopen(url, timeout=10))["data"]
-    if not series:
-        sys.exit(f"the target Prometheus has no series {selector}")
-    sla["name"] = series[0]
-json.dump(slas, sys.stdout, indent=2)
-PY
+python3 "$ROOT_DIR/deploy/tools/adapt_sla_set.py" "$ROOT_DIR/sla_set.json" "$TARGET_PROMETHEUS_URL" >"$work/slaset.json"
 log "SLA set adapted to $TARGET_PROMETHEUS_URL: $(python3 -c 'import json,sys; print(", ".join(s["name"]["__name__"] + "@" + s["name"]["instance"] for s in json.load(open(sys.argv[1]))))' "$work/slaset.json")"
 
 # ---- 2. store it and wait for results -----------------------------------------------------
