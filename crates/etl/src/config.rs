@@ -4,7 +4,9 @@
 use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
-use common::config::{BindArgs, KafkaArgs, PrometheusArgs, TelemetryArgs, parse_duration};
+use common::config::{
+    BindArgs, KafkaArgs, MongoArgs, PrometheusArgs, TelemetryArgs, parse_duration,
+};
 use url::Url;
 
 /// Prometheus to Kafka, on schedule: aggregates, metadata and forecasts of every series.
@@ -94,6 +96,83 @@ pub struct Config {
     /// dropped and counted in `etl_records_dropped_total`.
     #[arg(long, env = "KAFKA_MESSAGE_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
     pub kafka_message_timeout: Duration,
+    #[command(flatten)]
+    pub leadership: LeadershipArgs,
+}
+
+/// How replicas share the work: shards, and a leader per shard elected through MongoDB.
+#[derive(Debug, Clone, Args)]
+pub struct LeadershipArgs {
+    /// Shards the series are split into by id (as Prometheus' hashmod); each shard has one
+    /// leader among the replicas, so the loops scale with the replicas.
+    #[arg(long, env = "ETL_SHARDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub shards: u32,
+    /// Elect a leader per shard through leases in MongoDB (`MONGO_URI`, collection
+    /// `etl_leases`). `false`: this replica runs every shard alone (one replica only!).
+    #[arg(long, env = "ETL_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+    /// Run only this shard (0-based, below `ETL_SHARDS`), without election: for `--once` runs
+    /// and static assignments such as a StatefulSet's ordinal.
+    #[arg(long, env = "ETL_SHARD")]
+    pub shard: Option<u32>,
+    /// How long a shard's lease lasts unless renewed (every third of it): a dead leader's
+    /// shards are taken over within about this long. At least 1s.
+    #[arg(long, env = "ETL_LEASE_TTL", default_value = "6s", value_parser = parse_duration)]
+    pub lease_ttl: Duration,
+    /// This replica's id in leases, the cycle journal and record headers; by default the host
+    /// name and the process id.
+    #[arg(long, env = "ETL_REPLICA_ID")]
+    pub replica_id: Option<String>,
+    #[command(flatten)]
+    pub mongo: MongoArgs,
+}
+
+/// Why the options do not fit together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidConfig {
+    /// `ETL_SHARD` is not below `ETL_SHARDS`.
+    #[error("ETL_SHARD={shard} must be below ETL_SHARDS={shards}")]
+    ShardOutOfRange {
+        /// The shard asked for.
+        shard: u32,
+        /// The shard count.
+        shards: u32,
+    },
+    /// `ETL_LEASE_TTL` is too short to renew in time.
+    #[error("ETL_LEASE_TTL must be at least 1s")]
+    LeaseTooShort,
+}
+
+impl LeadershipArgs {
+    /// Checks what clap cannot check alone.
+    ///
+    /// # Errors
+    /// See [`InvalidConfig`].
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        if let Some(shard) = self.shard.filter(|&shard| shard >= self.shards) {
+            return Err(InvalidConfig::ShardOutOfRange {
+                shard,
+                shards: self.shards,
+            });
+        }
+        if self.lease_ttl < Duration::from_secs(1) {
+            return Err(InvalidConfig::LeaseTooShort);
+        }
+        Ok(())
+    }
+
+    /// This replica's id: `ETL_REPLICA_ID`, or the host name and the process id.
+    pub fn replica(&self) -> String {
+        self.replica_id.clone().unwrap_or_else(|| {
+            let host = std::env::var("HOSTNAME")
+                .ok()
+                .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+                .map(|host| host.trim().to_owned())
+                .filter(|host| !host.is_empty())
+                .unwrap_or_else(|| "etl".to_owned());
+            format!("{host}-{}", std::process::id())
+        })
+    }
 }
 
 impl Config {
@@ -161,6 +240,43 @@ mod tests {
         assert_eq!(config.admin_port, 8008);
         assert_eq!(config.topic.partitions, 4);
         assert_eq!(config.topic.replication_factor, 1);
+        let leadership = &config.leadership;
+        assert_eq!((leadership.shards, leadership.shard), (1, None));
+        assert!(leadership.leader_election);
+        assert_eq!(leadership.lease_ttl, Duration::from_secs(6));
+        assert!(leadership.validate().is_ok());
+        assert!(
+            leadership
+                .replica()
+                .ends_with(&format!("-{}", std::process::id()))
+        );
+    }
+
+    #[test]
+    fn leadership_options_are_checked_together() {
+        let Command::Run(config) = parse(&["--shards", "4", "--shard", "4"]) else {
+            panic!("not run")
+        };
+        assert_eq!(
+            config.leadership.validate(),
+            Err(InvalidConfig::ShardOutOfRange {
+                shard: 4,
+                shards: 4
+            })
+        );
+        let Command::Run(config) = parse(&["--lease-ttl", "500ms", "--leader-election", "false"])
+        else {
+            panic!("not run")
+        };
+        assert!(!config.leadership.leader_election);
+        assert_eq!(
+            config.leadership.validate(),
+            Err(InvalidConfig::LeaseTooShort)
+        );
+        let Command::Run(config) = parse(&["--replica-id", "etl-0"]) else {
+            panic!("not run")
+        };
+        assert_eq!(config.leadership.replica(), "etl-0");
     }
 
     #[test]

@@ -9,7 +9,6 @@ use common::{
     series::METRIC_NAME_LABEL,
 };
 use futures::{StreamExt, stream};
-use tokio::time::Instant;
 
 use crate::{
     analysis,
@@ -17,7 +16,7 @@ use crate::{
     error::EtlError,
     instruments::Instruments,
     producer::Producer,
-    schedule::{Clock, Cycle, Summary, spawn_blocking_in_span},
+    schedule::{Clock, Cycle, Summary, Turn, spawn_blocking_in_span},
     sla_client::{SlaClient, SlaTarget},
 };
 
@@ -56,21 +55,23 @@ impl std::fmt::Debug for FastLoop {
 impl Cycle for FastLoop {
     const NAME: &'static str = "fast";
 
-    #[tracing::instrument(name = "fast_cycle", skip_all, fields(r#loop = "fast"))]
-    async fn run(&self, deadline: Instant) -> Summary {
+    #[tracing::instrument(name = "fast_cycle", skip_all, fields(r#loop = "fast", shard = %turn.lease.shard))]
+    async fn run(&self, turn: &Turn) -> Summary {
         let mut summary = Summary::default();
         let now = self.now();
-        if let Err(error) = self.values(now, &mut summary).await {
+        if let Err(error) = self.values(turn, now, &mut summary).await {
             summary.fail(&self.instruments, Self::NAME, &error);
         }
-        let targets = match self.sla.sla_set(deadline).await {
+        let targets = match self.sla.sla_set(turn.deadline).await {
             Ok(targets) => targets,
             Err(error) => {
                 summary.fail(&self.instruments, Self::NAME, &error);
                 return summary;
             }
         };
+        let shard = turn.lease.shard;
         let outcomes: Vec<Result<Record, EtlError>> = stream::iter(targets)
+            .filter(|target| futures::future::ready(shard.contains(target.id)))
             .map(|target| self.prediction(target, now))
             .buffer_unordered(self.concurrency)
             .collect()
@@ -82,9 +83,11 @@ impl Cycle for FastLoop {
                 Err(error) => summary.fail(&self.instruments, Self::NAME, &error),
             }
         }
-        let sent = self.producer.send_all(&records).await;
-        summary.produced += sent.produced;
-        summary.dropped += sent.dropped;
+        summary.add(
+            self.producer
+                .send_all(&records, &turn.lease, turn.slot)
+                .await,
+        );
         summary
     }
 }
@@ -95,12 +98,19 @@ impl FastLoop {
         now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now)
     }
 
-    /// The aggregates of every selected series as `values` records.
-    async fn values(&self, now: DateTime<Utc>, summary: &mut Summary) -> Result<(), EtlError> {
-        let series = self
+    /// The aggregates of every selected series of the turn's shard as `values` records.
+    async fn values(
+        &self,
+        turn: &Turn,
+        now: DateTime<Utc>,
+        summary: &mut Summary,
+    ) -> Result<(), EtlError> {
+        let shard = turn.lease.shard;
+        let mut series = self
             .discovery
             .series(now - WindowSpan::LONGEST, now)
             .await?;
+        series.retain(|labels| shard.holds(labels));
         summary.series = series.len();
         self.instruments
             .series_selected
@@ -121,12 +131,17 @@ impl FastLoop {
         }
         let records: Vec<Record> = aggregates
             .series
-            .into_values()
-            .map(|(labels, windows)| Record::new(labels, now, Payload::Values { values: windows }))
+            .into_iter()
+            .filter(|(id, _)| shard.contains(*id))
+            .map(|(_, (labels, windows))| {
+                Record::new(labels, now, Payload::Values { values: windows })
+            })
             .collect();
-        let sent = self.producer.send_all(&records).await;
-        summary.produced += sent.produced;
-        summary.dropped += sent.dropped;
+        summary.add(
+            self.producer
+                .send_all(&records, &turn.lease, turn.slot)
+                .await,
+        );
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! The etl's own metrics, served on the admin port. Labels come from bounded sets: the loop
 //! (`fast`, `slow`), the record kind, the failure cause of [`crate::error::EtlError::cause`],
-//! and the seed's `metric_name` (the target's metric names, not series).
+//! the shard (`ETL_SHARDS` of them), the lease change, and the seed's `metric_name` (the
+//! target's metric names, not series).
 
 use prometheus::{
     GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
@@ -36,6 +37,18 @@ pub struct Instruments {
     pub last_success: GaugeVec,
     /// `etl_retries_total{operation}`: retries of calls to Prometheus, the sla-manager and the broker.
     pub retries: IntCounterVec,
+    /// `etl_records_fenced_total{kind}`: records not produced because this replica's lease on
+    /// their shard had lapsed (its successor produces them).
+    pub records_fenced: IntCounterVec,
+    /// `etl_shard_leader{shard}`: 1 while this replica leads the shard.
+    pub shard_leader: IntGaugeVec,
+    /// `etl_lease_changes_total{shard,change}`: leases `acquired`, `lost` or `released`.
+    pub lease_changes: IntCounterVec,
+    /// `etl_cycles_missed_total{loop,shard}`: scheduled slots no cycle completed, seen by the
+    /// replica that ran the next one.
+    pub cycles_missed: IntCounterVec,
+    /// `etl_replicas_live`: replicas whose heartbeat is current.
+    pub replicas_live: IntGauge,
 }
 
 impl Instruments {
@@ -106,8 +119,37 @@ impl Instruments {
                 Opts::new("etl_retries_total", "Retried calls, by operation."),
                 &["operation"],
             )?,
+            records_fenced: IntCounterVec::new(
+                Opts::new(
+                    "etl_records_fenced_total",
+                    "Records not produced because the lease on their shard had lapsed.",
+                ),
+                &["kind"],
+            )?,
+            shard_leader: IntGaugeVec::new(
+                Opts::new("etl_shard_leader", "1 while this replica leads the shard."),
+                &["shard"],
+            )?,
+            lease_changes: IntCounterVec::new(
+                Opts::new(
+                    "etl_lease_changes_total",
+                    "Shard leases acquired, lost or released by this replica.",
+                ),
+                &["shard", "change"],
+            )?,
+            cycles_missed: IntCounterVec::new(
+                Opts::new(
+                    "etl_cycles_missed_total",
+                    "Scheduled cycle slots that no cycle completed.",
+                ),
+                &["loop", "shard"],
+            )?,
+            replicas_live: IntGauge::new(
+                "etl_replicas_live",
+                "ETL replicas whose heartbeat is current.",
+            )?,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 13] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 18] = [
             Box::new(instruments.executiontime_1h.clone()),
             Box::new(instruments.executiontime_3h.clone()),
             Box::new(instruments.executiontime_12h.clone()),
@@ -121,6 +163,11 @@ impl Instruments {
             Box::new(instruments.series_selected.clone()),
             Box::new(instruments.last_success.clone()),
             Box::new(instruments.retries.clone()),
+            Box::new(instruments.records_fenced.clone()),
+            Box::new(instruments.shard_leader.clone()),
+            Box::new(instruments.lease_changes.clone()),
+            Box::new(instruments.cycles_missed.clone()),
+            Box::new(instruments.replicas_live.clone()),
         ];
         for collector in collectors {
             registry.register(collector)?;

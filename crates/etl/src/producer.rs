@@ -6,12 +6,18 @@
 //! that came back empty), and the producer is rebuilt when an attempt timed out or librdkafka
 //! declared it unusable, so that a fresh idempotent session starts. Only when the budget is
 //! spent is the record dropped, logged and counted in `etl_records_dropped_total`.
+//!
+//! Every record carries, in its headers, who produced it under which lease: `etl-replica`,
+//! `etl-shard` (`1/4`), `etl-term` (the lease's fencing term) and `etl-slot` (the scheduled
+//! slot of the cycle, RFC 3339). A record whose lease has lapsed is not sent (nor retried): it
+//! is counted in `etl_records_fenced_total`, and the shard's next leader produces it instead.
 
 use std::{
     sync::{Arc, RwLock},
     time::Duration,
 };
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use common::{record::Record, retry::RetryPolicy};
 use futures::{StreamExt, stream::FuturesUnordered};
 use rdkafka::{
@@ -19,11 +25,12 @@ use rdkafka::{
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
     client::DefaultClientContext,
     error::{KafkaError, RDKafkaErrorCode},
+    message::{Header, OwnedHeaders},
     producer::{FutureProducer, FutureRecord, Producer as _},
     util::Timeout,
 };
 
-use crate::{config::TopicArgs, instruments::Instruments};
+use crate::{config::TopicArgs, instruments::Instruments, lease::Lease};
 
 /// How long a metadata request or a topic creation may take.
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -37,6 +44,22 @@ pub struct Sent {
     pub produced: usize,
     /// Given up on.
     pub dropped: usize,
+    /// Not sent because the lease had lapsed.
+    pub fenced: usize,
+}
+
+/// Why a record was not delivered.
+#[derive(Debug, thiserror::Error)]
+enum Undelivered {
+    /// The broker did not acknowledge it.
+    #[error(transparent)]
+    Broker(KafkaError),
+    /// It could not be encoded (a bug: the record types always encode).
+    #[error("the record cannot be encoded")]
+    Encoding(#[source] serde_json::Error),
+    /// The lease it was produced under had lapsed.
+    #[error("the lease lapsed")]
+    Fenced,
 }
 
 /// The results producer.
@@ -105,39 +128,70 @@ impl Producer {
         .unwrap_or(Err(KafkaError::Canceled))
     }
 
-    /// Sends every record (key = its id), waiting for each acknowledgement; see the module docs
-    /// for what happens while the broker is down.
-    pub async fn send_all(&self, records: &[Record]) -> Sent {
-        let mut deliveries: FuturesUnordered<_> =
-            records.iter().map(|record| self.send(record)).collect();
+    /// Sends every record (key = its id) under `lease` for the cycle of `slot`, waiting for
+    /// each acknowledgement; see the module docs for what happens while the broker is down or
+    /// after the lease lapsed.
+    pub async fn send_all(&self, records: &[Record], lease: &Lease, slot: DateTime<Utc>) -> Sent {
+        let headers = headers(lease, slot);
+        let mut deliveries: FuturesUnordered<_> = records
+            .iter()
+            .map(|record| self.send(record, lease, &headers))
+            .collect();
         let mut sent = Sent::default();
-        while let Some(delivered) = deliveries.next().await {
-            if delivered {
-                sent.produced += 1;
-            } else {
-                sent.dropped += 1;
+        while let Some(outcome) = deliveries.next().await {
+            match outcome {
+                Ok(()) => sent.produced += 1,
+                Err(Undelivered::Broker(_) | Undelivered::Encoding(_)) => sent.dropped += 1,
+                Err(Undelivered::Fenced) => sent.fenced += 1,
             }
         }
         sent
     }
 
-    /// Sends one record; `false` when it was dropped.
+    /// Sends one record, retried while `lease` lasts and the delivery budget allows, and counts
+    /// what became of it.
     #[tracing::instrument(name = "produce", skip_all, fields(series_id = %record.id, kind = %record.kind()))]
-    async fn send(&self, record: &Record) -> bool {
-        let kind = record.kind().as_str();
-        let payload = match serde_json::to_vec(record) {
-            Ok(payload) => payload,
+    async fn send(
+        &self,
+        record: &Record,
+        lease: &Lease,
+        headers: &OwnedHeaders,
+    ) -> Result<(), Undelivered> {
+        let outcome = match serde_json::to_vec(record) {
+            Ok(payload) => {
+                self.instruments.records_pending.inc();
+                let delivered = self
+                    .deliver(&record.id.to_string(), &payload, lease, headers)
+                    .await;
+                self.instruments.records_pending.dec();
+                delivered
+            }
+            Err(error) => Err(Undelivered::Encoding(error)),
+        };
+        let counter = match &outcome {
+            Ok(()) => &self.instruments.records_produced,
+            Err(Undelivered::Fenced) => {
+                // One per record of the cycle: the cycle's summary says how many.
+                tracing::debug!(shard = %lease.shard, term = lease.term, "record not sent: the lease lapsed");
+                &self.instruments.records_fenced
+            }
             Err(error) => {
-                tracing::error!(%error, "record cannot be encoded; dropped");
-                self.instruments
-                    .records_dropped
-                    .with_label_values(&[kind])
-                    .inc();
-                return false;
+                tracing::error!(error = %common::admin::error_chain(error), "record dropped");
+                &self.instruments.records_dropped
             }
         };
-        let key = record.id.to_string();
-        self.instruments.records_pending.inc();
+        counter.with_label_values(&[record.kind().as_str()]).inc();
+        outcome
+    }
+
+    /// Delivers one encoded record, attempt after attempt (see the module docs).
+    async fn deliver(
+        &self,
+        key: &str,
+        payload: &[u8],
+        lease: &Lease,
+        headers: &OwnedHeaders,
+    ) -> Result<(), Undelivered> {
         let policy = RetryPolicy {
             max_delay: Duration::from_secs(5),
             ..RetryPolicy::default()
@@ -145,46 +199,35 @@ impl Producer {
         .with_max_elapsed(Some(self.message_timeout))
         .counted(self.instruments.retries.clone());
         let attempt = attempt_timeout(self.message_timeout);
-        let outcome = policy
+        policy
             .run(
                 "kafka_produce",
                 || async {
+                    if !lease.tenure.is_valid() {
+                        return Err(Undelivered::Fenced);
+                    }
                     let (generation, producer) = self.current();
-                    let record = FutureRecord::to(self.topic()).key(&key).payload(&payload);
+                    let record = FutureRecord::to(self.topic())
+                        .key(key)
+                        .payload(payload)
+                        .headers(headers.clone());
                     match producer.send(record, Timeout::After(attempt)).await {
                         Ok(_) => Ok(()),
                         Err((error, _)) => {
                             self.recover(generation, &error).await;
-                            Err(error)
+                            Err(Undelivered::Broker(error))
                         }
                     }
                 },
-                |error| {
-                    !matches!(
+                |error| match error {
+                    Undelivered::Broker(error) => !matches!(
                         error.rdkafka_error_code(),
                         Some(RDKafkaErrorCode::MessageSizeTooLarge)
-                    )
+                    ),
+                    Undelivered::Encoding(_) | Undelivered::Fenced => false,
                 },
             )
-            .await;
-        self.instruments.records_pending.dec();
-        match outcome {
-            Ok(()) => {
-                self.instruments
-                    .records_produced
-                    .with_label_values(&[kind])
-                    .inc();
-                true
-            }
-            Err(error) => {
-                tracing::error!(error = %common::admin::error_chain(&error), "record dropped after its delivery budget");
-                self.instruments
-                    .records_dropped
-                    .with_label_values(&[kind])
-                    .inc();
-                false
-            }
-        }
+            .await
     }
 
     /// Waits up to `patience` for queued records, at shutdown.
@@ -234,6 +277,29 @@ impl Producer {
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
+}
+
+/// The headers that say who produced a record under which lease, for which slot.
+fn headers(lease: &Lease, slot: DateTime<Utc>) -> OwnedHeaders {
+    let shard = lease.shard.to_string();
+    let term = lease.term.to_string();
+    let slot = slot.to_rfc3339_opts(SecondsFormat::Secs, true);
+    [
+        ("etl-replica", lease.replica.as_ref()),
+        ("etl-shard", shard.as_str()),
+        ("etl-term", term.as_str()),
+        ("etl-slot", slot.as_str()),
+    ]
+    .into_iter()
+    .fold(
+        OwnedHeaders::new_with_capacity(4),
+        |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value),
+            })
+        },
+    )
 }
 
 /// One attempt's timeout: a quarter of the budget, between 1 s and [`ATTEMPT_TIMEOUT`].

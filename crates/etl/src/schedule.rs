@@ -1,13 +1,20 @@
-//! Running a loop: a cycle at start, then one per period measured from cycle start, never two
-//! at once, each summarised in the log and the metrics, until cancelled.
+//! Running a loop: one cycle per slot of its period, slots aligned to the Unix epoch so that
+//! replicas agree on them; a cycle at start (or takeover) unless the current slot is done,
+//! never two at once, each summarised in the log, the metrics and the journal, until cancelled
+//! or the lease is lost.
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::{DateTime, Utc};
-use tokio::time::{Instant, MissedTickBehavior};
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::{error::EtlError, instruments::Instruments};
+use crate::{
+    error::EtlError,
+    instruments::Instruments,
+    lease::{CycleEntry, Lease, LeaseStore},
+    producer::Sent,
+};
 
 /// Where the loops read the time from: the system clock in production, a fixed or shifted one
 /// in tests (to evaluate the history as of a known instant).
@@ -27,6 +34,8 @@ pub struct Summary {
     pub produced: usize,
     /// Records dropped.
     pub dropped: usize,
+    /// Records not sent because the lease lapsed.
+    pub fenced: usize,
     /// Failed steps.
     pub failures: usize,
     /// Wall-clock seconds the cycle took.
@@ -42,43 +51,115 @@ impl Summary {
     }
 }
 
-/// A loop's cycle: runs once per period with the deadline of the next start.
+/// One turn of a loop: the cycle of one shard for one scheduled slot, under a lease.
+#[derive(Debug, Clone)]
+pub struct Turn {
+    /// The shard and the lease the records are produced under.
+    pub lease: Lease,
+    /// The start of the scheduled slot.
+    pub slot: DateTime<Utc>,
+    /// When the slot ends: the cycle should be done by then.
+    pub deadline: Instant,
+}
+
+/// A loop's cycle: runs once per slot of its period.
 pub trait Cycle: Send + Sync + 'static {
     /// The loop's name, `fast` or `slow` (a metric label).
     const NAME: &'static str;
 
-    /// One cycle; it should end by `deadline`.
-    fn run(&self, deadline: Instant) -> impl Future<Output = Summary> + Send;
+    /// One cycle of `turn`'s shard; it should end by the turn's deadline.
+    fn run(&self, turn: &Turn) -> impl Future<Output = Summary> + Send;
 }
 
-/// Runs `cycle` at once and then every `period` from cycle start until `token` is cancelled. A
-/// cycle longer than its period delays the next one (they never overlap); a cycle still running
-/// at cancellation is dropped.
-pub async fn run_every<C: Cycle>(
+/// The start of the slot of `period` that holds `at`. Slots are aligned to the Unix epoch, so
+/// every replica agrees on them and a new leader knows whether the current one was done.
+pub fn slot_start(at: DateTime<Utc>, period: Duration) -> DateTime<Utc> {
+    let period_ms = (period.as_millis() as i64).max(1);
+    let start_ms = at.timestamp_millis().div_euclid(period_ms) * period_ms;
+    DateTime::from_timestamp_millis(start_ms).unwrap_or(at)
+}
+
+/// Slots of `period` strictly between `last` and `current`: those no cycle completed.
+pub fn slots_missed(last: DateTime<Utc>, current: DateTime<Utc>, period: Duration) -> u64 {
+    let period_ms = (period.as_millis() as i64).max(1);
+    let gap = (current - last).num_milliseconds() / period_ms;
+    u64::try_from(gap - 1).unwrap_or(0)
+}
+
+/// Runs `cycle` for `lease`'s shard once per slot of `period`: the current slot at once unless
+/// `last` (the slot last completed, by whichever replica) covers it, then each next slot at its
+/// start. A cycle longer than its period delays the next one (they never overlap), and the
+/// slots it overran count as missed. Each completed cycle goes to `journal` when there is one.
+/// Stops when `token` is cancelled (a cycle still running is dropped) or the lease's tenure ends.
+pub async fn run_slots<C: Cycle>(
     cycle: Arc<C>,
+    lease: Lease,
     period: Duration,
+    mut last: Option<DateTime<Utc>>,
+    journal: Option<LeaseStore>,
     instruments: Instruments,
     token: CancellationToken,
 ) {
-    let mut interval = tokio::time::interval(period);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = token.cancelled() => break,
-            _ = interval.tick() => {}
+    let shard = lease.shard.to_string();
+    while lease.tenure.is_valid() {
+        let now = Utc::now();
+        let slot = slot_start(now, period);
+        let slot_end = slot + TimeDelta::from_std(period).unwrap_or(TimeDelta::MAX);
+        let remaining = (slot_end - now).to_std().unwrap_or_default();
+        if last.is_some_and(|last| last >= slot) {
+            tokio::select! {
+                _ = token.cancelled() => break,
+                _ = tokio::time::sleep(remaining) => continue,
+            }
         }
-        let cycle = once(cycle.as_ref(), period, &instruments);
-        tokio::select! {
+        if let Some(last) = last {
+            let missed = slots_missed(last, slot, period);
+            if missed > 0 {
+                instruments
+                    .cycles_missed
+                    .with_label_values(&[C::NAME, &shard])
+                    .inc_by(missed);
+                tracing::warn!(r#loop = C::NAME, %shard, missed, "cycle slots missed");
+            }
+        }
+        let turn = Turn {
+            lease: lease.clone(),
+            slot,
+            deadline: Instant::now() + remaining,
+        };
+        let started_at = Utc::now();
+        let summary = tokio::select! {
             _ = token.cancelled() => break,
-            _ = cycle => {}
+            summary = once(cycle.as_ref(), &turn, &instruments) => summary,
+        };
+        if !lease.tenure.is_valid() {
+            tracing::warn!(r#loop = C::NAME, %shard, "lease lapsed during the cycle; not journaled");
+            break;
+        }
+        last = Some(slot);
+        if let Some(journal) = &journal {
+            let entry = CycleEntry {
+                loop_name: C::NAME.to_owned(),
+                shard: shard.clone(),
+                slot: slot.into(),
+                replica: lease.replica.to_string(),
+                term: lease.term,
+                started_at: started_at.into(),
+                finished_at: Utc::now().into(),
+                records: summary.produced as i64,
+                failures: summary.failures as i64,
+            };
+            if let Err(error) = journal.record(&entry).await {
+                tracing::warn!(r#loop = C::NAME, %shard, %error, "cannot journal the cycle");
+            }
         }
     }
 }
 
-/// Runs one cycle of `cycle` with a deadline of `period`, then records and logs its summary.
-pub async fn once<C: Cycle>(cycle: &C, period: Duration, instruments: &Instruments) -> Summary {
+/// Runs one turn of `cycle`, then records and logs its summary.
+pub async fn once<C: Cycle>(cycle: &C, turn: &Turn, instruments: &Instruments) -> Summary {
     let started = Instant::now();
-    let mut summary = cycle.run(started + period).await;
+    let mut summary = cycle.run(turn).await;
     let seconds = started.elapsed().as_secs_f64();
     summary.seconds = seconds;
     instruments
@@ -93,14 +174,37 @@ pub async fn once<C: Cycle>(cycle: &C, period: Duration, instruments: &Instrumen
     }
     tracing::info!(
         r#loop = C::NAME,
+        shard = %turn.lease.shard,
+        term = turn.lease.term,
+        slot = %turn.slot,
         series = summary.series,
         records = summary.produced,
         dropped = summary.dropped,
+        fenced = summary.fenced,
         failures = summary.failures,
         seconds,
         "cycle done"
     );
     summary
+}
+
+impl Summary {
+    /// Adds what a batch of records came to.
+    pub fn add(&mut self, sent: Sent) {
+        self.produced += sent.produced;
+        self.dropped += sent.dropped;
+        self.fenced += sent.fenced;
+    }
+
+    /// Adds another cycle's summary (of another shard) to this one.
+    pub fn absorb(&mut self, other: Summary) {
+        self.series += other.series;
+        self.produced += other.produced;
+        self.dropped += other.dropped;
+        self.fenced += other.fenced;
+        self.failures += other.failures;
+        self.seconds += other.seconds;
+    }
 }
 
 /// Runs `work` on the blocking pool inside the current span.
@@ -111,4 +215,40 @@ where
 {
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || span.in_scope(work)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn slots_are_aligned_to_the_epoch() {
+        let two_minutes = Duration::from_secs(120);
+        assert_eq!(
+            slot_start(at("2026-11-22T10:03:59Z"), two_minutes),
+            at("2026-11-22T10:02:00Z")
+        );
+        assert_eq!(
+            slot_start(at("2026-11-22T10:04:00Z"), two_minutes),
+            at("2026-11-22T10:04:00Z")
+        );
+        let hour = Duration::from_secs(3600);
+        assert_eq!(
+            slot_start(at("2026-11-22T10:59:59.999Z"), hour),
+            at("2026-11-22T10:00:00Z")
+        );
+    }
+
+    #[test]
+    fn missed_slots_are_those_strictly_between() {
+        let period = Duration::from_secs(10);
+        let last = at("2026-11-22T10:00:00Z");
+        assert_eq!(slots_missed(last, at("2026-11-22T10:00:10Z"), period), 0);
+        assert_eq!(slots_missed(last, at("2026-11-22T10:00:40Z"), period), 3);
+        assert_eq!(slots_missed(last, last, period), 0);
+    }
 }

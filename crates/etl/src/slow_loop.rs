@@ -9,7 +9,6 @@ use common::{
     series::{Labels, METRIC_NAME_LABEL},
 };
 use futures::{StreamExt, stream};
-use tokio::time::Instant;
 
 use crate::{
     analysis,
@@ -17,7 +16,7 @@ use crate::{
     error::EtlError,
     instruments::Instruments,
     producer::Producer,
-    schedule::{Clock, Cycle, Summary, spawn_blocking_in_span},
+    schedule::{Clock, Cycle, Summary, Turn, spawn_blocking_in_span},
 };
 
 /// Step of the analysed history.
@@ -54,14 +53,18 @@ impl std::fmt::Debug for SlowLoop {
 impl Cycle for SlowLoop {
     const NAME: &'static str = "slow";
 
-    #[tracing::instrument(name = "slow_cycle", skip_all, fields(r#loop = "slow"))]
-    async fn run(&self, deadline: Instant) -> Summary {
+    #[tracing::instrument(name = "slow_cycle", skip_all, fields(r#loop = "slow", shard = %turn.lease.shard))]
+    async fn run(&self, turn: &Turn) -> Summary {
         let mut summary = Summary::default();
         let now = (self.clock)();
         let end = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
         let start = end - TimeDelta::from_std(self.lookback).unwrap_or(TimeDelta::days(3));
+        let shard = turn.lease.shard;
         let series = match self.discovery.series(start, end).await {
-            Ok(series) => series,
+            Ok(mut series) => {
+                series.retain(|labels| shard.holds(labels));
+                series
+            }
             Err(error) => {
                 summary.fail(&self.instruments, Self::NAME, &error.into());
                 return summary;
@@ -79,7 +82,7 @@ impl Cycle for SlowLoop {
         loop {
             let next = tokio::select! {
                 next = outcomes.next() => next,
-                _ = tokio::time::sleep_until(deadline) => {
+                _ = tokio::time::sleep_until(turn.deadline) => {
                     summary.fail(&self.instruments, Self::NAME, &EtlError::Deadline);
                     None
                 }
@@ -90,10 +93,10 @@ impl Cycle for SlowLoop {
                 None => break,
             }
             if batch.len() >= BATCH {
-                self.send(&mut batch, &mut summary).await;
+                self.send(turn, &mut batch, &mut summary).await;
             }
         }
-        self.send(&mut batch, &mut summary).await;
+        self.send(turn, &mut batch, &mut summary).await;
         summary
     }
 }
@@ -135,13 +138,11 @@ impl SlowLoop {
         ))
     }
 
-    async fn send(&self, batch: &mut Vec<Record>, summary: &mut Summary) {
+    async fn send(&self, turn: &Turn, batch: &mut Vec<Record>, summary: &mut Summary) {
         if batch.is_empty() {
             return;
         }
-        let sent = self.producer.send_all(batch).await;
-        summary.produced += sent.produced;
-        summary.dropped += sent.dropped;
+        summary.add(self.producer.send_all(batch, &turn.lease, turn.slot).await);
         batch.clear();
     }
 }

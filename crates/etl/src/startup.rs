@@ -1,6 +1,8 @@
 //! How the etl is wired: the Prometheus client, the sla-manager client and the producer are
-//! built once and shared by the fast and slow loops; the admin listener serves the metrics and
-//! the readiness of all three.
+//! built once and shared by the fast and slow loops of every shard this replica runs; with
+//! leader election (the default) the [`Coordinator`] decides which shards those are, without it
+//! this replica runs them all (or `ETL_SHARD`). The admin listener serves the metrics and the
+//! readiness of the dependencies.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -15,12 +17,15 @@ use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    config::Config,
+    config::{Config, InvalidConfig},
     discovery::Discovery,
     fast_loop::FastLoop,
     instruments::Instruments,
+    leadership::{Coordinator, LastSlots, Loops},
+    lease::{Lease, LeaseStore},
     producer::Producer,
-    schedule::{Clock, Summary, once, run_every, system_clock},
+    schedule::{Clock, Summary, Turn, once, slot_start, system_clock},
+    shard::Shard,
     sla_client::SlaClient,
     slow_loop::SlowLoop,
 };
@@ -49,6 +54,12 @@ pub enum StartupError {
     /// The metrics could not be registered.
     #[error("metrics registration failed")]
     Metrics(#[from] prometheus::Error),
+    /// The options do not fit together.
+    #[error("invalid configuration")]
+    Config(#[from] InvalidConfig),
+    /// The lease database's client could not be built.
+    #[error("invalid MongoDB configuration")]
+    Database(#[from] mongodb::error::Error),
 }
 
 /// The built service, listening on its admin port.
@@ -57,10 +68,11 @@ pub struct App {
     admin: TcpListener,
     admin_address: SocketAddr,
     registry: prometheus::Registry,
-    fast: Arc<FastLoop>,
-    slow: Arc<SlowLoop>,
+    loops: Loops,
+    /// The leases, when this replica takes part in an election.
+    leases: Option<LeaseStore>,
+    replica: Arc<str>,
     producer: Producer,
-    instruments: Instruments,
     config: Config,
 }
 
@@ -79,6 +91,7 @@ impl App {
     /// # Errors
     /// See [`StartupError`].
     pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Self, StartupError> {
+        config.leadership.validate()?;
         let registry = common::telemetry::registry();
         let instruments = Instruments::register(&registry)?;
         let retry = RetryPolicy::default()
@@ -122,21 +135,67 @@ impl App {
             lookback: config.metadata_lookback,
             concurrency,
         });
+        let loops = Loops {
+            fast,
+            slow,
+            fast_period: config.fast_period(),
+            slow_period: config.slow_period(),
+            instruments,
+        };
+        let leadership = &config.leadership;
+        let replica: Arc<str> = leadership.replica().into();
+        let leases = if leadership.leader_election && leadership.shard.is_none() && !config.once {
+            // A lease operation must not hang longer than a renewal period.
+            let mut mongo = leadership.mongo.clone();
+            mongo.mongo_timeout = mongo.mongo_timeout.min(leadership.lease_ttl / 3);
+            let database = mongo.database().await?;
+            Some(LeaseStore::new(
+                &database,
+                replica.clone(),
+                leadership.lease_ttl,
+            ))
+        } else {
+            None
+        };
         let admin = TcpListener::bind((config.bind.bind_address, config.admin_port))
             .await
             .map_err(StartupError::Admin)?;
         let admin_address = admin.local_addr().map_err(StartupError::Admin)?;
-        tracing::info!(%admin_address, prometheus = %config.prometheus.prometheus_url, topic = producer.topic(), "etl built");
+        tracing::info!(
+            %admin_address,
+            prometheus = %config.prometheus.prometheus_url,
+            topic = producer.topic(),
+            %replica,
+            shards = leadership.shards,
+            election = leases.is_some(),
+            "etl built"
+        );
         Ok(Self {
             admin,
             admin_address,
             registry,
-            fast,
-            slow,
+            loops,
+            leases,
+            replica,
             producer,
-            instruments,
             config,
         })
+    }
+
+    /// The shards this replica runs without election: `ETL_SHARD`, or all of them.
+    fn unelected_leases(&self) -> Vec<Lease> {
+        let leadership = &self.config.leadership;
+        let shards: Vec<Shard> = match leadership.shard {
+            Some(index) => vec![Shard {
+                index,
+                count: leadership.shards,
+            }],
+            None => Shard::all(leadership.shards).collect(),
+        };
+        shards
+            .into_iter()
+            .map(|shard| Lease::unelected(self.replica.clone(), shard))
+            .collect()
     }
 
     /// Where the admin listener listens.
@@ -144,23 +203,52 @@ impl App {
         self.admin_address
     }
 
-    /// Runs one fast cycle and then one slow cycle (without the admin listener), and returns
-    /// their summaries; what `--once` does.
+    /// Runs one fast cycle and then one slow cycle of every shard this replica runs without
+    /// election (without the admin listener), and returns their summaries summed over the
+    /// shards; what `--once` does.
     pub async fn run_once(self) -> (Summary, Summary) {
-        let fast = once(
-            self.fast.as_ref(),
-            self.config.fast_period(),
-            &self.instruments,
-        )
-        .await;
-        let slow = once(
-            self.slow.as_ref(),
-            self.config.slow_period(),
-            &self.instruments,
-        )
-        .await;
+        let (mut fast, mut slow) = (Summary::default(), Summary::default());
+        for lease in self.unelected_leases() {
+            fast.absorb(
+                self.turn_once(self.loops.fast.as_ref(), &lease, self.loops.fast_period)
+                    .await,
+            );
+            slow.absorb(
+                self.turn_once(self.loops.slow.as_ref(), &lease, self.loops.slow_period)
+                    .await,
+            );
+        }
         self.producer.flush(DRAIN_PATIENCE).await;
         (fast, slow)
+    }
+
+    /// Runs one fast cycle of every shard this replica runs without election, and returns
+    /// their summary; for benchmarks of the fast loop alone (`bench/etl/shards.sh`).
+    pub async fn run_fast_once(self) -> Summary {
+        let mut fast = Summary::default();
+        for lease in self.unelected_leases() {
+            fast.absorb(
+                self.turn_once(self.loops.fast.as_ref(), &lease, self.loops.fast_period)
+                    .await,
+            );
+        }
+        self.producer.flush(DRAIN_PATIENCE).await;
+        fast
+    }
+
+    /// One cycle of `cycle` for `lease`'s shard, in the current slot, with a period's deadline.
+    async fn turn_once<C: crate::schedule::Cycle>(
+        &self,
+        cycle: &C,
+        lease: &Lease,
+        period: Duration,
+    ) -> Summary {
+        let turn = Turn {
+            lease: lease.clone(),
+            slot: slot_start(chrono::Utc::now(), period),
+            deadline: tokio::time::Instant::now() + period,
+        };
+        once(cycle, &turn, &self.loops.instruments).await
     }
 
     /// Runs the admin listener and both loops until `token` is cancelled (or, with `--once`,
@@ -177,9 +265,10 @@ impl App {
                 Err(StartupError::CycleFailed)
             };
         }
-        let probes = vec![
+        let fast = &self.loops.fast;
+        let mut probes = vec![
             Probe::new("prometheus", {
-                let client = self.fast.discovery.client().clone();
+                let client = fast.discovery.client().clone();
                 move || {
                     let client = client.clone();
                     async move { client.ping().await }
@@ -193,37 +282,49 @@ impl App {
                 }
             }),
             Probe::new("sla_manager", {
-                let sla = self.fast.sla.clone();
+                let sla = fast.sla.clone();
                 move || {
                     let sla = sla.clone();
                     async move { sla.ping().await }
                 }
             }),
         ];
+        if let Some(leases) = &self.leases {
+            probes.push(Probe::new("database", {
+                let leases = leases.clone();
+                move || {
+                    let leases = leases.clone();
+                    async move { leases.ping().await }
+                }
+            }));
+        }
+        let unelected = self.unelected_leases();
         let mut tasks: JoinSet<Result<(), StartupError>> = JoinSet::new();
         let admin = axum::serve(self.admin, router(self.registry, probes))
             .with_graceful_shutdown(token.clone().cancelled_owned());
         tasks.spawn(async move { admin.await.map_err(StartupError::Admin) });
-        let fast = run_every(
-            self.fast,
-            self.config.fast_period(),
-            self.instruments.clone(),
-            token.clone(),
-        );
-        tasks.spawn(async move {
-            fast.await;
-            Ok(())
-        });
-        let slow = run_every(
-            self.slow,
-            self.config.slow_period(),
-            self.instruments,
-            token.clone(),
-        );
-        tasks.spawn(async move {
-            slow.await;
-            Ok(())
-        });
+        match self.leases {
+            Some(leases) => {
+                let coordinator =
+                    Coordinator::new(leases, self.config.leadership.shards, self.loops);
+                let token = token.clone();
+                tasks.spawn(async move {
+                    coordinator.run(token).await;
+                    Ok(())
+                });
+            }
+            None => {
+                let mut loops = JoinSet::new();
+                for lease in &unelected {
+                    self.loops
+                        .spawn(&mut loops, lease, LastSlots::default(), None, &token);
+                }
+                tasks.spawn(async move {
+                    loops.join_all().await;
+                    Ok(())
+                });
+            }
+        }
         // The first task to end (normally at cancellation) stops the others.
         let first = tasks.join_next().await;
         token.cancel();

@@ -46,6 +46,20 @@ pub(crate) struct Options {
     pub(crate) message_timeout: &'static str,
     /// The etl's "now"; the system clock when `None`.
     pub(crate) now: Option<DateTime<Utc>>,
+    /// The topic; a fresh one when `None`.
+    pub(crate) topic: Option<String>,
+    /// Leader election; the etl runs alone when `None`.
+    pub(crate) election: Option<Election>,
+}
+
+/// How a test replica takes part in leader election.
+#[derive(Debug, Clone)]
+pub(crate) struct Election {
+    pub(crate) mongo_uri: String,
+    pub(crate) database: String,
+    pub(crate) replica: String,
+    pub(crate) shards: u32,
+    pub(crate) ttl: &'static str,
 }
 
 impl Options {
@@ -59,6 +73,8 @@ impl Options {
             slow_secs: 3600,
             message_timeout: "30s",
             now: None,
+            topic: None,
+            election: None,
         }
     }
 }
@@ -83,8 +99,11 @@ impl Drop for TestApp {
 
 pub(crate) async fn spawn_app(options: Options) -> TestApp {
     common::telemetry::init_for_tests();
-    let topic = unique_name("etl_test");
-    let args: Vec<String> = [
+    let topic = options
+        .topic
+        .clone()
+        .unwrap_or_else(|| unique_name("etl_test"));
+    let mut args: Vec<String> = [
         "etl",
         "run",
         "--bind-address",
@@ -117,6 +136,24 @@ pub(crate) async fn spawn_app(options: Options) -> TestApp {
     .into_iter()
     .map(str::to_owned)
     .collect();
+    match &options.election {
+        None => args.extend(["--leader-election".to_owned(), "false".to_owned()]),
+        Some(election) => args.extend(
+            [
+                "--mongo-uri",
+                &election.mongo_uri,
+                "--mongo-db",
+                &election.database,
+                "--replica-id",
+                &election.replica,
+                "--shards",
+                &election.shards.to_string(),
+                "--lease-ttl",
+                election.ttl,
+            ]
+            .map(str::to_owned),
+        ),
+    }
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let cli: Cli = common::config::try_parse_from(&args, |_| None).expect("valid test arguments");
     let Command::Run(config) = cli.into_command() else {
@@ -148,6 +185,14 @@ pub(crate) async fn spawn_app(options: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// Ends the etl as a crash would: its tasks are dropped, nothing is released.
+    pub(crate) async fn crash(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
     /// The admin port's `/metrics`, parsed.
     pub(crate) async fn metrics(&self) -> Metrics {
         let text = reqwest::get(format!("http://{}/metrics", self.admin))
@@ -389,6 +434,8 @@ pub(crate) struct Gate {
     port: u16,
     target: Arc<std::sync::Mutex<Option<SocketAddr>>>,
     token: CancellationToken,
+    /// Cut by `close`: the connections forwarded since the last `open`.
+    opened: Arc<std::sync::Mutex<CancellationToken>>,
 }
 
 impl Drop for Gate {
@@ -405,7 +452,8 @@ impl Gate {
         let port = listener.local_addr().expect("a bound address").port();
         let target: Arc<std::sync::Mutex<Option<SocketAddr>>> = Arc::default();
         let token = CancellationToken::new();
-        let (stop, forward_to) = (token.clone(), target.clone());
+        let opened = Arc::new(std::sync::Mutex::new(token.child_token()));
+        let (stop, forward_to, current) = (token.clone(), target.clone(), opened.clone());
         tokio::spawn(async move {
             loop {
                 let (mut inbound, _) = tokio::select! {
@@ -415,7 +463,7 @@ impl Gate {
                 let Some(target) = *forward_to.lock().expect("an unpoisoned lock") else {
                     continue; // closed: dropping the connection resets it
                 };
-                let stop = stop.clone();
+                let stop = current.lock().expect("an unpoisoned lock").clone();
                 tokio::spawn(async move {
                     let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
                         return;
@@ -427,7 +475,12 @@ impl Gate {
                 });
             }
         });
-        Self { port, target, token }
+        Self {
+            port,
+            target,
+            token,
+            opened,
+        }
     }
 
     pub(crate) fn port(&self) -> u16 {
@@ -437,6 +490,14 @@ impl Gate {
     /// From now on, connections reach `target`.
     pub(crate) fn open(&self, target: SocketAddr) {
         *self.target.lock().expect("an unpoisoned lock") = Some(target);
+    }
+
+    /// Cuts every forwarded connection and refuses new ones, as a network partition would.
+    pub(crate) fn close(&self) {
+        *self.target.lock().expect("an unpoisoned lock") = None;
+        let mut opened = self.opened.lock().expect("an unpoisoned lock");
+        opened.cancel();
+        *opened = self.token.child_token();
     }
 }
 

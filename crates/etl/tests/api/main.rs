@@ -6,3 +6,4 @@ mod cycles;
 mod faults;
 mod helpers;
 mod init_topic;
+mod leadership;
