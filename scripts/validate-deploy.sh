@@ -4,7 +4,8 @@
 # Usage: scripts/validate-deploy.sh [--help] [--no-install] [--write]
 #
 #   compose      docker-compose.yml with .env: `docker-compose config` (Debian's docker-compose
-#                1.29, no engine needed); every bind-mounted file exists.
+#                1.29, no engine needed); every bind-mounted file exists; the etl has MongoDB
+#                (its leases) and ETL_SHARDS; etl and storage publish no ports (they scale).
 #   docker       the files the Dockerfile copies exist; deploy/docker/http-probe is valid bash.
 #   kubernetes   every manifest under kubernetes/ against the Kubernetes $K8S_VERSION schemas
 #                (kubernetes-validate --strict, offline); the Namespace is applied first; every
@@ -164,6 +165,16 @@ for name in ("etl", "storage", "retrieval", "sla-manager"):
 for name in ("etl", "storage"):
     if c[name]["depends_on"].get("init-topic", {}).get("condition") != "service_completed_successfully":
         problems.append(f"{name}: does not wait for init-topic")
+# The etl's leases are in MongoDB; etl and storage scale (`--scale`): no published ports.
+env = c["etl"].get("environment", {})
+for var in ("MONGO_URI", "MONGO_DB", "ETL_SHARDS"):
+    if var not in env:
+        problems.append(f"etl: no {var}")
+if "mongo" not in c["etl"]["depends_on"]:
+    problems.append("etl: does not wait for mongo (its leases)")
+for name in ("etl", "storage"):
+    if c[name].get("ports"):
+        problems.append(f"{name}: publishes ports, so `--scale {name}=N` would clash")
 published = {str(p.get("published")) if isinstance(p, dict) else str(p).split(":")[0]
              for svc in c.values() for p in svc.get("ports", [])}
 for port in ("5000", "5001", "9098", "3000", "9090"):
