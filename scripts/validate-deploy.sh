@@ -13,7 +13,8 @@
 #                bash of every container command parses; the generated ConfigMaps are fresh;
 #                a PodDisruptionBudget per service, HorizontalPodAutoscalers on existing
 #                Deployments with requests (storage at most the topic's partitions), the etl's
-#                replicas above ETL_SHARDS, its MONGO_URI and ETL_REPLICA_ID (the pod's name).
+#                replicas above ETL_SHARDS, its MONGO_URI and ETL_REPLICA_ID (the pod's name);
+#                NodePorts 31000/31001 for the REST APIs and nothing else leaves the cluster.
 #   prometheus   promtool check config (compose and Kubernetes configs), check rules, test rules
 #                (deploy/prometheus/rules.test.yml).
 #   alertmanager amtool check-config (Debian prometheus-alertmanager; skipped without it).
@@ -352,6 +353,13 @@ node_ports = {d["metadata"]["name"]: [p.get("nodePort") for p in d["spec"]["port
 for svc, port in (("retrieval", 31000), ("sla-manager", 31001)):
     if port not in node_ports.get(svc, []):
         problems.append(f"Service {svc} does not expose NodePort {port}")
+# Only those leave the cluster: gRPC and the admin ports stay inside (a port of a NodePort
+# Service without a nodePort gets a random one on every node).
+for _, d in docs:
+    if d["kind"] == "Service" and d["spec"].get("type") in ("NodePort", "LoadBalancer"):
+        for p in d["spec"]["ports"]:
+            if p.get("nodePort") not in (31000, 31001):
+                problems.append(f"Service {d['metadata']['name']} opens port {p['port']} ({p.get('name')}) on the nodes")
 
 print("\n".join(problems))
 sys.exit(1 if problems else 0)
