@@ -4,12 +4,17 @@
 # Usage: scripts/validate-deploy.sh [--help] [--no-install] [--write]
 #
 #   compose      docker-compose.yml with .env: `docker-compose config` (Debian's docker-compose
-#                1.29, no engine needed); every bind-mounted file exists.
+#                1.29, no engine needed); every bind-mounted file exists; the etl has MongoDB
+#                (its leases) and ETL_SHARDS; etl and storage publish no ports (they scale).
 #   docker       the files the Dockerfile copies exist; deploy/docker/http-probe is valid bash.
 #   kubernetes   every manifest under kubernetes/ against the Kubernetes $K8S_VERSION schemas
 #                (kubernetes-validate --strict, offline); the Namespace is applied first; every
 #                workload container has resources, probes and a non-root security context; the
-#                bash of every container command parses; the generated ConfigMaps are fresh.
+#                bash of every container command parses; the generated ConfigMaps are fresh;
+#                a PodDisruptionBudget per service, HorizontalPodAutoscalers on existing
+#                Deployments with requests (storage at most the topic's partitions), the etl's
+#                replicas above ETL_SHARDS, its MONGO_URI and ETL_REPLICA_ID (the pod's name);
+#                NodePorts 31000/31001 for the REST APIs and nothing else leaves the cluster.
 #   prometheus   promtool check config (compose and Kubernetes configs), check rules, test rules
 #                (deploy/prometheus/rules.test.yml).
 #   alertmanager amtool check-config (Debian prometheus-alertmanager; skipped without it).
@@ -161,6 +166,16 @@ for name in ("etl", "storage", "retrieval", "sla-manager"):
 for name in ("etl", "storage"):
     if c[name]["depends_on"].get("init-topic", {}).get("condition") != "service_completed_successfully":
         problems.append(f"{name}: does not wait for init-topic")
+# The etl's leases are in MongoDB; etl and storage scale (`--scale`): no published ports.
+env = c["etl"].get("environment", {})
+for var in ("MONGO_URI", "MONGO_DB", "ETL_SHARDS"):
+    if var not in env:
+        problems.append(f"etl: no {var}")
+if "mongo" not in c["etl"]["depends_on"]:
+    problems.append("etl: does not wait for mongo (its leases)")
+for name in ("etl", "storage"):
+    if c[name].get("ports"):
+        problems.append(f"{name}: publishes ports, so `--scale {name}=N` would clash")
 published = {str(p.get("published")) if isinstance(p, dict) else str(p).split(":")[0]
              for svc in c.values() for p in svc.get("ports", [])}
 for port in ("5000", "5001", "9098", "3000", "9090"):
@@ -284,11 +299,67 @@ for path, doc in docs:
                     if ref[key]["key"] not in data:
                         problems.append(f"{what}: env {env['name']} refers to a missing {kind_ref} key {ref[key]['name']}/{ref[key]['key']}")
 
+# Availability: a PodDisruptionBudget for each service; HorizontalPodAutoscalers that target an
+# existing Deployment whose containers request what they scale on; storage no wider than the
+# topic's partitions; the etl's replicas and leases.
+def selects(selector, labels):
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+deployments = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "Deployment"}
+pdbs = [d for _, d in docs if d["kind"] == "PodDisruptionBudget"]
+config = next((d["data"] for _, d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "sla-monitor-config"), {})
+for svc in ("etl", "storage", "retrieval", "sla-manager"):
+    dep = deployments.get(svc)
+    if dep is None:
+        problems.append(f"no Deployment {svc}")
+        continue
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    if not any(selects(p["spec"]["selector"], labels) for p in pdbs):
+        problems.append(f"Deployment {svc}: no PodDisruptionBudget selects its pods")
+for p in pdbs:
+    spec = p["spec"]
+    if ("minAvailable" in spec) == ("maxUnavailable" in spec):
+        problems.append(f"PodDisruptionBudget {p['metadata']['name']}: set exactly one of minAvailable, maxUnavailable")
+for path, hpa in ((p, d) for p, d in docs if d["kind"] == "HorizontalPodAutoscaler"):
+    name, spec = hpa["metadata"]["name"], hpa["spec"]
+    ref = spec["scaleTargetRef"]
+    dep = deployments.get(ref["name"]) if ref["kind"] == "Deployment" else None
+    if dep is None:
+        problems.append(f"{path}: HorizontalPodAutoscaler {name} targets a missing {ref['kind']} {ref['name']}")
+        continue
+    if not spec.get("minReplicas", 1) <= dep["spec"].get("replicas", 1) <= spec["maxReplicas"]:
+        problems.append(f"{path}: Deployment {ref['name']} replicas outside HorizontalPodAutoscaler {name}'s range")
+    for metric in spec.get("metrics", []):
+        resource = metric.get("resource", {}).get("name")
+        for c in dep["spec"]["template"]["spec"]["containers"] if resource else []:
+            if resource not in c.get("resources", {}).get("requests", {}):
+                problems.append(f"{path}: HorizontalPodAutoscaler {name} scales on {resource}, container {c['name']} requests none")
+    if ref["name"] == "storage" and spec["maxReplicas"] > int(config.get("KAFKA_TOPIC_PARTITIONS", 0)):
+        problems.append(f"{path}: storage may scale beyond the topic's {config.get('KAFKA_TOPIC_PARTITIONS')} partitions (idle consumers)")
+etl = deployments.get("etl")
+if etl:
+    shards = int(config.get("ETL_SHARDS", 1))
+    if etl["spec"].get("replicas", 1) <= shards:
+        problems.append(f"Deployment etl: {etl['spec'].get('replicas', 1)} replicas for ETL_SHARDS={shards} leave no standby")
+    if config.get("ETL_LEADER_ELECTION", "true") != "true":
+        problems.append("ConfigMap: ETL_LEADER_ELECTION is not true: replicas would run the same shards")
+    env = {e["name"]: e for c in etl["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])}
+    if "MONGO_URI" not in env:
+        problems.append("Deployment etl: no MONGO_URI (its leases are in MongoDB)")
+    if env.get("ETL_REPLICA_ID", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") != "metadata.name":
+        problems.append("Deployment etl: ETL_REPLICA_ID is not the pod's name")
+
 # NodePorts of the design.
 node_ports = {d["metadata"]["name"]: [p.get("nodePort") for p in d["spec"]["ports"]] for _, d in docs if d["kind"] == "Service"}
 for svc, port in (("retrieval", 31000), ("sla-manager", 31001)):
     if port not in node_ports.get(svc, []):
         problems.append(f"Service {svc} does not expose NodePort {port}")
+# Only those leave the cluster: gRPC and the admin ports stay inside (a port of a NodePort
+# Service without a nodePort gets a random one on every node).
+for _, d in docs:
+    if d["kind"] == "Service" and d["spec"].get("type") in ("NodePort", "LoadBalancer"):
+        for p in d["spec"]["ports"]:
+            if p.get("nodePort") not in (31000, 31001):
+                problems.append(f"Service {d['metadata']['name']} opens port {p['port']} ({p.get('name')}) on the nodes")
 
 print("\n".join(problems))
 sys.exit(1 if problems else 0)
