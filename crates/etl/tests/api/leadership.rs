@@ -131,27 +131,42 @@ async fn heartbeat_is_current(database: &str, replica: &str) -> bool {
         == 1
 }
 
-fn replica(
-    database: &str,
-    topic: &str,
-    name: &str,
-    mongo_uri: String,
-    shards: u32,
+/// Replicas sharing one database, one topic and one SLA server.
+struct Cluster {
+    database: String,
+    topic: String,
     sla_port: u16,
-) -> Options {
-    let manifest = manifest();
-    Options {
-        now: DateTime::from_timestamp(manifest.config.end - 600, 0),
-        fast_secs: 2,
-        topic: Some(topic.to_owned()),
-        election: Some(Election {
-            mongo_uri,
-            database: database.to_owned(),
-            replica: name.to_owned(),
-            shards,
-            ttl: "2s",
-        }),
-        ..Options::new(sla_port)
+    _sla: SlaServer,
+}
+
+impl Cluster {
+    async fn new() -> Self {
+        let sla_port = free_port();
+        Self {
+            database: unique_name("etl_leases"),
+            topic: unique_name("etl_leaders"),
+            sla_port,
+            _sla: SlaServer::start(sla_port, vec![]).await,
+        }
+    }
+
+    /// A replica named `name` reaching the database at `mongo_uri`, with `shards` shards.
+    async fn replica(&self, name: &str, mongo_uri: String, shards: u32) -> TestApp {
+        let manifest = manifest();
+        spawn_app(Options {
+            now: DateTime::from_timestamp(manifest.config.end - 600, 0),
+            fast_secs: 2,
+            topic: Some(self.topic.clone()),
+            election: Some(Election {
+                mongo_uri,
+                database: self.database.clone(),
+                replica: name.to_owned(),
+                shards,
+                ttl: "2s",
+            }),
+            ..Options::new(self.sla_port)
+        })
+        .await
     }
 }
 
@@ -167,27 +182,9 @@ async fn fast_cycles(app: &TestApp) -> f64 {
 #[tokio::test]
 async fn two_replicas_split_the_shards_and_a_crashed_leader_is_replaced() {
     // Arrange: two replicas, two shards.
-    let sla_port = free_port();
-    let _sla = SlaServer::start(sla_port, vec![]).await;
-    let (database, topic) = (unique_name("etl_leases"), unique_name("etl_leaders"));
-    let mut first = spawn_app(replica(
-        &database,
-        &topic,
-        "etl-a",
-        mongo_uri(),
-        2,
-        sla_port,
-    ))
-    .await;
-    let second = spawn_app(replica(
-        &database,
-        &topic,
-        "etl-b",
-        mongo_uri(),
-        2,
-        sla_port,
-    ))
-    .await;
+    let cluster = Cluster::new().await;
+    let mut first = cluster.replica("etl-a", mongo_uri(), 2).await;
+    let second = cluster.replica("etl-b", mongo_uri(), 2).await;
     wait_until(
         "each replica leads one shard",
         Duration::from_secs(30),
@@ -252,7 +249,7 @@ async fn two_replicas_split_the_shards_and_a_crashed_leader_is_replaced() {
         Some("etl-a"),
         "the crashed replica led it before: {spans:?}"
     );
-    let journal = assert_journal_has_no_duplicate(&database).await;
+    let journal = assert_journal_has_no_duplicate(&cluster.database).await;
     assert!(
         journal
             .iter()
@@ -282,29 +279,19 @@ async fn two_replicas_split_the_shards_and_a_crashed_leader_is_replaced() {
 #[tokio::test]
 async fn a_leader_cut_off_from_the_database_stops_before_its_successor_starts() {
     // Arrange: one shard; the first replica reaches the database through a gate.
-    let sla_port = free_port();
-    let _sla = SlaServer::start(sla_port, vec![]).await;
-    let (database, topic) = (unique_name("etl_leases"), unique_name("etl_leaders"));
+    let cluster = Cluster::new().await;
     let gate = Gate::closed().await;
     gate.open(socket_of(&mongo_uri()));
     // A direct connection: the driver must not discover the server's own address around the gate.
     let gated_uri = format!("mongodb://127.0.0.1:{}/?directConnection=true", gate.port());
-    let first = spawn_app(replica(&database, &topic, "etl-a", gated_uri, 1, sla_port)).await;
+    let first = cluster.replica("etl-a", gated_uri, 1).await;
     wait_until(
         "the first replica leads",
         Duration::from_secs(30),
         || async { leads(&first).await == 1.0 },
     )
     .await;
-    let second = spawn_app(replica(
-        &database,
-        &topic,
-        "etl-b",
-        mongo_uri(),
-        1,
-        sla_port,
-    ))
-    .await;
+    let second = cluster.replica("etl-b", mongo_uri(), 1).await;
     first
         .wait_for_metric(
             "etl_cycle_duration_seconds_count",
@@ -344,7 +331,7 @@ async fn a_leader_cut_off_from_the_database_stops_before_its_successor_starts() 
     wait_until(
         "the cut-off replica's heartbeat expires",
         Duration::from_secs(30),
-        || async { !heartbeat_is_current(&database, "etl-a").await },
+        || async { !heartbeat_is_current(&cluster.database, "etl-a").await },
     )
     .await;
     // The database comes back: the first replica heartbeats again as a standby, unrestarted.
@@ -352,7 +339,7 @@ async fn a_leader_cut_off_from_the_database_stops_before_its_successor_starts() 
     wait_until(
         "the first replica heartbeats again",
         Duration::from_secs(60),
-        || async { heartbeat_is_current(&database, "etl-a").await },
+        || async { heartbeat_is_current(&cluster.database, "etl-a").await },
     )
     .await;
     assert_eq!(leads(&first).await, 0.0);
