@@ -376,13 +376,14 @@ fn smoothing(p: &[f64], np: usize) -> (f64, f64, f64) {
 
 /// statsmodels' `_initialization_simple`: level = mean of the first period, trend = mean
 /// change per step between the first two periods, seasonal = first period minus (over) level.
+/// The trend is returned as the change over the whole series (see [`Work::sse`]).
 fn initial_states(kind: Kind, m: usize, y: &[f64]) -> Vec<f64> {
     if kind == Kind::None {
-        return vec![y[0], y[1] - y[0]];
+        return vec![y[0], (y[1] - y[0]) * y.len() as f64];
     }
     let first = y[..m].iter().sum::<f64>() / m as f64;
     let second = y[m..2 * m].iter().sum::<f64>() / m as f64;
-    let mut x = vec![first, (second - first) / m as f64];
+    let mut x = vec![first, (second - first) / m as f64 * y.len() as f64];
     x.extend(y[..m].iter().map(|v| match kind {
         Kind::Mul => v / first,
         _ => v - first,
@@ -419,7 +420,10 @@ impl Work {
         reason = "the recursion reads and writes several arrays at t, t + 1 and t + m"
     )]
     /// Sum of squared one-step errors; with `grad`, also its gradient with respect to the
-    /// unconstrained parameters `[a, b, (g), level0, trend0, season0..]`.
+    /// unconstrained parameters `[a, b, (g), level0, n * trend0, season0..]`. The initial
+    /// trend is scaled by the series length `n` because its effect on the errors grows with
+    /// `t`: unscaled, the SSE's curvature in it is about `n²` times that in the level, and
+    /// L-BFGS took up to seven times more iterations on the reference series.
     fn sse(&mut self, y: &[f64], p: &[f64], grad: Option<&mut [f64]>) -> f64 {
         let kind = self.kind;
         let m = self.m;
@@ -427,7 +431,7 @@ impl Work {
         let (alpha, beta, gamma) = smoothing(p, np);
         let n = y.len();
         self.level[0] = p[np];
-        self.trend[0] = p[np + 1];
+        self.trend[0] = p[np + 1] / n as f64;
         self.season[..m].copy_from_slice(&p[np + 2..np + 2 + m]);
         let mut sse = 0.0;
         for t in 0..n {
@@ -527,7 +531,7 @@ impl Work {
         }
         grad[0] = ga * dalpha;
         grad[np] = gl_next;
-        grad[np + 1] = gb_next;
+        grad[np + 1] = gb_next / n as f64;
         grad[np + 2..np + 2 + m].copy_from_slice(&self.g_season[..m]);
         sse
     }
