@@ -84,6 +84,12 @@ impl HoltWinters {
     /// (linear), [`Error::NonFinite`], [`Error::InvalidOption`] for a period below 2 or a
     /// multiplicative model on a series that is not strictly positive.
     pub fn fit(&self, y: &[f64]) -> Result<FittedHoltWinters> {
+        Ok(self.fit_from(y, None)?.0)
+    }
+
+    /// [`fit`](Self::fit), with `warm` (where the search of another seasonal model on the same
+    /// series ended) as one more candidate start; also returns where this search ended.
+    fn fit_from(&self, y: &[f64], warm: Option<&Start>) -> Result<(FittedHoltWinters, Start)> {
         ensure_finite(y)?;
         let m = self.period;
         let seasonal = self.model != Model::HoltLinear;
@@ -143,6 +149,13 @@ impl HoltWinters {
                 }
             }
         }
+        if let Some(warm) = warm {
+            let p = warm.params(kind, shift, scale, z.len());
+            let f = work.sse(&z, &p, None);
+            if f.is_finite() {
+                starts.push((f, p));
+            }
+        }
         starts.sort_by(|a, b| a.0.total_cmp(&b.0));
         let settings = Settings {
             max_iter: MAX_ITER,
@@ -171,8 +184,21 @@ impl HoltWinters {
         } else {
             Vec::new()
         };
+        let level0 = unscale(work.level[0]);
+        let start = Start {
+            logits: p[..np].to_vec(),
+            level: level0,
+            trend: work.trend[0] * scale,
+            offsets: work.season[..work.m]
+                .iter()
+                .map(|s| match kind {
+                    Kind::Mul => level0 * (s - 1.0),
+                    _ => s * scale,
+                })
+                .collect(),
+        };
         let sse = sse_z * scale * scale;
-        Ok(FittedHoltWinters {
+        let fit = FittedHoltWinters {
             model: self.model,
             period: if kind == Kind::None { None } else { Some(m) },
             alpha,
@@ -184,7 +210,34 @@ impl HoltWinters {
             level,
             trend,
             seasonal: seasonal_states,
-        })
+        };
+        Ok((fit, start))
+    }
+}
+
+/// Where a search ended, in the units of the series: the unconstrained smoothing
+/// parameters and the initial states, with the seasonal states as offsets from the level
+/// so that either seasonal model can start from them.
+#[derive(Debug)]
+struct Start {
+    logits: Vec<f64>,
+    level: f64,
+    trend: f64,
+    offsets: Vec<f64>,
+}
+
+impl Start {
+    /// The parameter vector of [`Work::sse`] for `kind` on `(y - shift) / scale`, `n` long
+    /// (a multiplicative seasonal state is `1 + offset / level`).
+    fn params(&self, kind: Kind, shift: f64, scale: f64, n: usize) -> Vec<f64> {
+        let mut p = self.logits.clone();
+        p.push((self.level - shift) / scale);
+        p.push(self.trend / scale * n as f64);
+        p.extend(self.offsets.iter().map(|o| match kind {
+            Kind::Mul => 1.0 + o / self.level,
+            _ => o / scale,
+        }));
+        p
     }
 }
 
@@ -321,7 +374,9 @@ pub fn forecast(y: &[f64], period: Option<usize>, options: &ForecastOptions) -> 
     Ok(fit_best(y, period)?.forecast(options.horizon, options.level))
 }
 
-/// Fits every [candidate](candidates) and returns the one of lowest in-sample RMSE.
+/// Fits every [candidate](candidates) and returns the one of lowest in-sample RMSE. The
+/// multiplicative search also starts from the additive optimum (seasonal states converted
+/// to factors), which spares most of its iterations; it still competes with the grid starts.
 ///
 /// # Errors
 /// As [`forecast`].
@@ -329,8 +384,10 @@ pub fn fit_best(y: &[f64], period: Option<usize>) -> Result<FittedHoltWinters> {
     ensure_finite(y)?;
     let positive = y.iter().all(|&v| v > 0.0);
     let mut best: Option<FittedHoltWinters> = None;
+    let mut warm = None;
     for model in candidates(y.len(), positive, period) {
-        let fit = model.fit(y)?;
+        let (fit, start) = model.fit_from(y, warm.as_ref())?;
+        warm = Some(start);
         if best.as_ref().is_none_or(|b| fit.rmse < b.rmse) {
             best = Some(fit);
         }
