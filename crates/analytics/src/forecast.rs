@@ -129,48 +129,53 @@ impl HoltWinters {
         let x0 = initial_states(kind, m, &z);
         let np = kind.n_smoothing();
 
-        // Coarse grid over the smoothing parameters at the simple initial states.
-        let mut starts: Vec<(f64, Vec<f64>)> = Vec::new();
+        // The start: the best of a coarse grid over the smoothing parameters at the simple
+        // initial states, and of the warm start. A pass stops as soon as its running SSE
+        // exceeds the best so far, which spares most of the grid.
         let grid_a = [0.01, 0.1, 0.3, 0.6, 0.95];
         let grid_u = [0.01, 0.1, 0.5];
         let grid_g: &[f64] = if np == 3 { &[0.01, 0.1, 0.5] } else { &[0.0] };
-        for &a in &grid_a {
-            for &b in &grid_u {
-                for &g in grid_g {
+        let x0 = &x0;
+        let grid = grid_a.iter().flat_map(|&a| {
+            grid_u.iter().flat_map(move |&b| {
+                grid_g.iter().map(move |&g| {
                     let mut p = vec![logit(a), logit(b)];
                     if np == 3 {
                         p.push(logit(g));
                     }
-                    p.extend_from_slice(&x0);
-                    let f = work.sse(&z, &p, None);
-                    if f.is_finite() {
-                        starts.push((f, p));
-                    }
-                }
+                    p.extend_from_slice(x0);
+                    p
+                })
+            })
+        });
+        let warm = warm.map(|w| w.params(kind, shift, scale, z.len()));
+        let mut start: Option<(f64, Vec<f64>)> = None;
+        for p in warm.into_iter().chain(grid) {
+            let bound = start.as_ref().map_or(f64::INFINITY, |s| s.0);
+            let f = work.forward(&z, &p, bound);
+            if f < bound {
+                start = Some((f, p));
             }
         }
-        if let Some(warm) = warm {
-            let p = warm.params(kind, shift, scale, z.len());
-            let f = work.sse(&z, &p, None);
-            if f.is_finite() {
-                starts.push((f, p));
-            }
-        }
-        starts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (_, mut p) = start.ok_or(Error::Singular)?;
         let settings = Settings {
             max_iter: MAX_ITER,
             f_rel_tol: F_REL_TOL,
             g_tol: 1e-9,
         };
-        let mut best: Option<(f64, Vec<f64>)> = None;
-        for (_, mut p) in starts.into_iter().take(STARTS) {
-            let f = optim::minimize(|p, g| work.sse(&z, p, Some(g)), &mut p, settings);
-            if f.is_finite() && best.as_ref().is_none_or(|b| f < b.0) {
-                best = Some((f, p));
-            }
+        let sse_z = optim::minimize(
+            |p, g| {
+                let f = work.forward(&z, p, f64::INFINITY);
+                work.gradient(&z, p, f, g);
+                f
+            },
+            &mut p,
+            settings,
+        );
+        if !sse_z.is_finite() {
+            return Err(Error::Singular);
         }
-        let (sse_z, p) = best.ok_or(Error::Singular)?;
-        let _ = work.sse(&z, &p, None);
+        let _ = work.forward(&z, &p, f64::INFINITY);
         let (alpha, beta, gamma) = smoothing(&p, np);
         let unscale = |v: f64| v * scale + shift;
         let level = unscale(work.level[z.len()]);
@@ -241,8 +246,6 @@ impl Start {
     }
 }
 
-/// Grid points the optimiser starts from (the best one is kept).
-const STARTS: usize = 1;
 /// L-BFGS iteration cap.
 const MAX_ITER: usize = 400;
 /// L-BFGS stops after three iterations that each lower the SSE by less than this fraction.
@@ -476,12 +479,13 @@ impl Work {
         clippy::needless_range_loop,
         reason = "the recursion reads and writes several arrays at t, t + 1 and t + m"
     )]
-    /// Sum of squared one-step errors; with `grad`, also its gradient with respect to the
-    /// unconstrained parameters `[a, b, (g), level0, n * trend0, season0..]`. The initial
-    /// trend is scaled by the series length `n` because its effect on the errors grows with
-    /// `t`: unscaled, the SSE's curvature in it is about `n²` times that in the level, and
-    /// L-BFGS took up to seven times more iterations on the reference series.
-    fn sse(&mut self, y: &[f64], p: &[f64], grad: Option<&mut [f64]>) -> f64 {
+    /// Sum of squared one-step errors at the unconstrained parameters
+    /// `[a, b, (g), level0, n * trend0, season0..]`, or the partial sum as soon as that
+    /// exceeds `bound`; keeps the states for [`gradient`](Self::gradient). The initial trend
+    /// is scaled by the series length `n` because its effect on the errors grows with `t`:
+    /// unscaled, the SSE's curvature in it is about `n²` times that in the level, and L-BFGS
+    /// took up to seven times more iterations on the reference series.
+    fn forward(&mut self, y: &[f64], p: &[f64], bound: f64) -> f64 {
         let kind = self.kind;
         let m = self.m;
         let np = kind.n_smoothing();
@@ -518,13 +522,26 @@ impl Work {
             };
             self.level[t + 1] = l_new;
             self.trend[t + 1] = beta * (l_new - l) + (1.0 - beta) * b;
+            if sse > bound {
+                break;
+            }
         }
-        let Some(grad) = grad else { return sse };
+        sse
+    }
+
+    /// The gradient of the SSE with respect to `p`, by an adjoint (reverse-mode) pass over
+    /// the states of the last complete [`forward`](Self::forward) pass at `p`, which
+    /// returned `sse`.
+    fn gradient(&mut self, y: &[f64], p: &[f64], sse: f64, grad: &mut [f64]) {
         if !sse.is_finite() {
             grad.iter_mut().for_each(|g| *g = 0.0);
-            return sse;
+            return;
         }
-        // Adjoint (reverse-mode) pass.
+        let kind = self.kind;
+        let m = self.m;
+        let np = kind.n_smoothing();
+        let (alpha, beta, gamma) = smoothing(p, np);
+        let n = y.len();
         self.g_season.iter_mut().for_each(|g| *g = 0.0);
         let (mut g_alpha, mut g_beta, mut g_gamma) = (0.0, 0.0, 0.0);
         let (mut gl_next, mut gb_next) = (0.0, 0.0);
@@ -590,7 +607,6 @@ impl Work {
         grad[np] = gl_next;
         grad[np + 1] = gb_next / n as f64;
         grad[np + 2..np + 2 + m].copy_from_slice(&self.g_season[..m]);
-        sse
     }
 }
 
@@ -605,9 +621,9 @@ mod tests {
                 let h = 1e-6;
                 let mut a = p.to_vec();
                 a[i] += h;
-                let fa = w.sse(y, &a, None);
+                let fa = w.forward(y, &a, f64::INFINITY);
                 a[i] -= 2.0 * h;
-                let fb = w.sse(y, &a, None);
+                let fb = w.forward(y, &a, f64::INFINITY);
                 (fa - fb) / (2.0 * h)
             })
             .collect()
@@ -626,7 +642,8 @@ mod tests {
             p.extend(initial_states(kind, m.max(1), &y).into_iter().take(2 + m));
             let mut w = Work::new(kind, m, y.len());
             let mut g = vec![0.0; p.len()];
-            let _ = w.sse(&y, &p, Some(&mut g));
+            let f = w.forward(&y, &p, f64::INFINITY);
+            w.gradient(&y, &p, f, &mut g);
             let num = numeric_grad(kind, m, &y, &p);
             for (a, b) in g.iter().zip(&num) {
                 assert!(
