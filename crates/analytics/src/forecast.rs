@@ -491,37 +491,43 @@ impl Work {
         let np = kind.n_smoothing();
         let (alpha, beta, gamma) = smoothing(p, np);
         let n = y.len();
-        self.level[0] = p[np];
-        self.trend[0] = p[np + 1] / n as f64;
+        let (mut l, mut b) = (p[np], p[np + 1] / n as f64);
+        self.level[0] = l;
+        self.trend[0] = b;
         self.season[..m].copy_from_slice(&p[np + 2..np + 2 + m]);
+        // The new level is `c + (1 - alpha) u` and the new trend `beta (l' - l) + (1 - beta) b`,
+        // written `beta c - alpha beta l + (1 - alpha beta) b`: the loop is bound by the latency
+        // of the (l, b) dependency chain, which this form halves (three operations a step).
+        let ab = alpha * beta;
         let mut sse = 0.0;
         for t in 0..n {
-            let (l, b) = (self.level[t], self.trend[t]);
             let u = l + b;
             let yt = y[t];
-            let l_new = match kind {
+            // `c`: the observation's share of the new level.
+            let c = match kind {
                 Kind::Add => {
                     let s = self.season[t];
                     let e = yt - u - s;
                     sse += e * e;
                     self.season[t + m] = gamma * (yt - u) + (1.0 - gamma) * s;
-                    alpha * (yt - s) + (1.0 - alpha) * u
+                    alpha * (yt - s)
                 }
                 Kind::Mul => {
                     let s = self.season[t];
                     let e = yt - u * s;
                     sse += e * e;
                     self.season[t + m] = gamma * yt / u + (1.0 - gamma) * s;
-                    alpha * yt / s + (1.0 - alpha) * u
+                    alpha * yt / s
                 }
                 Kind::None => {
                     let e = yt - u;
                     sse += e * e;
-                    alpha * yt + (1.0 - alpha) * u
+                    alpha * yt
                 }
             };
-            self.level[t + 1] = l_new;
-            self.trend[t + 1] = beta * (l_new - l) + (1.0 - beta) * b;
+            (l, b) = (c + (1.0 - alpha) * u, (beta * c - ab * l) + (1.0 - ab) * b);
+            self.level[t + 1] = l;
+            self.trend[t + 1] = b;
             if sse > bound {
                 break;
             }
@@ -544,55 +550,47 @@ impl Work {
         let n = y.len();
         self.g_season.iter_mut().for_each(|g| *g = 0.0);
         let (mut g_alpha, mut g_beta, mut g_gamma) = (0.0, 0.0, 0.0);
+        // The transpose of the forward update: `gl = k - alpha beta gb'` and
+        // `gb = k + (1 - alpha beta) gb'` with `k = (1 - alpha) gl' + dSSE/du`, again a short
+        // dependency chain. Reciprocals spare two of the multiplicative model's divisions.
+        let ab = alpha * beta;
         let (mut gl_next, mut gb_next) = (0.0, 0.0);
         for t in (0..n).rev() {
             let (l, b) = (self.level[t], self.trend[t]);
             let u = l + b;
             let yt = y[t];
-            let l_new = self.level[t + 1];
-            // trend update
             let gln = gl_next + beta * gb_next;
-            let mut gl = -beta * gb_next;
-            let mut gb = (1.0 - beta) * gb_next;
-            g_beta += (l_new - l - b) * gb_next;
-            let mut gu = (1.0 - alpha) * gln;
-            match kind {
+            g_beta += (self.level[t + 1] - u) * gb_next;
+            // `gu`: the derivative through `u` of this step's error and seasonal update.
+            let gu = match kind {
                 Kind::Add => {
                     let s = self.season[t];
                     let gsn = self.g_season[t + m];
                     let e = yt - u - s;
-                    let mut gs = -alpha * gln;
-                    g_alpha += (yt - s - u) * gln;
-                    gu -= gamma * gsn;
-                    gs += (1.0 - gamma) * gsn;
-                    g_gamma += (yt - u - s) * gsn;
-                    gu -= 2.0 * e;
-                    gs -= 2.0 * e;
-                    self.g_season[t] += gs;
+                    g_alpha += e * gln;
+                    g_gamma += e * gsn;
+                    self.g_season[t] += -alpha * gln + (1.0 - gamma) * gsn - 2.0 * e;
+                    -gamma * gsn - 2.0 * e
                 }
                 Kind::Mul => {
                     let s = self.season[t];
                     let gsn = self.g_season[t + m];
                     let e = yt - u * s;
-                    let mut gs = -alpha * yt / (s * s) * gln;
-                    g_alpha += (yt / s - u) * gln;
-                    gu -= gamma * yt / (u * u) * gsn;
-                    gs += (1.0 - gamma) * gsn;
-                    g_gamma += (yt / u - s) * gsn;
-                    gu -= 2.0 * e * s;
-                    gs -= 2.0 * e * u;
-                    self.g_season[t] += gs;
+                    let (rs, ru) = (1.0 / s, 1.0 / u);
+                    let (ys, yu) = (yt * rs, yt * ru);
+                    g_alpha += (ys - u) * gln;
+                    g_gamma += (yu - s) * gsn;
+                    self.g_season[t] += -alpha * ys * rs * gln + (1.0 - gamma) * gsn - 2.0 * e * u;
+                    -gamma * yu * ru * gsn - 2.0 * e * s
                 }
                 Kind::None => {
                     let e = yt - u;
-                    g_alpha += (yt - u) * gln;
-                    gu -= 2.0 * e;
+                    g_alpha += e * gln;
+                    -2.0 * e
                 }
-            }
-            gl += gu;
-            gb += gu;
-            gl_next = gl;
-            gb_next = gb;
+            };
+            let k = (1.0 - alpha) * gl_next + gu;
+            (gl_next, gb_next) = (k - ab * gb_next, k + (1.0 - ab) * gb_next);
         }
         let sb = sigmoid(p[1]);
         let dalpha = alpha * (1.0 - alpha);
