@@ -134,9 +134,10 @@ impl Coordinator {
         self.stop().await;
     }
 
-    /// One round: heartbeat, renewals, then rebalancing.
+    /// One round: renewals first (they keep the tenures), then the heartbeat and rebalancing.
     #[tracing::instrument(name = "leadership_tick", skip_all, fields(replica = %self.store.replica()))]
     async fn tick(&mut self, token: &CancellationToken) {
+        self.renew_all().await;
         let live = match self.store.heartbeat().await {
             Ok(live) => live,
             Err(error) => {
@@ -144,7 +145,6 @@ impl Coordinator {
                 Vec::new()
             }
         };
-        self.renew_all().await;
         if live.is_empty() {
             // Without the database, keep what is held until its tenure ends; take nothing.
             return;
@@ -249,18 +249,18 @@ impl Coordinator {
             })
     }
 
-    /// Stops `shard`'s loops and gives its lease back (`change` = `released`) or forgets it
-    /// (`lost`).
+    /// Stops `shard`'s loops and gives its lease back; `change` says why: `released` (rebalance,
+    /// shutdown) or `lost` (taken by another, or the tenure lapsed).
     async fn give_up(&mut self, shard: Shard, change: &'static str) {
         let Some(held) = self.held.remove(&shard) else {
             return;
         };
         held.token.cancel();
         held.lease.tenure.revoke();
-        if change == "released" {
-            if let Err(error) = self.store.release(&held.lease).await {
-                tracing::warn!(%shard, %error, "cannot release the lease; it will expire");
-            }
+        // Also when lost: a no-op if another replica holds it, an earlier takeover if the tenure
+        // merely lapsed.
+        if let Err(error) = self.store.release(&held.lease).await {
+            tracing::warn!(%shard, %error, "cannot release the lease; it will expire");
         }
         let label = shard.to_string();
         let instruments = &self.loops.instruments;

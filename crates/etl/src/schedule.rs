@@ -51,6 +51,9 @@ impl Summary {
     }
 }
 
+/// How often a loop whose tenure lapsed looks whether it was restored.
+const TENURE_POLL: Duration = Duration::from_millis(100);
+
 /// One turn of a loop: the cycle of one shard for one scheduled slot, under a lease.
 #[derive(Debug, Clone)]
 pub struct Turn {
@@ -90,7 +93,8 @@ pub fn slots_missed(last: DateTime<Utc>, current: DateTime<Utc>, period: Duratio
 /// `last` (the slot last completed, by whichever replica) covers it, then each next slot at its
 /// start. A cycle longer than its period delays the next one (they never overlap), and the
 /// slots it overran count as missed. Each completed cycle goes to `journal` when there is one.
-/// Stops when `token` is cancelled (a cycle still running is dropped) or the lease's tenure ends.
+/// While the lease's tenure has lapsed nothing runs; stops when `token` is cancelled (a cycle
+/// still running is dropped).
 pub async fn run_slots<C: Cycle>(
     cycle: Arc<C>,
     lease: Lease,
@@ -101,7 +105,15 @@ pub async fn run_slots<C: Cycle>(
     token: CancellationToken,
 ) {
     let shard = lease.shard.to_string();
-    while lease.tenure.is_valid() {
+    loop {
+        // A lapsed tenure is the coordinator's to end (it cancels `token`) or to restore (a
+        // late renewal in the same term): meanwhile, produce nothing.
+        if !lease.tenure.is_valid() {
+            tokio::select! {
+                _ = token.cancelled() => break,
+                _ = tokio::time::sleep(TENURE_POLL) => continue,
+            }
+        }
         let now = Utc::now();
         let slot = slot_start(now, period);
         let slot_end = slot + TimeDelta::from_std(period).unwrap_or(TimeDelta::MAX);
@@ -134,7 +146,7 @@ pub async fn run_slots<C: Cycle>(
         };
         if !lease.tenure.is_valid() {
             tracing::warn!(r#loop = C::NAME, %shard, "lease lapsed during the cycle; not journaled");
-            break;
+            continue;
         }
         last = Some(slot);
         if let Some(journal) = &journal {
