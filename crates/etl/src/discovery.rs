@@ -326,11 +326,11 @@ fn name_matcher(name: &str) -> String {
 
 /// `names` in batches of at most `names_per_query` names and, unless one name has more,
 /// [`SERIES_PER_QUERY`] series (`size` tells a name's).
-fn batch<'a>(
-    names: &'a BTreeSet<String>,
+fn batch(
+    names: &BTreeSet<String>,
     size: impl Fn(&str) -> usize,
     names_per_query: usize,
-) -> Vec<Vec<&'a String>> {
+) -> Vec<Vec<&String>> {
     let mut batches: Vec<Vec<&String>> = Vec::new();
     let mut series = 0;
     for name in names {
