@@ -2,15 +2,29 @@
 //! aggregates (pushed down as `*_over_time` queries that each cover many series), and the
 //! history of one series on a regular grid.
 //!
-//! PromQL's `*_over_time` functions drop `__name__`, and series that differ only by name would
-//! then collide ("vector cannot contain metrics with the same labelset"). Each query therefore
-//! covers a batch of metric names, one leg per name, and each leg puts its name back in a label
-//! of its own: `label_replace(min_over_time({__name__="a",<selector>}[1h]), "__etl_name__",
-//! "a", "", "") or ...`. One query per operation, window and batch of names: 15 per cycle for
-//! up to `names_per_query` names, whatever the number of series.
+//! The aggregates cost Prometheus one read of every sample per operation and query, so the
+//! queries are shaped to read each sample once per operation and to keep the work per series
+//! flat:
+//!
+//! - The windows are cut into disjoint slices, `[at-1h, at]`, `[at-3h, at-1h-1ms]` and
+//!   `[at-12h, at-3h-1ms]` (`op(sel[7199999ms] offset 3600001ms)`; ranges include both ends),
+//!   and the 3h and 12h windows are combined from the slices here: min, max and count exactly,
+//!   avg and std_dev as the count-weighted mean and the pooled variance (Chan et al.), equal to
+//!   PromQL's to about 1e-14. Each operation reads 12 h of samples instead of 16 h.
+//! - PromQL's `*_over_time` functions drop `__name__`, and series that differ only by name would
+//!   then collide ("vector cannot contain metrics with the same labelset"). A query covers one
+//!   metric name (no labels to add: the name is known), or a batch of names whose series fit in
+//!   [`SERIES_PER_QUERY`] as the last discovery counted them, one leg per name that puts its name
+//!   back in a label of its own: `label_replace(min_over_time({__name__="a",<selector>}[1h]),
+//!   "__etl_name__", "a", "", "") or ...`. The legs are joined as a balanced tree of `or`:
+//!   Prometheus matches each `or` in time linear in both sides, so a left-leaning chain costs
+//!   legs x series.
+//!
+//! 15 queries (5 operations x 3 slices) per batch.
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -24,6 +38,10 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 /// The label each leg of an aggregate query carries its metric name in.
 const NAME_LABEL: &str = "__etl_name__";
+
+/// The series an aggregate query covers at most when it batches several metric names; a name
+/// with more series has queries of its own.
+pub const SERIES_PER_QUERY: usize = 2_000;
 
 /// The aggregate windows of the `values` record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,6 +67,31 @@ impl WindowSpan {
         }
     }
 
+    /// The length in milliseconds.
+    fn millis(self) -> i64 {
+        match self {
+            WindowSpan::H1 => 3_600_000,
+            WindowSpan::H3 => 3 * 3_600_000,
+            WindowSpan::H12 => 12 * 3_600_000,
+        }
+    }
+
+    /// The range and offset selecting the samples of this window that the shorter windows
+    /// do not hold: `[at - self, at - shorter - 1ms]`, as `[range] offset offset`.
+    fn slice(self) -> String {
+        let shorter = match self {
+            WindowSpan::H1 => return format!("[{}]", self.range()),
+            WindowSpan::H3 => WindowSpan::H1,
+            WindowSpan::H12 => WindowSpan::H3,
+        };
+        let offset = shorter.millis() + 1;
+        format!(
+            "[{}] offset {}",
+            promql_duration(self.millis() - offset),
+            promql_duration(offset)
+        )
+    }
+
     /// The longest window, the span series are discovered over in the fast loop.
     pub const LONGEST: TimeDelta = TimeDelta::hours(12);
 }
@@ -72,6 +115,9 @@ pub struct Discovery {
     selector: Selector,
     names_per_query: usize,
     concurrency: usize,
+    /// Series per metric name, as the last discovery found them: what aggregate batches are
+    /// sized by.
+    sizes: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl Discovery {
@@ -87,6 +133,7 @@ impl Discovery {
             selector: Selector::parse(selector),
             names_per_query: names_per_query.max(1),
             concurrency: concurrency.max(1),
+            sizes: Arc::default(),
         }
     }
 
@@ -95,7 +142,8 @@ impl Discovery {
         &self.client
     }
 
-    /// The selected series with samples in `from..=to`.
+    /// The selected series with samples in `from..=to`. Their number per metric name sizes the
+    /// batches of the next [`Discovery::aggregates`].
     ///
     /// # Errors
     /// Prometheus did not answer or refused the selector.
@@ -105,11 +153,23 @@ impl Discovery {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Labels>, PromError> {
-        self.client.series(&self.selector.text, from, to).await
+        let series = self.client.series(&self.selector.text, from, to).await?;
+        let mut sizes: HashMap<String, usize> = HashMap::new();
+        for labels in &series {
+            if let Some(name) = labels.get(METRIC_NAME_LABEL) {
+                *sizes.entry(name.clone()).or_default() += 1;
+            }
+        }
+        match self.sizes.lock() {
+            Ok(mut known) => *known = sizes,
+            Err(poisoned) => *poisoned.into_inner() = sizes,
+        }
+        Ok(series)
     }
 
     /// The 1h, 3h and 12h aggregates at `at` of every selected series whose name is in
-    /// `names`, keyed by series id, with how long each window's queries of each batch took.
+    /// `names`, keyed by series id, with how long the queries of each name's batch took for
+    /// each window (see the module docs for the queries' shape).
     ///
     /// # Errors
     /// Any query failed.
@@ -119,10 +179,21 @@ impl Discovery {
         names: &BTreeSet<String>,
         at: DateTime<Utc>,
     ) -> Result<Aggregates, PromError> {
-        let names: Vec<&String> = names.iter().collect();
-        let batches: Vec<&[&String]> = names.chunks(self.names_per_query).collect();
+        let batches = {
+            let sizes = match self.sizes.lock() {
+                Ok(sizes) => sizes,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            batch(
+                names,
+                |name| sizes.get(name).copied().unwrap_or(1),
+                self.names_per_query,
+            )
+        };
+        // The longest slices first: the queries that take longest start first.
         let queries: Vec<(WindowSpan, usize, usize)> = WindowSpan::ALL
             .iter()
+            .rev()
             .flat_map(|&window| {
                 (0..batches.len())
                     .flat_map(move |batch| (0..OPERATIONS.len()).map(move |op| (window, batch, op)))
@@ -130,7 +201,8 @@ impl Discovery {
             .collect();
         let results: Vec<_> = stream::iter(queries)
             .map(|(window, batch, op)| {
-                let query = aggregate_query(OPERATIONS[op], window, &self.selector, batches[batch]);
+                let query =
+                    aggregate_query(OPERATIONS[op], window, &self.selector, &batches[batch]);
                 async move {
                     let started = std::time::Instant::now();
                     let samples = self.client.instant(&query, Some(at)).await?;
@@ -141,40 +213,31 @@ impl Discovery {
             .try_collect()
             .await?;
         let mut aggregates = Aggregates::default();
-        let mut partial: HashMap<SeriesId, (Labels, [Operations; 3])> = HashMap::new();
+        let mut slices: HashMap<SeriesId, (Labels, [Operations; 3])> = HashMap::new();
         for (window, batch, op, samples, elapsed) in results {
-            for name in batches[batch] {
-                *aggregates
-                    .durations
-                    .entry(((*name).clone(), window))
-                    .or_default() += elapsed;
+            // A window is computed from its slice and the shorter windows' slices.
+            for longer in WindowSpan::ALL.into_iter().filter(|w| *w >= window) {
+                for name in &batches[batch] {
+                    *aggregates
+                        .durations
+                        .entry(((*name).clone(), longer))
+                        .or_default() += elapsed;
+                }
             }
             for sample in samples {
-                let Some(labels) = restore_name(sample.labels) else {
+                let Some(labels) = full_labels(sample.labels, &batches[batch]) else {
                     continue;
                 };
                 let id = SeriesId::of(&labels);
-                let entry = partial
-                    .entry(id)
-                    .or_insert_with(|| (labels, [[None; 5]; 3]));
+                let entry = slices.entry(id).or_insert_with(|| (labels, [[None; 5]; 3]));
                 entry.1[window_index(window)][op] = Some(sample.value);
             }
         }
-        for (id, (labels, values)) in partial {
-            let window = |w: Operations| match w {
-                [Some(min), Some(max), Some(avg), Some(std_dev), Some(count)] => Some(Window {
-                    min,
-                    max,
-                    avg,
-                    std_dev,
-                    count: count as u64,
-                }),
-                _ => None,
-            };
+        for (id, (labels, slices)) in slices {
             let windows = Windows {
-                h1: window(values[0]),
-                h3: window(values[1]),
-                h12: window(values[2]),
+                h1: combine(&slices[..1]),
+                h3: combine(&slices[..2]),
+                h12: combine(&slices[..3]),
             };
             aggregates.series.insert(id, (labels, windows));
         }
@@ -261,32 +324,145 @@ fn name_matcher(name: &str) -> String {
     format!("{METRIC_NAME_LABEL}={}", serde_json::Value::from(name))
 }
 
-/// `op(selector[window])` over each metric name of the batch, each leg labelled with its name.
+/// `names` in batches of at most `names_per_query` names and, unless one name has more,
+/// [`SERIES_PER_QUERY`] series (`size` tells a name's).
+fn batch(
+    names: &BTreeSet<String>,
+    size: impl Fn(&str) -> usize,
+    names_per_query: usize,
+) -> Vec<Vec<&String>> {
+    let mut batches: Vec<Vec<&String>> = Vec::new();
+    let mut series = 0;
+    for name in names {
+        let n = size(name);
+        match batches.last_mut() {
+            Some(last) if last.len() < names_per_query && series + n <= SERIES_PER_QUERY => {
+                last.push(name);
+                series += n;
+            }
+            _ => {
+                batches.push(vec![name]);
+                series = n;
+            }
+        }
+    }
+    batches
+}
+
+/// `op(selector[slice])` over the metric names of a batch: the bare function for one name, else
+/// one leg per name labelled with its name, the legs joined by a balanced tree of `or`.
 fn aggregate_query(
     operation: &str,
     window: WindowSpan,
     selector: &Selector,
     names: &[&String],
 ) -> String {
-    names
-        .iter()
-        .map(|name| {
-            // Metric names are [a-zA-Z_:][a-zA-Z0-9_:]*: nothing to escape in the replacement.
-            format!(
-                "label_replace({operation}({}[{}]), \"{NAME_LABEL}\", \"{name}\", \"\", \"\")",
-                selector.with_name(name),
-                window.range()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" or ")
+    let leg = |name: &str| {
+        format!(
+            "{operation}({}{})",
+            selector.with_name(name),
+            window.slice()
+        )
+    };
+    match names {
+        [name] => leg(name),
+        _ => or_tree(
+            &names
+                .iter()
+                .map(|name| {
+                    // Metric names are [a-zA-Z_:][a-zA-Z0-9_:]*: nothing to escape here.
+                    format!(
+                        "label_replace({}, \"{NAME_LABEL}\", \"{name}\", \"\", \"\")",
+                        leg(name)
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+    }
 }
 
-/// The full label set of a result leg: its name label turned back into `__name__`.
-fn restore_name(mut labels: Labels) -> Option<Labels> {
-    let name = labels.remove(NAME_LABEL)?;
+/// `legs` joined by `or` as a balanced tree: `(a or b) or (c or d)`.
+fn or_tree(legs: &[String]) -> String {
+    let group = |legs: &[String]| match legs {
+        [leg] => leg.clone(),
+        _ => format!("({})", or_tree(legs)),
+    };
+    match legs {
+        [] => String::new(),
+        [leg] => leg.clone(),
+        _ => {
+            let (left, right) = legs.split_at(legs.len() / 2);
+            format!("{} or {}", group(left), group(right))
+        }
+    }
+}
+
+/// A duration in PromQL's notation, e.g. `1h59m59s999ms`.
+fn promql_duration(millis: i64) -> String {
+    let mut text = String::new();
+    let mut rest = millis;
+    for (unit, length) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)] {
+        if rest >= length {
+            text.push_str(&format!("{}{unit}", rest / length));
+            rest %= length;
+        }
+    }
+    if text.is_empty() {
+        text.push_str("0s");
+    }
+    text
+}
+
+/// The full label set of a result of a query over `batch`: its name label turned back into
+/// `__name__`, or the batch's one name.
+fn full_labels(mut labels: Labels, batch: &[&String]) -> Option<Labels> {
+    let name = match batch {
+        [name] => (*name).clone(),
+        _ => labels.remove(NAME_LABEL)?,
+    };
     labels.insert(METRIC_NAME_LABEL.to_owned(), name);
     Some(labels)
+}
+
+/// The window made of `slices` (disjoint, each its five aggregates as they arrived): `None`
+/// when no slice has samples, or when one has only some of its aggregates (a series that
+/// appeared or vanished between the queries).
+fn combine(slices: &[Operations]) -> Option<Window> {
+    let mut parts = Vec::with_capacity(slices.len());
+    for slice in slices {
+        match *slice {
+            [Some(min), Some(max), Some(avg), Some(std_dev), Some(count)] => parts.push(Window {
+                min,
+                max,
+                avg,
+                std_dev,
+                count: count as u64,
+            }),
+            [None, None, None, None, None] => {}
+            _ => return None,
+        }
+    }
+    match parts.as_slice() {
+        [] => None,
+        [one] => Some(*one),
+        _ => {
+            let count: u64 = parts.iter().map(|p| p.count).sum();
+            let n = count as f64;
+            let avg = parts.iter().map(|p| p.count as f64 * p.avg).sum::<f64>() / n;
+            let squares: f64 = parts
+                .iter()
+                .map(|p| p.count as f64 * (p.std_dev * p.std_dev + (p.avg - avg).powi(2)))
+                .sum();
+            Some(Window {
+                // f64::min and max skip NaN, as min_over_time and max_over_time do.
+                min: parts.iter().map(|p| p.min).fold(f64::NAN, f64::min),
+                max: parts.iter().map(|p| p.max).fold(f64::NAN, f64::max),
+                avg,
+                std_dev: (squares / n).sqrt(),
+                count,
+            })
+        }
+    }
 }
 
 /// Points placed on the grid `from, from + step, ..., to`; NaN where none fell.
@@ -335,30 +511,109 @@ mod tests {
     }
 
     #[test]
-    fn aggregate_queries_cover_a_batch_of_names() {
-        let (a, b) = ("a".to_owned(), "b".to_owned());
+    fn one_name_is_queried_bare() {
+        let a = "a".to_owned();
+        let query = aggregate_query(
+            "min_over_time",
+            WindowSpan::H1,
+            &Selector::parse(r#"{job="x"}"#),
+            &[&a],
+        );
+        assert_eq!(query, r#"min_over_time({__name__="a",job="x"}[1h])"#);
+    }
+
+    #[test]
+    fn names_of_a_batch_are_labelled_legs_of_a_balanced_or() {
+        let (a, b, c) = ("a".to_owned(), "b".to_owned(), "c".to_owned());
         let query = aggregate_query(
             "min_over_time",
             WindowSpan::H3,
             &Selector::parse(r#"{job="x"}"#),
-            &[&a, &b],
+            &[&a, &b, &c],
         );
+        let leg = |name: &str| {
+            format!(
+                r#"label_replace(min_over_time({{__name__="{name}",job="x"}}[1h59m59s999ms] offset 1h1ms), "__etl_name__", "{name}", "", "")"#
+            )
+        };
         assert_eq!(
             query,
-            r#"label_replace(min_over_time({__name__="a",job="x"}[3h]), "__etl_name__", "a", "", "") or label_replace(min_over_time({__name__="b",job="x"}[3h]), "__etl_name__", "b", "", "")"#
+            format!("{} or ({} or {})", leg("a"), leg("b"), leg("c"))
         );
+        let legs: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
+        assert_eq!(or_tree(&legs), "(a or b) or (c or d)");
     }
 
     #[test]
-    fn names_are_restored() {
+    fn slices_cut_the_windows_without_overlap() {
+        assert_eq!(WindowSpan::H1.slice(), "[1h]");
+        // [at-3h, at-1h-1ms] and [at-12h, at-3h-1ms]
+        assert_eq!(WindowSpan::H3.slice(), "[1h59m59s999ms] offset 1h1ms");
+        assert_eq!(WindowSpan::H12.slice(), "[8h59m59s999ms] offset 3h1ms");
+        assert_eq!(promql_duration(0), "0s");
+        assert_eq!(promql_duration(61_001), "1m1s1ms");
+    }
+
+    #[test]
+    fn batches_hold_few_series_and_big_names_alone() {
+        let names: BTreeSet<String> = ["a", "big", "c", "d", "e"].map(String::from).into();
+        let size = |name: &str| if name == "big" { 5_000 } else { 600 };
+        let batches: Vec<Vec<&str>> = batch(&names, size, 200)
+            .into_iter()
+            .map(|b| b.into_iter().map(String::as_str).collect())
+            .collect();
+        assert_eq!(batches, [vec!["a"], vec!["big"], vec!["c", "d", "e"]]);
+        let by_names: Vec<usize> = batch(&names, |_| 1, 2).iter().map(Vec::len).collect();
+        assert_eq!(by_names, [2, 2, 1]);
+    }
+
+    #[test]
+    fn labels_get_their_name_back() {
+        let (up, other) = ("up".to_owned(), "other".to_owned());
         let labels: Labels = [("job", "x"), (NAME_LABEL, "up")]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        let restored = restore_name(labels).unwrap();
+        let restored = full_labels(labels, &[&up, &other]).unwrap();
         assert_eq!(restored.get("__name__").map(String::as_str), Some("up"));
         assert!(!restored.contains_key(NAME_LABEL));
-        assert_eq!(restore_name(Labels::new()), None);
+        assert_eq!(full_labels(Labels::new(), &[&up, &other]), None);
+        let bare = full_labels(Labels::new(), &[&up]).unwrap();
+        assert_eq!(bare.get("__name__").map(String::as_str), Some("up"));
+    }
+
+    /// The five aggregates of `values` as PromQL computes them.
+    fn promql(values: &[f64]) -> Operations {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        [
+            Some(values.iter().copied().fold(f64::NAN, f64::min)),
+            Some(values.iter().copied().fold(f64::NAN, f64::max)),
+            Some(mean),
+            Some(var.sqrt()),
+            Some(n),
+        ]
+    }
+
+    #[test]
+    fn slices_combine_into_the_window() {
+        let values = [3.0, 7.5, -2.0, 10.0, 4.25, 4.25, 1e3, 0.5];
+        let (recent, older) = values.split_at(3);
+        let whole = combine(&[promql(&values)]).unwrap();
+        let combined = combine(&[promql(recent), [None; 5], promql(older)]).unwrap();
+        assert_eq!((combined.min, combined.max, combined.count), (-2.0, 1e3, 8));
+        assert!((combined.avg - whole.avg).abs() <= 1e-12 * whole.avg.abs());
+        assert!((combined.std_dev - whole.std_dev).abs() <= 1e-12 * whole.std_dev);
+        // One slice is taken as it is; none, or one with only some aggregates, is no window.
+        assert_eq!(
+            combine(&[[None; 5], promql(older)]),
+            combine(&[promql(older)])
+        );
+        assert_eq!(combine(&[[None; 5]]), None);
+        let mut partial = promql(older);
+        partial[3] = None;
+        assert_eq!(combine(&[promql(recent), partial]), None);
     }
 
     #[test]
