@@ -23,8 +23,7 @@
 //! 15 queries (5 operations x 3 slices) per batch.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
-    sync::{Arc, Mutex},
+    collections::{BTreeMap, HashMap},
     time::Duration,
 };
 
@@ -115,9 +114,6 @@ pub struct Discovery {
     selector: Selector,
     names_per_query: usize,
     concurrency: usize,
-    /// Series per metric name, as the last discovery found them: what aggregate batches are
-    /// sized by.
-    sizes: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl Discovery {
@@ -133,7 +129,6 @@ impl Discovery {
             selector: Selector::parse(selector),
             names_per_query: names_per_query.max(1),
             concurrency: concurrency.max(1),
-            sizes: Arc::default(),
         }
     }
 
@@ -142,8 +137,7 @@ impl Discovery {
         &self.client
     }
 
-    /// The selected series with samples in `from..=to`. Their number per metric name sizes the
-    /// batches of the next [`Discovery::aggregates`].
+    /// The selected series with samples in `from..=to`.
     ///
     /// # Errors
     /// Prometheus did not answer or refused the selector.
@@ -153,43 +147,23 @@ impl Discovery {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Labels>, PromError> {
-        let series = self.client.series(&self.selector.text, from, to).await?;
-        let mut sizes: HashMap<String, usize> = HashMap::new();
-        for labels in &series {
-            if let Some(name) = labels.get(METRIC_NAME_LABEL) {
-                *sizes.entry(name.clone()).or_default() += 1;
-            }
-        }
-        match self.sizes.lock() {
-            Ok(mut known) => *known = sizes,
-            Err(poisoned) => *poisoned.into_inner() = sizes,
-        }
-        Ok(series)
+        self.client.series(&self.selector.text, from, to).await
     }
 
-    /// The 1h, 3h and 12h aggregates at `at` of every selected series whose name is in
-    /// `names`, keyed by series id, with how long the queries of each name's batch took for
-    /// each window (see the module docs for the queries' shape).
+    /// The 1h, 3h and 12h aggregates at `at` of every selected series whose name is a key of
+    /// `series_per_name` (which counts the selected series of each name: batches are sized by
+    /// it), keyed by series id, with how long the queries of each name's batch took for each
+    /// window (see the module docs for the queries' shape).
     ///
     /// # Errors
     /// Any query failed.
-    #[tracing::instrument(name = "aggregates", skip(self, names), fields(names = names.len()))]
+    #[tracing::instrument(name = "aggregates", skip(self, series_per_name), fields(names = series_per_name.len()))]
     pub async fn aggregates(
         &self,
-        names: &BTreeSet<String>,
+        series_per_name: &BTreeMap<String, usize>,
         at: DateTime<Utc>,
     ) -> Result<Aggregates, PromError> {
-        let batches = {
-            let sizes = match self.sizes.lock() {
-                Ok(sizes) => sizes,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            batch(
-                names,
-                |name| sizes.get(name).copied().unwrap_or(1),
-                self.names_per_query,
-            )
-        };
+        let batches = batch(series_per_name, self.names_per_query);
         // The longest slices first: the queries that take longest start first.
         let queries: Vec<(WindowSpan, usize, usize)> = WindowSpan::ALL
             .iter()
@@ -324,17 +298,12 @@ fn name_matcher(name: &str) -> String {
     format!("{METRIC_NAME_LABEL}={}", serde_json::Value::from(name))
 }
 
-/// `names` in batches of at most `names_per_query` names and, unless one name has more,
-/// [`SERIES_PER_QUERY`] series (`size` tells a name's).
-fn batch(
-    names: &BTreeSet<String>,
-    size: impl Fn(&str) -> usize,
-    names_per_query: usize,
-) -> Vec<Vec<&String>> {
+/// The names of `series_per_name` in batches of at most `names_per_query` names and, unless one
+/// name has more, [`SERIES_PER_QUERY`] series.
+fn batch(series_per_name: &BTreeMap<String, usize>, names_per_query: usize) -> Vec<Vec<&String>> {
     let mut batches: Vec<Vec<&String>> = Vec::new();
     let mut series = 0;
-    for name in names {
-        let n = size(name);
+    for (name, &n) in series_per_name {
         match batches.last_mut() {
             Some(last) if last.len() < names_per_query && series + n <= SERIES_PER_QUERY => {
                 last.push(name);
@@ -556,14 +525,17 @@ mod tests {
 
     #[test]
     fn batches_hold_few_series_and_big_names_alone() {
-        let names: BTreeSet<String> = ["a", "big", "c", "d", "e"].map(String::from).into();
-        let size = |name: &str| if name == "big" { 5_000 } else { 600 };
-        let batches: Vec<Vec<&str>> = batch(&names, size, 200)
+        let names = ["a", "big", "c", "d", "e"];
+        let sized: BTreeMap<String, usize> = names
+            .map(|name| (name.to_owned(), if name == "big" { 5_000 } else { 600 }))
+            .into();
+        let batches: Vec<Vec<&str>> = batch(&sized, 200)
             .into_iter()
             .map(|b| b.into_iter().map(String::as_str).collect())
             .collect();
         assert_eq!(batches, [vec!["a"], vec!["big"], vec!["c", "d", "e"]]);
-        let by_names: Vec<usize> = batch(&names, |_| 1, 2).iter().map(Vec::len).collect();
+        let single: BTreeMap<String, usize> = names.map(|name| (name.to_owned(), 1)).into();
+        let by_names: Vec<usize> = batch(&single, 2).iter().map(Vec::len).collect();
         assert_eq!(by_names, [2, 2, 1]);
     }
 

@@ -1,7 +1,7 @@
 //! The fast loop (`ETL_FAST_LOOP_SECS`): the 1h/3h/12h aggregates of every selected series, then
 //! the forecast of the next 10 minutes of every SLA metric.
 
-use std::{collections::BTreeSet, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use common::{
@@ -106,21 +106,32 @@ impl FastLoop {
         summary: &mut Summary,
     ) -> Result<(), EtlError> {
         let shard = turn.lease.shard;
-        let mut series = self
+        let series = self
             .discovery
             .series(now - WindowSpan::LONGEST, now)
             .await?;
-        series.retain(|labels| shard.holds(labels));
-        summary.series = series.len();
+        // Per name, its series in all and in this shard: a query covers every series of its
+        // names, the shard's or not, so batches are sized by the former.
+        let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for labels in &series {
+            if let Some(name) = labels.get(METRIC_NAME_LABEL) {
+                let (all, mine) = counts.entry(name.clone()).or_default();
+                *all += 1;
+                *mine += usize::from(shard.holds(labels));
+            }
+        }
+        let in_shard = counts.values().map(|(_, mine)| mine).sum::<usize>();
+        let series_per_name: BTreeMap<String, usize> = counts
+            .into_iter()
+            .filter(|(_, (_, mine))| *mine > 0)
+            .map(|(name, (all, _))| (name, all))
+            .collect();
+        summary.series = in_shard;
         self.instruments
             .series_selected
             .with_label_values(&[Self::NAME])
-            .set(series.len() as i64);
-        let names: BTreeSet<String> = series
-            .iter()
-            .filter_map(|labels| labels.get(METRIC_NAME_LABEL).cloned())
-            .collect();
-        let aggregates = self.discovery.aggregates(&names, now).await?;
+            .set(in_shard as i64);
+        let aggregates = self.discovery.aggregates(&series_per_name, now).await?;
         for ((name, window), elapsed) in &aggregates.durations {
             let gauge = match window {
                 WindowSpan::H1 => &self.instruments.executiontime_1h,
