@@ -23,7 +23,7 @@
 # Before all that, scripts/validate-deploy.sh checks the deployment files (compose, Kubernetes,
 # Prometheus rules, Grafana, Postman) without Docker; SKIP_DEPLOY_CHECKS=1 skips it.
 #
-# Environment: TEST_SYNTHETIC_DAYS (3), TEST_SYNTHETIC_BULK (0), KEEP_TEST_RUN=1 keeps the run
+# Environment: TEST_SYNTHETIC_DAYS (3), TEST_SYNTHETIC_BULK (12: one metric name with many series, as sharding narrows), KEEP_TEST_RUN=1 keeps the run
 # dir (logs) after the run, TEST_RUNNER=cargo forces cargo test.
 # The synthetic series stop at the manifest's `end`: PromQL instant queries see them up to 5
 # minutes after it (staleness), range functions as long as the range reaches back to it.
@@ -76,7 +76,7 @@ trap 'exit 143' TERM
 # ---- history and target Prometheus ----------------------------------------------------
 prom_data="$TEST_RUN_DIR/data/target-prometheus"
 "$ROOT_DIR/scripts/history.sh" --data-dir "$prom_data" \
-    --days "${TEST_SYNTHETIC_DAYS:-3}" --bulk "${TEST_SYNTHETIC_BULK:-0}"
+    --days "${TEST_SYNTHETIC_DAYS:-3}" --bulk "${TEST_SYNTHETIC_BULK:-12}"
 manifest="$prom_data/synthetic-manifest.json"
 
 node_port=$(free_port)

@@ -21,9 +21,14 @@
 //!   legs x series.
 //!
 //! 15 queries (5 operations x 3 slices) per batch.
+//!
+//! With shards, a shard's queries are narrowed to its own series where a label tells the
+//! series of a name apart (`{__name__="a",<selector>,shard=~"1|5|9"}`, the label with the most
+//! distinct values), so that Prometheus reads each shard's samples once, not every shard all of
+//! them; results outside the shard are dropped whatever the narrowing.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     time::Duration,
 };
 
@@ -34,6 +39,8 @@ use common::{
     series::{Labels, METRIC_NAME_LABEL, SeriesId, selector},
 };
 use futures::{StreamExt, TryStreamExt, stream};
+
+use crate::shard::Shard;
 
 /// The label each leg of an aggregate query carries its metric name in.
 const NAME_LABEL: &str = "__etl_name__";
@@ -150,20 +157,21 @@ impl Discovery {
         self.client.series(&self.selector.text, from, to).await
     }
 
-    /// The 1h, 3h and 12h aggregates at `at` of every selected series whose name is a key of
-    /// `series_per_name` (which counts the selected series of each name: batches are sized by
-    /// it), keyed by series id, with how long the queries of each name's batch took for each
-    /// window (see the module docs for the queries' shape).
+    /// The 1h, 3h and 12h aggregates at `at` of the series of `series` (every selected series)
+    /// that are in `shard`, keyed by series id, with how long the queries of each name's batch
+    /// took for each window (see the module docs for the queries' shape).
     ///
     /// # Errors
     /// Any query failed.
-    #[tracing::instrument(name = "aggregates", skip(self, series_per_name), fields(names = series_per_name.len()))]
+    #[tracing::instrument(name = "aggregates", skip(self, series), fields(series = series.len(), %shard))]
     pub async fn aggregates(
         &self,
-        series_per_name: &BTreeMap<String, usize>,
+        series: &[Labels],
+        shard: Shard,
         at: DateTime<Utc>,
     ) -> Result<Aggregates, PromError> {
-        let batches = batch(series_per_name, self.names_per_query);
+        let scopes = scopes(series, shard);
+        let batches = batch(&scopes, self.names_per_query);
         // The longest slices first: the queries that take longest start first.
         let queries: Vec<(WindowSpan, usize, usize)> = WindowSpan::ALL
             .iter()
@@ -191,10 +199,10 @@ impl Discovery {
         for (window, batch, op, samples, elapsed) in results {
             // A window is computed from its slice and the shorter windows' slices.
             for longer in WindowSpan::ALL.into_iter().filter(|w| *w >= window) {
-                for name in &batches[batch] {
+                for scope in &batches[batch] {
                     *aggregates
                         .durations
-                        .entry(((*name).clone(), longer))
+                        .entry((scope.name.clone(), longer))
                         .or_default() += elapsed;
                 }
             }
@@ -203,6 +211,9 @@ impl Discovery {
                     continue;
                 };
                 let id = SeriesId::of(&labels);
+                if !shard.contains(id) {
+                    continue;
+                }
                 let entry = slices.entry(id).or_insert_with(|| (labels, [[None; 5]; 3]));
                 entry.1[window_index(window)][op] = Some(sample.value);
             }
@@ -280,14 +291,14 @@ impl Selector {
         Self { text, matchers }
     }
 
-    /// The selector restricted to the metric `name`.
-    fn with_name(&self, name: &str) -> String {
-        let mut matchers = name_matcher(name);
-        if !self.matchers.is_empty() {
-            matchers.push(',');
-            matchers.push_str(&self.matchers);
-        }
-        format!("{{{matchers}}}")
+    /// The selector restricted to the metric `name`, and narrowed by `extra` when given.
+    fn with_name(&self, name: &str, extra: Option<&str>) -> String {
+        let name = name_matcher(name);
+        let matchers: Vec<&str> = [name.as_str(), &self.matchers, extra.unwrap_or("")]
+            .into_iter()
+            .filter(|m| !m.is_empty())
+            .collect();
+        format!("{{{}}}", matchers.join(","))
     }
 }
 
@@ -298,20 +309,121 @@ fn name_matcher(name: &str) -> String {
     format!("{METRIC_NAME_LABEL}={}", serde_json::Value::from(name))
 }
 
-/// The names of `series_per_name` in batches of at most `names_per_query` names and, unless one
-/// name has more, [`SERIES_PER_QUERY`] series.
-fn batch(series_per_name: &BTreeMap<String, usize>, names_per_query: usize) -> Vec<Vec<&String>> {
-    let mut batches: Vec<Vec<&String>> = Vec::new();
+/// What the aggregate queries of one metric name cover.
+#[derive(Debug, Clone, PartialEq)]
+struct Scope {
+    /// The metric name.
+    name: String,
+    /// A matcher narrowing the name's series to (a superset of) one shard's.
+    matcher: Option<String>,
+    /// How many series the name's legs select.
+    series: usize,
+}
+
+/// The scopes of the names with series in `shard`: each narrowed, when the name's series are
+/// not all in the shard, by the label that tells most of them apart (every series of the shard
+/// must have it), to the values the shard's series have.
+fn scopes(series: &[Labels], shard: Shard) -> Vec<Scope> {
+    let mut by_name: BTreeMap<&str, Vec<(&Labels, bool)>> = BTreeMap::new();
+    for labels in series {
+        if let Some(name) = labels.get(METRIC_NAME_LABEL) {
+            by_name
+                .entry(name)
+                .or_default()
+                .push((labels, shard.holds(labels)));
+        }
+    }
+    let mut scopes = Vec::with_capacity(by_name.len());
+    for (name, all) in by_name {
+        let mine: Vec<&Labels> = all
+            .iter()
+            .filter(|(_, held)| *held)
+            .map(|(labels, _)| *labels)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let narrowed = if mine.len() < all.len() {
+            narrowing(&all, &mine)
+        } else {
+            None
+        };
+        scopes.push(match narrowed {
+            Some((matcher, series)) => Scope {
+                name: name.to_owned(),
+                matcher: Some(matcher),
+                series,
+            },
+            None => Scope {
+                name: name.to_owned(),
+                matcher: None,
+                series: all.len(),
+            },
+        });
+    }
+    scopes
+}
+
+/// The matcher that narrows the series `all` of a name to `mine` (and how many it selects):
+/// on the label with the most distinct values that every one of `mine` has; none when no label
+/// tells the series apart.
+fn narrowing(all: &[(&Labels, bool)], mine: &[&Labels]) -> Option<(String, usize)> {
+    let mut distinct: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (labels, _) in all {
+        for (label, value) in labels
+            .iter()
+            .filter(|(label, _)| *label != METRIC_NAME_LABEL)
+        {
+            distinct.entry(label).or_default().insert(value);
+        }
+    }
+    let label = distinct
+        .into_iter()
+        .filter(|(label, values)| values.len() > 1 && mine.iter().all(|l| l.contains_key(*label)))
+        .max_by_key(|(_, values)| values.len())
+        .map(|(label, _)| label)?;
+    let values: BTreeSet<&str> = mine
+        .iter()
+        .filter_map(|l| l.get(label))
+        .map(String::as_str)
+        .collect();
+    let selected = all
+        .iter()
+        .filter(|(l, _)| l.get(label).is_some_and(|v| values.contains(v.as_str())))
+        .count();
+    let alternation: Vec<String> = values.into_iter().map(regex_escape).collect();
+    let pattern = serde_json::Value::from(alternation.join("|"));
+    Some((format!("{label}=~{pattern}"), selected))
+}
+
+/// `value` as a literal in a Prometheus (RE2) regular expression.
+fn regex_escape(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for c in value.chars() {
+        if r"\.+*?()|[]{}^$".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// `scopes` in batches of at most `names_per_query` names and, unless one name has more,
+/// [`SERIES_PER_QUERY`] series.
+fn batch(scopes: &[Scope], names_per_query: usize) -> Vec<Vec<&Scope>> {
+    let mut batches: Vec<Vec<&Scope>> = Vec::new();
     let mut series = 0;
-    for (name, &n) in series_per_name {
+    for scope in scopes {
         match batches.last_mut() {
-            Some(last) if last.len() < names_per_query && series + n <= SERIES_PER_QUERY => {
-                last.push(name);
-                series += n;
+            Some(last)
+                if last.len() < names_per_query && series + scope.series <= SERIES_PER_QUERY =>
+            {
+                last.push(scope);
+                series += scope.series;
             }
             _ => {
-                batches.push(vec![name]);
-                series = n;
+                batches.push(vec![scope]);
+                series = scope.series;
             }
         }
     }
@@ -324,25 +436,26 @@ fn aggregate_query(
     operation: &str,
     window: WindowSpan,
     selector: &Selector,
-    names: &[&String],
+    scopes: &[&Scope],
 ) -> String {
-    let leg = |name: &str| {
+    let leg = |scope: &Scope| {
         format!(
             "{operation}({}{})",
-            selector.with_name(name),
+            selector.with_name(&scope.name, scope.matcher.as_deref()),
             window.slice()
         )
     };
-    match names {
-        [name] => leg(name),
+    match scopes {
+        [scope] => leg(scope),
         _ => or_tree(
-            &names
+            &scopes
                 .iter()
-                .map(|name| {
+                .map(|scope| {
                     // Metric names are [a-zA-Z_:][a-zA-Z0-9_:]*: nothing to escape here.
                     format!(
-                        "label_replace({}, \"{NAME_LABEL}\", \"{name}\", \"\", \"\")",
-                        leg(name)
+                        "label_replace({}, \"{NAME_LABEL}\", \"{}\", \"\", \"\")",
+                        leg(scope),
+                        scope.name
                     )
                 })
                 .collect::<Vec<_>>(),
@@ -384,9 +497,9 @@ fn promql_duration(millis: i64) -> String {
 
 /// The full label set of a result of a query over `batch`: its name label turned back into
 /// `__name__`, or the batch's one name.
-fn full_labels(mut labels: Labels, batch: &[&String]) -> Option<Labels> {
+fn full_labels(mut labels: Labels, batch: &[&Scope]) -> Option<Labels> {
     let name = match batch {
-        [name] => (*name).clone(),
+        [scope] => scope.name.clone(),
         _ => labels.remove(NAME_LABEL)?,
     };
     labels.insert(METRIC_NAME_LABEL.to_owned(), name);
@@ -462,38 +575,49 @@ mod tests {
     #[test]
     fn selectors_split_into_name_and_matchers() {
         assert_eq!(
-            Selector::parse(r#"{__name__=~".+"}"#).with_name("up"),
+            Selector::parse(r#"{__name__=~".+"}"#).with_name("up", None),
             r#"{__name__="up",__name__=~".+"}"#
         );
         assert_eq!(
-            Selector::parse(r#"up{job="a,b}"}"#).with_name("up"),
+            Selector::parse(r#"up{job="a,b}"}"#).with_name("up", None),
             r#"{__name__="up",__name__="up",job="a,b}"}"#
         );
         assert_eq!(
-            Selector::parse("node_load1").with_name("node_load1"),
+            Selector::parse("node_load1").with_name("node_load1", None),
             r#"{__name__="node_load1",__name__="node_load1"}"#
         );
         assert_eq!(
-            Selector::parse(r#"{job="x",}"#).with_name("a"),
+            Selector::parse(r#"{job="x",}"#).with_name("a", None),
             r#"{__name__="a",job="x"}"#
         );
+        assert_eq!(
+            Selector::parse(r#"{job="x"}"#).with_name("a", Some(r#"shard=~"1|3""#)),
+            r#"{__name__="a",job="x",shard=~"1|3"}"#
+        );
+    }
+
+    fn scope(name: &str, series: usize) -> Scope {
+        Scope {
+            name: name.to_owned(),
+            matcher: None,
+            series,
+        }
     }
 
     #[test]
     fn one_name_is_queried_bare() {
-        let a = "a".to_owned();
         let query = aggregate_query(
             "min_over_time",
             WindowSpan::H1,
             &Selector::parse(r#"{job="x"}"#),
-            &[&a],
+            &[&scope("a", 1)],
         );
         assert_eq!(query, r#"min_over_time({__name__="a",job="x"}[1h])"#);
     }
 
     #[test]
     fn names_of_a_batch_are_labelled_legs_of_a_balanced_or() {
-        let (a, b, c) = ("a".to_owned(), "b".to_owned(), "c".to_owned());
+        let (a, b, c) = (scope("a", 1), scope("b", 1), scope("c", 1));
         let query = aggregate_query(
             "min_over_time",
             WindowSpan::H3,
@@ -526,22 +650,20 @@ mod tests {
     #[test]
     fn batches_hold_few_series_and_big_names_alone() {
         let names = ["a", "big", "c", "d", "e"];
-        let sized: BTreeMap<String, usize> = names
-            .map(|name| (name.to_owned(), if name == "big" { 5_000 } else { 600 }))
-            .into();
+        let sized = names.map(|name| scope(name, if name == "big" { 5_000 } else { 600 }));
         let batches: Vec<Vec<&str>> = batch(&sized, 200)
             .into_iter()
-            .map(|b| b.into_iter().map(String::as_str).collect())
+            .map(|b| b.into_iter().map(|scope| scope.name.as_str()).collect())
             .collect();
         assert_eq!(batches, [vec!["a"], vec!["big"], vec!["c", "d", "e"]]);
-        let single: BTreeMap<String, usize> = names.map(|name| (name.to_owned(), 1)).into();
+        let single = names.map(|name| scope(name, 1));
         let by_names: Vec<usize> = batch(&single, 2).iter().map(Vec::len).collect();
         assert_eq!(by_names, [2, 2, 1]);
     }
 
     #[test]
     fn labels_get_their_name_back() {
-        let (up, other) = ("up".to_owned(), "other".to_owned());
+        let (up, other) = (scope("up", 1), scope("other", 1));
         let labels: Labels = [("job", "x"), (NAME_LABEL, "up")]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -552,6 +674,76 @@ mod tests {
         assert_eq!(full_labels(Labels::new(), &[&up, &other]), None);
         let bare = full_labels(Labels::new(), &[&up]).unwrap();
         assert_eq!(bare.get("__name__").map(String::as_str), Some("up"));
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_shard_queries_its_own_series_where_a_label_tells_them_apart() {
+        let mut series: Vec<Labels> = (0..40)
+            .map(|n| {
+                labels(&[
+                    ("__name__", "bulk"),
+                    ("job", "x"),
+                    ("shard", &n.to_string()),
+                ])
+            })
+            .collect();
+        series.push(labels(&[("__name__", "alone"), ("job", "x")]));
+        let shard = Shard { index: 1, count: 4 };
+        let scopes = scopes(&series, shard);
+        let bulk = scopes
+            .iter()
+            .find(|s| s.name == "bulk")
+            .expect("bulk has series in the shard");
+        let mine: Vec<String> = series
+            .iter()
+            .filter(|l| l["__name__"] == "bulk" && shard.holds(l))
+            .map(|l| l["shard"].clone())
+            .collect();
+        let matcher = bulk
+            .matcher
+            .as_deref()
+            .expect("narrowed by the shard label");
+        assert!(matcher.starts_with("shard=~\""), "{matcher}");
+        let pattern: Vec<&str> = matcher["shard=~\"".len()..matcher.len() - 1]
+            .split('|')
+            .collect();
+        let mut expected: Vec<&str> = mine.iter().map(String::as_str).collect();
+        expected.sort_unstable();
+        assert_eq!(pattern, expected);
+        assert_eq!(bulk.series, mine.len());
+        // The one series of "alone" is in one shard only; the others do not query it.
+        let alone_in = Shard::all(4)
+            .filter(|shard| {
+                self::scopes(&series, *shard)
+                    .iter()
+                    .any(|s| s.name == "alone")
+            })
+            .count();
+        assert_eq!(alone_in, 1);
+        // Unsharded, nothing is narrowed.
+        assert!(
+            self::scopes(&series, Shard::WHOLE)
+                .iter()
+                .all(|s| s.matcher.is_none())
+        );
+    }
+
+    #[test]
+    fn narrowing_needs_a_label_every_series_of_the_shard_has() {
+        let all = [
+            labels(&[("__name__", "m"), ("a", "1")]),
+            labels(&[("__name__", "m"), ("b", "2")]),
+        ];
+        let with: Vec<(&Labels, bool)> = all.iter().map(|l| (l, true)).collect();
+        assert_eq!(narrowing(&with, &[&all[0], &all[1]]), None);
+        assert_eq!(regex_escape("a.b|c$"), r"a\.b\|c\$");
     }
 
     /// The five aggregates of `values` as PromQL computes them.

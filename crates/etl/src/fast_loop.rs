@@ -1,7 +1,7 @@
 //! The fast loop (`ETL_FAST_LOOP_SECS`): the 1h/3h/12h aggregates of every selected series, then
 //! the forecast of the next 10 minutes of every SLA metric.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use common::{
@@ -110,28 +110,13 @@ impl FastLoop {
             .discovery
             .series(now - WindowSpan::LONGEST, now)
             .await?;
-        // Per name, its series in all and in this shard: a query covers every series of its
-        // names, the shard's or not, so batches are sized by the former.
-        let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        for labels in &series {
-            if let Some(name) = labels.get(METRIC_NAME_LABEL) {
-                let (all, mine) = counts.entry(name.clone()).or_default();
-                *all += 1;
-                *mine += usize::from(shard.holds(labels));
-            }
-        }
-        let in_shard = counts.values().map(|(_, mine)| mine).sum::<usize>();
-        let series_per_name: BTreeMap<String, usize> = counts
-            .into_iter()
-            .filter(|(_, (_, mine))| *mine > 0)
-            .map(|(name, (all, _))| (name, all))
-            .collect();
+        let in_shard = series.iter().filter(|labels| shard.holds(labels)).count();
         summary.series = in_shard;
         self.instruments
             .series_selected
             .with_label_values(&[Self::NAME])
             .set(in_shard as i64);
-        let aggregates = self.discovery.aggregates(&series_per_name, now).await?;
+        let aggregates = self.discovery.aggregates(&series, shard, now).await?;
         for ((name, window), elapsed) in &aggregates.durations {
             let gauge = match window {
                 WindowSpan::H1 => &self.instruments.executiontime_1h,
@@ -142,11 +127,8 @@ impl FastLoop {
         }
         let records: Vec<Record> = aggregates
             .series
-            .into_iter()
-            .filter(|(id, _)| shard.contains(*id))
-            .map(|(_, (labels, windows))| {
-                Record::new(labels, now, Payload::Values { values: windows })
-            })
+            .into_values()
+            .map(|(labels, windows)| Record::new(labels, now, Payload::Values { values: windows }))
             .collect();
         summary.add(
             self.producer

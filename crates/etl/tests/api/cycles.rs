@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta};
+use chrono::{DateTime, TimeDelta, Utc};
 use common::{
     promql::PromClient,
     record::{Kind, Payload, Record, Window},
@@ -51,6 +51,76 @@ fn seasonal_signal(t: i64) -> f64 {
         + 5.0 * (std::f64::consts::TAU * t / 3_600.0).sin()
 }
 
+/// One values record per synthetic series, each equal to what the history gives at `now`.
+fn assert_values_match_the_history(values: &[&Record], now: DateTime<Utc>) {
+    let manifest = manifest();
+    let data = manifest.dataset();
+    let synthetic_series = manifest.series.len() + manifest.bulk.count as usize;
+    assert_eq!(
+        values.len(),
+        synthetic_series,
+        "one values record per series"
+    );
+    for record in values {
+        assert_eq!(record.computed_at, now);
+        let series = data
+            .series()
+            .iter()
+            .find(|s| s.label_set() == record.name)
+            .expect("a synthetic series");
+        let Payload::Values { values } = &record.payload else {
+            unreachable!()
+        };
+        let at = now.timestamp();
+        assert_window(
+            &format!("{} 1h", name(record)),
+            values.h1,
+            data.window_stats(series, at, 3600),
+        );
+        assert_window(
+            &format!("{} 3h", name(record)),
+            values.h3,
+            data.window_stats(series, at, 3 * 3600),
+        );
+        assert_window(
+            &format!("{} 12h", name(record)),
+            values.h12,
+            data.window_stats(series, at, 12 * 3600),
+        );
+    }
+}
+
+#[tokio::test]
+async fn sharded_cycles_cover_every_series_once_with_the_same_aggregates() {
+    // Arrange: three shards run by one replica without election; the bulk series of the
+    // history (one metric name, a `shard` label) make each shard narrow its queries.
+    let manifest = manifest();
+    assert!(
+        manifest.bulk.count >= 3,
+        "the test history needs bulk series (TEST_SYNTHETIC_BULK)"
+    );
+    let synthetic_series = manifest.series.len() + manifest.bulk.count as usize;
+    let now = DateTime::from_timestamp(manifest.config.end - 600, 0).unwrap();
+    let sla_port = free_port();
+    let _sla = SlaServer::start(sla_port, vec![]).await;
+    let app = spawn_app(Options {
+        now: Some(now),
+        shards: 3,
+        ..Options::new(sla_port)
+    })
+    .await;
+
+    // Act: the first fast cycle of each shard.
+    let consumer = app.consumer();
+    let records = records_until(&consumer, Duration::from_secs(120), |records| {
+        of_kind(records, Kind::Values).len() >= synthetic_series
+    })
+    .await;
+
+    // Assert: every series once, from its own shard, with the aggregates of the history.
+    assert_values_match_the_history(&of_kind(&records, Kind::Values), now);
+}
+
 #[tokio::test]
 async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
     // Arrange: "now" is 10 minutes before the end of the history, so the forecast can be
@@ -78,38 +148,7 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
 
     // Assert: values equal what the synthetic history gives for the same windows.
     let values = of_kind(&records, Kind::Values);
-    assert_eq!(
-        values.len(),
-        synthetic_series,
-        "one values record per series"
-    );
-    for record in &values {
-        assert_eq!(record.computed_at, now);
-        let series = data
-            .series()
-            .iter()
-            .find(|s| s.label_set() == record.name)
-            .expect("a synthetic series");
-        let Payload::Values { values } = &record.payload else {
-            unreachable!()
-        };
-        let at = now.timestamp();
-        assert_window(
-            &format!("{} 1h", name(record)),
-            values.h1,
-            data.window_stats(series, at, 3600),
-        );
-        assert_window(
-            &format!("{} 3h", name(record)),
-            values.h3,
-            data.window_stats(series, at, 3 * 3600),
-        );
-        assert_window(
-            &format!("{} 12h", name(record)),
-            values.h12,
-            data.window_stats(series, at, 12 * 3600),
-        );
-    }
+    assert_values_match_the_history(&values, now);
     // ... and what PromQL itself answers.
     let client = PromClient::new(prometheus_url(), Duration::from_secs(5)).unwrap();
     let promql = client

@@ -48,8 +48,10 @@ pub(crate) struct Options {
     pub(crate) now: Option<DateTime<Utc>>,
     /// The topic; a fresh one when `None`.
     pub(crate) topic: Option<String>,
-    /// Leader election; the etl runs alone when `None`.
+    /// Leader election; the etl runs alone when `None` (every shard itself).
     pub(crate) election: Option<Election>,
+    /// Shards, when the etl runs alone.
+    pub(crate) shards: u32,
 }
 
 /// How a test replica takes part in leader election.
@@ -75,6 +77,7 @@ impl Options {
             now: None,
             topic: None,
             election: None,
+            shards: 1,
         }
     }
 }
@@ -137,7 +140,15 @@ pub(crate) async fn spawn_app(options: Options) -> TestApp {
     .map(str::to_owned)
     .collect();
     match &options.election {
-        None => args.extend(["--leader-election".to_owned(), "false".to_owned()]),
+        None => args.extend(
+            [
+                "--leader-election",
+                "false",
+                "--shards",
+                &options.shards.to_string(),
+            ]
+            .map(str::to_owned),
+        ),
         Some(election) => args.extend(
             [
                 "--mongo-uri",
