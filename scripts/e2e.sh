@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end: the whole local stack on free loopback ports, the SLA set loaded, one cycle of the
-# pipeline, then the whole Postman collection with newman; everything stopped whatever happens.
+# pipeline, then the whole Postman collection with newman, then two more fast cycles and
+# pipeline-check (every stored document against PromQL, the generator and the SLA set);
+# everything stopped whatever happens.
 #
 # Usage: scripts/e2e.sh [--help]
 #
@@ -63,3 +65,22 @@ RETRIEVAL_URL="http://127.0.0.1:$RETRIEVAL_PORT" \
     TARGET_PROMETHEUS_URL="http://127.0.0.1:$TARGET_PROMETHEUS_PORT" \
     "$ROOT_DIR/deploy/tools/postman-e2e.sh"
 log "e2e: the Postman collection passed against the whole pipeline"
+
+# Two more fast cycles (counted by the etl's exporter), then every document is checked once.
+fast_cycles() {
+    curl -fsS "http://127.0.0.1:$ETL_ADMIN_PORT/metrics" |
+        awk '/^etl_cycle_duration_seconds_count\{loop="fast"\}/ {print $2}'
+}
+target=$(($(fast_cycles) + 2))
+deadline=$((SECONDS + 10 * ETL_FAST_LOOP_SECS))
+until (($(fast_cycles) >= target)); do
+    ((SECONDS < deadline)) || die "the etl did not complete two more fast cycles within $((10 * ETL_FAST_LOOP_SECS)) s"
+    sleep 1
+done
+"$CARGO_TARGET_DIR/debug/pipeline-check" \
+    --prometheus-url "http://127.0.0.1:$TARGET_PROMETHEUS_PORT" \
+    --mongo-uri "mongodb://127.0.0.1:$MONGO_PORT" --mongo-db "${MONGO_DB:-sla_monitor}" \
+    --series-selector "$ETL_SERIES_SELECTOR" \
+    --manifest "$RUN_DIR/data/target-prometheus/synthetic-manifest.json" \
+    --fast-loop-secs "$ETL_FAST_LOOP_SECS" --slow-loop-secs "$ETL_SLOW_LOOP_SECS"
+log "e2e: pipeline-check passed"

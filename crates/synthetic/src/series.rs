@@ -83,6 +83,19 @@ pub enum Shape {
     },
 }
 
+impl Shape {
+    /// The seasonal periods built into the shape, in minutes, longest first (empty when it has
+    /// none): what a seasonality detector should find.
+    pub fn periods_minutes(self) -> &'static [f64] {
+        match self {
+            Shape::Seasonal | Shape::MulSeasonal => &[1440.0, 60.0],
+            Shape::Bulk { .. } => &[1440.0],
+            Shape::SlaLatency => &[60.0],
+            Shape::TrendNoise | Shape::Noise | Shape::Constant => &[],
+        }
+    }
+}
+
 /// One synthetic series: its labels, its shape and what its value depends on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
@@ -403,6 +416,14 @@ mod tests {
             .collect();
         assert_eq!(bulk.len(), 2);
         assert_eq!(bulk[1].labels()["shard"], "1");
+    }
+
+    #[test]
+    fn periods_are_those_of_the_formulas() {
+        assert_eq!(Shape::Seasonal.periods_minutes(), [1440.0, 60.0]);
+        assert_eq!(Shape::MulSeasonal.periods_minutes(), [1440.0, 60.0]);
+        assert!(Shape::Constant.periods_minutes().is_empty());
+        assert!(Shape::Noise.periods_minutes().is_empty());
     }
 
     #[test]

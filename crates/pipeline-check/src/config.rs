@@ -1,0 +1,45 @@
+//! The command line: where the pipeline's database and target Prometheus are, and what the etl
+//! was told (its selector and loop periods), each with the etl's own environment variable.
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::Parser;
+use common::config::{MongoArgs, PrometheusArgs, parse_duration};
+
+/// Check every document of a running pipeline's `metrics` collection against PromQL
+/// (`*_over_time` at the document's computed_at), the synthetic generator's known values and
+/// the stored SLA set. Prints a summary; exits 0 when all holds, 1 on any mismatch, 2 when the
+/// check could not run.
+#[derive(Debug, Parser)]
+#[command(version)]
+pub struct Config {
+    /// The target Prometheus the etl reads.
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+    /// The database storage writes.
+    #[command(flatten)]
+    pub mongo: MongoArgs,
+    /// The etl's series selector: exactly the series it selects must have documents.
+    #[arg(
+        long,
+        env = "ETL_SERIES_SELECTOR",
+        default_value = r#"{__name__=~".+"}"#
+    )]
+    pub series_selector: String,
+    /// The manifest of the synthetic history backfilled into the target Prometheus.
+    #[arg(long, env = "TEST_SYNTHETIC_MANIFEST")]
+    pub manifest: PathBuf,
+    /// The etl's fast loop period: values and predictions must be younger than two of them.
+    #[arg(long, env = "ETL_FAST_LOOP_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub fast_loop_secs: u64,
+    /// The etl's slow loop period: metadata must be younger than two of them.
+    #[arg(long, env = "ETL_SLOW_LOOP_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub slow_loop_secs: u64,
+    /// The etl's metadata lookback (a series whose raw samples over it are all equal must be
+    /// reported constant).
+    #[arg(long, env = "ETL_METADATA_LOOKBACK", default_value = "3d", value_parser = parse_duration)]
+    pub metadata_lookback: Duration,
+    /// Series queried at once from Prometheus.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub concurrency: u64,
+}

@@ -1,0 +1,12 @@
+//! `pipeline-check`: reads every document of a running pipeline's `metrics` collection and checks
+//! it against what the target Prometheus answers (`*_over_time` at the document's
+//! `computed_at`), against what the synthetic generator wrote, and against the SLA set.
+//!
+//! - [`compare`]: the comparison rules and the tally of assertions and mismatches (pure).
+//! - [`check`]: gathers the documents, the selected series and the SLA set, and runs the rules.
+//! - [`config`]: the command line.
+#![warn(missing_docs)]
+
+pub mod check;
+pub mod compare;
+pub mod config;
