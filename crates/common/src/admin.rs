@@ -32,13 +32,18 @@ impl Probe {
             let future = check();
             Box::pin(async move { future.await.map_err(|e| error_chain(&e)) })
         };
-        Self { name, check: Arc::new(check) }
+        Self {
+            name,
+            check: Arc::new(check),
+        }
     }
 }
 
 impl std::fmt::Debug for Probe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Probe").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Probe")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -66,13 +71,21 @@ pub fn router(registry: Registry, probes: Vec<Probe>) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
-        .with_state(AdminState { registry, probes: probes.into() })
+        .with_state(AdminState {
+            registry,
+            probes: probes.into(),
+        })
 }
 
 async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
     let mut body = Vec::new();
     match TextEncoder::new().encode(&state.registry.gather(), &mut body) {
-        Ok(()) => (StatusCode::OK, [("content-type", prometheus::TEXT_FORMAT)], body).into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            [("content-type", prometheus::TEXT_FORMAT)],
+            body,
+        )
+            .into_response(),
         Err(error) => {
             tracing::error!(error = %error, "metrics encoding failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -92,9 +105,18 @@ async fn readyz(State(state): State<AdminState>) -> impl IntoResponse {
     let ready = results.iter().all(|(_, outcome)| outcome.is_ok());
     let checks: Map<String, Value> = results
         .into_iter()
-        .map(|(name, outcome)| (name.to_owned(), Value::String(outcome.err().unwrap_or_else(|| "ok".to_owned()))))
+        .map(|(name, outcome)| {
+            (
+                name.to_owned(),
+                Value::String(outcome.err().unwrap_or_else(|| "ok".to_owned())),
+            )
+        })
         .collect();
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(json!({"ready": ready, "checks": checks})))
 }
 
@@ -109,7 +131,10 @@ mod tests {
     struct Refused;
 
     async fn get_json(router: Router, path: &str) -> (StatusCode, String) {
-        let response = router.oneshot(axum::http::Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let response = router
+            .oneshot(axum::http::Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
         let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
         (status, String::from_utf8(body.to_vec()).unwrap())
@@ -124,14 +149,25 @@ mod tests {
         let (status, body) = get_json(router(Registry::new(), probes), "/readyz").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         let body: Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(body, json!({"ready": false, "checks": {"database": "ok", "broker": "connection refused"}}));
+        assert_eq!(
+            body,
+            json!({"ready": false, "checks": {"database": "ok", "broker": "connection refused"}})
+        );
     }
 
     #[tokio::test]
     async fn healthz_and_readyz_answer_when_all_is_well() {
         let probes = vec![Probe::new("database", || async { Ok::<_, Refused>(()) })];
-        assert_eq!(get_json(router(Registry::new(), probes.clone()), "/healthz").await.0, StatusCode::OK);
-        assert_eq!(get_json(router(Registry::new(), probes), "/readyz").await.0, StatusCode::OK);
+        assert_eq!(
+            get_json(router(Registry::new(), probes.clone()), "/healthz")
+                .await
+                .0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            get_json(router(Registry::new(), probes), "/readyz").await.0,
+            StatusCode::OK
+        );
     }
 
     #[tokio::test]

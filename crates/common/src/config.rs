@@ -28,9 +28,14 @@ pub fn load<T: Parser>() -> T {
 
 /// Parses `T` from `args`; on a value error, names the environment variable the value came from
 /// (looked up with `env`) when the flag was not on the command line.
-pub fn try_parse_from<T: Parser>(args: &[OsString], env: impl Fn(&str) -> Option<OsString>) -> Result<T, clap::Error> {
+pub fn try_parse_from<T: Parser>(
+    args: &[OsString],
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<T, clap::Error> {
     let mut command = T::command();
-    let matches = command.try_get_matches_from_mut(args).map_err(|e| name_env_variable(e, &command, args, &env))?;
+    let matches = command
+        .try_get_matches_from_mut(args)
+        .map_err(|e| name_env_variable(e, &command, args, &env))?;
     T::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
 }
 
@@ -40,22 +45,37 @@ fn name_env_variable(
     args: &[OsString],
     env: &impl Fn(&str) -> Option<OsString>,
 ) -> clap::Error {
-    if !matches!(error.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+    if !matches!(
+        error.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
         return error;
     }
     let Some(ContextValue::String(invalid)) = error.get(ContextKind::InvalidArg) else {
         return error;
     };
-    let flag = invalid.split_whitespace().next().unwrap_or_default().trim_start_matches("--").to_owned();
-    let on_command_line = args.iter().any(|a| a.to_string_lossy().starts_with(&format!("--{flag}")));
+    let flag = invalid
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("--")
+        .to_owned();
+    let on_command_line = args
+        .iter()
+        .any(|a| a.to_string_lossy().starts_with(&format!("--{flag}")));
     let from_env = all_args(command)
         .find(|arg| arg.get_long() == Some(flag.as_str()))
         .and_then(|arg| arg.get_env())
         .map(|name| name.to_string_lossy().into_owned())
         .filter(|name| !on_command_line && env(name).is_some());
-    let Some(variable) = from_env else { return error };
+    let Some(variable) = from_env else {
+        return error;
+    };
     let value = env(&variable).unwrap_or_default();
-    let reason = error.source().map(ToString::to_string).unwrap_or_else(|| "invalid value".to_owned());
+    let reason = error
+        .source()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| "invalid value".to_owned());
     let mut command = command.clone();
     command.error(
         ErrorKind::ValueValidation,
@@ -64,7 +84,11 @@ fn name_env_variable(
 }
 
 fn all_args(command: &clap::Command) -> Box<dyn Iterator<Item = &clap::Arg> + '_> {
-    Box::new(command.get_arguments().chain(command.get_subcommands().flat_map(all_args)))
+    Box::new(
+        command
+            .get_arguments()
+            .chain(command.get_subcommands().flat_map(all_args)),
+    )
 }
 
 /// Parses a duration such as `30s`, `2m` or `1h 30m`.
@@ -142,7 +166,9 @@ impl MongoArgs {
         let mut options = mongodb::options::ClientOptions::parse(self.mongo_uri.expose()).await?;
         options.server_selection_timeout = Some(self.mongo_timeout);
         options.connect_timeout = Some(self.mongo_timeout);
-        options.app_name.get_or_insert_with(|| env!("CARGO_PKG_NAME").to_owned());
+        options
+            .app_name
+            .get_or_insert_with(|| env!("CARGO_PKG_NAME").to_owned());
         Ok(mongodb::Client::with_options(options)?.database(&self.mongo_db))
     }
 }
@@ -179,7 +205,9 @@ impl fmt::Debug for SecretUri {
 
 /// `scheme://user:secret@host` becomes `scheme://user:***@host`.
 pub fn redact_password(uri: &str) -> String {
-    let Some((scheme, rest)) = uri.split_once("://") else { return uri.to_owned() };
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return uri.to_owned();
+    };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
@@ -204,7 +232,11 @@ impl SecretToken {
 impl std::str::FromStr for SecretToken {
     type Err = &'static str;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.is_empty() { Err("the token must not be empty") } else { Ok(Self(s.to_owned())) }
+        if s.is_empty() {
+            Err("the token must not be empty")
+        } else {
+            Ok(Self(s.to_owned()))
+        }
     }
 }
 
@@ -231,14 +263,20 @@ mod tests {
     }
 
     fn args(list: &[&str]) -> Vec<OsString> {
-        std::iter::once("example").chain(list.iter().copied()).map(OsString::from).collect()
+        std::iter::once("example")
+            .chain(list.iter().copied())
+            .map(OsString::from)
+            .collect()
     }
 
     #[test]
     fn defaults_work_without_any_environment() {
         let config: Example = try_parse_from(&args(&[]), |_| None).unwrap();
         assert_eq!(config.port, 5000);
-        assert_eq!(config.prometheus.prometheus_url.as_str(), "http://localhost:9090/");
+        assert_eq!(
+            config.prometheus.prometheus_url.as_str(),
+            "http://localhost:9090/"
+        );
         assert_eq!(config.mongo.mongo_timeout, Duration::from_secs(5));
     }
 
@@ -261,7 +299,10 @@ mod tests {
 
     #[test]
     fn passwords_in_uris_are_redacted() {
-        assert_eq!(redact_password("mongodb://root:hunter2@db:27017/x"), "mongodb://root:***@db:27017/x");
+        assert_eq!(
+            redact_password("mongodb://root:hunter2@db:27017/x"),
+            "mongodb://root:***@db:27017/x"
+        );
         assert_eq!(redact_password("mongodb://db:27017"), "mongodb://db:27017");
         let uri: SecretUri = "mongodb://a:b@c".parse().unwrap();
         assert!(!format!("{uri:?} {uri}").contains(":b@"));

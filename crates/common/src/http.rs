@@ -54,8 +54,13 @@ impl HttpMetrics {
     /// Registers `http_request_duration_seconds` in `registry`.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
         let duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "Time to answer an API request.")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0]),
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer an API request.",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0,
+            ]),
             &["method", "route", "status"],
         )?;
         registry.register(Box::new(duration.clone()))?;
@@ -63,7 +68,11 @@ impl HttpMetrics {
     }
 }
 
-async fn record_latency(State(metrics): State<HttpMetrics>, request: Request, next: Next) -> Response {
+async fn record_latency(
+    State(metrics): State<HttpMetrics>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
     let route = request
@@ -72,7 +81,10 @@ async fn record_latency(State(metrics): State<HttpMetrics>, request: Request, ne
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics.duration.with_label_values(&[method.as_str(), route.as_str(), status.as_str()]).observe(started.elapsed().as_secs_f64());
+    metrics
+        .duration
+        .with_label_values(&[method.as_str(), route.as_str(), status.as_str()])
+        .observe(started.elapsed().as_secs_f64());
     response
 }
 
@@ -123,30 +135,50 @@ mod tests {
     use tower::ServiceExt;
 
     fn limits() -> EdgeArgs {
-        EdgeArgs { request_timeout: Duration::from_millis(50), body_limit: 16, max_in_flight: 4 }
+        EdgeArgs {
+            request_timeout: Duration::from_millis(50),
+            body_limit: 16,
+            max_in_flight: 4,
+        }
     }
 
     #[tokio::test]
     async fn slow_requests_get_a_504_and_are_measured() {
         let registry = Registry::new();
         let metrics = HttpMetrics::register(&registry).unwrap();
-        let app = Router::new().route("/slow/{id}", get(|| async {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            "late"
-        }));
+        let app = Router::new().route(
+            "/slow/{id}",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        );
         let app = with_edge(app, &limits(), metrics);
-        let response = app.oneshot(Request::get("/slow/1").body(Body::empty()).unwrap()).await.unwrap();
+        let response = app
+            .oneshot(Request::get("/slow/1").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
         assert!(response.headers().contains_key("x-request-id"));
         let families = registry.gather();
         let text = format!("{families:?}");
-        assert!(text.contains("/slow/{id}"), "latency not labelled by route template");
+        assert!(
+            text.contains("/slow/{id}"),
+            "latency not labelled by route template"
+        );
     }
 
     #[tokio::test]
     async fn a_client_request_id_is_echoed() {
-        let app = with_edge(Router::new().route("/", get(|| async { "ok" })), &limits(), HttpMetrics::register(&Registry::new()).unwrap());
-        let request = Request::get("/").header("x-request-id", "abc-123").body(Body::empty()).unwrap();
+        let app = with_edge(
+            Router::new().route("/", get(|| async { "ok" })),
+            &limits(),
+            HttpMetrics::register(&Registry::new()).unwrap(),
+        );
+        let request = Request::get("/")
+            .header("x-request-id", "abc-123")
+            .body(Body::empty())
+            .unwrap();
         let response = app.oneshot(request).await.unwrap();
         assert_eq!(response.headers()["x-request-id"], "abc-123");
     }

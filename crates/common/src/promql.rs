@@ -49,7 +49,9 @@ impl PromError {
     pub fn is_transient(&self) -> bool {
         match self {
             PromError::Unreachable { .. } => true,
-            PromError::Rejected { status, error_type, .. } => *status >= 500 || error_type == "timeout",
+            PromError::Rejected {
+                status, error_type, ..
+            } => *status >= 500 || error_type == "timeout",
             PromError::Unexpected(_) => false,
         }
     }
@@ -124,7 +126,11 @@ impl PromClient {
             .user_agent(concat!("sla-monitor/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| PromError::Unexpected(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { http, base, retry: RetryPolicy::default() })
+        Ok(Self {
+            http,
+            base,
+            retry: RetryPolicy::default(),
+        })
     }
 
     /// This client, retrying transient failures with `retry`.
@@ -141,22 +147,47 @@ impl PromClient {
     /// Answers when Prometheus is ready to serve queries (`/-/ready`), without retrying.
     pub async fn ping(&self) -> Result<(), PromError> {
         let url = self.url("-/ready")?;
-        let response = self.http.get(url.clone()).send().await.map_err(|source| PromError::Unreachable { url: url.to_string(), source })?;
+        let response =
+            self.http
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(|source| PromError::Unreachable {
+                    url: url.to_string(),
+                    source,
+                })?;
         if response.status().is_success() {
             Ok(())
         } else {
-            Err(PromError::Rejected { status: response.status().as_u16(), error_type: "not_ready".to_owned(), message: "Prometheus is not ready".to_owned() })
+            Err(PromError::Rejected {
+                status: response.status().as_u16(),
+                error_type: "not_ready".to_owned(),
+                message: "Prometheus is not ready".to_owned(),
+            })
         }
     }
 
     /// The label sets of the series matching `selector` with samples in `start..=end`.
-    pub async fn series(&self, selector: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<Labels>, PromError> {
-        let form = [("match[]", selector.to_owned()), ("start", unix(start)), ("end", unix(end))];
+    pub async fn series(
+        &self,
+        selector: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<Labels>, PromError> {
+        let form = [
+            ("match[]", selector.to_owned()),
+            ("start", unix(start)),
+            ("end", unix(end)),
+        ];
         self.call("api/v1/series", &form).await
     }
 
     /// Evaluates `query` at `at` (now when `None`). A scalar result is one sample without labels.
-    pub async fn instant(&self, query: &str, at: Option<DateTime<Utc>>) -> Result<Vec<Sample>, PromError> {
+    pub async fn instant(
+        &self,
+        query: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Sample>, PromError> {
         let mut form = vec![("query", query.to_owned())];
         if let Some(at) = at {
             form.push(("time", unix(at)));
@@ -164,16 +195,34 @@ impl PromClient {
         match self.call::<QueryData>("api/v1/query", &form).await? {
             QueryData::Vector(items) => items
                 .into_iter()
-                .map(|item| Ok(Sample { labels: item.metric, timestamp: item.value.0, value: parse_value(&item.value.1)? }))
+                .map(|item| {
+                    Ok(Sample {
+                        labels: item.metric,
+                        timestamp: item.value.0,
+                        value: parse_value(&item.value.1)?,
+                    })
+                })
                 .collect(),
-            QueryData::Scalar((timestamp, value)) => Ok(vec![Sample { labels: Labels::new(), timestamp, value: parse_value(&value)? }]),
-            QueryData::Matrix(_) | QueryData::String(_) => Err(PromError::Unexpected(format!("query {query:?} is not an instant vector or scalar"))),
+            QueryData::Scalar((timestamp, value)) => Ok(vec![Sample {
+                labels: Labels::new(),
+                timestamp,
+                value: parse_value(&value)?,
+            }]),
+            QueryData::Matrix(_) | QueryData::String(_) => Err(PromError::Unexpected(format!(
+                "query {query:?} is not an instant vector or scalar"
+            ))),
         }
     }
 
     /// Evaluates `query` over `start..=end` every `step`, split into as many requests as
     /// Prometheus' limit of 11,000 points per series needs, and merged.
-    pub async fn range(&self, query: &str, start: DateTime<Utc>, end: DateTime<Utc>, step: Duration) -> Result<Vec<RangeSeries>, PromError> {
+    pub async fn range(
+        &self,
+        query: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        step: Duration,
+    ) -> Result<Vec<RangeSeries>, PromError> {
         let mut merged: std::collections::BTreeMap<Labels, Vec<(f64, f64)>> = Default::default();
         for (chunk_start, chunk_end) in chunks(start, end, step) {
             let form = [
@@ -182,8 +231,12 @@ impl PromClient {
                 ("end", unix(chunk_end)),
                 ("step", format!("{}", step.as_secs_f64())),
             ];
-            let QueryData::Matrix(items) = self.call::<QueryData>("api/v1/query_range", &form).await? else {
-                return Err(PromError::Unexpected(format!("range query {query:?} did not return a matrix")));
+            let QueryData::Matrix(items) =
+                self.call::<QueryData>("api/v1/query_range", &form).await?
+            else {
+                return Err(PromError::Unexpected(format!(
+                    "range query {query:?} did not return a matrix"
+                )));
             };
             for item in items {
                 let points = merged.entry(item.metric).or_default();
@@ -192,24 +245,58 @@ impl PromClient {
                 }
             }
         }
-        Ok(merged.into_iter().map(|(labels, points)| RangeSeries { labels, points }).collect())
+        Ok(merged
+            .into_iter()
+            .map(|(labels, points)| RangeSeries { labels, points })
+            .collect())
     }
 
-    async fn call<T: for<'de> Deserialize<'de>>(&self, path: &str, form: &[(&str, String)]) -> Result<T, PromError> {
+    async fn call<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+    ) -> Result<T, PromError> {
         let url = self.url(path)?;
         self.retry
-            .run("prometheus_query", || self.call_once::<T>(url.clone(), form), PromError::is_transient)
+            .run(
+                "prometheus_query",
+                || self.call_once::<T>(url.clone(), form),
+                PromError::is_transient,
+            )
             .await
     }
 
-    async fn call_once<T: for<'de> Deserialize<'de>>(&self, url: Url, form: &[(&str, String)]) -> Result<T, PromError> {
-        let unreachable = |source| PromError::Unreachable { url: url.to_string(), source };
-        let response = self.http.post(url.clone()).form(form).send().await.map_err(unreachable)?;
+    async fn call_once<T: for<'de> Deserialize<'de>>(
+        &self,
+        url: Url,
+        form: &[(&str, String)],
+    ) -> Result<T, PromError> {
+        let unreachable = |source| PromError::Unreachable {
+            url: url.to_string(),
+            source,
+        };
+        let response = self
+            .http
+            .post(url.clone())
+            .form(form)
+            .send()
+            .await
+            .map_err(unreachable)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|source| PromError::Unreachable { url: url.to_string(), source })?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|source| PromError::Unreachable {
+                url: url.to_string(),
+                source,
+            })?;
         let envelope: Envelope<T> = serde_json::from_slice(&body).map_err(|e| {
             if status >= 400 {
-                PromError::Rejected { status, error_type: "http".to_owned(), message: String::from_utf8_lossy(&body).chars().take(500).collect() }
+                PromError::Rejected {
+                    status,
+                    error_type: "http".to_owned(),
+                    message: String::from_utf8_lossy(&body).chars().take(500).collect(),
+                }
             } else {
                 PromError::Unexpected(format!("undecodable body ({e})"))
             }
@@ -222,7 +309,9 @@ impl PromClient {
             _ => Err(PromError::Rejected {
                 status,
                 error_type: envelope.error_type.unwrap_or_else(|| "unknown".to_owned()),
-                message: envelope.error.unwrap_or_else(|| "no error message".to_owned()),
+                message: envelope
+                    .error
+                    .unwrap_or_else(|| "no error message".to_owned()),
             }),
         }
     }
@@ -232,13 +321,15 @@ impl PromClient {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        base.join(path).map_err(|e| PromError::Unexpected(format!("bad URL {path}: {e}")))
+        base.join(path)
+            .map_err(|e| PromError::Unexpected(format!("bad URL {path}: {e}")))
     }
 }
 
 /// Prometheus writes sample values as strings, including `NaN`, `+Inf` and `-Inf`.
 fn parse_value(text: &str) -> Result<f64, PromError> {
-    text.parse().map_err(|_| PromError::Unexpected(format!("sample value {text:?} is not a number")))
+    text.parse()
+        .map_err(|_| PromError::Unexpected(format!("sample value {text:?} is not a number")))
 }
 
 fn unix(at: DateTime<Utc>) -> String {
@@ -247,8 +338,14 @@ fn unix(at: DateTime<Utc>) -> String {
 
 /// Splits `start..=end` into spans of at most `MAX_POINTS_PER_QUERY - 1` steps; consecutive
 /// spans do not share an evaluation time.
-fn chunks(start: DateTime<Utc>, end: DateTime<Utc>, step: Duration) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-    let step = chrono::Duration::from_std(step).unwrap_or(chrono::Duration::seconds(60)).max(chrono::Duration::milliseconds(1));
+fn chunks(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    step: Duration,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let step = chrono::Duration::from_std(step)
+        .unwrap_or(chrono::Duration::seconds(60))
+        .max(chrono::Duration::milliseconds(1));
     let span = step * (MAX_POINTS_PER_QUERY as i32 - 1);
     let mut spans = Vec::new();
     let mut from = start;
@@ -270,7 +367,10 @@ mod tests {
 
     #[test]
     fn short_ranges_are_one_request() {
-        assert_eq!(chunks(at(0), at(3600), Duration::from_secs(60)), vec![(at(0), at(3600))]);
+        assert_eq!(
+            chunks(at(0), at(3600), Duration::from_secs(60)),
+            vec![(at(0), at(3600))]
+        );
     }
 
     #[test]
@@ -301,7 +401,11 @@ mod tests {
 
     #[test]
     fn only_server_side_and_transport_failures_are_transient() {
-        let rejected = |status, kind: &str| PromError::Rejected { status, error_type: kind.to_owned(), message: String::new() };
+        let rejected = |status, kind: &str| PromError::Rejected {
+            status,
+            error_type: kind.to_owned(),
+            message: String::new(),
+        };
         assert!(!rejected(400, "bad_data").is_transient());
         assert!(!rejected(422, "execution").is_transient());
         assert!(rejected(503, "unavailable").is_transient());

@@ -27,7 +27,12 @@ pub struct Record {
 impl Record {
     /// A record for `labels`, its id derived from them.
     pub fn new(name: Labels, computed_at: DateTime<Utc>, payload: Payload) -> Self {
-        Self { id: SeriesId::of(&name), name, computed_at, payload }
+        Self {
+            id: SeriesId::of(&name),
+            name,
+            computed_at,
+            payload,
+        }
     }
 
     /// The record's kind.
@@ -233,10 +238,14 @@ pub(crate) mod tests {
     use serde_json::json;
 
     pub(crate) fn labels() -> Labels {
-        [("__name__", "node_load1"), ("instance", "localhost:9100"), ("job", "node")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
+        [
+            ("__name__", "node_load1"),
+            ("instance", "localhost:9100"),
+            ("job", "node"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
     }
 
     fn at() -> DateTime<Utc> {
@@ -244,8 +253,24 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn values_record() -> Record {
-        let w = Window { min: 0.1, max: 2.5, avg: 1.0, std_dev: 0.4, count: 60 };
-        Record::new(labels(), at(), Payload::Values { values: Windows { h1: Some(w), h3: Some(w), h12: None } })
+        let w = Window {
+            min: 0.1,
+            max: 2.5,
+            avg: 1.0,
+            std_dev: 0.4,
+            count: 60,
+        };
+        Record::new(
+            labels(),
+            at(),
+            Payload::Values {
+                values: Windows {
+                    h1: Some(w),
+                    h3: Some(w),
+                    h12: None,
+                },
+            },
+        )
     }
 
     pub(crate) fn metadata_record() -> Record {
@@ -253,11 +278,19 @@ pub(crate) mod tests {
             constant: false,
             samples: 4320,
             step_seconds: 60,
-            stationarity: Some(Stationarity { stationary: true, p_value: 0.001, adf_statistic: -4.2, used_lag: 3 }),
+            stationarity: Some(Stationarity {
+                stationary: true,
+                p_value: 0.001,
+                adf_statistic: -4.2,
+                used_lag: 3,
+            }),
             autocorrelation: Some([("0".to_owned(), 1.0), ("1".to_owned(), 0.8)].into()),
             seasonality: Some(Seasonality {
                 period: Some(60.0),
-                add: Some(Decomposition { period: 60.0, error: 0.5 }),
+                add: Some(Decomposition {
+                    period: 60.0,
+                    error: 0.5,
+                }),
                 mul: None,
             }),
         };
@@ -265,7 +298,12 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn prediction_record() -> Record {
-        let point = PredictedPoint { timestamp: at(), value: 1.0, lower: 0.5, upper: 1.5 };
+        let point = PredictedPoint {
+            timestamp: at(),
+            value: 1.0,
+            lower: 0.5,
+            upper: 1.5,
+        };
         let prediction = Prediction {
             model: "holt_winters_additive".to_owned(),
             rmse: 0.2,
@@ -295,15 +333,28 @@ pub(crate) mod tests {
         assert_eq!(value["id"], SeriesId::of(&labels()).to_string());
         assert_eq!(value["name"]["__name__"], "node_load1");
         assert_eq!(value["computed_at"], "2026-11-22T06:00:00Z");
-        assert_eq!(value["values"]["1h"], json!({"min": 0.1, "max": 2.5, "avg": 1.0, "std_dev": 0.4, "count": 60}));
+        assert_eq!(
+            value["values"]["1h"],
+            json!({"min": 0.1, "max": 2.5, "avg": 1.0, "std_dev": 0.4, "count": 60})
+        );
         assert_eq!(value["values"]["12h"], json!(null));
     }
 
     #[test]
     fn constant_metadata_omits_the_statistics() {
-        let metadata = Metadata { constant: true, samples: 10, step_seconds: 60, stationarity: None, autocorrelation: None, seasonality: None };
+        let metadata = Metadata {
+            constant: true,
+            samples: 10,
+            step_seconds: 60,
+            stationarity: None,
+            autocorrelation: None,
+            seasonality: None,
+        };
         let value = serde_json::to_value(&metadata).unwrap();
-        assert_eq!(value, json!({"constant": true, "samples": 10, "step_seconds": 60}));
+        assert_eq!(
+            value,
+            json!({"constant": true, "samples": 10, "step_seconds": 60})
+        );
     }
 
     #[test]

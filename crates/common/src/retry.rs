@@ -58,7 +58,12 @@ impl RetryPolicy {
 
     /// Runs `attempt` until it succeeds, `retryable` says an error is final, or the policy's
     /// time is up; then returns the last result. Each retry is logged and counted.
-    pub async fn run<T, E, F, Fut>(&self, operation: &'static str, mut attempt: F, retryable: impl Fn(&E) -> bool) -> Result<T, E>
+    pub async fn run<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        mut attempt: F,
+        retryable: impl Fn(&E) -> bool,
+    ) -> Result<T, E>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -73,7 +78,9 @@ impl RetryPolicy {
             };
             attempts += 1;
             let delay = self.delay(attempts);
-            let out_of_time = self.max_elapsed.is_some_and(|max| started.elapsed() + delay > max);
+            let out_of_time = self
+                .max_elapsed
+                .is_some_and(|max| started.elapsed() + delay > max);
             if !retryable(&error) || out_of_time {
                 return Err(error);
             }
@@ -92,7 +99,11 @@ mod tests {
     use std::cell::Cell;
 
     fn fast() -> RetryPolicy {
-        RetryPolicy { initial: Duration::from_millis(1), max_delay: Duration::from_millis(4), ..RetryPolicy::default() }
+        RetryPolicy {
+            initial: Duration::from_millis(1),
+            max_delay: Duration::from_millis(4),
+            ..RetryPolicy::default()
+        }
     }
 
     #[test]
@@ -108,15 +119,21 @@ mod tests {
 
     #[tokio::test]
     async fn retries_until_success_and_counts() {
-        let counter = IntCounterVec::new(prometheus::Opts::new("retries_total", "r"), &["operation"]).unwrap();
+        let counter =
+            IntCounterVec::new(prometheus::Opts::new("retries_total", "r"), &["operation"])
+                .unwrap();
         let calls = Cell::new(0);
         let result: Result<u32, String> = fast()
             .counted(counter.clone())
-            .run("flaky", || {
-                calls.set(calls.get() + 1);
-                let n = calls.get();
-                async move { if n < 3 { Err("down".to_owned()) } else { Ok(n) } }
-            }, |_| true)
+            .run(
+                "flaky",
+                || {
+                    calls.set(calls.get() + 1);
+                    let n = calls.get();
+                    async move { if n < 3 { Err("down".to_owned()) } else { Ok(n) } }
+                },
+                |_| true,
+            )
             .await;
         assert_eq!(result, Ok(3));
         assert_eq!(counter.with_label_values(&["flaky"]).get(), 2);
@@ -126,10 +143,14 @@ mod tests {
     async fn final_errors_are_not_retried() {
         let calls = Cell::new(0);
         let result: Result<(), &str> = fast()
-            .run("bad_query", || {
-                calls.set(calls.get() + 1);
-                async { Err("syntax error") }
-            }, |_| false)
+            .run(
+                "bad_query",
+                || {
+                    calls.set(calls.get() + 1);
+                    async { Err("syntax error") }
+                },
+                |_| false,
+            )
             .await;
         assert_eq!(result, Err("syntax error"));
         assert_eq!(calls.get(), 1);
@@ -138,7 +159,9 @@ mod tests {
     #[tokio::test]
     async fn gives_up_when_time_is_up() {
         let policy = fast().with_max_elapsed(Some(Duration::from_millis(20)));
-        let result: Result<(), &str> = policy.run("down", || async { Err("refused") }, |_| true).await;
+        let result: Result<(), &str> = policy
+            .run("down", || async { Err("refused") }, |_| true)
+            .await;
         assert_eq!(result, Err("refused"));
     }
 }

@@ -97,7 +97,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -139,7 +142,13 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_rejected() {
-        for bad in ["", "123", "0123456789abcdeg", "0123456789abcdef0", "../../etc/passwd"] {
+        for bad in [
+            "",
+            "123",
+            "0123456789abcdeg",
+            "0123456789abcdef0",
+            "../../etc/passwd",
+        ] {
             assert!(bad.parse::<SeriesId>().is_err(), "{bad:?} accepted");
         }
     }

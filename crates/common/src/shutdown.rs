@@ -42,7 +42,10 @@ async fn wait_for_signal() -> &'static str {
 
 /// Waits up to `patience` for the tasks to finish, then aborts the rest. Returns the first
 /// error a task ended with, so `main` can exit non-zero.
-pub async fn drain<E: Send + 'static>(mut tasks: JoinSet<Result<(), E>>, patience: Duration) -> Result<(), E> {
+pub async fn drain<E: Send + 'static>(
+    mut tasks: JoinSet<Result<(), E>>,
+    patience: Duration,
+) -> Result<(), E> {
     let mut first_error = None;
     let deadline = tokio::time::Instant::now() + patience;
     loop {
@@ -58,7 +61,11 @@ pub async fn drain<E: Send + 'static>(mut tasks: JoinSet<Result<(), E>>, patienc
             }
             Ok(None) => break,
             Err(_) => {
-                tracing::warn!(remaining = tasks.len(), ?patience, "tasks did not stop in time; aborting them");
+                tracing::warn!(
+                    remaining = tasks.len(),
+                    ?patience,
+                    "tasks did not stop in time; aborting them"
+                );
                 tasks.abort_all();
                 break;
             }

@@ -55,6 +55,9 @@ mod tests {
         let text = r#"{"name":{"__name__":"up"},"range":{"min":0,"max":1},"for":5}"#;
         let sla: Sla = serde_json::from_str(text).unwrap();
         assert_eq!(sla.for_minutes, 5);
-        assert_eq!(serde_json::to_string(&sla).unwrap(), r#"{"name":{"__name__":"up"},"range":{"min":0.0,"max":1.0},"for":5}"#);
+        assert_eq!(
+            serde_json::to_string(&sla).unwrap(),
+            r#"{"name":{"__name__":"up"},"range":{"min":0.0,"max":1.0},"for":5}"#
+        );
     }
 }

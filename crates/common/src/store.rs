@@ -123,12 +123,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    fn database(operation: &'static str) -> impl Fn(mongodb::error::Error) -> Self + Send + Sync + 'static {
+    fn database(
+        operation: &'static str,
+    ) -> impl Fn(mongodb::error::Error) -> Self + Send + Sync + 'static {
         move |source| Self::Database { operation, source }
     }
 
-    fn conversion<E: std::error::Error + Send + Sync + 'static>(operation: &'static str) -> impl FnOnce(E) -> Self {
-        move |source| Self::Conversion { operation, source: Box::new(source) }
+    fn conversion<E: std::error::Error + Send + Sync + 'static>(
+        operation: &'static str,
+    ) -> impl FnOnce(E) -> Self {
+        move |source| Self::Conversion {
+            operation,
+            source: Box::new(source),
+        }
     }
 }
 
@@ -151,12 +158,18 @@ pub struct MetricsRepository {
 impl MetricsRepository {
     /// The repository over `database`'s `metrics` collection.
     pub fn new(database: &Database) -> Self {
-        Self { database: database.clone(), collection: database.collection(METRICS_COLLECTION) }
+        Self {
+            database: database.clone(),
+            collection: database.collection(METRICS_COLLECTION),
+        }
     }
 
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.database.run_command(doc! { "ping": 1 }).await.map_err(StoreError::database("ping"))?;
+        self.database
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map_err(StoreError::database("ping"))?;
         Ok(())
     }
 
@@ -164,9 +177,16 @@ impl MetricsRepository {
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
         let by_name = IndexModel::builder()
             .keys(doc! { format!("name.{METRIC_NAME_LABEL}"): 1 })
-            .options(IndexOptions::builder().name("by_metric_name".to_owned()).build())
+            .options(
+                IndexOptions::builder()
+                    .name("by_metric_name".to_owned())
+                    .build(),
+            )
             .build();
-        self.collection.create_index(by_name).await.map_err(StoreError::database("create_index"))?;
+        self.collection
+            .create_index(by_name)
+            .await
+            .map_err(StoreError::database("create_index"))?;
         Ok(())
     }
 
@@ -176,10 +196,15 @@ impl MetricsRepository {
         if records.is_empty() {
             return Ok(UpsertSummary::default());
         }
-        let updates = records.iter().map(upsert_statement).collect::<Result<Vec<_>, _>>()?;
+        let updates = records
+            .iter()
+            .map(upsert_statement)
+            .collect::<Result<Vec<_>, _>>()?;
         let reply = self
             .database
-            .run_command(doc! { "update": METRICS_COLLECTION, "updates": updates, "ordered": false })
+            .run_command(
+                doc! { "update": METRICS_COLLECTION, "updates": updates, "ordered": false },
+            )
             .await
             .map_err(StoreError::database("upsert"))?;
         summarise_update_reply(&reply, records.len())
@@ -187,7 +212,10 @@ impl MetricsRepository {
 
     /// The stored results of one series.
     pub async fn find(&self, id: SeriesId) -> Result<Option<MetricDocument>, StoreError> {
-        self.collection.find_one(doc! { "_id": id.to_string() }).await.map_err(StoreError::database("find"))
+        self.collection
+            .find_one(doc! { "_id": id.to_string() })
+            .await
+            .map_err(StoreError::database("find"))
     }
 
     /// Every stored series, optionally only those named `metric_name`, sorted by id and
@@ -195,7 +223,8 @@ impl MetricsRepository {
     pub async fn list(
         &self,
         metric_name: Option<&str>,
-    ) -> Result<impl Stream<Item = Result<SeriesSummary, StoreError>> + Send + 'static, StoreError> {
+    ) -> Result<impl Stream<Item = Result<SeriesSummary, StoreError>> + Send + 'static, StoreError>
+    {
         let filter = match metric_name {
             Some(name) => doc! { format!("name.{METRIC_NAME_LABEL}"): name },
             None => Document::new(),
@@ -244,7 +273,10 @@ fn upsert_statement(record: &Record) -> Result<Document, StoreError> {
 }
 
 fn summarise_update_reply(reply: &Document, batch: usize) -> Result<UpsertSummary, StoreError> {
-    let errors = reply.get_array("writeErrors").map(|a| a.as_slice()).unwrap_or_default();
+    let errors = reply
+        .get_array("writeErrors")
+        .map(|a| a.as_slice())
+        .unwrap_or_default();
     let mut stale = 0;
     let mut rejected: Vec<(i32, String)> = Vec::new();
     for error in errors.iter().filter_map(Bson::as_document) {
@@ -256,9 +288,16 @@ fn summarise_update_reply(reply: &Document, batch: usize) -> Result<UpsertSummar
         }
     }
     if let Some((code, message)) = rejected.first().cloned() {
-        return Err(StoreError::WritesRejected { count: rejected.len(), code, message });
+        return Err(StoreError::WritesRejected {
+            count: rejected.len(),
+            code,
+            message,
+        });
     }
-    Ok(UpsertSummary { written: batch - stale, stale })
+    Ok(UpsertSummary {
+        written: batch - stale,
+        stale,
+    })
 }
 
 #[cfg(test)]
@@ -269,19 +308,43 @@ mod tests {
     #[test]
     fn upsert_sets_only_its_own_kind() {
         let statement = upsert_statement(&values_record()).unwrap();
-        let set = statement.get_document("u").unwrap().get_document("$set").unwrap();
+        let set = statement
+            .get_document("u")
+            .unwrap()
+            .get_document("$set")
+            .unwrap();
         let mut fields: Vec<&str> = set.keys().map(String::as_str).collect();
         fields.sort();
         assert_eq!(fields, ["name", "values", "values_at"]);
         let metadata = upsert_statement(&metadata_record()).unwrap();
-        assert!(metadata.get_document("u").unwrap().get_document("$set").unwrap().contains_key("metadata_at"));
+        assert!(
+            metadata
+                .get_document("u")
+                .unwrap()
+                .get_document("$set")
+                .unwrap()
+                .contains_key("metadata_at")
+        );
     }
 
     #[test]
     fn duplicate_keys_count_as_stale_and_other_errors_fail_the_batch() {
         let reply = doc! { "ok": 1, "n": 2, "writeErrors": [ { "index": 1, "code": 11000, "errmsg": "dup" } ] };
-        assert_eq!(summarise_update_reply(&reply, 3).unwrap(), UpsertSummary { written: 2, stale: 1 });
+        assert_eq!(
+            summarise_update_reply(&reply, 3).unwrap(),
+            UpsertSummary {
+                written: 2,
+                stale: 1
+            }
+        );
         let reply = doc! { "ok": 1, "writeErrors": [ { "index": 0, "code": 2, "errmsg": "bad" } ] };
-        assert!(matches!(summarise_update_reply(&reply, 1), Err(StoreError::WritesRejected { count: 1, code: 2, .. })));
+        assert!(matches!(
+            summarise_update_reply(&reply, 1),
+            Err(StoreError::WritesRejected {
+                count: 1,
+                code: 2,
+                ..
+            })
+        ));
     }
 }

@@ -11,16 +11,29 @@ use tracing_subscriber::{EnvFilter, fmt::MakeWriter, layer::SubscriberExt};
 use crate::config::LogFormat;
 
 /// A subscriber that writes to `sink` in `format`, filtered by `RUST_LOG` or else `default_filter`.
-pub fn subscriber<W>(format: LogFormat, default_filter: &str, sink: W) -> Box<dyn Subscriber + Send + Sync>
+pub fn subscriber<W>(
+    format: LogFormat,
+    default_filter: &str,
+    sink: W,
+) -> Box<dyn Subscriber + Send + Sync>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Text => Box::new(registry.with(tracing_subscriber::fmt::layer().with_writer(sink))),
+        LogFormat::Text => {
+            Box::new(registry.with(tracing_subscriber::fmt::layer().with_writer(sink)))
+        }
         LogFormat::Json => Box::new(
-            registry.with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true).with_writer(sink)),
+            registry.with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_writer(sink),
+            ),
         ),
     }
 }
@@ -35,9 +48,17 @@ pub fn init_for_tests() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         let installed = if std::env::var_os("TEST_LOG").is_some() {
-            tracing::subscriber::set_global_default(subscriber(LogFormat::Text, "debug", std::io::stderr))
+            tracing::subscriber::set_global_default(subscriber(
+                LogFormat::Text,
+                "debug",
+                std::io::stderr,
+            ))
         } else {
-            tracing::subscriber::set_global_default(subscriber(LogFormat::Text, "info", std::io::sink))
+            tracing::subscriber::set_global_default(subscriber(
+                LogFormat::Text,
+                "info",
+                std::io::sink,
+            ))
         };
         // Another test harness may have installed one already; theirs is as good as ours.
         let _ = installed;

@@ -20,7 +20,9 @@ pub fn required_env(name: &str) -> String {
 
 /// The target Prometheus with the synthetic history (`TEST_PROMETHEUS_URL`).
 pub fn prometheus_url() -> Url {
-    required_env("TEST_PROMETHEUS_URL").parse().expect("TEST_PROMETHEUS_URL is a URL")
+    required_env("TEST_PROMETHEUS_URL")
+        .parse()
+        .expect("TEST_PROMETHEUS_URL is a URL")
 }
 
 /// The shared broker (`TEST_KAFKA_BROKERS`).
@@ -66,13 +68,18 @@ where
 {
     let give_up = tokio::time::Instant::now() + deadline;
     while !condition().await {
-        assert!(tokio::time::Instant::now() < give_up, "timed out after {deadline:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < give_up,
+            "timed out after {deadline:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 async fn accepts_connections(port: u16) -> bool {
-    tokio::net::TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await.is_ok()
+    tokio::net::TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+        .await
+        .is_ok()
 }
 
 /// A server process of the test's own on a fixed loopback port: killed on drop, and able to be
@@ -88,13 +95,24 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    async fn launch(name: &'static str, binary_var: &str, args: impl FnOnce(u16, &Path) -> Vec<String>) -> Self {
+    async fn launch(
+        name: &'static str,
+        binary_var: &str,
+        args: impl FnOnce(u16, &Path) -> Vec<String>,
+    ) -> Self {
         let workdir = tempfile::tempdir().expect("a temporary directory");
         let port = free_port();
         let mut command = vec![required_env(binary_var)];
         command.extend(args(port, workdir.path()));
         let log = workdir.path().join(format!("{name}.log"));
-        let mut server = Self { name, command, port, log, child: None, _workdir: workdir };
+        let mut server = Self {
+            name,
+            command,
+            port,
+            log,
+            child: None,
+            _workdir: workdir,
+        };
         server.start().await;
         server
     }
@@ -102,7 +120,11 @@ impl ServerProcess {
     /// Starts the process (again) and waits until it accepts connections.
     pub async fn start(&mut self) {
         assert!(self.child.is_none(), "{} is already running", self.name);
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("a log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("a log file");
         let child = Command::new(&self.command[0])
             .args(&self.command[1..])
             .stdin(Stdio::null())
@@ -123,7 +145,12 @@ impl ServerProcess {
             let _ = child.wait();
         }
         let port = self.port;
-        wait_until("the port to close", Duration::from_secs(10), || async move { !accepts_connections(port).await }).await;
+        wait_until(
+            "the port to close",
+            Duration::from_secs(10),
+            || async move { !accepts_connections(port).await },
+        )
+        .await;
     }
 
     /// The loopback port the process listens on.
@@ -151,7 +178,14 @@ impl DatabaseServer {
         Self(
             ServerProcess::launch("secantusd", "SECANTUSD_BIN", |port, dir| {
                 let data = dir.join("data");
-                vec!["--host".into(), "127.0.0.1".into(), "--port".into(), port.to_string(), "--storage-path".into(), data.display().to_string()]
+                vec![
+                    "--host".into(),
+                    "127.0.0.1".into(),
+                    "--port".into(),
+                    port.to_string(),
+                    "--storage-path".into(),
+                    data.display().to_string(),
+                ]
             })
             .await,
         )

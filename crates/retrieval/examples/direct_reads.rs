@@ -47,9 +47,15 @@ struct Tally {
 async fn main() -> anyhow::Result<()> {
     let args: Args = common::config::load();
     let text = std::fs::read_to_string(&args.ids_file).context("ids file")?;
-    let ids: Arc<[SeriesId]> = text.lines().map(str::parse).collect::<Result<Vec<_>, _>>().context("an id per line")?.into();
+    let ids: Arc<[SeriesId]> = text
+        .lines()
+        .map(str::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .context("an id per line")?
+        .into();
     anyhow::ensure!(!ids.is_empty(), "no ids in {}", args.ids_file.display());
-    let repository = MetricsRepository::new(&args.mongo.database().await.context("database client")?);
+    let repository =
+        MetricsRepository::new(&args.mongo.database().await.context("database client")?);
     repository.ping().await.context("the database answers")?;
 
     let next = Arc::new(AtomicUsize::new(0));
@@ -81,7 +87,11 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
-    let percentile = |p: f64| latencies.get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)).map_or(0.0, |us| *us as f64 / 1000.0);
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .map_or(0.0, |us| *us as f64 / 1000.0)
+    };
     println!(
         "direct requests={} duration_s={elapsed:.2} rps={:.1} p50_ms={:.2} p99_ms={:.2} errors={errors}",
         latencies.len(),

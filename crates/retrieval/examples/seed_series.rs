@@ -42,12 +42,17 @@ async fn main() -> anyhow::Result<()> {
     for batch in records.chunks(1000) {
         collection.insert_many(batch).await.context("seeding")?;
     }
-    let mut ids = std::io::BufWriter::new(std::fs::File::create(&args.ids_file).context("ids file")?);
+    let mut ids =
+        std::io::BufWriter::new(std::fs::File::create(&args.ids_file).context("ids file")?);
     for record in &records {
         writeln!(ids, "{}", record.id)?;
     }
     ids.flush()?;
-    println!("seeded {} series in {:.1} s", records.len(), started.elapsed().as_secs_f64());
+    println!(
+        "seeded {} series in {:.1} s",
+        records.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -63,8 +68,18 @@ fn document(shard: u32) -> MetricDocument {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     let f = f64::from(shard);
-    let window = |count| Window { min: f, max: f + 10.0, avg: f + 5.0, std_dev: 2.5, count };
-    let values = Windows { h1: Some(window(60)), h3: Some(window(180)), h12: Some(window(720)) };
+    let window = |count| Window {
+        min: f,
+        max: f + 10.0,
+        avg: f + 5.0,
+        std_dev: 2.5,
+        count,
+    };
+    let values = Windows {
+        h1: Some(window(60)),
+        h3: Some(window(180)),
+        h12: Some(window(720)),
+    };
     MetricDocument {
         id: SeriesId::of(&name),
         name,

@@ -33,11 +33,16 @@ impl FromStr for MetricName {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut chars = s.chars();
-        let valid_first = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':');
+        let valid_first = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':');
         if valid_first && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
             Ok(Self(s.to_owned()))
         } else {
-            Err(format!("`name` must be a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got {:?}", clip(s)))
+            Err(format!(
+                "`name` must be a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got {:?}",
+                clip(s)
+            ))
         }
     }
 }
@@ -117,10 +122,17 @@ impl TryFrom<&str> for AggregateOp {
     type Error = String;
 
     fn try_from(text: &str) -> Result<Self, Self::Error> {
-        Self::ALL.into_iter().find(|op| op.as_str() == text).ok_or_else(|| {
-            let known: Vec<&str> = Self::ALL.iter().map(|op| op.as_str()).collect();
-            format!("`op` must be one of {}, got {:?}", known.join(", "), clip(text))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|op| op.as_str() == text)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Self::ALL.iter().map(|op| op.as_str()).collect();
+                format!(
+                    "`op` must be one of {}, got {:?}",
+                    known.join(", "),
+                    clip(text)
+                )
+            })
     }
 }
 
@@ -144,13 +156,18 @@ impl TryFrom<&str> for Window {
     type Error = String;
 
     fn try_from(text: &str) -> Result<Self, Self::Error> {
-        let secs: u64 = text
-            .parse()
-            .map_err(|_| format!("`window` must be a whole number of seconds, got {:?}", clip(text)))?;
+        let secs: u64 = text.parse().map_err(|_| {
+            format!(
+                "`window` must be a whole number of seconds, got {:?}",
+                clip(text)
+            )
+        })?;
         if (1..=MAX_WINDOW_SECS).contains(&secs) {
             Ok(Self(secs))
         } else {
-            Err(format!("`window` must be between 1 and {MAX_WINDOW_SECS} seconds, got {secs}"))
+            Err(format!(
+                "`window` must be between 1 and {MAX_WINDOW_SECS} seconds, got {secs}"
+            ))
         }
     }
 }
@@ -165,7 +182,12 @@ fn parse_instant(parameter: &str, text: &str) -> Result<DateTime<Utc>, String> {
         .ok()
         .filter(|secs| secs.is_finite())
         .and_then(|secs| DateTime::from_timestamp_millis((secs * 1000.0).round() as i64))
-        .ok_or_else(|| format!("`{parameter}` must be an RFC 3339 time or unix seconds, got {:?}", clip(text)))
+        .ok_or_else(|| {
+            format!(
+                "`{parameter}` must be an RFC 3339 time or unix seconds, got {:?}",
+                clip(text)
+            )
+        })
 }
 
 /// The query string of `GET /metrics/{id}/aggregate`, as sent: every field is checked by
@@ -219,7 +241,9 @@ impl Aggregation {
     pub fn parse(params: &AggregateParams, now: DateTime<Utc>) -> Result<Self, Vec<String>> {
         let mut problems = Vec::new();
         let op = match params.op.as_deref() {
-            Some(text) => AggregateOp::try_from(text).map_err(|p| problems.push(p)).ok(),
+            Some(text) => AggregateOp::try_from(text)
+                .map_err(|p| problems.push(p))
+                .ok(),
             None => {
                 problems.push("`op` is required (avg, min, max, count or std_dev)".to_owned());
                 None
@@ -232,8 +256,18 @@ impl Aggregation {
                 None
             }
         };
-        let from = params.from.as_deref().map(|t| parse_instant("from", t)).transpose().map_err(|p| problems.push(p));
-        let to = params.to.as_deref().map(|t| parse_instant("to", t)).transpose().map_err(|p| problems.push(p));
+        let from = params
+            .from
+            .as_deref()
+            .map(|t| parse_instant("from", t))
+            .transpose()
+            .map_err(|p| problems.push(p));
+        let to = params
+            .to
+            .as_deref()
+            .map(|t| parse_instant("to", t))
+            .transpose()
+            .map_err(|p| problems.push(p));
         let (Some(op), Some(window), Ok(from), Ok(to)) = (op, window, from, to) else {
             return Err(problems);
         };
@@ -249,16 +283,30 @@ impl Aggregation {
             return Err(vec![format!("`from` ({from}) must be before `to` ({to})")]);
         }
         if span > MAX_SPAN_SECS * 1000 {
-            return Err(vec![format!("`from..to` spans more than {} days", MAX_SPAN_SECS / 86_400)]);
+            return Err(vec![format!(
+                "`from..to` spans more than {} days",
+                MAX_SPAN_SECS / 86_400
+            )]);
         }
         let windows = span / (window.secs() as i64 * 1000);
         if windows == 0 {
-            return Err(vec![format!("`window` ({} s) is longer than `from..to` ({} s)", window.secs(), span / 1000)]);
+            return Err(vec![format!(
+                "`window` ({} s) is longer than `from..to` ({} s)",
+                window.secs(),
+                span / 1000
+            )]);
         }
         if windows > MAX_WINDOWS {
-            return Err(vec![format!("{windows} windows requested, at most {MAX_WINDOWS}: widen `window` or narrow `from..to`")]);
+            return Err(vec![format!(
+                "{windows} windows requested, at most {MAX_WINDOWS}: widen `window` or narrow `from..to`"
+            )]);
         }
-        Ok(Self { op, window, from, to })
+        Ok(Self {
+            op,
+            window,
+            from,
+            to,
+        })
     }
 
     /// How many whole windows fit in `from..to`.
@@ -272,7 +320,10 @@ impl Aggregation {
 
     /// When the range query is evaluated: the end of the first and of the last window.
     pub fn evaluation_span(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        (self.from + self.step(), self.from + self.step() * self.window_count() as i32)
+        (
+            self.from + self.step(),
+            self.from + self.step() * self.window_count() as i32,
+        )
     }
 
     /// The PromQL evaluated at each window's end. The range is one millisecond shorter than the
@@ -280,7 +331,11 @@ impl Aggregation {
     /// Prometheus version treats the left edge of a range.
     pub fn promql(&self, labels: &Labels) -> String {
         let range_ms = self.window.secs() * 1000 - 1;
-        format!("{}({}[{range_ms}ms])", self.op.promql_function(), selector(labels))
+        format!(
+            "{}({}[{range_ms}ms])",
+            self.op.promql_function(),
+            selector(labels)
+        )
     }
 
     /// Every window, with the value Prometheus returned at its end (`points` as unix seconds).
@@ -300,7 +355,11 @@ impl Aggregation {
             .enumerate()
             .map(|(i, value)| {
                 let end = self.from + self.step() * (i as i32 + 1);
-                Bucket { start: end - self.step(), end, value }
+                Bucket {
+                    start: end - self.step(),
+                    end,
+                    value,
+                }
             })
             .collect()
     }
@@ -335,13 +394,24 @@ mod tests {
             assert!(op.promql_function().ends_with("_over_time"));
         }
         let error = AggregateOp::try_from("median").unwrap_err();
-        assert!(error.contains("`op`") && error.contains("median"), "{error}");
+        assert!(
+            error.contains("`op`") && error.contains("median"),
+            "{error}"
+        );
     }
 
     #[test]
     fn windows_are_positive_whole_and_bounded() {
         assert_eq!(Window::try_from("60").map(Window::secs), Ok(60));
-        for bad in ["0", "-5", "1.5", "abc", "", "2678401", "99999999999999999999"] {
+        for bad in [
+            "0",
+            "-5",
+            "1.5",
+            "abc",
+            "",
+            "2678401",
+            "99999999999999999999",
+        ] {
             let error = Window::try_from(bad).unwrap_err();
             assert!(error.contains("`window`"), "{bad:?}: {error}");
         }
@@ -358,12 +428,26 @@ mod tests {
 
     #[test]
     fn times_are_rfc3339_or_unix_seconds() {
-        assert_eq!(parse_instant("from", "2026-11-22T06:00:00Z"), Ok(at(1_795_327_200)));
-        assert_eq!(parse_instant("from", "2026-11-22T07:00:00+01:00"), Ok(at(1_795_327_200)));
+        assert_eq!(
+            parse_instant("from", "2026-11-22T06:00:00Z"),
+            Ok(at(1_795_327_200))
+        );
+        assert_eq!(
+            parse_instant("from", "2026-11-22T07:00:00+01:00"),
+            Ok(at(1_795_327_200))
+        );
         assert_eq!(parse_instant("from", "1795327200"), Ok(at(1_795_327_200)));
-        assert_eq!(parse_instant("from", "1795327200.5").unwrap().timestamp_millis(), 1_795_327_200_500);
+        assert_eq!(
+            parse_instant("from", "1795327200.5")
+                .unwrap()
+                .timestamp_millis(),
+            1_795_327_200_500
+        );
         for bad in ["yesterday", "NaN", "inf", "2026-13-01T00:00:00Z"] {
-            assert!(parse_instant("from", bad).unwrap_err().contains("`from`"), "{bad:?}");
+            assert!(
+                parse_instant("from", bad).unwrap_err().contains("`from`"),
+                "{bad:?}"
+            );
         }
     }
 
@@ -371,11 +455,15 @@ mod tests {
     fn the_span_defaults_to_the_last_hour() {
         let now = at(1_000_000);
         let aggregation = Aggregation::parse(&params("avg", "600", None, None), now).unwrap();
-        assert_eq!((aggregation.from, aggregation.to), (at(1_000_000 - 3600), now));
+        assert_eq!(
+            (aggregation.from, aggregation.to),
+            (at(1_000_000 - 3600), now)
+        );
         assert_eq!(aggregation.window_count(), 6);
         let aggregation = Aggregation::parse(&params("avg", "600", Some("0"), None), now).unwrap();
         assert_eq!((aggregation.from, aggregation.to), (at(0), at(3600)));
-        let aggregation = Aggregation::parse(&params("avg", "600", None, Some("7200")), now).unwrap();
+        let aggregation =
+            Aggregation::parse(&params("avg", "600", None, Some("7200")), now).unwrap();
         assert_eq!((aggregation.from, aggregation.to), (at(3600), at(7200)));
     }
 
@@ -391,7 +479,9 @@ mod tests {
     #[test]
     fn spans_must_be_ordered_bounded_and_hold_a_window() {
         let now = at(10_000_000);
-        let reject = |from: &str, to: &str, window: &str| Aggregation::parse(&params("max", window, Some(from), Some(to)), now).unwrap_err();
+        let reject = |from: &str, to: &str, window: &str| {
+            Aggregation::parse(&params("max", window, Some(from), Some(to)), now).unwrap_err()
+        };
         assert!(reject("7200", "3600", "60")[0].contains("before"));
         assert!(reject("3600", "3600", "60")[0].contains("before"));
         assert!(reject("0", &(MAX_SPAN_SECS + 1).to_string(), "3600")[0].contains("days"));
@@ -402,20 +492,38 @@ mod tests {
     #[test]
     fn promql_covers_each_window_once() {
         let labels: Labels = [("__name__".to_owned(), "up".to_owned())].into();
-        let aggregation = Aggregation::parse(&params("std_dev", "300", Some("0"), Some("3600")), at(0)).unwrap();
-        assert_eq!(aggregation.promql(&labels), r#"stddev_over_time({__name__="up"}[299999ms])"#);
+        let aggregation =
+            Aggregation::parse(&params("std_dev", "300", Some("0"), Some("3600")), at(0)).unwrap();
+        assert_eq!(
+            aggregation.promql(&labels),
+            r#"stddev_over_time({__name__="up"}[299999ms])"#
+        );
         assert_eq!(aggregation.evaluation_span(), (at(300), at(3600)));
     }
 
     #[test]
     fn points_land_in_their_windows_and_gaps_stay_empty() {
-        let aggregation = Aggregation::parse(&params("avg", "600", Some("0"), Some("2000")), at(0)).unwrap();
+        let aggregation =
+            Aggregation::parse(&params("avg", "600", Some("0"), Some("2000")), at(0)).unwrap();
         let buckets = aggregation.buckets(&[(600.0, 1.5), (1800.0, 3.0), (900.0, 9.0)]);
         assert_eq!(buckets.len(), 3);
-        assert_eq!(buckets[0], Bucket { start: at(0), end: at(600), value: Some(1.5) });
+        assert_eq!(
+            buckets[0],
+            Bucket {
+                start: at(0),
+                end: at(600),
+                value: Some(1.5)
+            }
+        );
         assert_eq!(buckets[1].value, None);
-        assert_eq!((buckets[2].start, buckets[2].end, buckets[2].value), (at(1200), at(1800), Some(3.0)));
-        let count = Aggregation { op: AggregateOp::Count, ..aggregation };
+        assert_eq!(
+            (buckets[2].start, buckets[2].end, buckets[2].value),
+            (at(1200), at(1800), Some(3.0))
+        );
+        let count = Aggregation {
+            op: AggregateOp::Count,
+            ..aggregation
+        };
         assert_eq!(count.buckets(&[])[1].value, Some(0.0));
     }
 }

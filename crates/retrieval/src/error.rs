@@ -4,7 +4,10 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use common::{SeriesId, admin::error_chain, http::error_response, promql::PromError, record::Kind, store::StoreError};
+use common::{
+    SeriesId, admin::error_chain, http::error_response, promql::PromError, record::Kind,
+    store::StoreError,
+};
 
 use crate::repository::ReadError;
 
@@ -57,8 +60,12 @@ impl ApiError {
 impl From<ReadError> for ApiError {
     fn from(error: ReadError) -> Self {
         match error {
-            ReadError::Store(StoreError::Conversion { .. } | StoreError::WritesRejected { .. }) => Self::Internal(Box::new(error)),
-            ReadError::TimedOut { .. } | ReadError::Store(StoreError::Database { .. }) => Self::DatabaseUnavailable(error),
+            ReadError::Store(StoreError::Conversion { .. } | StoreError::WritesRejected { .. }) => {
+                Self::Internal(Box::new(error))
+            }
+            ReadError::TimedOut { .. } | ReadError::Store(StoreError::Database { .. }) => {
+                Self::DatabaseUnavailable(error)
+            }
         }
     }
 }
@@ -91,7 +98,10 @@ mod tests {
         let error = ApiError::from(cause);
         assert_eq!(error.status(), StatusCode::BAD_GATEWAY);
         assert!(!error.to_string().contains("10.0.0.7"));
-        let timeout = ApiError::from(ReadError::TimedOut { operation: "find", after: Duration::from_secs(1) });
+        let timeout = ApiError::from(ReadError::TimedOut {
+            operation: "find",
+            after: Duration::from_secs(1),
+        });
         assert_eq!(timeout.status(), StatusCode::GATEWAY_TIMEOUT);
     }
 
@@ -99,7 +109,11 @@ mod tests {
     fn not_found_messages_tell_unknown_from_not_yet_computed() {
         let id: SeriesId = "0123456789abcdef".parse().unwrap();
         let unknown = ApiError::UnknownSeries(id).to_string();
-        let pending = ApiError::NothingComputedYet { id, kind: Kind::Prediction }.to_string();
+        let pending = ApiError::NothingComputedYet {
+            id,
+            kind: Kind::Prediction,
+        }
+        .to_string();
         assert_ne!(unknown, pending);
         assert!(pending.contains("Nothing computed yet") && pending.contains("prediction"));
     }

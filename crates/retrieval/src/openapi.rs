@@ -1,6 +1,9 @@
 //! The OpenAPI document, generated from the handlers' annotations and the types they return.
 
-use common::record::{Decomposition, Kind, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window, Windows};
+use common::record::{
+    Decomposition, Kind, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window,
+    Windows,
+};
 use serde::Serialize;
 use utoipa::{
     Modify, OpenApi, ToSchema,
@@ -66,18 +69,38 @@ impl Modify for EdgeResponses {
         let error = |description: &str| {
             ResponseBuilder::new()
                 .description(description)
-                .content("application/json", ContentBuilder::new().schema(Some(openapi::Ref::from_schema_name("ErrorBody"))).build())
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(openapi::Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
                 .build()
         };
         let edge = [
-            ("503", error("The server is busy, try again later (more requests in flight than allowed)")),
-            ("504", error("The request took too long, or the database is not available")),
+            (
+                "503",
+                error("The server is busy, try again later (more requests in flight than allowed)"),
+            ),
+            (
+                "504",
+                error("The request took too long, or the database is not available"),
+            ),
         ];
         for item in document.paths.paths.values_mut() {
-            for method in [HttpMethod::Get, HttpMethod::Put, HttpMethod::Post, HttpMethod::Delete] {
+            for method in [
+                HttpMethod::Get,
+                HttpMethod::Put,
+                HttpMethod::Post,
+                HttpMethod::Delete,
+            ] {
                 if let Some(operation) = operation_mut(item, method) {
                     for (status, response) in &edge {
-                        operation.responses.responses.entry((*status).to_owned()).or_insert_with(|| response.clone().into());
+                        operation
+                            .responses
+                            .responses
+                            .entry((*status).to_owned())
+                            .or_insert_with(|| response.clone().into());
                     }
                 }
             }
@@ -105,15 +128,34 @@ mod tests {
         let paths = document["paths"].as_object().unwrap();
         let mut names: Vec<&str> = paths.keys().map(String::as_str).collect();
         names.sort();
-        assert_eq!(names, ["/metrics", "/metrics/{id}/aggregate", "/metrics/{id}/{kind}", "/openapi.json"]);
+        assert_eq!(
+            names,
+            [
+                "/metrics",
+                "/metrics/{id}/aggregate",
+                "/metrics/{id}/{kind}",
+                "/openapi.json"
+            ]
+        );
         for (path, item) in paths {
-            assert!(item["get"]["responses"]["503"].is_object(), "{path} lacks 503");
+            assert!(
+                item["get"]["responses"]["503"].is_object(),
+                "{path} lacks 503"
+            );
         }
         let aggregate = &paths["/metrics/{id}/aggregate"]["get"];
-        let parameters: Vec<&str> = aggregate["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        let parameters: Vec<&str> = aggregate["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
         assert_eq!(parameters, ["id", "op", "window", "from", "to"]);
         for status in ["200", "400", "404", "502", "504"] {
-            assert!(aggregate["responses"][status].is_object(), "aggregate lacks {status}");
+            assert!(
+                aggregate["responses"][status].is_object(),
+                "aggregate lacks {status}"
+            );
         }
     }
 }

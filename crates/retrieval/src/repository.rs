@@ -37,17 +37,31 @@ pub struct ResultsRepository {
 impl ResultsRepository {
     /// Reads through `metrics`, giving up on any call after `timeout`.
     pub fn new(metrics: MetricsRepository, timeout: Duration, instruments: Instruments) -> Self {
-        Self { metrics, timeout, instruments }
+        Self {
+            metrics,
+            timeout,
+            instruments,
+        }
     }
 
-    async fn bounded<T>(&self, operation: &'static str, call: impl Future<Output = Result<T, StoreError>>) -> Result<T, ReadError> {
+    async fn bounded<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, ReadError> {
         let started = Instant::now();
         let result = match tokio::time::timeout(self.timeout, call).await {
             Ok(result) => result.map_err(ReadError::from),
-            Err(_) => Err(ReadError::TimedOut { operation, after: self.timeout }),
+            Err(_) => Err(ReadError::TimedOut {
+                operation,
+                after: self.timeout,
+            }),
         };
         let outcome = if result.is_ok() { "ok" } else { "error" };
-        self.instruments.database_seconds.with_label_values(&[operation, outcome]).observe(started.elapsed().as_secs_f64());
+        self.instruments
+            .database_seconds
+            .with_label_values(&[operation, outcome])
+            .observe(started.elapsed().as_secs_f64());
         result
     }
 
@@ -70,8 +84,13 @@ impl ResultsRepository {
         &self,
         name: Option<&MetricName>,
     ) -> Result<BoxStream<'static, Result<SeriesSummary, ReadError>>, ReadError> {
-        let stream = self.bounded("list", self.metrics.list(name.map(MetricName::as_str))).await?;
+        let stream = self
+            .bounded("list", self.metrics.list(name.map(MetricName::as_str)))
+            .await?;
         let listed = self.instruments.listed_series.clone();
-        Ok(stream.map_err(ReadError::from).inspect_ok(move |_| listed.inc()).boxed())
+        Ok(stream
+            .map_err(ReadError::from)
+            .inspect_ok(move |_| listed.inc())
+            .boxed())
     }
 }

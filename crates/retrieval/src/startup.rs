@@ -79,13 +79,24 @@ impl App {
         let instruments = Instruments::register(&registry).map_err(StartupError::Metrics)?;
         let http_metrics = HttpMetrics::register(&registry).map_err(StartupError::Metrics)?;
 
-        let database = config.mongo.database().await.map_err(StartupError::Database)?;
-        let repository = ResultsRepository::new(MetricsRepository::new(&database), config.mongo.mongo_timeout, instruments.clone());
+        let database = config
+            .mongo
+            .database()
+            .await
+            .map_err(StartupError::Database)?;
+        let repository = ResultsRepository::new(
+            MetricsRepository::new(&database),
+            config.mongo.mongo_timeout,
+            instruments.clone(),
+        );
         // A client waits for one answer at most: retries stay within a fraction of the request timeout.
         let retry = RetryPolicy::default().with_max_elapsed(Some(config.edge.request_timeout / 4));
-        let prometheus = PromClient::new(config.prometheus.prometheus_url.clone(), config.prometheus.prometheus_timeout)
-            .map_err(StartupError::Prometheus)?
-            .with_retry(retry);
+        let prometheus = PromClient::new(
+            config.prometheus.prometheus_url.clone(),
+            config.prometheus.prometheus_timeout,
+        )
+        .map_err(StartupError::Prometheus)?
+        .with_retry(retry);
 
         let probes = vec![
             Probe::new("database", {
@@ -103,23 +114,44 @@ impl App {
                 }
             }),
         ];
-        let state = AppState { repository, prometheus, instruments };
+        let state = AppState {
+            repository,
+            prometheus,
+            instruments,
+        };
         let api_router = with_edge(routes::router(state), &config.edge, http_metrics);
         let admin_router = admin::router(registry, probes);
 
-        let api = bind("api", SocketAddr::new(config.bind.bind_address, config.port)).await?;
-        let admin = bind("admin", SocketAddr::new(config.bind.bind_address, config.admin_port)).await?;
-        Ok(Self { api: (api, api_router), admin: (admin, admin_router) })
+        let api = bind(
+            "api",
+            SocketAddr::new(config.bind.bind_address, config.port),
+        )
+        .await?;
+        let admin = bind(
+            "admin",
+            SocketAddr::new(config.bind.bind_address, config.admin_port),
+        )
+        .await?;
+        Ok(Self {
+            api: (api, api_router),
+            admin: (admin, admin_router),
+        })
     }
 
     /// Where the API listens.
     pub fn api_address(&self) -> SocketAddr {
-        self.api.0.local_addr().expect("a bound listener has an address")
+        self.api
+            .0
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Where the admin listener listens.
     pub fn admin_address(&self) -> SocketAddr {
-        self.admin.0.local_addr().expect("a bound listener has an address")
+        self.admin
+            .0
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves both listeners until `token` is cancelled (or one of them fails, which stops the
@@ -130,7 +162,9 @@ impl App {
         for (listener, (socket, router)) in [("api", self.api), ("admin", self.admin)] {
             let stop = stop.clone();
             servers.spawn(async move {
-                let served = axum::serve(socket, router).with_graceful_shutdown(stop.clone().cancelled_owned()).await;
+                let served = axum::serve(socket, router)
+                    .with_graceful_shutdown(stop.clone().cancelled_owned())
+                    .await;
                 stop.cancel();
                 served.map_err(|source| StartupError::Serve { listener, source })
             });
@@ -141,5 +175,11 @@ impl App {
 }
 
 async fn bind(listener: &'static str, address: SocketAddr) -> Result<TcpListener, StartupError> {
-    TcpListener::bind(address).await.map_err(|source| StartupError::Bind { listener, address, source })
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| StartupError::Bind {
+            listener,
+            address,
+            source,
+        })
 }

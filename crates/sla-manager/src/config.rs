@@ -49,14 +49,25 @@ mod tests {
 
     #[test]
     fn defaults_match_the_design() {
-        let config: Config = common::config::try_parse_from(&[OsString::from("sla-manager")], |_| None).unwrap();
-        assert_eq!((config.port, config.grpc_port, config.admin_port, config.sla_set_size), (5001, 50052, 8011, 5));
+        let config: Config =
+            common::config::try_parse_from(&[OsString::from("sla-manager")], |_| None).unwrap();
+        assert_eq!(
+            (
+                config.port,
+                config.grpc_port,
+                config.admin_port,
+                config.sla_set_size
+            ),
+            (5001, 50052, 8011, 5)
+        );
         assert_eq!(config.refresh_interval, Duration::from_secs(60));
     }
 
     #[test]
     fn an_empty_set_size_is_refused() {
-        let args: Vec<OsString> = ["sla-manager", "--sla-set-size", "0"].map(OsString::from).to_vec();
+        let args: Vec<OsString> = ["sla-manager", "--sla-set-size", "0"]
+            .map(OsString::from)
+            .to_vec();
         assert!(common::config::try_parse_from::<Config>(&args, |_| None).is_err());
     }
 }

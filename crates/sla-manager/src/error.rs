@@ -58,7 +58,9 @@ pub struct ErrorBody {
 impl Error {
     fn status(&self) -> StatusCode {
         match self {
-            Error::InvalidSlaSet(_) | Error::BadRequest(_) | Error::SlaSetNotDefined => StatusCode::BAD_REQUEST,
+            Error::InvalidSlaSet(_) | Error::BadRequest(_) | Error::SlaSetNotDefined => {
+                StatusCode::BAD_REQUEST
+            }
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -74,7 +76,10 @@ impl IntoResponse for Error {
         let status = self.status();
         match self {
             Error::InvalidSlaSet(details) => {
-                let body = ErrorBody { error: "The SLA set is invalid".to_owned(), details: Some(details) };
+                let body = ErrorBody {
+                    error: "The SLA set is invalid".to_owned(),
+                    details: Some(details),
+                };
                 (status, Json(body)).into_response()
             }
             Error::DatabaseUnavailable(cause) => {
@@ -100,7 +105,10 @@ impl From<Error> for tonic::Status {
                 tracing::error!(error = %error_chain(cause), "database not available");
                 tonic::Status::unavailable("database not available")
             }
-            Error::PrometheusUnavailable(cause) => tonic::Status::unavailable(format!("Prometheus not available: {}", error_chain(cause))),
+            Error::PrometheusUnavailable(cause) => tonic::Status::unavailable(format!(
+                "Prometheus not available: {}",
+                error_chain(cause)
+            )),
             Error::Unauthorized => tonic::Status::unauthenticated(error.to_string()),
             Error::NotFound(_) => tonic::Status::not_found(error.to_string()),
             _ => tonic::Status::invalid_argument(error.to_string()),
@@ -124,18 +132,43 @@ mod tests {
     async fn an_invalid_set_lists_every_problem() {
         let (status, body) = answer(Error::InvalidSlaSet(vec!["a".into(), "b".into()])).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(body, serde_json::json!({"error": "The SLA set is invalid", "details": ["a", "b"]}));
+        assert_eq!(
+            body,
+            serde_json::json!({"error": "The SLA set is invalid", "details": ["a", "b"]})
+        );
     }
 
     #[tokio::test]
     async fn statuses_follow_the_design() {
-        assert_eq!(answer(Error::SlaSetNotDefined).await, (StatusCode::BAD_REQUEST, serde_json::json!({"error": "SLA set not defined"})));
-        assert_eq!(answer(Error::Unauthorized).await.0, StatusCode::UNAUTHORIZED);
-        assert_eq!(answer(Error::PayloadTooLarge).await.0, StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(answer(Error::UnsupportedMediaType).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        let rejected = PromError::Rejected { status: 400, error_type: "bad_data".into(), message: "parse error".into() };
+        assert_eq!(
+            answer(Error::SlaSetNotDefined).await,
+            (
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"error": "SLA set not defined"})
+            )
+        );
+        assert_eq!(
+            answer(Error::Unauthorized).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            answer(Error::PayloadTooLarge).await.0,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(
+            answer(Error::UnsupportedMediaType).await.0,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        );
+        let rejected = PromError::Rejected {
+            status: 400,
+            error_type: "bad_data".into(),
+            message: "parse error".into(),
+        };
         let (status, body) = answer(Error::PrometheusUnavailable(rejected)).await;
         assert_eq!(status, StatusCode::BAD_GATEWAY);
-        assert!(body["error"].as_str().unwrap().contains("parse error"), "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("parse error"),
+            "{body}"
+        );
     }
 }

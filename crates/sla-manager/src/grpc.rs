@@ -34,7 +34,10 @@ impl SlaService for SlaGrpc {
     type GetSLASetStream = SlaStream;
 
     #[tracing::instrument(name = "grpc.get_sla_set", skip_all)]
-    async fn get_sla_set(&self, _request: Request<SlaRequest>) -> Result<Response<SlaStream>, Status> {
+    async fn get_sla_set(
+        &self,
+        _request: Request<SlaRequest>,
+    ) -> Result<Response<SlaStream>, Status> {
         let set = match self.manager.sla_set().await {
             Ok(set) => set,
             // An empty stream means no set is defined.
@@ -42,9 +45,14 @@ impl SlaService for SlaGrpc {
             Err(error) => return Err(error.into()),
         };
         let metrics = self.manager.metrics();
-        let documents = try_join_all(set.iter().map(|stored| metrics.find(stored.id))).await.map_err(Error::from)?;
-        let messages: Vec<Result<SlaSetResponse, Status>> =
-            set.iter().zip(documents).map(|(stored, document)| Ok(message(stored, document.as_ref()))).collect();
+        let documents = try_join_all(set.iter().map(|stored| metrics.find(stored.id)))
+            .await
+            .map_err(Error::from)?;
+        let messages: Vec<Result<SlaSetResponse, Status>> = set
+            .iter()
+            .zip(documents)
+            .map(|(stored, document)| Ok(message(stored, document.as_ref())))
+            .collect();
         tracing::debug!(metrics = messages.len(), "streaming the SLA set");
         Ok(Response::new(Box::pin(futures::stream::iter(messages))))
     }
@@ -52,10 +60,18 @@ impl SlaService for SlaGrpc {
 
 /// The message of one SLA metric, with the seasonal periods of its stored metadata if any.
 pub fn message(stored: &StoredSla, document: Option<&MetricDocument>) -> SlaSetResponse {
-    let seasonality = document.and_then(|d| d.metadata.as_ref()).and_then(|m| m.seasonality);
-    let minutes = |decomposition: Option<Decomposition>| decomposition.and_then(|d| whole_minutes(d.period));
+    let seasonality = document
+        .and_then(|d| d.metadata.as_ref())
+        .and_then(|m| m.seasonality);
+    let minutes =
+        |decomposition: Option<Decomposition>| decomposition.and_then(|d| whole_minutes(d.period));
     SlaSetResponse {
-        metric_name: stored.sla.name.get(METRIC_NAME_LABEL).cloned().unwrap_or_default(),
+        metric_name: stored
+            .sla
+            .name
+            .get(METRIC_NAME_LABEL)
+            .cloned()
+            .unwrap_or_default(),
         labels: stored.sla.name.clone().into_iter().collect(),
         range_min: stored.sla.range.min,
         range_max: stored.sla.range.max,
@@ -69,7 +85,8 @@ pub fn message(stored: &StoredSla, document: Option<&MetricDocument>) -> SlaSetR
 /// A period in whole minutes; none when it is not a positive finite number.
 fn whole_minutes(period: f64) -> Option<u32> {
     let rounded = period.round();
-    (rounded.is_finite() && rounded >= 1.0 && rounded <= f64::from(u32::MAX)).then_some(rounded as u32)
+    (rounded.is_finite() && rounded >= 1.0 && rounded <= f64::from(u32::MAX))
+        .then_some(rounded as u32)
 }
 
 #[cfg(test)]
@@ -82,16 +99,29 @@ mod tests {
 
     fn stored() -> StoredSla {
         let sla = Sla {
-            name: [("__name__", "latency"), ("job", "api")].map(|(k, v)| (k.to_owned(), v.to_owned())).into(),
+            name: [("__name__", "latency"), ("job", "api")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .into(),
             range: SlaRange { min: 0.1, max: 0.5 },
             for_minutes: 5,
         };
-        StoredSla { id: sla.id(), sla, position: 0 }
+        StoredSla {
+            id: sla.id(),
+            sla,
+            position: 0,
+        }
     }
 
     fn document(seasonality: Option<Seasonality>) -> MetricDocument {
         let s = stored();
-        let metadata = Metadata { constant: false, samples: 10, step_seconds: 60, stationarity: None, autocorrelation: None, seasonality };
+        let metadata = Metadata {
+            constant: false,
+            samples: 10,
+            step_seconds: 60,
+            stationarity: None,
+            autocorrelation: None,
+            seasonality,
+        };
         MetricDocument {
             id: s.id,
             name: s.sla.name,
@@ -108,13 +138,29 @@ mod tests {
     fn a_message_carries_the_sla_and_its_periods() {
         let seasonality = Seasonality {
             period: Some(60.0),
-            add: Some(Decomposition { period: 59.6, error: 1.0 }),
-            mul: Some(Decomposition { period: 1440.0, error: 2.0 }),
+            add: Some(Decomposition {
+                period: 59.6,
+                error: 1.0,
+            }),
+            mul: Some(Decomposition {
+                period: 1440.0,
+                error: 2.0,
+            }),
         };
         let m = message(&stored(), Some(&document(Some(seasonality))));
-        assert_eq!((m.metric_name.as_str(), m.labels["job"].as_str(), m.for_minutes), ("latency", "api", 5));
+        assert_eq!(
+            (
+                m.metric_name.as_str(),
+                m.labels["job"].as_str(),
+                m.for_minutes
+            ),
+            ("latency", "api", 5)
+        );
         assert_eq!((m.range_min, m.range_max), (0.1, 0.5));
-        assert_eq!((m.seasonality_add_minutes, m.seasonality_mul_minutes), (Some(60), Some(1440)));
+        assert_eq!(
+            (m.seasonality_add_minutes, m.seasonality_mul_minutes),
+            (Some(60), Some(1440))
+        );
         assert_eq!(m.id, stored().id.to_string());
     }
 
@@ -122,8 +168,21 @@ mod tests {
     fn unknown_periods_are_unset() {
         assert_eq!(message(&stored(), None).seasonality_add_minutes, None);
         let m = message(&stored(), Some(&document(None)));
-        assert_eq!((m.seasonality_add_minutes, m.seasonality_mul_minutes), (None, None));
-        let odd = Seasonality { period: None, add: Some(Decomposition { period: f64::NAN, error: 0.0 }), mul: None };
-        assert_eq!(message(&stored(), Some(&document(Some(odd)))).seasonality_add_minutes, None);
+        assert_eq!(
+            (m.seasonality_add_minutes, m.seasonality_mul_minutes),
+            (None, None)
+        );
+        let odd = Seasonality {
+            period: None,
+            add: Some(Decomposition {
+                period: f64::NAN,
+                error: 0.0,
+            }),
+            mul: None,
+        };
+        assert_eq!(
+            message(&stored(), Some(&document(Some(odd)))).seasonality_add_minutes,
+            None
+        );
     }
 }

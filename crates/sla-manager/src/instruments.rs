@@ -34,21 +34,35 @@ impl TrackedGauge {
     fn register(registry: &Registry, name: &str, help: &str) -> Result<Self, prometheus::Error> {
         let gauge = IntGaugeVec::new(Opts::new(name, help), &SLA_LABELS)?;
         registry.register(Box::new(gauge.clone()))?;
-        Ok(Self { gauge, present: Mutex::new(BTreeSet::new()) })
+        Ok(Self {
+            gauge,
+            present: Mutex::new(BTreeSet::new()),
+        })
     }
 
     /// Sets the value of each SLA of the current set (`None`: no value, the series is removed)
     /// and removes the SLAs not in it.
     fn replace_all(&self, values: &[(SlaKey, Option<i64>)]) {
-        let mut present = self.present.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let current: BTreeSet<SlaKey> = values.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k.clone()).collect();
+        let mut present = self
+            .present
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current: BTreeSet<SlaKey> = values
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| k.clone())
+            .collect();
         for gone in present.difference(&current) {
             // Absent already is fine.
-            let _ = self.gauge.remove_label_values(&[gone.0.as_str(), gone.1.as_str()]);
+            let _ = self
+                .gauge
+                .remove_label_values(&[gone.0.as_str(), gone.1.as_str()]);
         }
         for ((name, id), value) in values {
             if let Some(value) = value {
-                self.gauge.with_label_values(&[name.as_str(), id.as_str()]).set(*value);
+                self.gauge
+                    .with_label_values(&[name.as_str(), id.as_str()])
+                    .set(*value);
             }
         }
         *present = current;
@@ -59,7 +73,10 @@ impl Instruments {
     /// Registers every metric in `registry`.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
         let refreshes = IntCounterVec::new(
-            Opts::new("sla_refresh_total", "Periodic recomputations of the SLA state, by outcome (ok, error)."),
+            Opts::new(
+                "sla_refresh_total",
+                "Periodic recomputations of the SLA state, by outcome (ok, error).",
+            ),
             &["outcome"],
         )?;
         registry.register(Box::new(refreshes.clone()))?;
@@ -101,7 +118,9 @@ impl Instruments {
 
     /// Counts one periodic refresh.
     pub fn refreshed(&self, ok: bool) {
-        self.refreshes.with_label_values(&[if ok { "ok" } else { "error" }]).inc();
+        self.refreshes
+            .with_label_values(&[if ok { "ok" } else { "error" }])
+            .inc();
     }
 }
 
@@ -115,7 +134,12 @@ mod tests {
 
     fn text(registry: &Registry) -> String {
         let mut buffer = Vec::new();
-        prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &registry.gather(), &mut buffer).unwrap();
+        prometheus::Encoder::encode(
+            &prometheus::TextEncoder::new(),
+            &registry.gather(),
+            &mut buffer,
+        )
+        .unwrap();
         String::from_utf8(buffer).unwrap()
     }
 
@@ -125,10 +149,19 @@ mod tests {
         let instruments = Instruments::register(&registry).unwrap();
         instruments.record_status(&[(key("a"), Some(2)), (key("b"), Some(0))]);
         let before = text(&registry);
-        assert!(before.contains(r#"sla_status{id="a",metric_name="latency"} 2"#), "{before}");
+        assert!(
+            before.contains(r#"sla_status{id="a",metric_name="latency"} 2"#),
+            "{before}"
+        );
         instruments.record_status(&[(key("a"), None), (key("c"), Some(1))]);
         let after = text(&registry);
-        assert!(!after.contains(r#"id="a""#) && !after.contains(r#"id="b""#), "{after}");
-        assert!(after.contains(r#"sla_status{id="c",metric_name="latency"} 1"#), "{after}");
+        assert!(
+            !after.contains(r#"id="a""#) && !after.contains(r#"id="b""#),
+            "{after}"
+        );
+        assert!(
+            after.contains(r#"sla_status{id="c",metric_name="latency"} 1"#),
+            "{after}"
+        );
     }
 }

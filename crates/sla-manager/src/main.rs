@@ -4,9 +4,12 @@ use sla_manager::{config::Config, startup::App};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: Config = common::config::load();
-    common::telemetry::init(config.telemetry.log_format).context("cannot install the log subscriber")?;
+    common::telemetry::init(config.telemetry.log_format)
+        .context("cannot install the log subscriber")?;
     let stop = common::shutdown::on_signal();
-    let app = App::build(&config).await.context("cannot start the SLA manager")?;
+    let app = App::build(&config)
+        .await
+        .context("cannot start the SLA manager")?;
     tracing::info!(
         api = %app.api_address(),
         grpc = %app.grpc_address(),
@@ -15,7 +18,9 @@ async fn main() -> anyhow::Result<()> {
         database = %config.mongo.mongo_db,
         "SLA manager listening"
     );
-    app.run_until_stopped(stop).await.context("the SLA manager failed")?;
+    app.run_until_stopped(stop)
+        .await
+        .context("the SLA manager failed")?;
     tracing::info!("SLA manager stopped");
     Ok(())
 }

@@ -53,7 +53,10 @@ impl From<&StoredSla> for SlaView {
         Self {
             id: stored.id.to_string(),
             name: stored.sla.name.clone(),
-            range: RangeView { min: stored.sla.range.min, max: stored.sla.range.max },
+            range: RangeView {
+                min: stored.sla.range.min,
+                max: stored.sla.range.max,
+            },
             for_minutes: stored.sla.for_minutes,
         }
     }
@@ -128,7 +131,6 @@ pub struct MetricFuture {
 /// The message of a metric without a stored prediction.
 pub const NO_PREDICTION: &str = "Prediction not available";
 
-
 /// Series lookups in Prometheus in flight at once while checking a proposed set.
 const LOOKUPS_AT_ONCE: usize = 8;
 
@@ -140,7 +142,15 @@ struct Evaluated {
 
 impl Evaluated {
     fn key(&self) -> SlaKey {
-        (self.stored.sla.name.get(METRIC_NAME_LABEL).cloned().unwrap_or_default(), self.stored.id.to_string())
+        (
+            self.stored
+                .sla
+                .name
+                .get(METRIC_NAME_LABEL)
+                .cloned()
+                .unwrap_or_default(),
+            self.stored.id.to_string(),
+        )
     }
 }
 
@@ -163,13 +173,23 @@ impl Manager {
         instruments: Arc<Instruments>,
         set_size: usize,
     ) -> Self {
-        Self { slaset, metrics, prometheus, instruments, set_size }
+        Self {
+            slaset,
+            metrics,
+            prometheus,
+            instruments,
+            set_size,
+        }
     }
 
     /// The stored set, or [`Error::SlaSetNotDefined`].
     pub async fn sla_set(&self) -> Result<Vec<StoredSla>, Error> {
         let set = self.slaset.find_all().await?;
-        if set.is_empty() { Err(Error::SlaSetNotDefined) } else { Ok(set) }
+        if set.is_empty() {
+            Err(Error::SlaSetNotDefined)
+        } else {
+            Ok(set)
+        }
     }
 
     /// Counts one periodic refresh.
@@ -195,12 +215,20 @@ impl Manager {
             .names
             .iter()
             .map(|(index, labels)| async move {
-                let found = self.prometheus.series(&selector(labels), since, now).await?;
-                Ok::<_, PromError>((!found.contains(labels)).then(|| domain::not_in_prometheus(*index, labels)))
+                let found = self
+                    .prometheus
+                    .series(&selector(labels), since, now)
+                    .await?;
+                Ok::<_, PromError>(
+                    (!found.contains(labels)).then(|| domain::not_in_prometheus(*index, labels)),
+                )
             })
             .collect();
         // A body holds at most a few hundred entries; a few lookups at a time spare Prometheus.
-        let missing: Vec<Option<String>> = stream::iter(lookups).buffered(LOOKUPS_AT_ONCE).try_collect().await?;
+        let missing: Vec<Option<String>> = stream::iter(lookups)
+            .buffered(LOOKUPS_AT_ONCE)
+            .try_collect()
+            .await?;
         let missing = missing.into_iter().flatten().collect();
         let slas = domain::finish_validation(parsed, missing).map_err(Error::InvalidSlaSet)?;
         let replaced = self.slaset.replace(&slas).await?;
@@ -208,7 +236,13 @@ impl Manager {
         let views = slas
             .iter()
             .enumerate()
-            .map(|(position, sla)| SlaView::from(&StoredSla { id: sla.id(), sla: sla.clone(), position: position as u32 }))
+            .map(|(position, sla)| {
+                SlaView::from(&StoredSla {
+                    id: sla.id(),
+                    sla: sla.clone(),
+                    position: position as u32,
+                })
+            })
             .collect();
         Ok((replaced, views))
     }
@@ -246,69 +280,130 @@ impl Manager {
         Ok(())
     }
 
-    async fn evaluate(&self, set: Vec<StoredSla>, at: DateTime<Utc>) -> Result<Vec<Evaluated>, Error> {
-        let histories = try_join_all(set.iter().map(|stored| self.history(&stored.sla, at))).await?;
-        Ok(set.into_iter().zip(histories).map(|(stored, samples)| Evaluated { stored, samples }).collect())
+    async fn evaluate(
+        &self,
+        set: Vec<StoredSla>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Evaluated>, Error> {
+        let histories =
+            try_join_all(set.iter().map(|stored| self.history(&stored.sla, at))).await?;
+        Ok(set
+            .into_iter()
+            .zip(histories)
+            .map(|(stored, samples)| Evaluated { stored, samples })
+            .collect())
     }
 
     /// The series' values at a 1-minute step up to `at`, reaching back 12 hours and `for` minutes.
     #[tracing::instrument(name = "manager.history", skip_all, fields(series = %selector(&sla.name)))]
     async fn history(&self, sla: &Sla, at: DateTime<Utc>) -> Result<Vec<Sample>, PromError> {
         let end = at.timestamp();
-        let start = DateTime::from_timestamp(domain::history_start(end, sla.for_minutes), 0).unwrap_or(at);
+        let start =
+            DateTime::from_timestamp(domain::history_start(end, sla.for_minutes), 0).unwrap_or(at);
         let end = DateTime::from_timestamp(end, 0).unwrap_or(at);
-        let series = self.prometheus.range(&selector(&sla.name), start, end, Duration::from_secs(STEP_SECONDS as u64)).await?;
+        let series = self
+            .prometheus
+            .range(
+                &selector(&sla.name),
+                start,
+                end,
+                Duration::from_secs(STEP_SECONDS as u64),
+            )
+            .await?;
         // The selector also matches series with more labels: keep the one that is exactly this.
         Ok(series
             .into_iter()
             .find(|s| s.labels == sla.name)
-            .map(|s| s.points.into_iter().map(|(t, v)| (t.round() as i64, v)).collect())
+            .map(|s| {
+                s.points
+                    .into_iter()
+                    .map(|(t, v)| (t.round() as i64, v))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
     fn statuses(&self, evaluated: &[Evaluated], at: DateTime<Utc>) -> Vec<MetricStatus> {
         let statuses: Vec<MetricStatus> = evaluated
             .iter()
-            .map(|e| MetricStatus { sla: SlaView::from(&e.stored), status: domain::status(&e.samples, &e.stored.sla, at.timestamp()) })
+            .map(|e| MetricStatus {
+                sla: SlaView::from(&e.stored),
+                status: domain::status(&e.samples, &e.stored.sla, at.timestamp()),
+            })
             .collect();
-        let levels: Vec<_> = evaluated.iter().zip(&statuses).map(|(e, s)| (e.key(), s.status.status.level())).collect();
+        let levels: Vec<_> = evaluated
+            .iter()
+            .zip(&statuses)
+            .map(|(e, s)| (e.key(), s.status.status.level()))
+            .collect();
         self.instruments.record_status(&levels);
         statuses
     }
 
-    fn violation_reports(&self, evaluated: &[Evaluated], at: DateTime<Utc>) -> Vec<MetricViolations> {
+    fn violation_reports(
+        &self,
+        evaluated: &[Evaluated],
+        at: DateTime<Utc>,
+    ) -> Vec<MetricViolations> {
         let reports: Vec<MetricViolations> = evaluated
             .iter()
-            .map(|e| MetricViolations { sla: SlaView::from(&e.stored), report: domain::violations(&e.samples, &e.stored.sla, at.timestamp()) })
+            .map(|e| MetricViolations {
+                sla: SlaView::from(&e.stored),
+                report: domain::violations(&e.samples, &e.stored.sla, at.timestamp()),
+            })
             .collect();
-        let counts: Vec<_> = evaluated.iter().zip(&reports).map(|(e, r)| (e.key(), Some(r.report.last_hour() as i64))).collect();
+        let counts: Vec<_> = evaluated
+            .iter()
+            .zip(&reports)
+            .map(|(e, r)| (e.key(), Some(r.report.last_hour() as i64)))
+            .collect();
         self.instruments.record_violations(&counts);
         reports
     }
 
-    async fn futures(&self, evaluated: &[Evaluated], statuses: Vec<MetricStatus>, at: DateTime<Utc>) -> Result<Vec<MetricFuture>, Error> {
-        let documents = try_join_all(evaluated.iter().map(|e| self.metrics.find(e.stored.id))).await?;
+    async fn futures(
+        &self,
+        evaluated: &[Evaluated],
+        statuses: Vec<MetricStatus>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<MetricFuture>, Error> {
+        let documents =
+            try_join_all(evaluated.iter().map(|e| self.metrics.find(e.stored.id))).await?;
         let futures: Vec<MetricFuture> = evaluated
             .iter()
             .zip(statuses)
             .zip(documents)
-            .map(|((e, status), document)| future_of(e, status.status, document.and_then(|d| d.prediction), at))
+            .map(|((e, status), document)| {
+                future_of(e, status.status, document.and_then(|d| d.prediction), at)
+            })
             .collect();
         let counts: Vec<_> = evaluated
             .iter()
             .zip(&futures)
-            .map(|(e, f)| (e.key(), f.future_violations.as_ref().map(|v| v.iter().filter(|v| v.description.fires()).count() as i64)))
+            .map(|(e, f)| {
+                (
+                    e.key(),
+                    f.future_violations
+                        .as_ref()
+                        .map(|v| v.iter().filter(|v| v.description.fires()).count() as i64),
+                )
+            })
             .collect();
         self.instruments.record_predicted(&counts);
         Ok(futures)
     }
 }
 
-fn future_of(evaluated: &Evaluated, now: Status, prediction: Option<Prediction>, at: DateTime<Utc>) -> MetricFuture {
+fn future_of(
+    evaluated: &Evaluated,
+    now: Status,
+    prediction: Option<Prediction>,
+    at: DateTime<Utc>,
+) -> MetricFuture {
     let sla = SlaView::from(&evaluated.stored);
-    let violations = prediction
-        .as_ref()
-        .and_then(|prediction| domain::future_violations(prediction, &now, &evaluated.stored.sla, at.timestamp()));
+    let violations = prediction.as_ref().and_then(|prediction| {
+        domain::future_violations(prediction, &now, &evaluated.stored.sla, at.timestamp())
+    });
     match (prediction, violations) {
         (Some(prediction), Some(violations)) => MetricFuture {
             sla,

@@ -19,7 +19,10 @@ pub const STAGING_INFIX: &str = "_staging_";
 
 /// Majority, journaled.
 fn durable() -> WriteConcern {
-    WriteConcern::builder().w(Acknowledgment::Majority).journal(true).build()
+    WriteConcern::builder()
+        .w(Acknowledgment::Majority)
+        .journal(true)
+        .build()
 }
 
 /// A stored SLA.
@@ -59,21 +62,37 @@ fn database_error(operation: &'static str) -> impl Fn(mongodb::error::Error) -> 
 impl SlaSetRepository {
     /// The repository over `database`'s `slaset` collection.
     pub fn new(database: &Database) -> Self {
-        Self { database: database.clone(), collection: database.collection(SLASET_COLLECTION) }
+        Self {
+            database: database.clone(),
+            collection: database.collection(SLASET_COLLECTION),
+        }
     }
 
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.database.run_command(doc! { "ping": 1 }).await.map_err(database_error("ping"))?;
+        self.database
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map_err(database_error("ping"))?;
         Ok(())
     }
 
     /// The stored set in the order it was given; empty when none is defined.
     #[tracing::instrument(name = "slaset.find_all", skip(self))]
     pub async fn find_all(&self) -> Result<Vec<StoredSla>, StoreError> {
-        let options = FindOptions::builder().sort(doc! { "position": 1, "_id": 1 }).build();
-        let cursor = self.collection.find(doc! {}).with_options(options).await.map_err(database_error("find_slaset"))?;
-        cursor.try_collect().await.map_err(database_error("find_slaset"))
+        let options = FindOptions::builder()
+            .sort(doc! { "position": 1, "_id": 1 })
+            .build();
+        let cursor = self
+            .collection
+            .find(doc! {})
+            .with_options(options)
+            .await
+            .map_err(database_error("find_slaset"))?;
+        cursor
+            .try_collect()
+            .await
+            .map_err(database_error("find_slaset"))
     }
 
     /// Replaces the stored set with `slas` atomically for readers: the new set is written to a
@@ -83,19 +102,36 @@ impl SlaSetRepository {
     /// a replica set. Both writes wait for a majority's journal: the set is configuration.
     #[tracing::instrument(name = "slaset.replace", skip_all, fields(metrics = slas.len()))]
     pub async fn replace(&self, slas: &[Sla]) -> Result<Replaced, StoreError> {
-        let existed = self.collection.estimated_document_count().await.map_err(database_error("count_slaset"))? > 0;
-        let staging_name = format!("{SLASET_COLLECTION}{STAGING_INFIX}{:016x}", rand::random::<u64>());
+        let existed = self
+            .collection
+            .estimated_document_count()
+            .await
+            .map_err(database_error("count_slaset"))?
+            > 0;
+        let staging_name = format!(
+            "{SLASET_COLLECTION}{STAGING_INFIX}{:016x}",
+            rand::random::<u64>()
+        );
         let staging: Collection<StoredSla> = self.database.collection_with_options(
             &staging_name,
-            CollectionOptions::builder().write_concern(durable()).build(),
+            CollectionOptions::builder()
+                .write_concern(durable())
+                .build(),
         );
         let documents: Vec<StoredSla> = slas
             .iter()
             .enumerate()
-            .map(|(position, sla)| StoredSla { id: sla.id(), sla: sla.clone(), position: position as u32 })
+            .map(|(position, sla)| StoredSla {
+                id: sla.id(),
+                sla: sla.clone(),
+                position: position as u32,
+            })
             .collect();
         let written = async {
-            staging.insert_many(&documents).await.map_err(database_error("stage_slaset"))?;
+            staging
+                .insert_many(&documents)
+                .await
+                .map_err(database_error("stage_slaset"))?;
             let database = self.database.name();
             self.database
                 .client()
@@ -117,6 +153,10 @@ impl SlaSetRepository {
             }
             return Err(error);
         }
-        Ok(if existed { Replaced::Updated } else { Replaced::Created })
+        Ok(if existed {
+            Replaced::Updated
+        } else {
+            Replaced::Created
+        })
     }
 }

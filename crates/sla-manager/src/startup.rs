@@ -96,12 +96,28 @@ impl App {
         let database = config.mongo.database().await?;
         let slaset = SlaSetRepository::new(&database);
         let metrics = MetricsRepository::new(&database);
-        let prometheus = PromClient::new(config.prometheus.prometheus_url.clone(), config.prometheus.prometheus_timeout)?
-            .with_retry(RetryPolicy::default().with_max_elapsed(Some(PROMETHEUS_RETRY_FOR)));
-        let manager = Manager::new(slaset.clone(), metrics, prometheus.clone(), instruments.clone(), config.sla_set_size.into());
+        let prometheus = PromClient::new(
+            config.prometheus.prometheus_url.clone(),
+            config.prometheus.prometheus_timeout,
+        )?
+        .with_retry(RetryPolicy::default().with_max_elapsed(Some(PROMETHEUS_RETRY_FOR)));
+        let manager = Manager::new(
+            slaset.clone(),
+            metrics,
+            prometheus.clone(),
+            instruments.clone(),
+            config.sla_set_size.into(),
+        );
 
-        let state = AppState { manager: manager.clone(), api_token: config.api_token.clone() };
-        let api_router = common::http::with_edge(routes::router(state), &config.edge, instruments.http.clone());
+        let state = AppState {
+            manager: manager.clone(),
+            api_token: config.api_token.clone(),
+        };
+        let api_router = common::http::with_edge(
+            routes::router(state),
+            &config.edge,
+            instruments.http.clone(),
+        );
         let probes = vec![
             Probe::new("database", move || {
                 let slaset = slaset.clone();
@@ -147,12 +163,24 @@ impl App {
     pub async fn run_until_stopped(self, stop: CancellationToken) -> Result<(), RunError> {
         let mut tasks: JoinSet<Result<(), RunError>> = JoinSet::new();
         tasks.spawn(serve_http("api", self.api, self.api_router, stop.clone()));
-        tasks.spawn(serve_http("admin", self.admin, self.admin_router, stop.clone()));
+        tasks.spawn(serve_http(
+            "admin",
+            self.admin,
+            self.admin_router,
+            stop.clone(),
+        ));
         let grpc = tonic::transport::Server::builder()
             .add_service(SlaServiceServer::new(self.grpc_service))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.grpc), stop.clone().cancelled_owned());
+            .serve_with_incoming_shutdown(
+                TcpListenerStream::new(self.grpc),
+                stop.clone().cancelled_owned(),
+            );
         tasks.spawn(async move { grpc.await.map_err(RunError::from) });
-        tasks.spawn(refresh_loop(self.manager, self.refresh_interval, stop.clone()));
+        tasks.spawn(refresh_loop(
+            self.manager,
+            self.refresh_interval,
+            stop.clone(),
+        ));
 
         let mut first_error = None;
         tokio::select! {
@@ -177,22 +205,38 @@ impl App {
 }
 
 async fn bind(address: SocketAddr) -> Result<TcpListener, StartupError> {
-    TcpListener::bind(address).await.map_err(|source| StartupError::Bind { address, source })
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| StartupError::Bind { address, source })
 }
 
 fn local_address(listener: &TcpListener) -> SocketAddr {
-    listener.local_addr().expect("a bound listener has a local address")
+    listener
+        .local_addr()
+        .expect("a bound listener has a local address")
 }
 
-async fn serve_http(listener_name: &'static str, listener: TcpListener, router: Router, stop: CancellationToken) -> Result<(), RunError> {
+async fn serve_http(
+    listener_name: &'static str,
+    listener: TcpListener,
+    router: Router,
+    stop: CancellationToken,
+) -> Result<(), RunError> {
     axum::serve(listener, router)
         .with_graceful_shutdown(stop.cancelled_owned())
         .await
-        .map_err(|source| RunError::Http { listener: listener_name, source })
+        .map_err(|source| RunError::Http {
+            listener: listener_name,
+            source,
+        })
 }
 
 /// Recomputes the SLA telemetry every `every`, the first time one interval after start.
-async fn refresh_loop(manager: Manager, every: Duration, stop: CancellationToken) -> Result<(), RunError> {
+async fn refresh_loop(
+    manager: Manager,
+    every: Duration,
+    stop: CancellationToken,
+) -> Result<(), RunError> {
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -88,24 +88,65 @@ fn record(i: usize, total: usize) -> Record {
         ("job".to_owned(), "node".to_owned()),
     ]
     .into();
-    let at: DateTime<Utc> = "2026-11-22T06:00:00Z".parse::<DateTime<Utc>>().expect("a time") + chrono::Duration::minutes(round as i64);
+    let at: DateTime<Utc> = "2026-11-22T06:00:00Z"
+        .parse::<DateTime<Utc>>()
+        .expect("a time")
+        + chrono::Duration::minutes(round as i64);
     let x = (i as f64).sin() * 10.0 + 20.0;
     let payload = match round % 3 {
         0 => {
-            let w = Window { min: x - 5.0, max: x + 5.0, avg: x, std_dev: 1.5, count: 60 };
-            Payload::Values { values: Windows { h1: Some(w), h3: Some(w), h12: Some(w) } }
+            let w = Window {
+                min: x - 5.0,
+                max: x + 5.0,
+                avg: x,
+                std_dev: 1.5,
+                count: 60,
+            };
+            Payload::Values {
+                values: Windows {
+                    h1: Some(w),
+                    h3: Some(w),
+                    h12: Some(w),
+                },
+            }
         }
         1 => {
             let values = (0..10)
-                .map(|k| PredictedPoint { timestamp: at + chrono::Duration::minutes(k), value: x, lower: x - 2.0, upper: x + 2.0 })
+                .map(|k| PredictedPoint {
+                    timestamp: at + chrono::Duration::minutes(k),
+                    value: x,
+                    lower: x - 2.0,
+                    upper: x + 2.0,
+                })
                 .collect();
             Payload::Prediction {
-                prediction: Prediction { model: "holt_winters_additive".to_owned(), rmse: 0.3, min: x, max: x, avg: x, horizon_minutes: 10, step_seconds: 60, values },
+                prediction: Prediction {
+                    model: "holt_winters_additive".to_owned(),
+                    rmse: 0.3,
+                    min: x,
+                    max: x,
+                    avg: x,
+                    horizon_minutes: 10,
+                    step_seconds: 60,
+                    values,
+                },
             }
         }
         _ => {
-            let w = Window { min: x - 4.0, max: x + 4.0, avg: x, std_dev: 1.0, count: 180 };
-            Payload::Values { values: Windows { h1: Some(w), h3: Some(w), h12: None } }
+            let w = Window {
+                min: x - 4.0,
+                max: x + 4.0,
+                avg: x,
+                std_dev: 1.0,
+                count: 180,
+            };
+            Payload::Values {
+                values: Windows {
+                    h1: Some(w),
+                    h3: Some(w),
+                    h12: None,
+                },
+            }
         }
     };
     Record::new(labels, at, payload)
@@ -118,15 +159,37 @@ fn records(total: usize) -> Vec<Record> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Fill { brokers, topic, records: total, partitions } => fill(&brokers, &topic, total, partitions).await,
-        Command::Direct { mongo_uri, database, records: total, batch_size } => direct(&mongo_uri, &database, total, batch_size).await,
-        Command::Watch { admin, records: total, timeout_secs } => watch(&admin, total, Duration::from_secs(timeout_secs)).await,
+        Command::Fill {
+            brokers,
+            topic,
+            records: total,
+            partitions,
+        } => fill(&brokers, &topic, total, partitions).await,
+        Command::Direct {
+            mongo_uri,
+            database,
+            records: total,
+            batch_size,
+        } => direct(&mongo_uri, &database, total, batch_size).await,
+        Command::Watch {
+            admin,
+            records: total,
+            timeout_secs,
+        } => watch(&admin, total, Duration::from_secs(timeout_secs)).await,
     }
 }
 
 async fn fill(brokers: &str, topic: &str, total: usize, partitions: i32) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", brokers).create()?;
-    for result in admin.create_topics(&[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))], &AdminOptions::new()).await? {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()?;
+    for result in admin
+        .create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await?
+    {
         result.map_err(|(topic, code)| anyhow::anyhow!("cannot create {topic}: {code}"))?;
     }
     let producer: FutureProducer = ClientConfig::new()
@@ -146,14 +209,24 @@ async fn fill(brokers: &str, topic: &str, total: usize, partitions: i32) -> anyh
         deliveries.push(delivery);
     }
     for delivery in deliveries {
-        delivery.await?.map_err(|(error, _)| anyhow::anyhow!("a record was not delivered: {error}"))?;
+        delivery
+            .await?
+            .map_err(|(error, _)| anyhow::anyhow!("a record was not delivered: {error}"))?;
     }
     producer.flush(Duration::from_secs(30))?;
-    println!("{{\"filled\": {total}, \"seconds\": {:.3}}}", started.elapsed().as_secs_f64());
+    println!(
+        "{{\"filled\": {total}, \"seconds\": {:.3}}}",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
-async fn direct(mongo_uri: &str, database: &str, total: usize, batch_size: usize) -> anyhow::Result<()> {
+async fn direct(
+    mongo_uri: &str,
+    database: &str,
+    total: usize,
+    batch_size: usize,
+) -> anyhow::Result<()> {
     let client = mongodb::Client::with_uri_str(mongo_uri).await?;
     let repository = MetricsRepository::new(&client.database(database));
     repository.ensure_indexes().await?;
@@ -164,7 +237,10 @@ async fn direct(mongo_uri: &str, database: &str, total: usize, batch_size: usize
         written += repository.upsert(batch).await?.written;
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("{{\"direct_written\": {written}, \"seconds\": {seconds:.3}, \"records_per_second\": {:.1}}}", total as f64 / seconds);
+    println!(
+        "{{\"direct_written\": {written}, \"seconds\": {seconds:.3}, \"records_per_second\": {:.1}}}",
+        total as f64 / seconds
+    );
     Ok(())
 }
 
@@ -176,11 +252,15 @@ async fn watch(admin: &str, total: usize, timeout: Duration) -> anyhow::Result<(
     let give_up = Instant::now() + timeout;
     let mut first: Option<(Instant, f64)> = None;
     loop {
-        anyhow::ensure!(Instant::now() < give_up, "storage did not handle {total} records within {timeout:?}");
+        anyhow::ensure!(
+            Instant::now() < give_up,
+            "storage did not handle {total} records within {timeout:?}"
+        );
         let handled = match client.get(&url).send().await {
             Ok(response) => {
                 let text = response.text().await?;
-                sum(&text, "storage_records_written_total") + sum(&text, "storage_records_stale_total")
+                sum(&text, "storage_records_written_total")
+                    + sum(&text, "storage_records_stale_total")
             }
             Err(_) => 0.0,
         };
@@ -191,8 +271,14 @@ async fn watch(admin: &str, total: usize, timeout: Duration) -> anyhow::Result<(
         if handled >= total as f64 {
             let (since, at_start) = first.unwrap_or((now, 0.0));
             let seconds = now.duration_since(since).as_secs_f64();
-            let rate = if seconds > 0.0 { (handled - at_start) / seconds } else { f64::NAN };
-            println!("{{\"storage_handled\": {handled}, \"seconds\": {seconds:.3}, \"records_per_second\": {rate:.1}}}");
+            let rate = if seconds > 0.0 {
+                (handled - at_start) / seconds
+            } else {
+                f64::NAN
+            };
+            println!(
+                "{{\"storage_handled\": {handled}, \"seconds\": {seconds:.3}, \"records_per_second\": {rate:.1}}}"
+            );
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -201,7 +287,10 @@ async fn watch(admin: &str, total: usize, timeout: Duration) -> anyhow::Result<(
 
 fn sum(text: &str, metric: &str) -> f64 {
     text.lines()
-        .filter(|line| line.strip_prefix(metric).is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{')))
+        .filter(|line| {
+            line.strip_prefix(metric)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }

@@ -59,7 +59,9 @@ pub struct Config {
 impl Config {
     /// The dead-letter topic: the configured one, or `<topic>.dlq`.
     pub fn dead_letter_topic(&self) -> String {
-        self.dead_letter_topic.clone().unwrap_or_else(|| format!("{}.dlq", self.kafka.kafka_topic))
+        self.dead_letter_topic
+            .clone()
+            .unwrap_or_else(|| format!("{}.dlq", self.kafka.kafka_topic))
     }
 }
 
@@ -69,7 +71,10 @@ mod tests {
     use std::ffi::OsString;
 
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
-        let args: Vec<OsString> = std::iter::once("storage").chain(args.iter().copied()).map(OsString::from).collect();
+        let args: Vec<OsString> = std::iter::once("storage")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
         common::config::try_parse_from(&args, |_| None)
     }
 

@@ -82,10 +82,12 @@ pub enum Severity {
 /// Sorts a consumption error. Anything not known to be final is retried, with backoff.
 pub fn severity(error: &KafkaError) -> Severity {
     match error {
-        KafkaError::MessageConsumptionFatal(_) | KafkaError::Subscription(_) | KafkaError::ClientCreation(_) => {
+        KafkaError::MessageConsumptionFatal(_)
+        | KafkaError::Subscription(_)
+        | KafkaError::ClientCreation(_) => Severity::Fatal,
+        KafkaError::MessageConsumption(code) | KafkaError::Global(code) if is_final(*code) => {
             Severity::Fatal
         }
-        KafkaError::MessageConsumption(code) | KafkaError::Global(code) if is_final(*code) => Severity::Fatal,
         _ => Severity::Retriable,
     }
 }
@@ -120,11 +122,16 @@ pub struct StorageContext {
 impl ClientContext for StorageContext {
     fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
         match level {
-            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => {
                 tracing::error!(target: "librdkafka", facility, message)
             }
             RDKafkaLogLevel::Warning => tracing::warn!(target: "librdkafka", facility, message),
-            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => tracing::info!(target: "librdkafka", facility, message),
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(target: "librdkafka", facility, message)
+            }
             RDKafkaLogLevel::Debug => tracing::debug!(target: "librdkafka", facility, message),
         }
     }
@@ -134,11 +141,15 @@ impl ClientContext for StorageContext {
     }
 
     fn stats(&self, statistics: Statistics) {
-        let Some(topic) = statistics.topics.get(&self.topic) else { return };
+        let Some(topic) = statistics.topics.get(&self.topic) else {
+            return;
+        };
         for partition in topic.partitions.values() {
             // -1 is librdkafka's internal "unassigned" partition; a negative lag is unknown.
             if partition.partition >= 0 && partition.desired && partition.consumer_lag >= 0 {
-                self.lag.with_label_values(&[partition.partition.to_string().as_str()]).set(partition.consumer_lag);
+                self.lag
+                    .with_label_values(&[partition.partition.to_string().as_str()])
+                    .set(partition.consumer_lag);
             }
         }
     }
@@ -153,7 +164,9 @@ impl ConsumerContext for StorageContext {
             Rebalance::Revoke(partitions) => {
                 tracing::info!(partitions = ?partition_numbers(partitions), "partitions revoked");
                 for partition in partition_numbers(partitions) {
-                    let _ = self.lag.remove_label_values(&[partition.to_string().as_str()]);
+                    let _ = self
+                        .lag
+                        .remove_label_values(&[partition.to_string().as_str()]);
                 }
             }
             Rebalance::Error(error) => tracing::warn!(%error, "rebalance failed"),
@@ -168,13 +181,24 @@ fn partition_numbers(list: &TopicPartitionList) -> Vec<i32> {
 /// A consumed message, decoded or not.
 #[derive(Debug)]
 enum Incoming {
-    Record { record: Record, position: Position },
-    Undecodable { position: Position, key: Option<Vec<u8>>, payload: Option<Vec<u8>>, rejection: Rejection },
+    Record {
+        record: Record,
+        position: Position,
+    },
+    Undecodable {
+        position: Position,
+        key: Option<Vec<u8>>,
+        payload: Option<Vec<u8>>,
+        rejection: Rejection,
+    },
 }
 
 impl Incoming {
     fn from_message(message: &BorrowedMessage<'_>) -> Self {
-        let position = Position { partition: message.partition(), offset: message.offset() };
+        let position = Position {
+            partition: message.partition(),
+            offset: message.offset(),
+        };
         match decode(message.payload()) {
             Ok(record) => Incoming::Record { record, position },
             Err(rejection) => Incoming::Undecodable {
@@ -234,7 +258,10 @@ impl Pipeline {
         retry: RetryPolicy,
     ) -> Result<Self, StorageError> {
         let session_ms = config.session_timeout.as_millis().max(6_000);
-        let context = StorageContext { topic: config.kafka.kafka_topic.clone(), lag: instruments.consumer_lag.clone() };
+        let context = StorageContext {
+            topic: config.kafka.kafka_topic.clone(),
+            lag: instruments.consumer_lag.clone(),
+        };
         let consumer: StreamConsumer<StorageContext> = ClientConfig::new()
             .set("bootstrap.servers", &config.kafka.kafka_brokers)
             .set("group.id", &config.group_id)
@@ -243,12 +270,27 @@ impl Pipeline {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", session_ms.to_string())
             .set("heartbeat.interval.ms", (session_ms / 3).to_string())
-            .set("max.poll.interval.ms", (session_ms * 10).max(300_000).to_string())
-            .set("queued.max.messages.kbytes", config.prefetch_kib.to_string())
-            .set("statistics.interval.ms", STATISTICS_INTERVAL.as_millis().to_string())
-            .set("topic.metadata.refresh.interval.ms", METADATA_REFRESH.as_millis().to_string())
+            .set(
+                "max.poll.interval.ms",
+                (session_ms * 10).max(300_000).to_string(),
+            )
+            .set(
+                "queued.max.messages.kbytes",
+                config.prefetch_kib.to_string(),
+            )
+            .set(
+                "statistics.interval.ms",
+                STATISTICS_INTERVAL.as_millis().to_string(),
+            )
+            .set(
+                "topic.metadata.refresh.interval.ms",
+                METADATA_REFRESH.as_millis().to_string(),
+            )
             .create_with_context(context)
-            .map_err(|source| StorageError::KafkaClient { client: "consumer", source })?;
+            .map_err(|source| StorageError::KafkaClient {
+                client: "consumer",
+                source,
+            })?;
         Ok(Self {
             consumer: Arc::new(consumer),
             topic: config.kafka.kafka_topic.clone(),
@@ -268,8 +310,13 @@ impl Pipeline {
     /// Consumes until `token` is cancelled (then writes and commits the batch in hand if the
     /// database answers at once), or until consumption fails in a way retrying cannot fix.
     pub async fn run(mut self, token: CancellationToken) -> Result<(), StorageError> {
-        let subscription_failed = |source| StorageError::Subscription { topic: self.topic.clone(), source };
-        self.consumer.subscribe(&[&self.topic]).map_err(subscription_failed)?;
+        let subscription_failed = |source| StorageError::Subscription {
+            topic: self.topic.clone(),
+            source,
+        };
+        self.consumer
+            .subscribe(&[&self.topic])
+            .map_err(subscription_failed)?;
         tracing::info!(topic = %self.topic, group = %self.group, batch_size = self.batch_size, "consuming");
         let consumer = Arc::clone(&self.consumer);
         let mut consecutive_errors: u32 = 0;
@@ -337,10 +384,16 @@ impl Pipeline {
     ) -> Result<bool, StorageError> {
         if severity(&error) == Severity::Fatal {
             tracing::error!(topic = %self.topic, error = %error_chain(&error), "consumption failed for good");
-            return Err(StorageError::Subscription { topic: self.topic.clone(), source: error });
+            return Err(StorageError::Subscription {
+                topic: self.topic.clone(),
+                source: error,
+            });
         }
         let delay = self.retry.delay(attempt);
-        self.instruments.retries.with_label_values(&["consume"]).inc();
+        self.instruments
+            .retries
+            .with_label_values(&["consume"])
+            .inc();
         tracing::warn!(topic = %self.topic, attempt, delay_ms = delay.as_millis() as u64, error = %error_chain(&error), "consumption error; retrying");
         Ok(tokio::select! {
             _ = token.cancelled() => false,
@@ -350,10 +403,20 @@ impl Pipeline {
 
     /// Puts a message in the batch, or sends it to the dead-letter topic and counts its offset.
     /// `false` when cancelled before the dead letter was delivered.
-    async fn accept(&self, batch: &mut Batch, incoming: Incoming, token: &CancellationToken) -> bool {
+    async fn accept(
+        &self,
+        batch: &mut Batch,
+        incoming: Incoming,
+        token: &CancellationToken,
+    ) -> bool {
         match incoming {
             Incoming::Record { record, position } => batch.push(record, position),
-            Incoming::Undecodable { position, key, payload, rejection } => {
+            Incoming::Undecodable {
+                position,
+                key,
+                payload,
+                rejection,
+            } => {
                 tracing::warn!(
                     topic = %self.topic,
                     partition = position.partition,
@@ -384,13 +447,19 @@ impl Pipeline {
         loop {
             match self.dead_letters.send(letter).await {
                 Ok(()) => {
-                    self.instruments.dead_letters.with_label_values(&[letter.reason]).inc();
+                    self.instruments
+                        .dead_letters
+                        .with_label_values(&[letter.reason])
+                        .inc();
                     return true;
                 }
                 Err(error) => {
                     attempt += 1;
                     let delay = self.retry.delay(attempt);
-                    self.instruments.retries.with_label_values(&["dead_letter"]).inc();
+                    self.instruments
+                        .retries
+                        .with_label_values(&["dead_letter"])
+                        .inc();
                     tracing::warn!(topic = %self.dead_letters.topic(), attempt, delay_ms = delay.as_millis() as u64, %error, "dead letter not delivered; retrying");
                     tokio::select! {
                         _ = token.cancelled() => return false,
@@ -409,7 +478,10 @@ impl Pipeline {
         let messages = batch.len();
         let parts = batch.into_parts();
         for (kind, superseded) in &parts.superseded {
-            self.instruments.records_stale.with_label_values(&[kind.as_str()]).inc_by(*superseded);
+            self.instruments
+                .records_stale
+                .with_label_values(&[kind.as_str()])
+                .inc_by(*superseded);
         }
         for (kind, group) in &parts.by_kind {
             let records: Vec<Record> = group.iter().map(|p| p.record.clone()).collect();
@@ -419,10 +491,15 @@ impl Pipeline {
                 Written::Refused(error) => {
                     tracing::warn!(kind = %kind, error = %error_chain(&error), "batch refused; writing its records one by one");
                     for pending in group {
-                        match self.write_until_done(std::slice::from_ref(&pending.record), token).await {
+                        match self
+                            .write_until_done(std::slice::from_ref(&pending.record), token)
+                            .await
+                        {
                             Written::Done(summary) => self.count(*kind, summary),
                             Written::Cancelled => return,
-                            Written::Refused(WriteError::Refused(error) | WriteError::Unavailable(error)) => {
+                            Written::Refused(
+                                WriteError::Refused(error) | WriteError::Unavailable(error),
+                            ) => {
                                 let rejection = Rejection::RejectedByDatabase(error);
                                 let payload = serde_json::to_vec(&pending.record).ok();
                                 let key = pending.record.id.to_string();
@@ -452,13 +529,21 @@ impl Pipeline {
         }
         self.commit(&parts.next_offsets).await;
         self.instruments.batches.inc();
-        self.instruments.batch_seconds.observe(started.elapsed().as_secs_f64());
+        self.instruments
+            .batch_seconds
+            .observe(started.elapsed().as_secs_f64());
         self.instruments.batch_messages.observe(messages as f64);
     }
 
     fn count(&self, kind: Kind, summary: UpsertSummary) {
-        self.instruments.records_written.with_label_values(&[kind.as_str()]).inc_by(summary.written as u64);
-        self.instruments.records_stale.with_label_values(&[kind.as_str()]).inc_by(summary.stale as u64);
+        self.instruments
+            .records_written
+            .with_label_values(&[kind.as_str()])
+            .inc_by(summary.written as u64);
+        self.instruments
+            .records_stale
+            .with_label_values(&[kind.as_str()])
+            .inc_by(summary.stale as u64);
     }
 
     /// Upserts `records`, retrying for as long as the database is unavailable, with
@@ -472,7 +557,10 @@ impl Pipeline {
                 Err(WriteError::Unavailable(error)) => {
                     attempt += 1;
                     let delay = self.retry.delay(attempt);
-                    self.instruments.retries.with_label_values(&["upsert"]).inc();
+                    self.instruments
+                        .retries
+                        .with_label_values(&["upsert"])
+                        .inc();
                     tracing::warn!(attempt, records = records.len(), delay_ms = delay.as_millis() as u64, error = %error_chain(&error), "database unavailable; consumption paused, retrying the batch");
                     self.pause();
                     if !self.wait_polling(delay, token).await {
@@ -547,14 +635,20 @@ impl Pipeline {
         for (partition, offset) in next_offsets {
             self.last_offsets.insert(*partition, *offset);
         }
-        let Some(offsets) = self.offset_list(next_offsets) else { return };
+        let Some(offsets) = self.offset_list(next_offsets) else {
+            return;
+        };
         let consumer = Arc::clone(&self.consumer);
-        self.pending_commit = Some(tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync)));
+        self.pending_commit = Some(tokio::task::spawn_blocking(move || {
+            consumer.commit(&offsets, CommitMode::Sync)
+        }));
     }
 
     /// Waits for the commit under way, if any, and logs and counts its failure.
     async fn settle_commit(&mut self) {
-        let Some(pending) = self.pending_commit.take() else { return };
+        let Some(pending) = self.pending_commit.take() else {
+            return;
+        };
         match pending.await.unwrap_or(Err(KafkaError::Canceled)) {
             Ok(()) => tracing::debug!("offsets committed"),
             Err(error) => {
@@ -567,14 +661,21 @@ impl Pipeline {
     /// Only partitions still assigned are committed: another replica may own the others now.
     async fn commit_last_offsets(&mut self) {
         self.settle_commit().await;
-        let assigned: Vec<i32> =
-            self.consumer.assignment().map(|list| partition_numbers(&list)).unwrap_or_default();
-        self.last_offsets.retain(|partition, _| assigned.contains(partition));
-        let Some(offsets) = self.offset_list(&self.last_offsets) else { return };
+        let assigned: Vec<i32> = self
+            .consumer
+            .assignment()
+            .map(|list| partition_numbers(&list))
+            .unwrap_or_default();
+        self.last_offsets
+            .retain(|partition, _| assigned.contains(partition));
+        let Some(offsets) = self.offset_list(&self.last_offsets) else {
+            return;
+        };
         let consumer = Arc::clone(&self.consumer);
-        let committed = tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
-            .await
-            .unwrap_or(Err(KafkaError::Canceled));
+        let committed =
+            tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync))
+                .await
+                .unwrap_or(Err(KafkaError::Canceled));
         match committed {
             Ok(()) => tracing::info!(offsets = ?self.last_offsets, "final offsets committed"),
             Err(error) => {
@@ -590,7 +691,9 @@ impl Pipeline {
         }
         let mut offsets = TopicPartitionList::new();
         for (partition, offset) in next_offsets {
-            if let Err(error) = offsets.add_partition_offset(&self.topic, *partition, Offset::Offset(*offset)) {
+            if let Err(error) =
+                offsets.add_partition_offset(&self.topic, *partition, Offset::Offset(*offset))
+            {
                 tracing::warn!(partition, offset, %error, "cannot list the offset to commit");
             }
         }

@@ -47,7 +47,9 @@ pub struct DeadLetters {
 
 impl std::fmt::Debug for DeadLetters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeadLetters").field("topic", &self.topic).finish_non_exhaustive()
+        f.debug_struct("DeadLetters")
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
     }
 }
 
@@ -58,10 +60,21 @@ impl DeadLetters {
             .set("bootstrap.servers", brokers)
             .set("acks", "all")
             .set("enable.idempotence", "true")
-            .set("message.timeout.ms", DELIVERY_TIMEOUT.as_millis().to_string())
+            .set(
+                "message.timeout.ms",
+                DELIVERY_TIMEOUT.as_millis().to_string(),
+            )
             .create()
-            .map_err(|source| StorageError::KafkaClient { client: "dead-letter producer", source })?;
-        Ok(Self { producer, brokers: brokers.to_owned(), source_topic: source_topic.to_owned(), topic })
+            .map_err(|source| StorageError::KafkaClient {
+                client: "dead-letter producer",
+                source,
+            })?;
+        Ok(Self {
+            producer,
+            brokers: brokers.to_owned(),
+            source_topic: source_topic.to_owned(),
+            topic,
+        })
     }
 
     /// The dead-letter topic.
@@ -71,8 +84,9 @@ impl DeadLetters {
 
     /// Creates the topic unless it exists. Errors are the broker's; an existing topic is fine.
     pub async fn ensure_topic(&self, replication: i32) -> Result<(), KafkaError> {
-        let admin: AdminClient<DefaultClientContext> =
-            ClientConfig::new().set("bootstrap.servers", &self.brokers).create()?;
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .create()?;
         let topic = NewTopic::new(&self.topic, 1, TopicReplication::Fixed(replication));
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         for result in admin.create_topics(&[topic], &options).await? {
@@ -90,29 +104,54 @@ impl DeadLetters {
         let partition = letter.position.partition.to_string();
         let offset = letter.position.offset.to_string();
         let headers = OwnedHeaders::new()
-            .insert(Header { key: "dlq.source.topic", value: Some(self.source_topic.as_bytes()) })
-            .insert(Header { key: "dlq.source.partition", value: Some(partition.as_bytes()) })
-            .insert(Header { key: "dlq.source.offset", value: Some(offset.as_bytes()) })
-            .insert(Header { key: "dlq.reason", value: Some(letter.reason.as_bytes()) })
-            .insert(Header { key: "dlq.error", value: Some(letter.error.as_bytes()) });
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic).headers(headers);
+            .insert(Header {
+                key: "dlq.source.topic",
+                value: Some(self.source_topic.as_bytes()),
+            })
+            .insert(Header {
+                key: "dlq.source.partition",
+                value: Some(partition.as_bytes()),
+            })
+            .insert(Header {
+                key: "dlq.source.offset",
+                value: Some(offset.as_bytes()),
+            })
+            .insert(Header {
+                key: "dlq.reason",
+                value: Some(letter.reason.as_bytes()),
+            })
+            .insert(Header {
+                key: "dlq.error",
+                value: Some(letter.error.as_bytes()),
+            });
+        let mut record: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(&self.topic).headers(headers);
         if let Some(key) = letter.key {
             record = record.key(key);
         }
         if let Some(payload) = letter.payload {
             record = record.payload(payload);
         }
-        self.producer.send(record, DELIVERY_TIMEOUT).await.map(|_| ()).map_err(|(error, _)| error)
+        self.producer
+            .send(record, DELIVERY_TIMEOUT)
+            .await
+            .map(|_| ())
+            .map_err(|(error, _)| error)
     }
 
     /// Answers when the broker returns the source topic's metadata.
     pub async fn ping(&self) -> Result<(), StorageError> {
         let producer = self.producer.clone();
         let topic = self.source_topic.clone();
-        tokio::task::spawn_blocking(move || producer.client().fetch_metadata(Some(&topic), PROBE_TIMEOUT).map(|_| ()))
-            .await
-            .unwrap_or(Err(KafkaError::Canceled))
-            .map_err(StorageError::BrokerUnavailable)
+        tokio::task::spawn_blocking(move || {
+            producer
+                .client()
+                .fetch_metadata(Some(&topic), PROBE_TIMEOUT)
+                .map(|_| ())
+        })
+        .await
+        .unwrap_or(Err(KafkaError::Canceled))
+        .map_err(StorageError::BrokerUnavailable)
     }
 
     /// Waits up to `patience` for messages still in the producer's queue.

@@ -102,7 +102,10 @@ impl Batch {
 
     fn cover(&mut self, position: Position) {
         self.messages += 1;
-        let next = self.next_offsets.entry(position.partition).or_insert(position.offset + 1);
+        let next = self
+            .next_offsets
+            .entry(position.partition)
+            .or_insert(position.offset + 1);
         *next = (*next).max(position.offset + 1);
     }
 
@@ -122,12 +125,19 @@ impl Batch {
     pub fn into_parts(self) -> BatchParts {
         let mut by_kind: BTreeMap<Kind, Vec<Pending>> = BTreeMap::new();
         for pending in self.newest.into_values() {
-            by_kind.entry(pending.record.kind()).or_default().push(pending);
+            by_kind
+                .entry(pending.record.kind())
+                .or_default()
+                .push(pending);
         }
         for group in by_kind.values_mut() {
             group.sort_by_key(|p| (p.position.partition, p.position.offset));
         }
-        BatchParts { by_kind, next_offsets: self.next_offsets, superseded: self.superseded }
+        BatchParts {
+            by_kind,
+            next_offsets: self.next_offsets,
+            superseded: self.superseded,
+        }
     }
 }
 
@@ -157,7 +167,13 @@ mod tests {
 
     fn record(name: &str, minutes: i64) -> Record {
         let labels: Labels = [("__name__".to_owned(), name.to_owned())].into();
-        Record::new(labels, at(minutes), Payload::Values { values: Windows::default() })
+        Record::new(
+            labels,
+            at(minutes),
+            Payload::Values {
+                values: Windows::default(),
+            },
+        )
     }
 
     fn position(partition: i32, offset: i64) -> Position {
@@ -170,13 +186,26 @@ mod tests {
         assert_eq!(decode(Some(&good)).unwrap(), record("up", 0));
         assert_eq!(decode(None).unwrap_err().reason(), "empty");
         assert_eq!(decode(Some(b"")).unwrap_err().reason(), "empty");
-        assert_eq!(decode(Some(b"{not json")).unwrap_err().reason(), "malformed_json");
+        assert_eq!(
+            decode(Some(b"{not json")).unwrap_err().reason(),
+            "malformed_json"
+        );
         let mut unknown_kind: serde_json::Value = serde_json::from_slice(&good).unwrap();
         unknown_kind["kind"] = "weather".into();
-        assert_eq!(decode(Some(&serde_json::to_vec(&unknown_kind).unwrap())).unwrap_err().reason(), "invalid_record");
+        assert_eq!(
+            decode(Some(&serde_json::to_vec(&unknown_kind).unwrap()))
+                .unwrap_err()
+                .reason(),
+            "invalid_record"
+        );
         let mut missing_id: serde_json::Value = serde_json::from_slice(&good).unwrap();
         missing_id.as_object_mut().unwrap().remove("id");
-        assert_eq!(decode(Some(&serde_json::to_vec(&missing_id).unwrap())).unwrap_err().reason(), "invalid_record");
+        assert_eq!(
+            decode(Some(&serde_json::to_vec(&missing_id).unwrap()))
+                .unwrap_err()
+                .reason(),
+            "invalid_record"
+        );
     }
 
     #[test]
@@ -190,7 +219,10 @@ mod tests {
         let parts = batch.into_parts();
         let values = &parts.by_kind[&Kind::Values];
         assert_eq!(values.len(), 2);
-        let a = values.iter().find(|p| p.record.name["__name__"] == "a").unwrap();
+        let a = values
+            .iter()
+            .find(|p| p.record.name["__name__"] == "a")
+            .unwrap();
         assert_eq!((a.record.computed_at, a.position), (at(7), position(1, 4)));
         assert_eq!(parts.superseded[&Kind::Values], 2);
     }

@@ -1,7 +1,9 @@
 //! `storage`'s metrics, registered in the registry `startup` creates. Labels are bounded: the
 //! record kind, the dead-letter reason, the retried operation and the partition number.
 
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 
 /// The service's counters, gauges and histograms.
 #[derive(Debug, Clone)]

@@ -6,7 +6,8 @@ use storage::{config::Config, startup::App};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: Config = common::config::load();
-    common::telemetry::init(config.telemetry.log_format).context("cannot install the log subscriber")?;
+    common::telemetry::init(config.telemetry.log_format)
+        .context("cannot install the log subscriber")?;
     tracing::info!(topic = %config.kafka.kafka_topic, group = %config.group_id, mongo = %config.mongo.mongo_uri, "starting");
     let app = App::build(config).await.context("storage cannot start")?;
     tracing::info!(admin = %app.admin_address(), "admin listener bound");

@@ -35,10 +35,15 @@ impl MetricsWriter {
     /// Upserts `records` in one round trip (a stale record is skipped, not an error).
     #[tracing::instrument(name = "upsert", skip_all, fields(records = records.len()))]
     pub async fn write(&self, records: &[Record]) -> Result<UpsertSummary, WriteError> {
-        self.repository.upsert(records).await.map_err(|error| match error {
-            StoreError::Database { .. } => WriteError::Unavailable(error),
-            StoreError::Conversion { .. } | StoreError::WritesRejected { .. } => WriteError::Refused(error),
-        })
+        self.repository
+            .upsert(records)
+            .await
+            .map_err(|error| match error {
+                StoreError::Database { .. } => WriteError::Unavailable(error),
+                StoreError::Conversion { .. } | StoreError::WritesRejected { .. } => {
+                    WriteError::Refused(error)
+                }
+            })
     }
 
     /// Creates the indexes, retrying until the database answers; `false` if cancelled first.

@@ -10,8 +10,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    config::Config, consumer::Pipeline, dead_letter::DeadLetters, error::StorageError, instruments::Instruments,
-    repository::MetricsWriter,
+    config::Config, consumer::Pipeline, dead_letter::DeadLetters, error::StorageError,
+    instruments::Instruments, repository::MetricsWriter,
 };
 
 /// The service, built and ready to run.
@@ -32,10 +32,19 @@ impl App {
     /// stop the start) and binds the admin listener (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Self, StorageError> {
         let registry = common::telemetry::registry();
-        let instruments = Instruments::register(&registry).expect("a fresh registry accepts the storage instruments");
-        let database = config.mongo.database().await.map_err(StorageError::DatabaseClient)?;
+        let instruments = Instruments::register(&registry)
+            .expect("a fresh registry accepts the storage instruments");
+        let database = config
+            .mongo
+            .database()
+            .await
+            .map_err(StorageError::DatabaseClient)?;
         let writer = MetricsWriter::new(MetricsRepository::new(&database));
-        let dead_letters = DeadLetters::new(&config.kafka.kafka_brokers, &config.kafka.kafka_topic, config.dead_letter_topic())?;
+        let dead_letters = DeadLetters::new(
+            &config.kafka.kafka_brokers,
+            &config.kafka.kafka_topic,
+            config.dead_letter_topic(),
+        )?;
         let retry = RetryPolicy {
             initial: Duration::from_millis(100),
             max_delay: config.retry_max_delay,
@@ -44,7 +53,13 @@ impl App {
             retries: None,
         }
         .counted(instruments.retries.clone());
-        let pipeline = Pipeline::new(&config, writer.clone(), dead_letters.clone(), instruments, retry.clone())?;
+        let pipeline = Pipeline::new(
+            &config,
+            writer.clone(),
+            dead_letters.clone(),
+            instruments,
+            retry.clone(),
+        )?;
 
         let probes = vec![
             Probe::new("database", {
@@ -64,10 +79,12 @@ impl App {
         ];
         let admin_router = common::admin::router(registry, probes);
         let address = SocketAddr::new(config.bind.bind_address, config.admin_port);
-        let admin_listener =
-            TcpListener::bind(address).await.map_err(|source| StorageError::AdminListener { address, source })?;
-        let admin_address =
-            admin_listener.local_addr().map_err(|source| StorageError::AdminListener { address, source })?;
+        let admin_listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| StorageError::AdminListener { address, source })?;
+        let admin_address = admin_listener
+            .local_addr()
+            .map_err(|source| StorageError::AdminListener { address, source })?;
         Ok(Self {
             admin_listener,
             admin_address,
@@ -95,7 +112,14 @@ impl App {
             .with_graceful_shutdown(admin_stop.clone().cancelled_owned())
             .into_future();
         let mut admin = tokio::spawn(admin);
-        let consuming = consume(self.writer, self.dead_letters, self.dead_letter_replication, self.retry, self.pipeline, token);
+        let consuming = consume(
+            self.writer,
+            self.dead_letters,
+            self.dead_letter_replication,
+            self.retry,
+            self.pipeline,
+            token,
+        );
         tokio::select! {
             result = consuming => {
                 admin_stop.cancel();
@@ -126,7 +150,11 @@ async fn consume(
         return Ok(());
     }
     tracing::info!("indexes ensured");
-    let create_topic = retry.run("create_dead_letter_topic", || dead_letters.ensure_topic(replication), is_retriable_admin_error);
+    let create_topic = retry.run(
+        "create_dead_letter_topic",
+        || dead_letters.ensure_topic(replication),
+        is_retriable_admin_error,
+    );
     tokio::select! {
         _ = token.cancelled() => return Ok(()),
         created = create_topic => created.map_err(|source| StorageError::DeadLetterTopic { topic: dead_letters.topic().to_owned(), source })?,

@@ -10,10 +10,15 @@ use rdkafka::{
 };
 
 async fn create_topic(brokers: &str, topic: &str) {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers).create().expect("an admin client");
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("an admin client");
     let results = admin
-        .create_topics(&[NewTopic::new(topic, 1, TopicReplication::Fixed(1))], &AdminOptions::new())
+        .create_topics(
+            &[NewTopic::new(topic, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
         .await
         .expect("the broker answers CreateTopics");
     for result in results {
@@ -41,7 +46,11 @@ async fn next_payload(consumer: &StreamConsumer) -> (String, String, i64) {
         .expect("a message within 30 s")
         .expect("a message, not an error");
     let key = String::from_utf8(message.key().expect("a key").to_vec()).unwrap();
-    let payload = message.payload_view::<str>().expect("a payload").unwrap().to_owned();
+    let payload = message
+        .payload_view::<str>()
+        .expect("a payload")
+        .unwrap()
+        .to_owned();
     (key, payload, message.offset())
 }
 
@@ -62,15 +71,25 @@ async fn produce_with_acks_all_then_consume_with_manual_commit_and_resume() {
     for i in 0..3 {
         let payload = format!("{{\"n\":{i}}}");
         producer
-            .send(FutureRecord::to(&topic).key(&format!("key{i}")).payload(&payload), Duration::from_secs(10))
+            .send(
+                FutureRecord::to(&topic)
+                    .key(&format!("key{i}"))
+                    .payload(&payload),
+                Duration::from_secs(10),
+            )
             .await
             .expect("the broker acknowledges the record");
     }
 
     let first = consumer(&brokers, &group, &topic);
     let (key, payload, offset) = next_payload(&first).await;
-    assert_eq!((key.as_str(), payload.as_str(), offset), ("key0", r#"{"n":0}"#, 0));
-    first.commit_consumer_state(CommitMode::Sync).expect("the offset is committed");
+    assert_eq!(
+        (key.as_str(), payload.as_str(), offset),
+        ("key0", r#"{"n":0}"#, 0)
+    );
+    first
+        .commit_consumer_state(CommitMode::Sync)
+        .expect("the offset is committed");
     drop(first);
 
     // A new member of the same group resumes after the committed record.

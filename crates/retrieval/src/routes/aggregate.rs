@@ -40,14 +40,28 @@ pub async fn aggregate(
     ApiQuery(params): ApiQuery<AggregateParams>,
 ) -> Result<Json<Vec<Bucket>>, ApiError> {
     let aggregation = Aggregation::parse(&params, Utc::now()).map_err(ApiError::BadRequest)?;
-    let document = state.repository.find(id).await?.ok_or(ApiError::UnknownSeries(id))?;
+    let document = state
+        .repository
+        .find(id)
+        .await?
+        .ok_or(ApiError::UnknownSeries(id))?;
     let (first_end, last_end) = aggregation.evaluation_span();
     let query = aggregation.promql(&document.name);
     let started = Instant::now();
-    let answer = state.prometheus.range(&query, first_end, last_end, aggregation.window.duration()).await;
+    let answer = state
+        .prometheus
+        .range(&query, first_end, last_end, aggregation.window.duration())
+        .await;
     let outcome = if answer.is_ok() { "ok" } else { "error" };
-    state.instruments.prometheus_seconds.with_label_values(&[outcome]).observe(started.elapsed().as_secs_f64());
+    state
+        .instruments
+        .prometheus_seconds
+        .with_label_values(&[outcome])
+        .observe(started.elapsed().as_secs_f64());
     let series = answer?;
-    let points = series.first().map(|s| s.points.as_slice()).unwrap_or_default();
+    let points = series
+        .first()
+        .map(|s| s.points.as_slice())
+        .unwrap_or_default();
     Ok(Json(aggregation.buckets(points)))
 }

@@ -44,7 +44,10 @@ pub struct SeriesEntry {
 
 impl From<SeriesSummary> for SeriesEntry {
     fn from(summary: SeriesSummary) -> Self {
-        Self { id: summary.id, name: summary.name }
+        Self {
+            id: summary.id,
+            name: summary.name,
+        }
     }
 }
 
@@ -61,7 +64,10 @@ impl From<SeriesSummary> for SeriesEntry {
     )
 )]
 #[tracing::instrument(name = "list_series", skip_all, fields(metric_name = params.name.as_deref()))]
-pub async fn list(State(state): State<Arc<AppState>>, ApiQuery(params): ApiQuery<ListParams>) -> Result<Response, ApiError> {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Response, ApiError> {
     let name = params.metric_name().map_err(ApiError::bad_request)?;
     let series = state.repository.list(name.as_ref()).await?;
     let body = Body::from_stream(json_array(series).inspect_err(|error| {
@@ -82,8 +88,12 @@ fn json_array(
             if !std::mem::take(&mut first) {
                 buffer.push(b',');
             }
-            serde_json::to_writer(&mut buffer, &SeriesEntry::from(summary?))
-                .map_err(|source| StoreError::Conversion { operation: "list", source: Box::new(source) })?;
+            serde_json::to_writer(&mut buffer, &SeriesEntry::from(summary?)).map_err(|source| {
+                StoreError::Conversion {
+                    operation: "list",
+                    source: Box::new(source),
+                }
+            })?;
         }
         Ok(Bytes::from(buffer))
     });
@@ -136,9 +146,24 @@ impl ResultBody {
     pub fn of(document: MetricDocument, kind: Kind) -> Option<Self> {
         let computed_at = document.computed_at(kind);
         match kind {
-            Kind::Values => document.values.map(|values| Self::Values(ValuesBody { values, computed_at })),
-            Kind::Metadata => document.metadata.map(|metadata| Self::Metadata(MetadataBody { metadata, computed_at })),
-            Kind::Prediction => document.prediction.map(|prediction| Self::Prediction(PredictionBody { prediction, computed_at })),
+            Kind::Values => document.values.map(|values| {
+                Self::Values(ValuesBody {
+                    values,
+                    computed_at,
+                })
+            }),
+            Kind::Metadata => document.metadata.map(|metadata| {
+                Self::Metadata(MetadataBody {
+                    metadata,
+                    computed_at,
+                })
+            }),
+            Kind::Prediction => document.prediction.map(|prediction| {
+                Self::Prediction(PredictionBody {
+                    prediction,
+                    computed_at,
+                })
+            }),
         }
     }
 }
@@ -160,9 +185,18 @@ impl ResultBody {
     )
 )]
 #[tracing::instrument(name = "get_result", skip_all, fields(series_id = %id, kind = %kind))]
-pub async fn result(State(state): State<Arc<AppState>>, ApiPath((id, kind)): ApiPath<(SeriesId, Kind)>) -> Result<Json<ResultBody>, ApiError> {
-    let document = state.repository.find(id).await?.ok_or(ApiError::UnknownSeries(id))?;
-    ResultBody::of(document, kind).map(Json).ok_or(ApiError::NothingComputedYet { id, kind })
+pub async fn result(
+    State(state): State<Arc<AppState>>,
+    ApiPath((id, kind)): ApiPath<(SeriesId, Kind)>,
+) -> Result<Json<ResultBody>, ApiError> {
+    let document = state
+        .repository
+        .find(id)
+        .await?
+        .ok_or(ApiError::UnknownSeries(id))?;
+    ResultBody::of(document, kind)
+        .map(Json)
+        .ok_or(ApiError::NothingComputedYet { id, kind })
 }
 
 #[cfg(test)]
@@ -171,8 +205,15 @@ mod tests {
     use common::record::Window;
 
     fn summary(shard: u32) -> SeriesSummary {
-        let name: Labels = [("__name__".to_owned(), "x".to_owned()), ("shard".to_owned(), shard.to_string())].into();
-        SeriesSummary { id: SeriesId::of(&name), name }
+        let name: Labels = [
+            ("__name__".to_owned(), "x".to_owned()),
+            ("shard".to_owned(), shard.to_string()),
+        ]
+        .into();
+        SeriesSummary {
+            id: SeriesId::of(&name),
+            name,
+        }
     }
 
     async fn collect(items: Vec<Result<SeriesSummary, ReadError>>) -> Result<Vec<u8>, ReadError> {
@@ -184,34 +225,56 @@ mod tests {
     async fn listings_of_any_length_are_one_json_array() {
         for n in [0, 1, 2, LISTING_CHUNK, LISTING_CHUNK * 3 + 7] {
             let series: Vec<_> = (0..n as u32).map(summary).collect();
-            let bytes = collect(series.iter().cloned().map(Ok).collect()).await.unwrap();
+            let bytes = collect(series.iter().cloned().map(Ok).collect())
+                .await
+                .unwrap();
             let parsed: Vec<SeriesEntry> = serde_json::from_slice(&bytes).unwrap();
-            assert_eq!(parsed, series.into_iter().map(SeriesEntry::from).collect::<Vec<_>>());
+            assert_eq!(
+                parsed,
+                series
+                    .into_iter()
+                    .map(SeriesEntry::from)
+                    .collect::<Vec<_>>()
+            );
         }
     }
 
     #[tokio::test]
     async fn a_failure_while_streaming_ends_the_listing() {
-        let timeout = ReadError::TimedOut { operation: "list", after: std::time::Duration::from_secs(1) };
+        let timeout = ReadError::TimedOut {
+            operation: "list",
+            after: std::time::Duration::from_secs(1),
+        };
         assert!(collect(vec![Ok(summary(0)), Err(timeout)]).await.is_err());
     }
 
     #[test]
     fn results_are_under_their_kind_and_absent_kinds_are_none() {
-        let window = Window { min: 1.0, max: 2.0, avg: 1.5, std_dev: 0.5, count: 2 };
+        let window = Window {
+            min: 1.0,
+            max: 2.0,
+            avg: 1.5,
+            std_dev: 0.5,
+            count: 2,
+        };
         let name = summary(1).name;
         let at = bson::DateTime::from_millis(1_795_327_200_000);
         let document = MetricDocument {
             id: SeriesId::of(&name),
             name,
-            values: Some(Windows { h1: Some(window), h3: None, h12: None }),
+            values: Some(Windows {
+                h1: Some(window),
+                h3: None,
+                h12: None,
+            }),
             values_at: Some(at),
             metadata: None,
             metadata_at: None,
             prediction: None,
             prediction_at: None,
         };
-        let body = serde_json::to_value(ResultBody::of(document.clone(), Kind::Values).unwrap()).unwrap();
+        let body =
+            serde_json::to_value(ResultBody::of(document.clone(), Kind::Values).unwrap()).unwrap();
         assert_eq!(body["values"]["1h"]["avg"], 1.5);
         assert_eq!(body["computed_at"], "2026-11-22T06:00:00Z");
         assert_eq!(ResultBody::of(document.clone(), Kind::Metadata), None);

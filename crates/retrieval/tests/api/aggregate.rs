@@ -1,7 +1,10 @@
 //! `GET /metrics/{id}/aggregate`, compared with what the synthetic history holds.
 
 use chrono::{DateTime, Utc};
-use common::{SeriesId, testing::{free_port, synthetic_manifest}};
+use common::{
+    SeriesId,
+    testing::{free_port, synthetic_manifest},
+};
 use reqwest::StatusCode;
 use serde_json::Value;
 use synthetic::{Dataset, Manifest, Series};
@@ -9,7 +12,9 @@ use synthetic::{Dataset, Manifest, Series};
 use crate::helpers::{Options, error_of, labels, spawn_app, spawn_app_with, values_record};
 
 fn dataset() -> Dataset {
-    Manifest::load(synthetic_manifest()).expect("the synthetic manifest").dataset()
+    Manifest::load(synthetic_manifest())
+        .expect("the synthetic manifest")
+        .dataset()
 }
 
 /// Relative closeness for sums Prometheus and we add up in different orders.
@@ -19,7 +24,11 @@ fn close(a: f64, b: f64) -> bool {
 
 /// `op` of the samples with `start < t <= end`, `None` without samples.
 fn expected(data: &Dataset, series: &Series, op: &str, start: i64, end: i64) -> Option<f64> {
-    let values: Vec<f64> = data.samples(series).filter(|(t, _)| *t > start && *t <= end).map(|(_, v)| v).collect();
+    let values: Vec<f64> = data
+        .samples(series)
+        .filter(|(t, _)| *t > start && *t <= end)
+        .map(|(_, v)| v)
+        .collect();
     if values.is_empty() {
         return (op == "count").then_some(0.0);
     }
@@ -36,7 +45,12 @@ fn expected(data: &Dataset, series: &Series, op: &str, start: i64, end: i64) -> 
 }
 
 fn time_of(value: &Value) -> i64 {
-    value.as_str().expect("a time").parse::<DateTime<Utc>>().expect("RFC 3339").timestamp()
+    value
+        .as_str()
+        .expect("a time")
+        .parse::<DateTime<Utc>>()
+        .expect("RFC 3339")
+        .timestamp()
 }
 
 #[tokio::test]
@@ -47,19 +61,30 @@ async fn every_operation_matches_the_synthetic_history_window_by_window() {
     // Two hours well inside the history, in windows of 10 minutes; plus a range that runs past
     // the history's end, whose last windows are empty.
     let spans = [(end - 3 * 3600, end - 3600), (end - 1800, end + 1800)];
-    for name in ["synthetic_seasonal", "synthetic_trend", "synthetic_constant"] {
+    for name in [
+        "synthetic_seasonal",
+        "synthetic_trend",
+        "synthetic_constant",
+    ] {
         let series = data.series_named(name).expect("a fixed series");
         app.seed(&[values_record(series.label_set())]).await;
         let id = SeriesId::of(&series.label_set());
         for (from, to) in spans {
             for op in ["avg", "min", "max", "count", "std_dev"] {
-                let (status, _, body) = app.get(&format!("/metrics/{id}/aggregate?op={op}&window=600&from={from}&to={to}")).await;
+                let (status, _, body) = app
+                    .get(&format!(
+                        "/metrics/{id}/aggregate?op={op}&window=600&from={from}&to={to}"
+                    ))
+                    .await;
                 assert_eq!(status, StatusCode::OK, "{name} {op}: {body}");
                 let buckets = body.as_array().expect("an array of windows");
                 assert_eq!(buckets.len() as i64, (to - from) / 600);
                 for (i, bucket) in buckets.iter().enumerate() {
                     let (start, stop) = (time_of(&bucket["start"]), time_of(&bucket["end"]));
-                    assert_eq!((start, stop), (from + 600 * i as i64, from + 600 * (i as i64 + 1)));
+                    assert_eq!(
+                        (start, stop),
+                        (from + 600 * i as i64, from + 600 * (i as i64 + 1))
+                    );
                     let want = expected(&data, series, op, start, stop);
                     let got = bucket["value"].as_f64();
                     let agree = match (got, want) {
@@ -67,7 +92,10 @@ async fn every_operation_matches_the_synthetic_history_window_by_window() {
                         (None, None) => true,
                         _ => false,
                     };
-                    assert!(agree, "{name} {op} window {start}..{stop}: got {got:?}, expected {want:?}");
+                    assert!(
+                        agree,
+                        "{name} {op} window {start}..{stop}: got {got:?}, expected {want:?}"
+                    );
                 }
             }
         }
@@ -82,13 +110,18 @@ async fn the_default_span_is_the_last_hour_and_rfc3339_is_accepted() {
     let id = SeriesId::of(&name);
 
     let before = Utc::now().timestamp();
-    let (status, _, body) = app.get(&format!("/metrics/{id}/aggregate?op=count&window=900")).await;
+    let (status, _, body) = app
+        .get(&format!("/metrics/{id}/aggregate?op=count&window=900"))
+        .await;
     let after = Utc::now().timestamp();
     assert_eq!(status, StatusCode::OK, "{body}");
     let buckets = body.as_array().unwrap();
     assert_eq!(buckets.len(), 4);
     let last_end = time_of(&buckets[3]["end"]);
-    assert!((before..=after).contains(&last_end), "the last window ends now");
+    assert!(
+        (before..=after).contains(&last_end),
+        "the last window ends now"
+    );
     assert_eq!(last_end - time_of(&buckets[0]["start"]), 3600);
 
     let (status, _, body) = app.get(&format!("/metrics/{id}/aggregate?op=max&window=60&from=2026-11-22T05:00:00Z&to=2026-11-22T05:10:00%2B00:00")).await;
@@ -111,22 +144,33 @@ async fn malformed_parameters_are_400s_naming_each_one() {
         ("op=avg&window=-60", vec!["`window`"]),
         ("op=avg&window=1.5", vec!["`window`"]),
         ("op=avg&window=9999999", vec!["`window`"]),
-        ("op=avg&window=60&from=yesterday", vec!["`from`", "yesterday"]),
+        (
+            "op=avg&window=60&from=yesterday",
+            vec!["`from`", "yesterday"],
+        ),
         ("op=avg&window=60&from=7200&to=3600", vec!["before"]),
         ("op=avg&window=600&from=0&to=60", vec!["longer"]),
         ("op=avg&window=60&from=0&to=3000000", vec!["31 days"]),
         ("op=avg&window=1&from=0&to=86400", vec!["windows"]),
         ("op=avg&window=60&step=5", vec!["step"]),
-        ("op=median&window=0&from=x", vec!["`op`", "`window`", "`from`"]),
+        (
+            "op=median&window=0&from=x",
+            vec!["`op`", "`window`", "`from`"],
+        ),
     ];
     for (query, mentions) in cases {
         let (status, _, body) = app.get(&format!("/metrics/{id}/aggregate?{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         for mention in mentions {
-            assert!(error_of(&body).contains(mention), "{query}: {body} lacks {mention}");
+            assert!(
+                error_of(&body).contains(mention),
+                "{query}: {body} lacks {mention}"
+            );
         }
     }
-    let (status, _, body) = app.get("/metrics/not-an-id/aggregate?op=avg&window=60").await;
+    let (status, _, body) = app
+        .get("/metrics/not-an-id/aggregate?op=avg&window=60")
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(error_of(&body).contains("16 hexadecimal digits"), "{body}");
 }
@@ -135,7 +179,9 @@ async fn malformed_parameters_are_400s_naming_each_one() {
 async fn an_unknown_series_is_a_404() {
     let app = spawn_app().await;
     let id = SeriesId::of(&labels("never_stored", &[]));
-    let (status, _, body) = app.get(&format!("/metrics/{id}/aggregate?op=avg&window=60")).await;
+    let (status, _, body) = app
+        .get(&format!("/metrics/{id}/aggregate?op=avg&window=60"))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(error_of(&body).contains("No series"), "{body}");
 }
@@ -143,12 +189,18 @@ async fn an_unknown_series_is_a_404() {
 #[tokio::test]
 async fn an_unreachable_prometheus_is_a_502_without_internals() {
     let port = free_port();
-    let app = spawn_app_with(Options { prometheus_url: format!("http://127.0.0.1:{port}"), ..Options::default() }).await;
+    let app = spawn_app_with(Options {
+        prometheus_url: format!("http://127.0.0.1:{port}"),
+        ..Options::default()
+    })
+    .await;
     let name = labels("synthetic_noise", &[]);
     app.seed(&[values_record(name.clone())]).await;
     let id = SeriesId::of(&name);
 
-    let (status, _, body) = app.get(&format!("/metrics/{id}/aggregate?op=avg&window=60")).await;
+    let (status, _, body) = app
+        .get(&format!("/metrics/{id}/aggregate?op=avg&window=60"))
+        .await;
 
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert_eq!(error_of(&body), "The target Prometheus is not available");

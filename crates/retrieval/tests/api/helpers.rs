@@ -5,7 +5,10 @@ use std::{ffi::OsString, time::Duration};
 use chrono::{DateTime, Utc};
 use common::{
     Labels,
-    record::{Decomposition, Metadata, Payload, PredictedPoint, Prediction, Record, Seasonality, Stationarity, Window, Windows},
+    record::{
+        Decomposition, Metadata, Payload, PredictedPoint, Prediction, Record, Seasonality,
+        Stationarity, Window, Windows,
+    },
     store::MetricsRepository,
     testing::{mongo_uri, prometheus_url, unique_name},
 };
@@ -29,7 +32,12 @@ pub(crate) struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { mongo_uri: mongo_uri(), mongo_timeout: "5s", prometheus_url: prometheus_url().to_string(), max_in_flight: 256 }
+        Self {
+            mongo_uri: mongo_uri(),
+            mongo_timeout: "5s",
+            prometheus_url: prometheus_url().to_string(),
+            max_in_flight: 256,
+        }
     }
 }
 
@@ -72,17 +80,29 @@ pub(crate) async fn spawn_app_with(options: Options) -> TestApp {
     .into_iter()
     .map(OsString::from)
     .collect();
-    let config: Config = common::config::try_parse_from(&args, |_| None).expect("a valid test configuration");
+    let config: Config =
+        common::config::try_parse_from(&args, |_| None).expect("a valid test configuration");
     let app = App::build(config).await.expect("the app builds");
     let api = format!("http://{}", app.api_address());
     let admin = format!("http://{}", app.admin_address());
     let token = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(token.clone()));
 
-    let client = mongodb::Client::with_uri_str(&options.mongo_uri).await.expect("a database client");
+    let client = mongodb::Client::with_uri_str(&options.mongo_uri)
+        .await
+        .expect("a database client");
     let repository = MetricsRepository::new(&client.database(&database_name));
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
-    TestApp { api, admin, repository, client: http, _stop: token.drop_guard() }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("an HTTP client");
+    TestApp {
+        api,
+        admin,
+        repository,
+        client: http,
+        _stop: token.drop_guard(),
+    }
 }
 
 impl TestApp {
@@ -93,7 +113,12 @@ impl TestApp {
 
     /// GETs `path` on the admin listener, as text.
     pub(crate) async fn admin_text(&self, path: &str) -> (StatusCode, String) {
-        let response = self.client.get(format!("{}{path}", self.admin)).send().await.expect("the admin listener answers");
+        let response = self
+            .client
+            .get(format!("{}{path}", self.admin))
+            .send()
+            .await
+            .expect("the admin listener answers");
         let status = response.status();
         (status, response.text().await.expect("a text body"))
     }
@@ -101,27 +126,49 @@ impl TestApp {
     /// Writes `records` straight into the service's database.
     pub(crate) async fn seed(&self, records: &[Record]) {
         for batch in records.chunks(500) {
-            self.repository.upsert(batch).await.expect("seeding the database");
+            self.repository
+                .upsert(batch)
+                .await
+                .expect("seeding the database");
         }
     }
 }
 
 /// GETs `url`: the status, the headers and the body as JSON (`Null` when it is not JSON).
-pub(crate) async fn get_json(client: &reqwest::Client, url: &str) -> (StatusCode, HeaderMap, Value) {
-    let response = client.get(url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+pub(crate) async fn get_json(
+    client: &reqwest::Client,
+    url: &str,
+) -> (StatusCode, HeaderMap, Value) {
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
     let (status, headers) = (response.status(), response.headers().clone());
-    let bytes = response.bytes().await.unwrap_or_else(|e| panic!("GET {url}: body: {e}"));
-    (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = response
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: body: {e}"));
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// The error message of an error body.
 pub(crate) fn error_of(body: &Value) -> &str {
-    body["error"].as_str().unwrap_or_else(|| panic!("not an error body: {body}"))
+    body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error body: {body}"))
 }
 
 /// A label set `{__name__=name, job="test", ...extra}`.
 pub(crate) fn labels(name: &str, extra: &[(&str, &str)]) -> Labels {
-    let mut labels: Labels = extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let mut labels: Labels = extra
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     labels.insert("__name__".to_owned(), name.to_owned());
     labels.insert("job".to_owned(), "test".to_owned());
     labels
@@ -134,8 +181,24 @@ pub(crate) fn computed_at() -> DateTime<Utc> {
 
 /// A `values` record for `labels`.
 pub(crate) fn values_record(labels: Labels) -> Record {
-    let window = Window { min: 0.5, max: 2.5, avg: 1.25, std_dev: 0.4, count: 60 };
-    Record::new(labels, computed_at(), Payload::Values { values: Windows { h1: Some(window), h3: Some(window), h12: None } })
+    let window = Window {
+        min: 0.5,
+        max: 2.5,
+        avg: 1.25,
+        std_dev: 0.4,
+        count: 60,
+    };
+    Record::new(
+        labels,
+        computed_at(),
+        Payload::Values {
+            values: Windows {
+                h1: Some(window),
+                h3: Some(window),
+                h12: None,
+            },
+        },
+    )
 }
 
 /// A `metadata` record for `labels`.
@@ -144,9 +207,21 @@ pub(crate) fn metadata_record(labels: Labels) -> Record {
         constant: false,
         samples: 4320,
         step_seconds: 60,
-        stationarity: Some(Stationarity { stationary: true, p_value: 0.001, adf_statistic: -4.2, used_lag: 3 }),
+        stationarity: Some(Stationarity {
+            stationary: true,
+            p_value: 0.001,
+            adf_statistic: -4.2,
+            used_lag: 3,
+        }),
         autocorrelation: Some([("0".to_owned(), 1.0), ("1".to_owned(), 0.8)].into()),
-        seasonality: Some(Seasonality { period: Some(60.0), add: Some(Decomposition { period: 60.0, error: 0.5 }), mul: None }),
+        seasonality: Some(Seasonality {
+            period: Some(60.0),
+            add: Some(Decomposition {
+                period: 60.0,
+                error: 0.5,
+            }),
+            mul: None,
+        }),
     };
     Record::new(labels, computed_at(), Payload::Metadata { metadata })
 }
@@ -154,7 +229,12 @@ pub(crate) fn metadata_record(labels: Labels) -> Record {
 /// A `prediction` record for `labels`.
 pub(crate) fn prediction_record(labels: Labels) -> Record {
     let values = (0..10)
-        .map(|i| PredictedPoint { timestamp: computed_at() + chrono::Duration::minutes(i + 1), value: 1.0, lower: 0.5, upper: 1.5 })
+        .map(|i| PredictedPoint {
+            timestamp: computed_at() + chrono::Duration::minutes(i + 1),
+            value: 1.0,
+            lower: 0.5,
+            upper: 1.5,
+        })
         .collect();
     let prediction = Prediction {
         model: "holt_winters_additive".to_owned(),

@@ -3,13 +3,19 @@
 use common::{SeriesId, record::Payload};
 use reqwest::StatusCode;
 
-use crate::helpers::{computed_at, error_of, labels, metadata_record, prediction_record, spawn_app, values_record};
+use crate::helpers::{
+    computed_at, error_of, labels, metadata_record, prediction_record, spawn_app, values_record,
+};
 
 #[tokio::test]
 async fn each_kind_is_answered_as_stored_under_its_name() {
     let app = spawn_app().await;
     let name = labels("latency_seconds", &[("instance", "a")]);
-    let records = [values_record(name.clone()), metadata_record(name.clone()), prediction_record(name.clone())];
+    let records = [
+        values_record(name.clone()),
+        metadata_record(name.clone()),
+        prediction_record(name.clone()),
+    ];
     app.seed(&records).await;
     let id = SeriesId::of(&name);
 
@@ -25,7 +31,10 @@ async fn each_kind_is_answered_as_stored_under_its_name() {
         }
         .unwrap();
         assert_eq!(body[kind.as_str()], stored, "{kind}");
-        assert_eq!(body["computed_at"], serde_json::to_value(computed_at()).unwrap());
+        assert_eq!(
+            body["computed_at"],
+            serde_json::to_value(computed_at()).unwrap()
+        );
         assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
     }
 }
@@ -39,7 +48,10 @@ async fn unknown_series_and_results_not_yet_computed_are_404s_told_apart() {
 
     let (status, _, pending) = app.get(&format!("/metrics/{id}/metadata")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(error_of(&pending).contains("Nothing computed yet"), "{pending}");
+    assert!(
+        error_of(&pending).contains("Nothing computed yet"),
+        "{pending}"
+    );
     let (status, _, _) = app.get(&format!("/metrics/{id}/prediction")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -60,5 +72,8 @@ async fn malformed_ids_and_unknown_kinds_are_400s_naming_the_problem() {
     }
     let (status, _, body) = app.get("/metrics/0123456789abcdef/weather").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(error_of(&body).contains("weather") && error_of(&body).contains("values"), "{body}");
+    assert!(
+        error_of(&body).contains("weather") && error_of(&body).contains("values"),
+        "{body}"
+    );
 }

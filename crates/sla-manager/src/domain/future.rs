@@ -63,13 +63,28 @@ pub struct FutureViolation {
 /// `now`. Only points after `at` count; a run starting at the first of them, no more than a
 /// step after `at`, continues the current out-of-range run. `None` when the prediction has no
 /// point after `at`: it is out of date, and tells nothing about the future.
-pub fn future_violations(prediction: &Prediction, now: &Status, sla: &Sla, at: i64) -> Option<Vec<FutureViolation>> {
-    let step = i64::try_from(prediction.step_seconds).ok().filter(|&s| s > 0).unwrap_or(60);
-    let points: Vec<_> = prediction.values.iter().filter(|p| p.timestamp.timestamp() > at).collect();
+pub fn future_violations(
+    prediction: &Prediction,
+    now: &Status,
+    sla: &Sla,
+    at: i64,
+) -> Option<Vec<FutureViolation>> {
+    let step = i64::try_from(prediction.step_seconds)
+        .ok()
+        .filter(|&s| s > 0)
+        .unwrap_or(60);
+    let points: Vec<_> = prediction
+        .values
+        .iter()
+        .filter(|p| p.timestamp.timestamp() > at)
+        .collect();
     if points.is_empty() {
         return None;
     }
-    let next_step = points.first().map(|p| p.timestamp.timestamp()).filter(|&t| t - at <= step + step / 2);
+    let next_step = points
+        .first()
+        .map(|p| p.timestamp.timestamp())
+        .filter(|&t| t - at <= step + step / 2);
     let mut runs: Vec<Vec<&PredictedPoint>> = Vec::new();
     // The time of the previous point, when it was out of range.
     let mut previous_out: Option<i64> = None;
@@ -91,16 +106,27 @@ pub fn future_violations(prediction: &Prediction, now: &Status, sla: &Sla, at: i
             let first = run[0].timestamp.timestamp();
             let last = run[run.len() - 1].timestamp.timestamp();
             let minutes = (run.len() as i64 * step / 60) as u32;
-            let continuing = Some(first) == next_step && matches!(now.status, State::Pending | State::Firing);
+            let continuing =
+                Some(first) == next_step && matches!(now.status, State::Pending | State::Firing);
             let description = match (continuing, now.status) {
                 (true, State::Firing) => FutureKind::ContinuingFiring,
-                (true, _) if now.out_of_range_minutes + minutes >= sla.for_minutes => FutureKind::PendingWillFire,
+                (true, _) if now.out_of_range_minutes + minutes >= sla.for_minutes => {
+                    FutureKind::PendingWillFire
+                }
                 (false, _) if minutes >= sla.for_minutes => FutureKind::WillFire,
                 _ => FutureKind::WillBePending,
             };
             let chances: Vec<f64> = run
                 .iter()
-                .map(|p| out_of_range_probability(p.value, p.lower, p.upper, sla.range.min, sla.range.max))
+                .map(|p| {
+                    out_of_range_probability(
+                        p.value,
+                        p.lower,
+                        p.upper,
+                        sla.range.min,
+                        sla.range.max,
+                    )
+                })
                 .collect();
             let values: Vec<f64> = run.iter().map(|p| p.value).collect();
             FutureViolation {
@@ -128,7 +154,11 @@ mod tests {
     const AT: i64 = 1_800_000_000;
 
     fn sla() -> Sla {
-        Sla { name: [("__name__".to_owned(), "x".to_owned())].into(), range: SlaRange { min: 0.0, max: 1.0 }, for_minutes: 5 }
+        Sla {
+            name: [("__name__".to_owned(), "x".to_owned())].into(),
+            range: SlaRange { min: 0.0, max: 1.0 },
+            for_minutes: 5,
+        }
     }
 
     /// Points one minute apart from `AT + 60`, each with bounds `value +- 0.2`.
@@ -143,26 +173,59 @@ mod tests {
                 upper: value + 0.2,
             })
             .collect();
-        Prediction { model: "m".to_owned(), rmse: 0.1, min: 0.0, max: 0.0, avg: 0.0, horizon_minutes: 10, step_seconds: 60, values }
+        Prediction {
+            model: "m".to_owned(),
+            rmse: 0.1,
+            min: 0.0,
+            max: 0.0,
+            avg: 0.0,
+            horizon_minutes: 10,
+            step_seconds: 60,
+            values,
+        }
     }
 
     fn now(status: State, minutes: u32) -> Status {
-        Status { status, description: String::new(), last_values: vec![], out_of_range_minutes: minutes }
+        Status {
+            status,
+            description: String::new(),
+            last_values: vec![],
+            out_of_range_minutes: minutes,
+        }
     }
 
     fn kinds(values: &[f64], state: Status) -> Vec<(FutureKind, u32)> {
-        future_violations(&prediction(values), &state, &sla(), AT).unwrap().iter().map(|v| (v.description, v.duration_minutes)).collect()
+        future_violations(&prediction(values), &state, &sla(), AT)
+            .unwrap()
+            .iter()
+            .map(|v| (v.description, v.duration_minutes))
+            .collect()
     }
 
     #[test]
     fn labels_follow_the_state_now() {
         let out_then_in = [2.0, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
-        assert_eq!(kinds(&out_then_in, now(State::Firing, 7)), vec![(FutureKind::ContinuingFiring, 2)]);
-        assert_eq!(kinds(&out_then_in, now(State::Pending, 3)), vec![(FutureKind::PendingWillFire, 2)]);
-        assert_eq!(kinds(&out_then_in, now(State::Pending, 2)), vec![(FutureKind::WillBePending, 2)]);
-        assert_eq!(kinds(&out_then_in, now(State::Inactive, 0)), vec![(FutureKind::WillBePending, 2)]);
+        assert_eq!(
+            kinds(&out_then_in, now(State::Firing, 7)),
+            vec![(FutureKind::ContinuingFiring, 2)]
+        );
+        assert_eq!(
+            kinds(&out_then_in, now(State::Pending, 3)),
+            vec![(FutureKind::PendingWillFire, 2)]
+        );
+        assert_eq!(
+            kinds(&out_then_in, now(State::Pending, 2)),
+            vec![(FutureKind::WillBePending, 2)]
+        );
+        assert_eq!(
+            kinds(&out_then_in, now(State::Inactive, 0)),
+            vec![(FutureKind::WillBePending, 2)]
+        );
         let later = [0.5, 2.0, 2.0, 2.0, 2.0, 2.0, 0.5, -1.0, 0.5, 0.5];
-        assert_eq!(kinds(&later, now(State::Firing, 9)), vec![(FutureKind::WillFire, 5), (FutureKind::WillBePending, 1)]);
+        assert_eq!(
+            kinds(&later, now(State::Firing, 9)),
+            vec![(FutureKind::WillFire, 5), (FutureKind::WillBePending, 1)]
+        );
         assert!(kinds(&[0.5; 10], now(State::Firing, 9)).is_empty());
     }
 
@@ -178,15 +241,30 @@ mod tests {
     #[test]
     fn a_prediction_that_ended_tells_nothing() {
         let p = prediction(&[2.0, 2.0]);
-        assert_eq!(future_violations(&p, &now(State::Firing, 9), &sla(), AT + 120), None);
-        assert_eq!(future_violations(&p, &now(State::Firing, 9), &sla(), AT + 60).map(|v| v.len()), Some(1));
+        assert_eq!(
+            future_violations(&p, &now(State::Firing, 9), &sla(), AT + 120),
+            None
+        );
+        assert_eq!(
+            future_violations(&p, &now(State::Firing, 9), &sla(), AT + 60).map(|v| v.len()),
+            Some(1)
+        );
     }
 
     #[test]
     fn statistics_and_probabilities_are_over_the_run() {
-        let violations = future_violations(&prediction(&[0.5, 1.1, 1.3, 1.2, 0.5]), &now(State::Inactive, 0), &sla(), AT).unwrap();
+        let violations = future_violations(
+            &prediction(&[0.5, 1.1, 1.3, 1.2, 0.5]),
+            &now(State::Inactive, 0),
+            &sla(),
+            AT,
+        )
+        .unwrap();
         let v = &violations[0];
-        assert_eq!((v.start.timestamp(), v.end.timestamp()), (AT + 120, AT + 300));
+        assert_eq!(
+            (v.start.timestamp(), v.end.timestamp()),
+            (AT + 120, AT + 300)
+        );
         assert_eq!((v.max, v.min), (1.3, 1.1));
         assert!((v.avg - 1.2).abs() < 1e-12);
         let p = |value: f64| out_of_range_probability(value, value - 0.2, value + 0.2, 0.0, 1.0);

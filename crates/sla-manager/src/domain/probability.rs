@@ -16,7 +16,11 @@ const Z_95: f64 = 1.959_963_984_540_054;
 pub fn out_of_range_probability(value: f64, lower: f64, upper: f64, min: f64, max: f64) -> f64 {
     let sigma = (upper - lower) / (2.0 * Z_95);
     if !(sigma.is_finite() && sigma > 0.0 && value.is_finite()) {
-        return if min <= value && value <= max { 0.0 } else { 1.0 };
+        return if min <= value && value <= max {
+            0.0
+        } else {
+            1.0
+        };
     }
     let below = norm_cdf((min - value) / sigma);
     let above = 1.0 - norm_cdf((max - value) / sigma);
@@ -29,8 +33,18 @@ mod tests {
 
     #[test]
     fn cdf_matches_tables() {
-        for (x, expected) in [(0.0, 0.5), (1.0, 0.841_344_746), (-1.0, 0.158_655_254), (1.96, 0.975_002_105), (-3.0, 0.001_349_898)] {
-            assert!((norm_cdf(x) - expected).abs() < 2e-7, "Phi({x}) = {}", norm_cdf(x));
+        for (x, expected) in [
+            (0.0, 0.5),
+            (1.0, 0.841_344_746),
+            (-1.0, 0.158_655_254),
+            (1.96, 0.975_002_105),
+            (-3.0, 0.001_349_898),
+        ] {
+            assert!(
+                (norm_cdf(x) - expected).abs() < 2e-7,
+                "Phi({x}) = {}",
+                norm_cdf(x)
+            );
         }
     }
 

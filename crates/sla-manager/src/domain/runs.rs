@@ -25,7 +25,11 @@ impl Run {
     pub fn samples_in_window(&self, at: i64, window: i64) -> u32 {
         let lo = self.first.max(at - window);
         let hi = self.last.min(at);
-        if hi < lo { 0 } else { ((hi - lo) / STEP_SECONDS + 1) as u32 }
+        if hi < lo {
+            0
+        } else {
+            ((hi - lo) / STEP_SECONDS + 1) as u32
+        }
     }
 
     /// The mean value.
@@ -35,7 +39,10 @@ impl Run {
 
     /// The largest value.
     pub fn max(&self) -> f64 {
-        self.values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        self.values
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max)
     }
 
     /// The smallest value.
@@ -61,7 +68,11 @@ pub fn out_of_range_runs(samples: &[Sample], range: SlaRange) -> Vec<Run> {
                     run.last = t;
                     run.values.push(value);
                 }
-                _ => runs.push(Run { first: t, last: t, values: vec![value] }),
+                _ => runs.push(Run {
+                    first: t,
+                    last: t,
+                    values: vec![value],
+                }),
             }
         }
         previous = Some(t);
@@ -76,16 +87,26 @@ mod tests {
     const RANGE: SlaRange = SlaRange { min: 1.0, max: 2.0 };
 
     fn history(values: &[f64]) -> Vec<Sample> {
-        values.iter().enumerate().map(|(i, &v)| (i as i64 * 60, v)).collect()
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i as i64 * 60, v))
+            .collect()
     }
 
     #[test]
     fn runs_are_maximal_and_in_order() {
         let runs = out_of_range_runs(&history(&[1.5, 3.0, 3.5, 1.0, 0.5, 2.0, 2.1]), RANGE);
-        let spans: Vec<(i64, i64, u32)> = runs.iter().map(|r| (r.first, r.last, r.minutes())).collect();
+        let spans: Vec<(i64, i64, u32)> = runs
+            .iter()
+            .map(|r| (r.first, r.last, r.minutes()))
+            .collect();
         assert_eq!(spans, vec![(60, 120, 2), (240, 240, 1), (360, 360, 1)]);
         assert_eq!(runs[0].values, vec![3.0, 3.5]);
-        assert_eq!((runs[0].avg(), runs[0].max(), runs[0].min()), (3.25, 3.5, 3.0));
+        assert_eq!(
+            (runs[0].avg(), runs[0].max(), runs[0].min()),
+            (3.25, 3.5, 3.0)
+        );
     }
 
     #[test]
@@ -110,7 +131,11 @@ mod tests {
 
     #[test]
     fn samples_in_window_include_both_ends() {
-        let run = Run { first: 0, last: 600, values: vec![5.0; 11] };
+        let run = Run {
+            first: 0,
+            last: 600,
+            values: vec![5.0; 11],
+        };
         assert_eq!(run.samples_in_window(600, 600), 11);
         assert_eq!(run.samples_in_window(900, 600), 6);
         assert_eq!(run.samples_in_window(1300, 600), 0);

@@ -55,13 +55,26 @@ pub fn status(samples: &[Sample], sla: &Sla, at: i64) -> Status {
         return unknown("Prometheus has no data for this series in the last 12 hours".to_owned());
     };
     if at - last_t > STEP_SECONDS / 2 {
-        let when = DateTime::from_timestamp(last_t, 0).map(|t| t.to_rfc3339()).unwrap_or_else(|| last_t.to_string());
-        return unknown(format!("Prometheus has no current value for this series; the last one is from {when}"));
+        let when = DateTime::from_timestamp(last_t, 0)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_else(|| last_t.to_string());
+        return unknown(format!(
+            "Prometheus has no current value for this series; the last one is from {when}"
+        ));
     }
-    let last_values: Vec<f64> = samples[samples.len().saturating_sub(3)..].iter().map(|&(_, v)| v).collect();
-    let values_text = last_values.iter().map(|&v| number(v)).collect::<Vec<_>>().join(",");
+    let last_values: Vec<f64> = samples[samples.len().saturating_sub(3)..]
+        .iter()
+        .map(|&(_, v)| v)
+        .collect();
+    let values_text = last_values
+        .iter()
+        .map(|&v| number(v))
+        .collect::<Vec<_>>()
+        .join(",");
     let (min, max, for_minutes) = (number(range.min), number(range.max), sla.for_minutes);
-    let current = out_of_range_runs(samples, range).pop().filter(|run| run.last == last_t);
+    let current = out_of_range_runs(samples, range)
+        .pop()
+        .filter(|run| run.last == last_t);
     let Some(run) = current else {
         return Status {
             status: State::Inactive,
@@ -94,7 +107,12 @@ pub fn status(samples: &[Sample], sla: &Sla, at: i64) -> Status {
 }
 
 fn unknown(description: String) -> Status {
-    Status { status: State::Unknown, description, last_values: Vec::new(), out_of_range_minutes: 0 }
+    Status {
+        status: State::Unknown,
+        description,
+        last_values: Vec::new(),
+        out_of_range_minutes: 0,
+    }
 }
 
 #[cfg(test)]
@@ -103,11 +121,19 @@ mod tests {
     use common::sla::SlaRange;
 
     pub(crate) fn sla(min: f64, max: f64, for_minutes: u32) -> Sla {
-        Sla { name: [("__name__".to_owned(), "latency".to_owned())].into(), range: SlaRange { min, max }, for_minutes }
+        Sla {
+            name: [("__name__".to_owned(), "latency".to_owned())].into(),
+            range: SlaRange { min, max },
+            for_minutes,
+        }
     }
 
     fn history(values: &[f64]) -> (Vec<Sample>, i64) {
-        let samples: Vec<Sample> = values.iter().enumerate().map(|(i, &v)| (i as i64 * 60, v)).collect();
+        let samples: Vec<Sample> = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i as i64 * 60, v))
+            .collect();
         let at = samples.last().map_or(0, |s| s.0);
         (samples, at)
     }
@@ -118,7 +144,10 @@ mod tests {
         let s = status(&samples, &sla(0.05, 0.5, 5), at);
         assert_eq!(s.status, State::Inactive);
         assert_eq!(s.description, "Actual value 0.25 in (0.05, 0.5)");
-        assert_eq!((s.last_values, s.out_of_range_minutes), (vec![9.0, 0.25], 0));
+        assert_eq!(
+            (s.last_values, s.out_of_range_minutes),
+            (vec![9.0, 0.25], 0)
+        );
     }
 
     #[test]
@@ -143,14 +172,22 @@ mod tests {
             "Service level agreement violated for more than 5 min, last three values 0.9,0.8,1, allowed range: (0.05, 0.5)"
         );
         let (samples, at) = history(&[0.2, 0.01, 0.9, 0.8, 1.0]);
-        assert_eq!(status(&samples, &sla(0.05, 0.5, 5), at).status, State::Pending);
+        assert_eq!(
+            status(&samples, &sla(0.05, 0.5, 5), at).status,
+            State::Pending
+        );
     }
 
     #[test]
     fn percent_is_rounded() {
         let (samples, at) = history(&[0.2, 0.9]);
         let s = status(&samples, &sla(0.05, 0.5, 3), at);
-        assert!(s.description.contains("for 1/3 min (33%), last three values 0.2,0.9 not"), "{}", s.description);
+        assert!(
+            s.description
+                .contains("for 1/3 min (33%), last three values 0.2,0.9 not"),
+            "{}",
+            s.description
+        );
     }
 
     #[test]
@@ -159,6 +196,10 @@ mod tests {
         let (samples, _) = history(&[0.5, 0.5]);
         let s = status(&samples, &sla(0.0, 1.0, 5), 600);
         assert_eq!(s.status, State::Unknown);
-        assert!(s.description.contains("1970-01-01T00:01:00"), "{}", s.description);
+        assert!(
+            s.description.contains("1970-01-01T00:01:00"),
+            "{}",
+            s.description
+        );
     }
 }

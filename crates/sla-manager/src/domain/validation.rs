@@ -25,13 +25,22 @@ pub struct ParsedSet {
 /// Checks `body` as an SLA set of `size` metrics: a JSON list of
 /// `{"name": {labels}, "range": {"min", "max"}, "for": minutes}`.
 pub fn parse_sla_set(body: &Value, size: usize) -> ParsedSet {
-    let mut parsed = ParsedSet { names: Vec::new(), slas: Vec::new(), problems: Vec::new() };
+    let mut parsed = ParsedSet {
+        names: Vec::new(),
+        slas: Vec::new(),
+        problems: Vec::new(),
+    };
     let Some(entries) = body.as_array() else {
-        parsed.problems.push(format!("The SLA set must be a JSON list of {size} metrics"));
+        parsed
+            .problems
+            .push(format!("The SLA set must be a JSON list of {size} metrics"));
         return parsed;
     };
     if entries.len() != size {
-        parsed.problems.push(format!("SLA set must consist of {size} metrics. {} provided", entries.len()));
+        parsed.problems.push(format!(
+            "SLA set must consist of {size} metrics. {} provided",
+            entries.len()
+        ));
     }
     for (index, entry) in entries.iter().enumerate() {
         let sla = parse_entry(index, entry, &mut parsed);
@@ -42,7 +51,10 @@ pub fn parse_sla_set(body: &Value, size: usize) -> ParsedSet {
 
 /// The problem of an entry whose series the target Prometheus does not have.
 pub fn not_in_prometheus(index: usize, labels: &Labels) -> String {
-    format!("{}: not found in the target Prometheus (no series with exactly these labels)", subject(index, Some(labels)))
+    format!(
+        "{}: not found in the target Prometheus (no series with exactly these labels)",
+        subject(index, Some(labels))
+    )
 }
 
 /// The valid set, or every problem: those found in the body and `more` (found elsewhere).
@@ -67,7 +79,10 @@ fn subject(index: usize, labels: Option<&Labels>) -> String {
 
 fn parse_entry(index: usize, entry: &Value, parsed: &mut ParsedSet) -> Option<Sla> {
     let Some(fields) = entry.as_object() else {
-        parsed.problems.push(format!("{}: must be an object with name, range and for", subject(index, None)));
+        parsed.problems.push(format!(
+            "{}: must be an object with name, range and for",
+            subject(index, None)
+        ));
         return None;
     };
     let name = parse_name(fields.get("name"));
@@ -77,26 +92,38 @@ fn parse_entry(index: usize, entry: &Value, parsed: &mut ParsedSet) -> Option<Sl
         problems.push(format!("{who}: {problem}"));
     }
     for key in fields.keys().filter(|key| !FIELDS.contains(&key.as_str())) {
-        problems.push(format!("{who}: unknown field {key:?} (expected name, range and for)"));
+        problems.push(format!(
+            "{who}: unknown field {key:?} (expected name, range and for)"
+        ));
     }
     if let Ok(labels) = &name {
         match parsed.names.iter().find(|(_, other)| other == labels) {
-            Some((first, _)) => problems.push(format!("{who}: the same metric as metric {}", first + 1)),
+            Some((first, _)) => {
+                problems.push(format!("{who}: the same metric as metric {}", first + 1))
+            }
             None => parsed.names.push((index, labels.clone())),
         }
     }
-    let range = parse_range(fields.get("range")).map_err(|list| problems.extend(list.into_iter().map(|p| format!("{who}: {p}"))));
-    let for_minutes = parse_for(fields.get("for")).map_err(|p| problems.push(format!("{who}: {p}")));
+    let range = parse_range(fields.get("range"))
+        .map_err(|list| problems.extend(list.into_iter().map(|p| format!("{who}: {p}"))));
+    let for_minutes =
+        parse_for(fields.get("for")).map_err(|p| problems.push(format!("{who}: {p}")));
     let clean = problems.is_empty();
     parsed.problems.extend(problems);
     match (name, range, for_minutes) {
-        (Ok(name), Ok(range), Ok(for_minutes)) if clean => Some(Sla { name, range, for_minutes }),
+        (Ok(name), Ok(range), Ok(for_minutes)) if clean => Some(Sla {
+            name,
+            range,
+            for_minutes,
+        }),
         _ => None,
     }
 }
 
 fn parse_name(value: Option<&Value>) -> Result<Labels, String> {
-    let Some(value) = value else { return Err("name is missing".to_owned()) };
+    let Some(value) = value else {
+        return Err("name is missing".to_owned());
+    };
     let Some(object) = value.as_object() else {
         return Err("name must be an object of label names to string values".to_owned());
     };
@@ -112,24 +139,33 @@ fn parse_name(value: Option<&Value>) -> Result<Labels, String> {
     }
     match labels.get(METRIC_NAME_LABEL) {
         Some(metric) if !metric.is_empty() => Ok(labels),
-        _ => Err(format!("name must include the metric name as {METRIC_NAME_LABEL:?}")),
+        _ => Err(format!(
+            "name must include the metric name as {METRIC_NAME_LABEL:?}"
+        )),
     }
 }
 
 fn is_label_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn parse_range(value: Option<&Value>) -> Result<SlaRange, Vec<String>> {
-    let Some(value) = value else { return Err(vec!["range is missing".to_owned()]) };
+    let Some(value) = value else {
+        return Err(vec!["range is missing".to_owned()]);
+    };
     let Some(object) = value.as_object() else {
         return Err(vec!["range must be an object with min and max".to_owned()]);
     };
     let min = bound(object, "min");
     let max = bound(object, "max");
     match (min, max) {
-        (Ok(min), Ok(max)) if min > max => Err(vec![format!("range.min ({min}) is greater than range.max ({max})")]),
+        (Ok(min), Ok(max)) if min > max => Err(vec![format!(
+            "range.min ({min}) is greater than range.max ({max})"
+        )]),
         (Ok(min), Ok(max)) => Ok(SlaRange { min, max }),
         (min, max) => Err([min.err(), max.err()].into_iter().flatten().collect()),
     }
@@ -138,7 +174,10 @@ fn parse_range(value: Option<&Value>) -> Result<SlaRange, Vec<String>> {
 fn bound(range: &Map<String, Value>, which: &str) -> Result<f64, String> {
     match range.get(which) {
         None | Some(Value::Null) => Err(format!("range.{which} is missing")),
-        Some(value) => value.as_f64().filter(|v| v.is_finite()).ok_or_else(|| format!("range.{which} must be a number, got {value}")),
+        Some(value) => value
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("range.{which} must be a number, got {value}")),
     }
 }
 
@@ -148,13 +187,19 @@ fn parse_for(value: Option<&Value>) -> Result<u32, String> {
         Some(value) => value,
     };
     let Some(minutes) = value.as_f64() else {
-        return Err(format!("for must be a positive number of minutes, got {value}"));
+        return Err(format!(
+            "for must be a positive number of minutes, got {value}"
+        ));
     };
     if minutes <= 0.0 {
-        return Err(format!("for must be a positive number of minutes, got {value}"));
+        return Err(format!(
+            "for must be a positive number of minutes, got {value}"
+        ));
     }
     if minutes.fract() != 0.0 || minutes > f64::from(u32::MAX) {
-        return Err(format!("for must be a whole number of minutes, got {value}"));
+        return Err(format!(
+            "for must be a whole number of minutes, got {value}"
+        ));
     }
     Ok(minutes as u32)
 }
@@ -178,15 +223,26 @@ mod tests {
         let parsed = parse_sla_set(&body, 2);
         assert_eq!(parsed.names.len(), 2);
         let slas = finish_validation(parsed, vec![]).unwrap();
-        assert_eq!(slas.iter().map(|s| s.name["__name__"].as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            slas.iter()
+                .map(|s| s.name["__name__"].as_str())
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         assert_eq!((slas[1].range.min, slas[1].for_minutes), (-1.0, 1));
     }
 
     #[test]
     fn the_count_is_checked_with_the_seed_message() {
         let body = json!([entry("a", 0.0, 1.0, 5)]);
-        assert_eq!(problems(body, 5), vec!["SLA set must consist of 5 metrics. 1 provided"]);
-        assert_eq!(problems(json!({"a": 1}), 5), vec!["The SLA set must be a JSON list of 5 metrics"]);
+        assert_eq!(
+            problems(body, 5),
+            vec!["SLA set must consist of 5 metrics. 1 provided"]
+        );
+        assert_eq!(
+            problems(json!({"a": 1}), 5),
+            vec!["The SLA set must be a JSON list of 5 metrics"]
+        );
     }
 
     #[test]
@@ -224,9 +280,16 @@ mod tests {
 
     #[test]
     fn names_are_looked_up_once_and_prometheus_problems_join_the_list() {
-        let body = json!([entry("a", 0.0, 1.0, 5), entry("a", 0.0, 1.0, 5), entry("b", 0.0, 1.0, 5)]);
+        let body = json!([
+            entry("a", 0.0, 1.0, 5),
+            entry("a", 0.0, 1.0, 5),
+            entry("b", 0.0, 1.0, 5)
+        ]);
         let parsed = parse_sla_set(&body, 3);
-        assert_eq!(parsed.names.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(
+            parsed.names.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            [0, 2]
+        );
         let missing = not_in_prometheus(2, &parsed.names[1].1);
         assert_eq!(
             missing,

@@ -62,13 +62,23 @@ pub fn violations(samples: &[Sample], sla: &Sla, at: i64) -> ViolationReport {
     let last_sample = samples.last().map(|s| s.0);
     let runs: Vec<_> = out_of_range_runs(samples, sla.range)
         .into_iter()
-        .filter(|run| run.minutes() >= sla.for_minutes && run.samples_in_window(at, HISTORY_SECONDS) > 0)
+        .filter(|run| {
+            run.minutes() >= sla.for_minutes && run.samples_in_window(at, HISTORY_SECONDS) > 0
+        })
         .collect();
     let windows = WINDOWS
         .iter()
         .map(|&(window, seconds)| {
-            let inside: Vec<u32> = runs.iter().map(|run| run.samples_in_window(at, seconds)).filter(|&n| n > 0).collect();
-            WindowCount { window: window.to_owned(), count: inside.len(), minutes: inside.iter().sum() }
+            let inside: Vec<u32> = runs
+                .iter()
+                .map(|run| run.samples_in_window(at, seconds))
+                .filter(|&n| n > 0)
+                .collect();
+            WindowCount {
+                window: window.to_owned(),
+                count: inside.len(),
+                minutes: inside.iter().sum(),
+            }
         })
         .collect();
     let violations = runs
@@ -83,7 +93,10 @@ pub fn violations(samples: &[Sample], sla: &Sla, at: i64) -> ViolationReport {
             ongoing: Some(run.last) == last_sample && at - run.last <= STEP_SECONDS / 2,
         })
         .collect();
-    ViolationReport { windows, violations }
+    ViolationReport {
+        windows,
+        violations,
+    }
 }
 
 fn time(unix: i64) -> DateTime<Utc> {
@@ -96,7 +109,11 @@ mod tests {
     use common::sla::SlaRange;
 
     fn sla(for_minutes: u32) -> Sla {
-        Sla { name: [("__name__".to_owned(), "x".to_owned())].into(), range: SlaRange { min: 0.0, max: 1.0 }, for_minutes }
+        Sla {
+            name: [("__name__".to_owned(), "x".to_owned())].into(),
+            range: SlaRange { min: 0.0, max: 1.0 },
+            for_minutes,
+        }
     }
 
     /// A history ending at `at` with the runs `(minutes before at of the first sample, samples)`.
@@ -120,9 +137,20 @@ mod tests {
     #[test]
     fn only_runs_of_at_least_for_minutes_count() {
         let report = violations(&history(AT, &[(30, 4), (20, 5), (10, 6)]), &sla(5), AT);
-        let durations: Vec<u32> = report.violations.iter().map(|v| v.duration_minutes).collect();
+        let durations: Vec<u32> = report
+            .violations
+            .iter()
+            .map(|v| v.duration_minutes)
+            .collect();
         assert_eq!(durations, vec![5, 6]);
-        assert_eq!(report.windows[0], WindowCount { window: "1h".into(), count: 2, minutes: 11 });
+        assert_eq!(
+            report.windows[0],
+            WindowCount {
+                window: "1h".into(),
+                count: 2,
+                minutes: 11
+            }
+        );
         let first = &report.violations[0];
         assert_eq!(first.start.timestamp(), AT - 20 * 60);
         assert_eq!(first.end.timestamp(), AT - 15 * 60);
@@ -133,10 +161,31 @@ mod tests {
     fn windows_count_overlap_and_minutes_inside() {
         // A run crossing the 1h edge: first sample 62 minutes before, 7 samples: 5 inside [1h].
         let report = violations(&history(AT, &[(62, 7), (183, 7), (725, 10)]), &sla(5), AT);
-        assert_eq!(report.windows[0], WindowCount { window: "1h".into(), count: 1, minutes: 5 });
+        assert_eq!(
+            report.windows[0],
+            WindowCount {
+                window: "1h".into(),
+                count: 1,
+                minutes: 5
+            }
+        );
         // The one crossing the 3h edge (-183m..-177m) has 4 samples inside.
-        assert_eq!(report.windows[1], WindowCount { window: "3h".into(), count: 2, minutes: 7 + 4 });
-        assert_eq!(report.windows[2], WindowCount { window: "12h".into(), count: 3, minutes: 7 + 7 + 5 });
+        assert_eq!(
+            report.windows[1],
+            WindowCount {
+                window: "3h".into(),
+                count: 2,
+                minutes: 7 + 4
+            }
+        );
+        assert_eq!(
+            report.windows[2],
+            WindowCount {
+                window: "12h".into(),
+                count: 3,
+                minutes: 7 + 7 + 5
+            }
+        );
         // The run crossing the 12-hour edge is judged and listed by its whole length.
         assert_eq!(report.violations[0].duration_minutes, 10);
         assert_eq!(report.last_hour(), 1);
@@ -154,7 +203,12 @@ mod tests {
     fn runs_before_the_12_hours_are_left_out() {
         let report = violations(&history(AT, &[(727, 6)]), &sla(5), AT);
         assert!(report.violations.is_empty());
-        assert!(report.windows.iter().all(|w| w.count == 0 && w.minutes == 0));
+        assert!(
+            report
+                .windows
+                .iter()
+                .all(|w| w.count == 0 && w.minutes == 0)
+        );
     }
 
     #[test]
@@ -162,6 +216,9 @@ mod tests {
         let samples = vec![(0, 0.5), (60, 2.0), (120, 4.0), (180, 3.0), (240, 0.5)];
         let report = violations(&samples, &sla(2), 240);
         let v = &report.violations[0];
-        assert_eq!((v.avg, v.max, v.min, v.duration_minutes), (3.0, 4.0, 2.0, 3));
+        assert_eq!(
+            (v.avg, v.max, v.min, v.duration_minutes),
+            (3.0, 4.0, 2.0, 3)
+        );
     }
 }

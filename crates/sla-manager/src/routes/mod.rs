@@ -68,14 +68,20 @@ impl FromRequestParts<AppState> for Authorized {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let Some(token) = &state.api_token else { return Ok(Self) };
+        let Some(token) = &state.api_token else {
+            return Ok(Self);
+        };
         let presented = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .unwrap_or_default();
-        if constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) { Ok(Self) } else { Err(Error::Unauthorized) }
+        if constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
+            Ok(Self)
+        } else {
+            Err(Error::Unauthorized)
+        }
     }
 }
 
@@ -102,21 +108,29 @@ impl<S: Send + Sync> FromRequestParts<S> for EvaluationTime {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
-        let Query(param) = Query::<AtParam>::try_from_uri(&parts.uri).map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
+        let Query(param) = Query::<AtParam>::try_from_uri(&parts.uri)
+            .map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
         match param.at {
             None => Ok(Self(Utc::now())),
-            Some(text) => parse_time(&text)
-                .map(Self)
-                .ok_or_else(|| Error::BadRequest(format!("at must be an RFC 3339 time or unix seconds, got {text:?}"))),
+            Some(text) => parse_time(&text).map(Self).ok_or_else(|| {
+                Error::BadRequest(format!(
+                    "at must be an RFC 3339 time or unix seconds, got {text:?}"
+                ))
+            }),
         }
     }
 }
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(seconds) = text.parse::<f64>() {
-        return seconds.is_finite().then(|| DateTime::from_timestamp(seconds.floor() as i64, 0)).flatten();
+        return seconds
+            .is_finite()
+            .then(|| DateTime::from_timestamp(seconds.floor() as i64, 0))
+            .flatten();
     }
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]

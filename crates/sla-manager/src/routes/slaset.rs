@@ -62,5 +62,11 @@ pub(super) async fn put_slaset(
         Replaced::Created => (StatusCode::CREATED, "SLA set created"),
         Replaced::Updated => (StatusCode::OK, "SLA set updated"),
     };
-    Ok((status, Json(SetReply { message: message.to_owned(), slaset })))
+    Ok((
+        status,
+        Json(SetReply {
+            message: message.to_owned(),
+            slaset,
+        }),
+    ))
 }

@@ -22,7 +22,10 @@ pub(crate) struct Evaluation<T> {
 }
 
 fn evaluation<T>(at: DateTime<Utc>, metrics: Vec<T>) -> Json<Evaluation<T>> {
-    Json(Evaluation { evaluated_at: at, metrics })
+    Json(Evaluation {
+        evaluated_at: at,
+        metrics,
+    })
 }
 
 /// Each SLA's state: `inactive` (in range), `pending` (out for less than `for` minutes),
@@ -35,7 +38,10 @@ fn evaluation<T>(at: DateTime<Utc>, metrics: Vec<T>) -> Json<Evaluation<T>> {
     (status = 504, description = "Database not available", body = ErrorBody),
 ))]
 #[tracing::instrument(name = "status", skip_all, fields(at = %at.0))]
-pub(super) async fn status(State(state): State<AppState>, at: EvaluationTime) -> Result<Json<Evaluation<MetricStatus>>, Error> {
+pub(super) async fn status(
+    State(state): State<AppState>,
+    at: EvaluationTime,
+) -> Result<Json<Evaluation<MetricStatus>>, Error> {
     Ok(evaluation(at.0, state.manager.status(at.0).await?))
 }
 
@@ -49,7 +55,10 @@ pub(super) async fn status(State(state): State<AppState>, at: EvaluationTime) ->
     (status = 504, description = "Database not available", body = ErrorBody),
 ))]
 #[tracing::instrument(name = "violations", skip_all, fields(at = %at.0))]
-pub(super) async fn violations(State(state): State<AppState>, at: EvaluationTime) -> Result<Json<Evaluation<MetricViolations>>, Error> {
+pub(super) async fn violations(
+    State(state): State<AppState>,
+    at: EvaluationTime,
+) -> Result<Json<Evaluation<MetricViolations>>, Error> {
     Ok(evaluation(at.0, state.manager.violations(at.0).await?))
 }
 
@@ -63,6 +72,12 @@ pub(super) async fn violations(State(state): State<AppState>, at: EvaluationTime
     (status = 504, description = "Database not available", body = ErrorBody),
 ))]
 #[tracing::instrument(name = "future_violations", skip_all, fields(at = %at.0))]
-pub(super) async fn future_violations(State(state): State<AppState>, at: EvaluationTime) -> Result<Json<Evaluation<MetricFuture>>, Error> {
-    Ok(evaluation(at.0, state.manager.future_violations(at.0).await?))
+pub(super) async fn future_violations(
+    State(state): State<AppState>,
+    at: EvaluationTime,
+) -> Result<Json<Evaluation<MetricFuture>>, Error> {
+    Ok(evaluation(
+        at.0,
+        state.manager.future_violations(at.0).await?,
+    ))
 }

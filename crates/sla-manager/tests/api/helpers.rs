@@ -6,7 +6,7 @@ use std::{ffi::OsString, net::SocketAddr, time::Duration};
 use chrono::{DateTime, Utc};
 use common::{
     Labels, SeriesId,
-    record::{Metadata, PredictedPoint, Prediction, Record, Payload},
+    record::{Metadata, Payload, PredictedPoint, Prediction, Record},
     store::MetricsRepository,
     testing,
 };
@@ -62,32 +62,52 @@ pub(crate) async fn spawn_app_with(options: Options) -> TestApp {
     common::telemetry::init_for_tests();
     let mongo_uri = options.mongo_uri.unwrap_or_else(testing::mongo_uri);
     let database_name = testing::unique_name("sla_manager");
-    let prometheus = options.prometheus_url.unwrap_or_else(|| testing::prometheus_url().to_string());
+    let prometheus = options
+        .prometheus_url
+        .unwrap_or_else(|| testing::prometheus_url().to_string());
     let mut args: Vec<String> = [
         "sla-manager",
-        "--port", "0",
-        "--grpc-port", "0",
-        "--admin-port", "0",
-        "--bind-address", "127.0.0.1",
-        "--sla-set-size", "5",
-        "--mongo-timeout", "2s",
-        "--request-timeout", "20s",
-        "--refresh-interval", options.refresh.unwrap_or("1h"),
+        "--port",
+        "0",
+        "--grpc-port",
+        "0",
+        "--admin-port",
+        "0",
+        "--bind-address",
+        "127.0.0.1",
+        "--sla-set-size",
+        "5",
+        "--mongo-timeout",
+        "2s",
+        "--request-timeout",
+        "20s",
+        "--refresh-interval",
+        options.refresh.unwrap_or("1h"),
     ]
     .map(str::to_owned)
     .to_vec();
-    args.extend(["--prometheus-url".into(), prometheus, "--mongo-uri".into(), mongo_uri.clone(), "--mongo-db".into(), database_name.clone()]);
+    args.extend([
+        "--prometheus-url".into(),
+        prometheus,
+        "--mongo-uri".into(),
+        mongo_uri.clone(),
+        "--mongo-db".into(),
+        database_name.clone(),
+    ]);
     if let Some(token) = options.token {
         args.extend(["--api-token".into(), token]);
     }
     let args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
-    let config: Config = common::config::try_parse_from(&args, |_| None).expect("a valid test configuration");
+    let config: Config =
+        common::config::try_parse_from(&args, |_| None).expect("a valid test configuration");
     let app = App::build(&config).await.expect("the app builds");
     let (api, grpc, admin) = (app.api_address(), app.grpc_address(), app.admin_address());
     let stop = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(stop.clone()));
 
-    let client = mongodb::Client::with_uri_str(&mongo_uri).await.expect("a database client");
+    let client = mongodb::Client::with_uri_str(&mongo_uri)
+        .await
+        .expect("a database client");
     let manifest = Manifest::load(testing::synthetic_manifest()).expect("the synthetic manifest");
     let data = manifest.dataset();
     TestApp {
@@ -97,7 +117,10 @@ pub(crate) async fn spawn_app_with(options: Options) -> TestApp {
         database: client.database(&database_name),
         manifest,
         data,
-        http: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client"),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client"),
         stop,
     }
 }
@@ -125,7 +148,9 @@ impl TestApp {
 
     /// The synthetic series named `name`.
     pub(crate) fn series(&self, name: &str) -> &Series {
-        self.data.series_named(name).unwrap_or_else(|| panic!("no synthetic series {name}"))
+        self.data
+            .series_named(name)
+            .unwrap_or_else(|| panic!("no synthetic series {name}"))
     }
 
     /// The valid SLA set the tests use: the SLA series with the generator's range and `for`
@@ -133,20 +158,51 @@ impl TestApp {
     pub(crate) fn sla_set(&self) -> Vec<(Labels, f64, f64, u32)> {
         let spec = &self.manifest.sla;
         vec![
-            (self.series(synthetic::SLA_NAME).label_set(), spec.range.min, spec.range.max, spec.for_minutes),
+            (
+                self.series(synthetic::SLA_NAME).label_set(),
+                spec.range.min,
+                spec.range.max,
+                spec.for_minutes,
+            ),
             (self.series("synthetic_constant").label_set(), 0.0, 100.0, 5),
-            (self.series("synthetic_seasonal").label_set(), 0.0, 1000.0, 10),
-            (self.series("synthetic_noise").label_set(), -1000.0, 1000.0, 3),
-            (self.series("synthetic_trend").label_set(), -1000.0, 1000.0, 1),
+            (
+                self.series("synthetic_seasonal").label_set(),
+                0.0,
+                1000.0,
+                10,
+            ),
+            (
+                self.series("synthetic_noise").label_set(),
+                -1000.0,
+                1000.0,
+                3,
+            ),
+            (
+                self.series("synthetic_trend").label_set(),
+                -1000.0,
+                1000.0,
+                1,
+            ),
         ]
     }
 
     pub(crate) fn sla_set_body(&self) -> Value {
-        Value::Array(self.sla_set().iter().map(|(l, min, max, f)| entry(l, *min, *max, *f)).collect())
+        Value::Array(
+            self.sla_set()
+                .iter()
+                .map(|(l, min, max, f)| entry(l, *min, *max, *f))
+                .collect(),
+        )
     }
 
     /// Sends a request; returns the status and the JSON body (`Null` when there is none).
-    pub(crate) async fn request(&self, method: Method, path: &str, body: Option<&Value>, token: Option<&str>) -> (StatusCode, Value) {
+    pub(crate) async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.api));
         if let Some(body) = body {
             request = request.json(body);
@@ -157,7 +213,11 @@ impl TestApp {
         let response = request.send().await.expect("the API answers");
         let status = response.status();
         let text = response.text().await.expect("a body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+        };
         (status, body)
     }
 
@@ -179,19 +239,37 @@ impl TestApp {
     pub(crate) async fn evaluate(&self, path: &str, at: i64) -> Vec<Value> {
         let (status, body) = self.get(&format!("{path}?at={at}")).await;
         assert_eq!(status, StatusCode::OK, "{path} at {at}: {body}");
-        assert_eq!(body["evaluated_at"].as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok()), Some(time(at)));
-        body["metrics"].as_array().expect("a list of metrics").clone()
+        assert_eq!(
+            body["evaluated_at"]
+                .as_str()
+                .and_then(|t| t.parse::<DateTime<Utc>>().ok()),
+            Some(time(at))
+        );
+        body["metrics"]
+            .as_array()
+            .expect("a list of metrics")
+            .clone()
     }
 
     /// The admin listener's `/metrics` text.
     pub(crate) async fn telemetry(&self) -> String {
-        self.http.get(format!("{}/metrics", self.admin)).send().await.expect("the admin port answers").text().await.expect("text")
+        self.http
+            .get(format!("{}/metrics", self.admin))
+            .send()
+            .await
+            .expect("the admin port answers")
+            .text()
+            .await
+            .expect("text")
     }
 
     /// Stores a record the way the storage service does.
     pub(crate) async fn seed(&self, labels: &Labels, payload: Payload) {
         let record = Record::new(labels.clone(), Utc::now(), payload);
-        MetricsRepository::new(&self.database).upsert(&[record]).await.expect("the record is stored");
+        MetricsRepository::new(&self.database)
+            .upsert(&[record])
+            .await
+            .expect("the record is stored");
     }
 
     pub(crate) async fn seed_metadata(&self, labels: &Labels, metadata: Metadata) {
@@ -200,7 +278,13 @@ impl TestApp {
 
     /// Stores a prediction of `values` one minute apart from `from + 60`, each with 95% bounds
     /// `value -+ 1.96 * sigma`.
-    pub(crate) async fn seed_prediction(&self, labels: &Labels, from: i64, values: &[f64], sigma: f64) {
+    pub(crate) async fn seed_prediction(
+        &self,
+        labels: &Labels,
+        from: i64,
+        values: &[f64],
+        sigma: f64,
+    ) {
         let points: Vec<PredictedPoint> = values
             .iter()
             .enumerate()
@@ -227,7 +311,10 @@ impl TestApp {
     /// The entry of `labels` in a per-metric list.
     pub(crate) fn find<'a>(&self, metrics: &'a [Value], labels: &Labels) -> &'a Value {
         let id = SeriesId::of(labels).to_string();
-        metrics.iter().find(|m| m["id"] == id.as_str()).unwrap_or_else(|| panic!("no entry for {id} in {metrics:?}"))
+        metrics
+            .iter()
+            .find(|m| m["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("no entry for {id} in {metrics:?}"))
     }
 }
 
@@ -239,7 +326,14 @@ pub(crate) fn generator_state(app: &TestApp, at: i64) -> (&'static str, u32) {
         None => ("inactive", 0),
         Some(run) => {
             let so_far = ((at - run.first) / 60 + 1) as u32;
-            (if so_far >= spec.for_minutes { "firing" } else { "pending" }, so_far)
+            (
+                if so_far >= spec.for_minutes {
+                    "firing"
+                } else {
+                    "pending"
+                },
+                so_far,
+            )
         }
     }
 }

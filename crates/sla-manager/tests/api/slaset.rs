@@ -11,7 +11,13 @@ use crate::helpers::{Options, entry, spawn_app, spawn_app_with};
 async fn a_set_is_created_then_updated_and_read_back_with_ids() {
     let app = spawn_app().await;
     let (status, body) = app.get("/slaset").await;
-    assert_eq!((status, body), (StatusCode::NOT_FOUND, json!({"error": "SLA set not defined"})));
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"error": "SLA set not defined"})
+        )
+    );
 
     let (status, body) = app.put_slaset(&app.sla_set_body()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -21,7 +27,11 @@ async fn a_set_is_created_then_updated_and_read_back_with_ids() {
     let mut set = app.sla_set();
     set.reverse();
     set[0].2 = 2000.0;
-    let replacement = Value::Array(set.iter().map(|(l, min, max, f)| entry(l, *min, *max, *f)).collect());
+    let replacement = Value::Array(
+        set.iter()
+            .map(|(l, min, max, f)| entry(l, *min, *max, *f))
+            .collect(),
+    );
     let (status, body) = app.put_slaset(&replacement).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["message"], "SLA set updated");
@@ -37,10 +47,19 @@ async fn a_set_is_created_then_updated_and_read_back_with_ids() {
         assert_eq!(got["for"], *for_minutes);
     }
     // One document per SLA metric in the database, keyed by the series id.
-    let count = app.database.collection::<bson::Document>("slaset").count_documents(bson::doc! {}).await.unwrap();
+    let count = app
+        .database
+        .collection::<bson::Document>("slaset")
+        .count_documents(bson::doc! {})
+        .await
+        .unwrap();
     assert_eq!(count, 5);
     let collections = app.database.list_collection_names().await.unwrap();
-    assert_eq!(collections, vec!["slaset".to_owned()], "only the set, no staging collection left behind");
+    assert_eq!(
+        collections,
+        vec!["slaset".to_owned()],
+        "only the set, no staging collection left behind"
+    );
 }
 
 #[tokio::test]
@@ -65,15 +84,32 @@ async fn every_problem_of_a_set_is_listed_in_one_400_and_the_stored_set_stays() 
     let (status, answer) = app.put_slaset(&body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert_eq!(answer["error"], "The SLA set is invalid");
-    let details: Vec<&str> = answer["details"].as_array().expect("details").iter().map(|d| d.as_str().unwrap()).collect();
+    let details: Vec<&str> = answer["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
     let expected = [
         "SLA set must consist of 5 metrics. 6 provided".to_owned(),
         format!("metric 2 ({}): range.min is missing", selector(constant)),
-        format!("metric 3 ({}): range.max must be a number, got \"lots\"", selector(&set[3].0)),
-        format!("metric 3 ({}): for must be a positive number of minutes, got 0", selector(&set[3].0)),
-        format!("metric 4 ({}): range.min (10) is greater than range.max (1)", selector(&set[4].0)),
+        format!(
+            "metric 3 ({}): range.max must be a number, got \"lots\"",
+            selector(&set[3].0)
+        ),
+        format!(
+            "metric 3 ({}): for must be a positive number of minutes, got 0",
+            selector(&set[3].0)
+        ),
+        format!(
+            "metric 4 ({}): range.min (10) is greater than range.max (1)",
+            selector(&set[4].0)
+        ),
         format!("metric 4 ({}): for is missing", selector(&set[4].0)),
-        format!("metric 5 ({}): for must be a positive number of minutes, got -3", selector(&unknown)),
+        format!(
+            "metric 5 ({}): for must be a positive number of minutes, got -3",
+            selector(&unknown)
+        ),
         format!("metric 6 ({}): the same metric as metric 1", selector(sla)),
         format!("metric 6 ({}): range is missing", selector(sla)),
         format!(
@@ -85,12 +121,25 @@ async fn every_problem_of_a_set_is_listed_in_one_400_and_the_stored_set_stays() 
 
     // A subset of a series' labels is not the series.
     let mut partial = app.sla_set_body();
-    partial[1]["name"].as_object_mut().unwrap().remove("instance");
+    partial[1]["name"]
+        .as_object_mut()
+        .unwrap()
+        .remove("instance");
     let (status, answer) = app.put_slaset(&partial).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(answer["details"][0].as_str().unwrap().contains("not found in the target Prometheus"), "{answer}");
+    assert!(
+        answer["details"][0]
+            .as_str()
+            .unwrap()
+            .contains("not found in the target Prometheus"),
+        "{answer}"
+    );
 
-    for malformed in [json!({"not": "a list"}), json!("text"), json!([1, 2, 3, 4, 5])] {
+    for malformed in [
+        json!({"not": "a list"}),
+        json!("text"),
+        json!([1, 2, 3, 4, 5]),
+    ] {
         let (status, answer) = app.put_slaset(&malformed).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{malformed}: {answer}");
     }
@@ -103,19 +152,38 @@ async fn every_problem_of_a_set_is_listed_in_one_400_and_the_stored_set_stays() 
 
 #[tokio::test]
 async fn with_a_token_a_put_needs_it_and_changes_nothing_without_it() {
-    let app = spawn_app_with(Options { token: Some("s3cret-token".into()), ..Options::default() }).await;
+    let app = spawn_app_with(Options {
+        token: Some("s3cret-token".into()),
+        ..Options::default()
+    })
+    .await;
     let body = app.sla_set_body();
-    for token in [None, Some("wrong"), Some("s3cret-tokeN"), Some("s3cret-token-and-more")] {
-        let (status, answer) = app.request(Method::PUT, "/slaset", Some(&body), token).await;
+    for token in [
+        None,
+        Some("wrong"),
+        Some("s3cret-tokeN"),
+        Some("s3cret-token-and-more"),
+    ] {
+        let (status, answer) = app
+            .request(Method::PUT, "/slaset", Some(&body), token)
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
         assert_eq!(answer, json!({"error": "missing or wrong bearer token"}));
     }
     // An invalid body without the token is still a 401: nothing is looked at before the token.
-    let (status, _) = app.request(Method::PUT, "/slaset", Some(&json!([])), None).await;
+    let (status, _) = app
+        .request(Method::PUT, "/slaset", Some(&json!([])), None)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/slaset").await.0, StatusCode::NOT_FOUND, "a refused PUT stored something");
+    assert_eq!(
+        app.get("/slaset").await.0,
+        StatusCode::NOT_FOUND,
+        "a refused PUT stored something"
+    );
 
-    let (status, answer) = app.request(Method::PUT, "/slaset", Some(&body), Some("s3cret-token")).await;
+    let (status, answer) = app
+        .request(Method::PUT, "/slaset", Some(&body), Some("s3cret-token"))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     // Reading needs no token.
     assert_eq!(app.get("/slaset").await.0, StatusCode::OK);
@@ -137,13 +205,27 @@ async fn too_large_and_non_json_bodies_get_json_errors() {
     let body: Value = response.json().await.expect("a JSON error");
     assert_eq!(body, json!({"error": "the request body is too large"}));
 
-    let response = client.put(format!("{}/slaset", app.api)).header("content-type", "text/plain").body("[]").send().await.unwrap();
+    let response = client
+        .put(format!("{}/slaset", app.api))
+        .header("content-type", "text/plain")
+        .body("[]")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let body: Value = response.json().await.expect("a JSON error");
-    assert_eq!(body, json!({"error": "the request body must be JSON (Content-Type: application/json)"}));
+    assert_eq!(
+        body,
+        json!({"error": "the request body must be JSON (Content-Type: application/json)"})
+    );
 
-    let response =
-        client.put(format!("{}/slaset", app.api)).header("content-type", "application/json").body("[{").send().await.unwrap();
+    let response = client
+        .put(format!("{}/slaset", app.api))
+        .header("content-type", "application/json")
+        .body("[{")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.expect("a JSON error");
     assert!(body["error"].as_str().unwrap().contains("JSON"), "{body}");
@@ -155,12 +237,21 @@ async fn the_openapi_document_describes_the_api() {
     let app = spawn_app().await;
     let (status, document) = app.get("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    for path in ["/slaset", "/status", "/violations", "/future-violations", "/openapi.json"] {
+    for path in [
+        "/slaset",
+        "/status",
+        "/violations",
+        "/future-violations",
+        "/openapi.json",
+    ] {
         assert!(document["paths"][path].is_object(), "{path} missing");
     }
     let put = &document["paths"]["/slaset"]["put"];
     for status in ["200", "201", "400", "401", "413", "415", "502", "504"] {
-        assert!(put["responses"][status].is_object(), "PUT /slaset {status} undocumented");
+        assert!(
+            put["responses"][status].is_object(),
+            "PUT /slaset {status} undocumented"
+        );
     }
     assert!(document["components"]["schemas"]["ErrorBody"]["properties"]["details"].is_object());
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());

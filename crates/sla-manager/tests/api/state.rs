@@ -10,7 +10,10 @@ use crate::helpers::{TestApp, generator_state, num, spawn_app, time};
 fn expected_sla_status(app: &TestApp, at: i64) -> (String, u32, Vec<f64>, String) {
     let series = app.series(synthetic::SLA_NAME);
     let spec = &app.manifest.sla;
-    let last: Vec<f64> = [at - 120, at - 60, at].iter().map(|&t| series.value(t)).collect();
+    let last: Vec<f64> = [at - 120, at - 60, at]
+        .iter()
+        .map(|&t| series.value(t))
+        .collect();
     let values = last.iter().map(|&v| num(v)).collect::<Vec<_>>().join(",");
     let (min, max, for_minutes) = (num(spec.range.min), num(spec.range.max), spec.for_minutes);
     let (state, minutes) = generator_state(app, at);
@@ -31,8 +34,18 @@ fn check_status(app: &TestApp, metrics: &[Value], at: i64) {
     let sla = &app.sla_set()[0].0;
     let got = app.find(metrics, sla);
     let (state, minutes, last, description) = expected_sla_status(app, at);
-    assert_eq!(got["status"], state.as_str(), "at end{:+}m: {got}", (at - app.end()) / 60);
-    assert_eq!(got["out_of_range_minutes"], minutes, "at end{:+}m", (at - app.end()) / 60);
+    assert_eq!(
+        got["status"],
+        state.as_str(),
+        "at end{:+}m: {got}",
+        (at - app.end()) / 60
+    );
+    assert_eq!(
+        got["out_of_range_minutes"],
+        minutes,
+        "at end{:+}m",
+        (at - app.end()) / 60
+    );
     assert_eq!(got["last_values"], json!(last));
     assert_eq!(got["description"], description.as_str());
 }
@@ -53,16 +66,35 @@ async fn status_at_the_end_of_the_history_matches_the_generator() {
         let series = app.series(&labels["__name__"]);
         let value = series.value(end);
         assert_eq!(got["status"], "inactive");
-        assert_eq!(got["description"], format!("Actual value {} in ({}, {})", num(value), num(*min), num(*max)));
+        assert_eq!(
+            got["description"],
+            format!(
+                "Actual value {} in ({}, {})",
+                num(value),
+                num(*min),
+                num(*max)
+            )
+        );
         assert_eq!(got["for"], *for_minutes);
-        assert_eq!(got["last_values"], json!([series.value(end - 120), series.value(end - 60), value]));
+        assert_eq!(
+            got["last_values"],
+            json!([series.value(end - 120), series.value(end - 60), value])
+        );
     }
     // The state is telemetry too: pending is 1.
     let telemetry = app.telemetry().await;
     let id = common::SeriesId::of(&app.sla_set()[0].0);
-    let line = format!("sla_status{{id=\"{id}\",metric_name=\"{}\"}} 1", synthetic::SLA_NAME);
+    let line = format!(
+        "sla_status{{id=\"{id}\",metric_name=\"{}\"}} 1",
+        synthetic::SLA_NAME
+    );
     assert!(telemetry.contains(&line), "{line} not in\n{telemetry}");
-    assert!(telemetry.contains("http_request_duration_seconds_count{method=\"GET\",route=\"/status\",status=\"200\"}"), "{telemetry}");
+    assert!(
+        telemetry.contains(
+            "http_request_duration_seconds_count{method=\"GET\",route=\"/status\",status=\"200\"}"
+        ),
+        "{telemetry}"
+    );
 }
 
 #[tokio::test]
@@ -82,8 +114,13 @@ async fn status_through_every_run_of_the_last_hours_matches_the_generator() {
         .filter(|&t| t <= end)
         .collect();
     times.dedup();
-    let states: std::collections::BTreeSet<&str> = times.iter().map(|&t| generator_state(&app, t).0).collect();
-    assert_eq!(states.len(), 3, "the history must show every state: {states:?}");
+    let states: std::collections::BTreeSet<&str> =
+        times.iter().map(|&t| generator_state(&app, t).0).collect();
+    assert_eq!(
+        states.len(),
+        3,
+        "the history must show every state: {states:?}"
+    );
     for at in times {
         let metrics = app.evaluate("/status", at).await;
         check_status(&app, &metrics, at);
@@ -99,7 +136,10 @@ async fn a_time_without_data_is_unknown_with_a_reason() {
     let metrics = app.evaluate("/status", at).await;
     let got = app.find(&metrics, &app.sla_set()[0].0);
     assert_eq!(got["status"], "unknown");
-    assert_eq!(got["description"], "Prometheus has no data for this series in the last 12 hours");
+    assert_eq!(
+        got["description"],
+        "Prometheus has no data for this series in the last 12 hours"
+    );
     let (status, body) = app.get("/status?at=tomorrow").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
@@ -115,7 +155,12 @@ fn expected_violations(app: &TestApp, at: i64) -> Vec<Run> {
         .map(|run| {
             let first = run.first.max(from);
             let last = run.last.min(at);
-            Run { first, last, samples: ((last - first) / 60 + 1) as u32, direction: run.direction }
+            Run {
+                first,
+                last,
+                samples: ((last - first) / 60 + 1) as u32,
+                direction: run.direction,
+            }
         })
         .filter(|run| run.samples >= spec.for_minutes && run.samples_in_window(at, 12 * 3600) > 0)
         .collect()
@@ -126,22 +171,53 @@ async fn check_violations(app: &TestApp, at: i64) {
     let got = app.find(&metrics, &app.sla_set()[0].0);
     let expected = expected_violations(app, at);
     let series = app.series(synthetic::SLA_NAME);
-    for (i, (name, seconds)) in [("1h", 3600), ("3h", 3 * 3600), ("12h", 12 * 3600)].into_iter().enumerate() {
-        let inside: Vec<u32> = expected.iter().map(|r| r.samples_in_window(at, seconds)).filter(|&n| n > 0).collect();
-        let want = json!({"window": name, "count": inside.len(), "minutes": inside.iter().sum::<u32>()});
-        assert_eq!(got["windows"][i], want, "window {name} at end{:+}m", (at - app.end()) / 60);
+    for (i, (name, seconds)) in [("1h", 3600), ("3h", 3 * 3600), ("12h", 12 * 3600)]
+        .into_iter()
+        .enumerate()
+    {
+        let inside: Vec<u32> = expected
+            .iter()
+            .map(|r| r.samples_in_window(at, seconds))
+            .filter(|&n| n > 0)
+            .collect();
+        let want =
+            json!({"window": name, "count": inside.len(), "minutes": inside.iter().sum::<u32>()});
+        assert_eq!(
+            got["windows"][i],
+            want,
+            "window {name} at end{:+}m",
+            (at - app.end()) / 60
+        );
     }
     let listed = got["violations"].as_array().expect("a list");
     assert_eq!(listed.len(), expected.len(), "{listed:?}");
     for (v, run) in listed.iter().zip(&expected) {
-        let values: Vec<f64> = (run.first..=run.last).step_by(60).map(|t| series.value(t)).collect();
-        assert_eq!(v["start"], time(run.first).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
-        assert_eq!(v["end"], time(run.last + 60).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+        let values: Vec<f64> = (run.first..=run.last)
+            .step_by(60)
+            .map(|t| series.value(t))
+            .collect();
+        assert_eq!(
+            v["start"],
+            time(run.first).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        );
+        assert_eq!(
+            v["end"],
+            time(run.last + 60).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        );
         assert_eq!(v["duration_minutes"], run.samples);
         let avg = values.iter().sum::<f64>() / values.len() as f64;
-        assert!((v["avg"].as_f64().unwrap() - avg).abs() < 1e-9, "{v} vs {avg}");
-        assert_eq!(v["max"].as_f64().unwrap(), values.iter().copied().fold(f64::MIN, f64::max));
-        assert_eq!(v["min"].as_f64().unwrap(), values.iter().copied().fold(f64::MAX, f64::min));
+        assert!(
+            (v["avg"].as_f64().unwrap() - avg).abs() < 1e-9,
+            "{v} vs {avg}"
+        );
+        assert_eq!(
+            v["max"].as_f64().unwrap(),
+            values.iter().copied().fold(f64::MIN, f64::max)
+        );
+        assert_eq!(
+            v["min"].as_f64().unwrap(),
+            values.iter().copied().fold(f64::MAX, f64::min)
+        );
         assert_eq!(v["ongoing"], run.last == at);
     }
     // Series that never leave their range have no violations.
@@ -163,9 +239,15 @@ async fn violations_at_the_end_match_the_generator() {
     check_violations(&app, end).await;
     // The count of the last hour is telemetry too.
     let telemetry = app.telemetry().await;
-    let one_hour = expected.iter().filter(|r| r.samples_in_window(end, 3600) > 0).count();
+    let one_hour = expected
+        .iter()
+        .filter(|r| r.samples_in_window(end, 3600) > 0)
+        .count();
     let id = common::SeriesId::of(&app.sla_set()[0].0);
-    let line = format!("sla_violations_last_hour{{id=\"{id}\",metric_name=\"{}\"}} {one_hour}", synthetic::SLA_NAME);
+    let line = format!(
+        "sla_violations_last_hour{{id=\"{id}\",metric_name=\"{}\"}} {one_hour}",
+        synthetic::SLA_NAME
+    );
     assert!(telemetry.contains(&line), "{line} not in\n{telemetry}");
 }
 
@@ -177,7 +259,11 @@ async fn violations_while_one_is_going_on_and_around_the_edges_match_the_generat
     let spec = &app.manifest.sla;
     // During each long run of the last 3 hours (ongoing, and counted once it reaches `for`),
     // and a few minutes later, when the windows' edges have moved.
-    let long_runs: Vec<&Run> = spec.runs.iter().filter(|r| r.first >= end - 3 * 3600 && r.samples > spec.for_minutes).collect();
+    let long_runs: Vec<&Run> = spec
+        .runs
+        .iter()
+        .filter(|r| r.first >= end - 3 * 3600 && r.samples > spec.for_minutes)
+        .collect();
     assert!(!long_runs.is_empty());
     for run in long_runs {
         let reaches_for = run.first + (i64::from(spec.for_minutes) - 1) * 60;
@@ -194,19 +280,37 @@ async fn without_a_set_the_state_endpoints_say_so() {
     let app = spawn_app().await;
     for path in ["/status", "/violations", "/future-violations"] {
         let (status, body) = app.get(path).await;
-        assert_eq!((status, body), (StatusCode::BAD_REQUEST, json!({"error": "SLA set not defined"})), "{path}");
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "SLA set not defined"})
+            ),
+            "{path}"
+        );
     }
 }
 
 #[tokio::test]
 async fn the_periodic_refresh_keeps_the_telemetry_up_to_date_without_requests() {
-    let app = crate::helpers::spawn_app_with(crate::helpers::Options { refresh: Some("200ms"), ..Default::default() }).await;
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        refresh: Some("200ms"),
+        ..Default::default()
+    })
+    .await;
     app.define_sla_set().await;
     let id = common::SeriesId::of(&app.sla_set()[0].0);
-    let line = format!("sla_violations_last_hour{{id=\"{id}\",metric_name=\"{}\"}}", synthetic::SLA_NAME);
-    common::testing::wait_until("a refresh to publish the SLA telemetry", std::time::Duration::from_secs(30), || async {
-        let telemetry = app.telemetry().await;
-        telemetry.contains(&line) && telemetry.contains("sla_refresh_total{outcome=\"ok\"}")
-    })
+    let line = format!(
+        "sla_violations_last_hour{{id=\"{id}\",metric_name=\"{}\"}}",
+        synthetic::SLA_NAME
+    );
+    common::testing::wait_until(
+        "a refresh to publish the SLA telemetry",
+        std::time::Duration::from_secs(30),
+        || async {
+            let telemetry = app.telemetry().await;
+            telemetry.contains(&line) && telemetry.contains("sla_refresh_total{outcome=\"ok\"}")
+        },
+    )
     .await;
 }

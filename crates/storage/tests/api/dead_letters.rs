@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use common::{record::Kind, testing::{unique_name, wait_until}};
+use common::{
+    record::Kind,
+    testing::{unique_name, wait_until},
+};
 use rdkafka::{
     ClientConfig, Message, Offset, TopicPartitionList,
     consumer::{Consumer, StreamConsumer},
@@ -28,13 +31,21 @@ async fn bad_records_go_to_the_dead_letter_topic_and_the_next_good_one_is_writte
     app.produce_raw(&bad).await;
     app.produce(std::slice::from_ref(&good)).await;
 
-    wait_until("the good record after the bad ones is stored", Duration::from_secs(60), || async {
-        app.document(good.id).await.is_some()
-    })
+    wait_until(
+        "the good record after the bad ones is stored",
+        Duration::from_secs(60),
+        || async { app.document(good.id).await.is_some() },
+    )
     .await;
     let metrics = app.metrics().await;
-    assert!(metrics.contains("storage_dead_letters_total{reason=\"malformed_json\"} 1"), "{metrics}");
-    assert!(metrics.contains("storage_dead_letters_total{reason=\"invalid_record\"} 2"), "{metrics}");
+    assert!(
+        metrics.contains("storage_dead_letters_total{reason=\"malformed_json\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("storage_dead_letters_total{reason=\"invalid_record\"} 2"),
+        "{metrics}"
+    );
 
     // The dead letters, as they were sent, with where they came from and why.
     let dlq = format!("{}.dlq", app.setup.topic);
@@ -47,16 +58,28 @@ async fn bad_records_go_to_the_dead_letter_topic_and_the_next_good_one_is_writte
         .unwrap();
     reader.subscribe(&[&dlq]).unwrap();
     for (key, payload) in &bad {
-        let message = tokio::time::timeout(Duration::from_secs(60), reader.recv()).await.expect("a dead letter in time").unwrap();
+        let message = tokio::time::timeout(Duration::from_secs(60), reader.recv())
+            .await
+            .expect("a dead letter in time")
+            .unwrap();
         assert_eq!(message.key(), Some(key.as_bytes()));
         assert_eq!(message.payload(), Some(payload.as_slice()));
         let headers = message.headers().expect("dead letters carry headers");
         let header = |name: &str| {
-            headers.iter().find(|h| h.key == name).and_then(|h| h.value).map(|v| String::from_utf8_lossy(v).into_owned())
+            headers
+                .iter()
+                .find(|h| h.key == name)
+                .and_then(|h| h.value)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
         };
-        assert_eq!(header("dlq.source.topic").as_deref(), Some(app.setup.topic.as_str()));
+        assert_eq!(
+            header("dlq.source.topic").as_deref(),
+            Some(app.setup.topic.as_str())
+        );
         assert_eq!(header("dlq.source.partition").as_deref(), Some("0"));
-        assert!(header("dlq.reason").is_some_and(|r| r == "malformed_json" || r == "invalid_record"));
+        assert!(
+            header("dlq.reason").is_some_and(|r| r == "malformed_json" || r == "invalid_record")
+        );
     }
 
     // Their offsets were committed with the good record's: a restart would not see them again.
@@ -70,6 +93,11 @@ async fn bad_records_go_to_the_dead_letter_topic_and_the_next_good_one_is_writte
         .unwrap();
     let mut partition = TopicPartitionList::new();
     partition.add_partition(&setup.topic, 0);
-    let committed = group_member.committed_offsets(partition, Duration::from_secs(10)).expect("the broker answers");
-    assert_eq!(committed.find_partition(&setup.topic, 0).unwrap().offset(), Offset::Offset(4));
+    let committed = group_member
+        .committed_offsets(partition, Duration::from_secs(10))
+        .expect("the broker answers");
+    assert_eq!(
+        committed.find_partition(&setup.topic, 0).unwrap().offset(),
+        Offset::Offset(4)
+    );
 }

@@ -19,11 +19,16 @@ const PARTITIONS: i32 = 3;
 /// of that kind.
 fn round(round: usize) -> Vec<Record> {
     let kind = Kind::ALL[round % 3];
-    (0..SERIES).map(|n| record(n, kind, round as i64, round as f64)).collect()
+    (0..SERIES)
+        .map(|n| record(n, kind, round as i64, round as f64))
+        .collect()
 }
 
 fn newest_round(kind: Kind) -> f64 {
-    (0..ROUNDS).filter(|r| Kind::ALL[r % 3] == kind).max().expect("every kind has a round") as f64
+    (0..ROUNDS)
+        .filter(|r| Kind::ALL[r % 3] == kind)
+        .max()
+        .expect("every kind has a round") as f64
 }
 
 /// Series whose stored results are not the newest produced (missing ones included).
@@ -32,7 +37,11 @@ async fn incomplete_series(app: &TestApp) -> usize {
     (0..SERIES)
         .filter(|n| {
             let id = common::SeriesId::of(&crate::helpers::labels(*n));
-            !documents.get(&id).is_some_and(|d| Kind::ALL.iter().all(|k| marker(d, *k) == Some(newest_round(*k))))
+            !documents.get(&id).is_some_and(|d| {
+                Kind::ALL
+                    .iter()
+                    .all(|k| marker(d, *k) == Some(newest_round(*k)))
+            })
         })
         .count()
 }
@@ -44,7 +53,10 @@ async fn wait_until_complete(app: &TestApp) {
         if incomplete == 0 {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{incomplete} of {SERIES} series lack their newest records");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{incomplete} of {SERIES} series lack their newest records"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -61,23 +73,35 @@ async fn the_database_dies_mid_stream_and_nothing_is_lost() {
     let app = spawn_app_with(Setup::on_database(database.uri(), PARTITIONS).await).await;
 
     produce_rounds(&app, 0..ROUNDS / 2).await;
-    wait_until("storage has written part of the stream", Duration::from_secs(60), || async {
-        app.metric("storage_records_written_total").await >= 1000.0
-    })
+    wait_until(
+        "storage has written part of the stream",
+        Duration::from_secs(60),
+        || async { app.metric("storage_records_written_total").await >= 1000.0 },
+    )
     .await;
     database.process().kill().await;
     produce_rounds(&app, ROUNDS / 2..ROUNDS).await;
-    wait_until("storage pauses and retries", Duration::from_secs(30), || async {
-        app.metric("storage_consumption_paused").await == 1.0
-            && crate::helpers::sum_metric(&app.metrics().await, "storage_retries_total") >= 2.0
-    })
+    wait_until(
+        "storage pauses and retries",
+        Duration::from_secs(30),
+        || async {
+            app.metric("storage_consumption_paused").await == 1.0
+                && crate::helpers::sum_metric(&app.metrics().await, "storage_retries_total") >= 2.0
+        },
+    )
     .await;
-    assert!(app.metric("storage_records_written_total").await < (SERIES * ROUNDS) as f64, "the kill came mid-stream");
+    assert!(
+        app.metric("storage_records_written_total").await < (SERIES * ROUNDS) as f64,
+        "the kill came mid-stream"
+    );
 
     database.process().start().await;
 
     wait_until_complete(&app).await;
-    wait_until("consumption resumes", Duration::from_secs(10), || async { app.metric("storage_consumption_paused").await == 0.0 }).await;
+    wait_until("consumption resumes", Duration::from_secs(10), || async {
+        app.metric("storage_consumption_paused").await == 0.0
+    })
+    .await;
     app.stop().await.expect("storage stops cleanly");
 }
 
@@ -87,9 +111,11 @@ async fn storage_dies_mid_stream_and_its_successor_loses_nothing() {
     let first = spawn_app_with(setup).await;
 
     produce_rounds(&first, 0..ROUNDS / 2).await;
-    wait_until("the first storage has written part of the stream", Duration::from_secs(60), || async {
-        first.metric("storage_records_written_total").await >= 1000.0
-    })
+    wait_until(
+        "the first storage has written part of the stream",
+        Duration::from_secs(60),
+        || async { first.metric("storage_records_written_total").await >= 1000.0 },
+    )
     .await;
     let setup = first.kill().await;
 
@@ -98,8 +124,12 @@ async fn storage_dies_mid_stream_and_its_successor_loses_nothing() {
 
     wait_until_complete(&second).await;
     // The successor resumed from what the first one committed, not from the beginning.
-    let handled = second.metric("storage_records_written_total").await + second.metric("storage_records_stale_total").await;
-    assert!(handled < (SERIES * ROUNDS) as f64, "the successor handled {handled} records");
+    let handled = second.metric("storage_records_written_total").await
+        + second.metric("storage_records_stale_total").await;
+    assert!(
+        handled < (SERIES * ROUNDS) as f64,
+        "the successor handled {handled} records"
+    );
     second.stop().await.expect("storage stops cleanly");
 }
 
@@ -107,16 +137,25 @@ async fn storage_dies_mid_stream_and_its_successor_loses_nothing() {
 async fn a_topic_that_does_not_exist_yet_is_waited_for() {
     let setup = Setup::without_topic(common::testing::mongo_uri());
     let app = spawn_app_with(setup.clone()).await;
-    wait_until("storage retries the missing topic", Duration::from_secs(60), || async {
-        app.metrics().await.contains("storage_retries_total{operation=\"consume\"}")
-    })
+    wait_until(
+        "storage retries the missing topic",
+        Duration::from_secs(60),
+        || async {
+            app.metrics()
+                .await
+                .contains("storage_retries_total{operation=\"consume\"}")
+        },
+    )
     .await;
 
     setup.create_topic(1).await;
     let late = record(0, Kind::Values, 1, 1.0);
     app.produce(std::slice::from_ref(&late)).await;
 
-    wait_until("the record is stored", Duration::from_secs(90), || async { app.document(late.id).await.is_some() }).await;
+    wait_until("the record is stored", Duration::from_secs(90), || async {
+        app.document(late.id).await.is_some()
+    })
+    .await;
     app.stop().await.expect("storage stops cleanly");
 }
 
@@ -127,12 +166,20 @@ async fn two_replicas_share_the_partitions_and_a_rebalance_loses_nothing() {
     let leaving = spawn_app_with(setup).await;
 
     produce_rounds(&staying, 0..ROUNDS / 2).await;
-    wait_until("both replicas have written part of the stream", Duration::from_secs(90), || async {
-        staying.metric("storage_records_written_total").await > 0.0 && leaving.metric("storage_records_written_total").await > 0.0
-    })
+    wait_until(
+        "both replicas have written part of the stream",
+        Duration::from_secs(90),
+        || async {
+            staying.metric("storage_records_written_total").await > 0.0
+                && leaving.metric("storage_records_written_total").await > 0.0
+        },
+    )
     .await;
     // One replica leaves mid-stream: its partitions move to the other one.
-    leaving.stop().await.expect("the leaving replica stops cleanly");
+    leaving
+        .stop()
+        .await
+        .expect("the leaving replica stops cleanly");
     produce_rounds(&staying, ROUNDS / 2..ROUNDS).await;
 
     wait_until_complete(&staying).await;

@@ -6,18 +6,17 @@ use std::{collections::HashMap, ffi::OsString, net::SocketAddr, time::Duration};
 use chrono::{DateTime, Utc};
 use common::{
     Labels, SeriesId,
-    record::{Kind, Payload, PredictedPoint, Prediction, Record, Window, Windows, Metadata},
+    record::{Kind, Metadata, Payload, PredictedPoint, Prediction, Record, Window, Windows},
     store::{MetricDocument, MetricsRepository},
     testing::{kafka_brokers, mongo_uri, unique_name},
 };
 use futures::TryStreamExt;
 use rdkafka::{
-    ClientConfig,
+    ClientConfig, Offset, TopicPartitionList,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
     client::DefaultClientContext,
     consumer::{BaseConsumer, Consumer},
     producer::{FutureProducer, FutureRecord, Producer},
-    Offset, TopicPartitionList,
 };
 use storage::{config::Config, error::StorageError, startup::App};
 use tokio::task::JoinHandle;
@@ -60,10 +59,16 @@ impl Setup {
 
     /// Creates the topic.
     pub(crate) async fn create_topic(&self, partitions: i32) {
-        let admin: AdminClient<DefaultClientContext> =
-            ClientConfig::new().set("bootstrap.servers", &self.brokers).create().expect("an admin client");
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .create()
+            .expect("an admin client");
         let topic = NewTopic::new(&self.topic, partitions, TopicReplication::Fixed(1));
-        for result in admin.create_topics(&[topic], &AdminOptions::new()).await.expect("the broker answers") {
+        for result in admin
+            .create_topics(&[topic], &AdminOptions::new())
+            .await
+            .expect("the broker answers")
+        {
             result.expect("the topic is created");
         }
     }
@@ -71,17 +76,28 @@ impl Setup {
     fn config(&self) -> Config {
         let args = [
             "storage",
-            "--kafka-brokers", &self.brokers,
-            "--kafka-topic", &self.topic,
-            "--mongo-uri", &self.mongo_uri,
-            "--mongo-db", &self.database,
-            "--mongo-timeout", "2s",
-            "--group-id", &self.group,
-            "--bind-address", "127.0.0.1",
-            "--admin-port", "0",
-            "--batch-linger", "50ms",
-            "--session-timeout", "10s",
-            "--retry-max-delay", "1s",
+            "--kafka-brokers",
+            &self.brokers,
+            "--kafka-topic",
+            &self.topic,
+            "--mongo-uri",
+            &self.mongo_uri,
+            "--mongo-db",
+            &self.database,
+            "--mongo-timeout",
+            "2s",
+            "--group-id",
+            &self.group,
+            "--bind-address",
+            "127.0.0.1",
+            "--admin-port",
+            "0",
+            "--batch-linger",
+            "50ms",
+            "--session-timeout",
+            "10s",
+            "--retry-max-delay",
+            "1s",
         ];
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();
         common::config::try_parse_from(&args, |_| None).expect("a valid test configuration")
@@ -89,13 +105,19 @@ impl Setup {
 
     /// The `metrics` collection, for reads the repository does not offer.
     pub(crate) async fn collection<T: Send + Sync>(&self) -> mongodb::Collection<T> {
-        let client = mongodb::Client::with_uri_str(&self.mongo_uri).await.expect("a database client");
-        client.database(&self.database).collection(common::store::METRICS_COLLECTION)
+        let client = mongodb::Client::with_uri_str(&self.mongo_uri)
+            .await
+            .expect("a database client");
+        client
+            .database(&self.database)
+            .collection(common::store::METRICS_COLLECTION)
     }
 
     /// The database `storage` writes to, read through the same repository the readers use.
     pub(crate) async fn repository(&self) -> MetricsRepository {
-        let client = mongodb::Client::with_uri_str(&self.mongo_uri).await.expect("a database client");
+        let client = mongodb::Client::with_uri_str(&self.mongo_uri)
+            .await
+            .expect("a database client");
         MetricsRepository::new(&client.database(&self.database))
     }
 }
@@ -127,14 +149,28 @@ pub(crate) async fn spawn_app_with(setup: Setup) -> TestApp {
         .set("linger.ms", "5")
         .create()
         .expect("a producer");
-    TestApp { admin, repository: setup.repository().await, setup, producer, token, task }
+    TestApp {
+        admin,
+        repository: setup.repository().await,
+        setup,
+        producer,
+        token,
+        task,
+    }
 }
 
 impl TestApp {
     /// Sends `records` (key = series id) and waits until the broker has them all.
     pub(crate) async fn produce(&self, records: &[Record]) {
-        let payloads: Vec<(String, Vec<u8>)> =
-            records.iter().map(|r| (r.id.to_string(), serde_json::to_vec(r).expect("a record serialises"))).collect();
+        let payloads: Vec<(String, Vec<u8>)> = records
+            .iter()
+            .map(|r| {
+                (
+                    r.id.to_string(),
+                    serde_json::to_vec(r).expect("a record serialises"),
+                )
+            })
+            .collect();
         self.produce_raw(&payloads).await;
     }
 
@@ -143,19 +179,34 @@ impl TestApp {
         let deliveries: Vec<_> = messages
             .iter()
             .map(|(key, payload)| {
-                self.producer.send_result(FutureRecord::to(&self.setup.topic).key(key).payload(payload)).expect("the producer queue has room")
+                self.producer
+                    .send_result(
+                        FutureRecord::to(&self.setup.topic)
+                            .key(key)
+                            .payload(payload),
+                    )
+                    .expect("the producer queue has room")
             })
             .collect();
         for delivery in deliveries {
-            delivery.await.expect("the delivery is reported").expect("the broker acknowledges the message");
+            delivery
+                .await
+                .expect("the delivery is reported")
+                .expect("the broker acknowledges the message");
         }
-        self.producer.flush(Duration::from_secs(10)).expect("the producer flushes");
+        self.producer
+            .flush(Duration::from_secs(10))
+            .expect("the producer flushes");
     }
 
     /// The offset the group has committed for `partition`, asked of the broker without joining
     /// the group.
     pub(crate) async fn committed(&self, partition: i32) -> Option<i64> {
-        let (brokers, group, topic) = (self.setup.brokers.clone(), self.setup.group.clone(), self.setup.topic.clone());
+        let (brokers, group, topic) = (
+            self.setup.brokers.clone(),
+            self.setup.group.clone(),
+            self.setup.topic.clone(),
+        );
         tokio::task::spawn_blocking(move || {
             let reader: BaseConsumer = ClientConfig::new()
                 .set("bootstrap.servers", &brokers)
@@ -165,7 +216,9 @@ impl TestApp {
                 .expect("a consumer");
             let mut list = TopicPartitionList::new();
             list.add_partition(&topic, partition);
-            let committed = reader.committed_offsets(list, Duration::from_secs(10)).ok()?;
+            let committed = reader
+                .committed_offsets(list, Duration::from_secs(10))
+                .ok()?;
             match committed.find_partition(&topic, partition)?.offset() {
                 Offset::Offset(offset) => Some(offset),
                 _ => None,
@@ -177,7 +230,12 @@ impl TestApp {
 
     /// The admin port's `/metrics` text.
     pub(crate) async fn metrics(&self) -> String {
-        reqwest::get(format!("http://{}/metrics", self.admin)).await.expect("the admin port answers").text().await.expect("a text body")
+        reqwest::get(format!("http://{}/metrics", self.admin))
+            .await
+            .expect("the admin port answers")
+            .text()
+            .await
+            .expect("a text body")
     }
 
     /// The sum of the samples of `metric` (all label sets) on the admin port, 0 when absent.
@@ -187,21 +245,31 @@ impl TestApp {
 
     /// The stored document of a series.
     pub(crate) async fn document(&self, id: SeriesId) -> Option<MetricDocument> {
-        self.repository.find(id).await.expect("the database answers")
+        self.repository
+            .find(id)
+            .await
+            .expect("the database answers")
     }
 
     /// Every stored document, by id; empty while the database is down.
     pub(crate) async fn documents(&self) -> HashMap<SeriesId, MetricDocument> {
         let collection = self.setup.collection::<MetricDocument>().await;
-        let Ok(cursor) = collection.find(mongodb::bson::doc! {}).await else { return HashMap::new() };
-        let Ok(documents) = cursor.try_collect::<Vec<_>>().await else { return HashMap::new() };
+        let Ok(cursor) = collection.find(mongodb::bson::doc! {}).await else {
+            return HashMap::new();
+        };
+        let Ok(documents) = cursor.try_collect::<Vec<_>>().await else {
+            return HashMap::new();
+        };
         documents.into_iter().map(|d| (d.id, d)).collect()
     }
 
     /// Stops it as a signal would and returns how it ended.
     pub(crate) async fn stop(self) -> Result<(), StorageError> {
         self.token.cancel();
-        tokio::time::timeout(Duration::from_secs(30), self.task).await.expect("storage stops in time").expect("storage does not panic")
+        tokio::time::timeout(Duration::from_secs(30), self.task)
+            .await
+            .expect("storage stops in time")
+            .expect("storage does not panic")
     }
 
     /// Kills it mid-work, as a crash would: nothing in hand is written or committed.
@@ -216,17 +284,24 @@ impl TestApp {
 pub(crate) fn sum_metric(text: &str, metric: &str) -> f64 {
     text.lines()
         .filter(|line| !line.starts_with('#'))
-        .filter(|line| line.strip_prefix(metric).is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{')))
+        .filter(|line| {
+            line.strip_prefix(metric)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
 
 /// The labels of test series number `n`.
 pub(crate) fn labels(n: usize) -> Labels {
-    [("__name__", "storage_test_metric".to_owned()), ("job", "storage-test".to_owned()), ("instance", format!("host-{n}"))]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+    [
+        ("__name__", "storage_test_metric".to_owned()),
+        ("job", "storage-test".to_owned()),
+        ("instance", format!("host-{n}")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 /// A base time for records.
@@ -240,14 +315,38 @@ pub(crate) fn record(n: usize, kind: Kind, minute: i64, marker: f64) -> Record {
     let at = epoch() + chrono::Duration::minutes(minute);
     let payload = match kind {
         Kind::Values => {
-            let window = Window { min: 0.0, max: marker, avg: marker / 2.0, std_dev: 1.0, count: 60 };
-            Payload::Values { values: Windows { h1: Some(window), h3: Some(window), h12: None } }
+            let window = Window {
+                min: 0.0,
+                max: marker,
+                avg: marker / 2.0,
+                std_dev: 1.0,
+                count: 60,
+            };
+            Payload::Values {
+                values: Windows {
+                    h1: Some(window),
+                    h3: Some(window),
+                    h12: None,
+                },
+            }
         }
         Kind::Metadata => Payload::Metadata {
-            metadata: Metadata { constant: true, samples: marker as u64, step_seconds: 60, stationarity: None, autocorrelation: None, seasonality: None },
+            metadata: Metadata {
+                constant: true,
+                samples: marker as u64,
+                step_seconds: 60,
+                stationarity: None,
+                autocorrelation: None,
+                seasonality: None,
+            },
         },
         Kind::Prediction => {
-            let point = PredictedPoint { timestamp: at, value: marker, lower: marker - 1.0, upper: marker + 1.0 };
+            let point = PredictedPoint {
+                timestamp: at,
+                value: marker,
+                lower: marker - 1.0,
+                upper: marker + 1.0,
+            };
             Payload::Prediction {
                 prediction: Prediction {
                     model: "holt_winters_additive".to_owned(),
