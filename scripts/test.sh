@@ -21,7 +21,8 @@
 # 5. Before the Rust tests, scripts/e2e.sh brings the whole pipeline up on free ports and runs
 #    the Postman collection against it (SKIP_E2E=1 skips it; so does picking packages).
 # Before all that, scripts/validate-deploy.sh checks the deployment files (compose, Kubernetes,
-# Prometheus rules, Grafana, Postman) without Docker; SKIP_DEPLOY_CHECKS=1 skips it.
+# Prometheus rules, Grafana, Postman) without Docker (SKIP_DEPLOY_CHECKS=1 skips it), and
+# `cargo fmt --check` and `cargo clippy --all-targets -D warnings` check the code (SKIP_LINT=1).
 #
 # Environment: TEST_SYNTHETIC_DAYS (3), TEST_SYNTHETIC_BULK (12: one metric name with many series, as sharding narrows), KEEP_TEST_RUN=1 keeps the run
 # dir (logs) after the run, TEST_RUNNER=cargo forces cargo test.
@@ -50,6 +51,12 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 if ((${#picked[@]})); then scope=("${picked[@]}"); fi
 if [[ ${TEST_RUNNER:-} != cargo ]] && cargo nextest --version >/dev/null 2>&1; then runner=nextest; fi
+
+if [[ ${SKIP_LINT:-} != 1 ]]; then
+    log "lint: rustfmt and clippy (warnings are errors)"
+    cargo fmt --all --check
+    cargo clippy "${scope[@]}" --all-targets -- -D warnings
+fi
 
 log "building the tests ($runner)"
 if [[ $runner == nextest ]]; then
