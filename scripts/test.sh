@@ -22,7 +22,8 @@
 #    the Postman collection against it (SKIP_E2E=1 skips it; so does picking packages).
 # Before all that, scripts/validate-deploy.sh checks the deployment files (compose, Kubernetes,
 # Prometheus rules, Grafana, Postman) without Docker (SKIP_DEPLOY_CHECKS=1 skips it), and
-# `cargo fmt --check` and `cargo clippy --all-targets -D warnings` check the code (SKIP_LINT=1).
+# `cargo fmt --check`, `cargo clippy --all-targets -D warnings` and scripts/audit.sh (RustSec
+# advisories, offline) check the code (SKIP_LINT=1 skips them).
 #
 # Environment: TEST_SYNTHETIC_DAYS (3), TEST_SYNTHETIC_BULK (12: one metric name with many series, as sharding narrows), KEEP_TEST_RUN=1 keeps the run
 # dir (logs) after the run, TEST_RUNNER=cargo forces cargo test.
@@ -56,6 +57,7 @@ if [[ ${SKIP_LINT:-} != 1 ]]; then
     log "lint: rustfmt and clippy (warnings are errors)"
     cargo fmt --all --check
     cargo clippy "${scope[@]}" --all-targets -- -D warnings
+    "$ROOT_DIR/scripts/audit.sh"
 fi
 
 log "building the tests ($runner)"

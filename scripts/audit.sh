@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Checks Cargo.lock against the RustSec advisories with cargo-audit (installed by
+# scripts/deps.sh), offline: against the snapshot vendored in audit/advisory-db.tar.gz (its date
+# in audit/SNAPSHOT; audit/refresh.sh renews it where GitHub is reachable). The advisories we
+# ignore, each with the reason it does not reach us, are in .cargo/audit.toml. Fails on any
+# other advisory.
+#
+# Usage: scripts/audit.sh [--help]
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; fi
+cd "$ROOT_DIR"
+audit=$VENV_DIR/bin/cargo-audit
+[[ -x $audit ]] || die "cargo-audit not found in $VENV_DIR (run scripts/deps.sh)"
+db=$(mktemp -d)
+trap 'rm -rf "$db"' EXIT
+tar -xzf audit/advisory-db.tar.gz -C "$db"
+log "cargo audit against $(cat audit/SNAPSHOT)"
+"$audit" audit --db "$db" --no-fetch --deny warnings
