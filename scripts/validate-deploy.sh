@@ -176,7 +176,8 @@ if "mongo" not in c["etl"]["depends_on"]:
 for name in ("etl", "storage"):
     if c[name].get("ports"):
         problems.append(f"{name}: publishes ports, so `--scale {name}=N` would clash")
-published = {str(p.get("published")) if isinstance(p, dict) else str(p).split(":")[0]
+# "HOST_IP:PUBLISHED:TARGET", "PUBLISHED:TARGET" or the long form.
+published = {str(p.get("published")) if isinstance(p, dict) else str(p).rsplit(":", 1)[0].split(":")[-1]
              for svc in c.values() for p in svc.get("ports", [])}
 for port in ("5000", "5001", "9098", "3000", "9090"):
     if port not in published:
