@@ -174,9 +174,17 @@ async fn leads(app: &TestApp) -> f64 {
     app.metric("etl_shard_leader", &[]).await
 }
 
-async fn fast_cycles(app: &TestApp) -> f64 {
-    app.metric("etl_cycle_duration_seconds_count", &[("loop", "fast")])
-        .await
+/// Waits until `app` has run `more` fast cycles beyond those it has run now.
+async fn run_more_fast_cycles(app: &TestApp, more: f64) {
+    let fast = [("loop", "fast")];
+    let now = app.metric("etl_cycle_duration_seconds_count", &fast).await;
+    app.wait_for_metric(
+        "etl_cycle_duration_seconds_count",
+        &fast,
+        now + more,
+        Duration::from_secs(60),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -217,15 +225,7 @@ async fn two_replicas_split_the_shards_and_a_crashed_leader_is_replaced() {
     )
     .await;
     let takeover = crashed.elapsed();
-    let cycles = fast_cycles(&second).await;
-    second
-        .wait_for_metric(
-            "etl_cycle_duration_seconds_count",
-            &[("loop", "fast")],
-            cycles + 4.0,
-            Duration::from_secs(60),
-        )
-        .await;
+    run_more_fast_cycles(&second, 4.0).await;
     let consumer = second.consumer();
     drop(second);
 
@@ -319,15 +319,7 @@ async fn a_leader_cut_off_from_the_database_stops_before_its_successor_starts() 
         || async { leads(&first).await == 0.0 },
     )
     .await;
-    let cycles = fast_cycles(&second).await;
-    second
-        .wait_for_metric(
-            "etl_cycle_duration_seconds_count",
-            &[("loop", "fast")],
-            cycles + 2.0,
-            Duration::from_secs(60),
-        )
-        .await;
+    run_more_fast_cycles(&second, 2.0).await;
     wait_until(
         "the cut-off replica's heartbeat expires",
         Duration::from_secs(30),
