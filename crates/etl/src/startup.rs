@@ -207,17 +207,12 @@ impl App {
     /// election (without the admin listener), and returns their summaries summed over the
     /// shards; what `--once` does.
     pub async fn run_once(self) -> (Summary, Summary) {
-        let (mut fast, mut slow) = (Summary::default(), Summary::default());
-        for lease in self.unelected_leases() {
-            fast.absorb(
-                self.turn_once(self.loops.fast.as_ref(), &lease, self.loops.fast_period)
-                    .await,
-            );
-            slow.absorb(
-                self.turn_once(self.loops.slow.as_ref(), &lease, self.loops.slow_period)
-                    .await,
-            );
-        }
+        let fast = self
+            .every_shard_once(self.loops.fast.as_ref(), self.loops.fast_period)
+            .await;
+        let slow = self
+            .every_shard_once(self.loops.slow.as_ref(), self.loops.slow_period)
+            .await;
         self.producer.flush(DRAIN_PATIENCE).await;
         (fast, slow)
     }
@@ -225,30 +220,30 @@ impl App {
     /// Runs one fast cycle of every shard this replica runs without election, and returns
     /// their summary; for benchmarks of the fast loop alone (`bench/etl/shards.sh`).
     pub async fn run_fast_once(self) -> Summary {
-        let mut fast = Summary::default();
-        for lease in self.unelected_leases() {
-            fast.absorb(
-                self.turn_once(self.loops.fast.as_ref(), &lease, self.loops.fast_period)
-                    .await,
-            );
-        }
+        let fast = self
+            .every_shard_once(self.loops.fast.as_ref(), self.loops.fast_period)
+            .await;
         self.producer.flush(DRAIN_PATIENCE).await;
         fast
     }
 
-    /// One cycle of `cycle` for `lease`'s shard, in the current slot, with a period's deadline.
-    async fn turn_once<C: crate::schedule::Cycle>(
+    /// One cycle of `cycle` for each shard this replica runs without election, in the current
+    /// slot with a period's deadline, summed over the shards.
+    async fn every_shard_once<C: crate::schedule::Cycle>(
         &self,
         cycle: &C,
-        lease: &Lease,
         period: Duration,
     ) -> Summary {
-        let turn = Turn {
-            lease: lease.clone(),
-            slot: slot_start(chrono::Utc::now(), period),
-            deadline: tokio::time::Instant::now() + period,
-        };
-        once(cycle, &turn, &self.loops.instruments).await
+        let mut summary = Summary::default();
+        for lease in self.unelected_leases() {
+            let turn = Turn {
+                slot: slot_start(chrono::Utc::now(), period),
+                deadline: tokio::time::Instant::now() + period,
+                lease,
+            };
+            summary.absorb(once(cycle, &turn, &self.loops.instruments).await);
+        }
+        summary
     }
 
     /// Runs the admin listener and both loops until `token` is cancelled (or, with `--once`,
