@@ -174,17 +174,24 @@ async fn leads(app: &TestApp) -> f64 {
     app.metric("etl_shard_leader", &[]).await
 }
 
-/// Waits until `app` has run `more` fast cycles beyond those it has run now.
-async fn run_more_fast_cycles(app: &TestApp, more: f64) {
+/// Waits until `app` has run `at_least` fast cycles in all.
+async fn wait_for_fast_cycles(app: &TestApp, at_least: f64) {
     let fast = [("loop", "fast")];
-    let now = app.metric("etl_cycle_duration_seconds_count", &fast).await;
     app.wait_for_metric(
         "etl_cycle_duration_seconds_count",
         &fast,
-        now + more,
+        at_least,
         Duration::from_secs(60),
     )
     .await;
+}
+
+/// Waits until `app` has run `more` fast cycles beyond those it has run now.
+async fn run_more_fast_cycles(app: &TestApp, more: f64) {
+    let now = app
+        .metric("etl_cycle_duration_seconds_count", &[("loop", "fast")])
+        .await;
+    wait_for_fast_cycles(app, now + more).await;
 }
 
 #[tokio::test]
@@ -199,14 +206,7 @@ async fn two_replicas_split_the_shards_and_a_crashed_leader_is_replaced() {
         || async { leads(&first).await == 1.0 && leads(&second).await == 1.0 },
     )
     .await;
-    first
-        .wait_for_metric(
-            "etl_cycle_duration_seconds_count",
-            &[("loop", "fast")],
-            2.0,
-            Duration::from_secs(60),
-        )
-        .await;
+    wait_for_fast_cycles(&first, 2.0).await;
 
     // Act: the first replica crashes, leases unreleased.
     let mut crashed_shard = None;
@@ -292,14 +292,7 @@ async fn a_leader_cut_off_from_the_database_stops_before_its_successor_starts() 
     )
     .await;
     let second = cluster.replica("etl-b", mongo_uri(), 1).await;
-    first
-        .wait_for_metric(
-            "etl_cycle_duration_seconds_count",
-            &[("loop", "fast")],
-            2.0,
-            Duration::from_secs(60),
-        )
-        .await;
+    wait_for_fast_cycles(&first, 2.0).await;
     second
         .wait_for_metric("etl_replicas_live", &[], 2.0, Duration::from_secs(30))
         .await;
