@@ -230,7 +230,7 @@ impl Discovery {
     }
 
     /// The history of one series over `from..=to` on a grid of `step` (both ends aligned by
-    /// the caller), NaN where the series has no sample.
+    /// the caller), cut to the part the series lived in (see [`History`]).
     ///
     /// # Errors
     /// Prometheus did not answer or refused the query.
@@ -241,7 +241,7 @@ impl Discovery {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         step: Duration,
-    ) -> Result<Vec<f64>, PromError> {
+    ) -> Result<History, PromError> {
         let series = self.client.range(&selector(labels), from, to, step).await?;
         let points = series.into_iter().flat_map(|s| s.points);
         Ok(grid(points, from, to, step))
@@ -547,25 +547,66 @@ fn combine(slices: &[Operations]) -> Option<Window> {
     }
 }
 
-/// Points placed on the grid `from, from + step, ..., to`; NaN where none fell.
+/// A series' values on a regular grid, from its first sample to its last within the span asked
+/// for; NaN marks a missed sample in between, which the statistics fill by interpolation.
+///
+/// The grid points before a series existed, or after it ended, are left out rather than marked
+/// missing: filled, they would invent a flat history (two flat days before a seasonal day hide
+/// its period) and a forecast would start from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    /// The time of the first value.
+    pub first: DateTime<Utc>,
+    /// The grid step.
+    pub step: Duration,
+    /// One value per step.
+    pub values: Vec<f64>,
+}
+
+impl History {
+    /// The time of the last value (of the first when there is none).
+    pub fn last(&self) -> DateTime<Utc> {
+        let steps = self.values.len().saturating_sub(1);
+        self.first + steps_of(self.step, steps)
+    }
+}
+
+/// `count` steps of `step`, to the millisecond.
+fn steps_of(step: Duration, count: usize) -> TimeDelta {
+    TimeDelta::milliseconds(i64::try_from(step.as_millis()).unwrap_or(i64::MAX) * count as i64)
+}
+
+/// Points placed on the grid `from, from + step, ..., to`, cut to the points from the first
+/// that has a sample to the last.
 pub fn grid(
     points: impl IntoIterator<Item = (f64, f64)>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     step: Duration,
-) -> Vec<f64> {
-    let step = step.as_secs_f64().max(1e-3);
+) -> History {
+    let seconds = step.as_secs_f64().max(1e-3);
     let start = from.timestamp_millis() as f64 / 1000.0;
     let span = (to - from).num_milliseconds() as f64 / 1000.0;
-    let n = (span / step).floor().max(-1.0) as i64 + 1;
+    let n = (span / seconds).floor().max(-1.0) as i64 + 1;
     let mut values = vec![f64::NAN; n.max(0) as usize];
     for (timestamp, value) in points {
-        let index = ((timestamp - start) / step).round();
+        let index = ((timestamp - start) / seconds).round();
         if index >= 0.0 && (index as usize) < values.len() {
             values[index as usize] = value;
         }
     }
-    values
+    let lived = match (
+        values.iter().position(|v| !v.is_nan()),
+        values.iter().rposition(|v| !v.is_nan()),
+    ) {
+        (Some(first), Some(last)) => first..last + 1,
+        _ => 0..0,
+    };
+    History {
+        first: from + steps_of(step, lived.start),
+        step,
+        values: values.drain(lived).collect(),
+    }
 }
 
 #[cfg(test)]
@@ -784,14 +825,37 @@ mod tests {
     fn grid_places_points_and_marks_gaps() {
         let from = DateTime::from_timestamp(600, 0).unwrap();
         let to = DateTime::from_timestamp(840, 0).unwrap();
-        let values = grid(
+        let history = grid(
             [(600.0, 1.0), (720.0, 3.0), (840.0, 5.0), (900.0, 9.0)],
             from,
             to,
             Duration::from_secs(60),
         );
+        let values = &history.values;
         assert_eq!(values.len(), 5);
         assert_eq!((values[0], values[2], values[4]), (1.0, 3.0, 5.0));
         assert!(values[1].is_nan() && values[3].is_nan());
+        assert_eq!((history.first, history.last()), (from, to));
+    }
+
+    #[test]
+    fn grid_leaves_out_the_time_before_a_series_began_and_after_it_ended() {
+        let from = DateTime::from_timestamp(0, 0).unwrap();
+        let to = DateTime::from_timestamp(600, 0).unwrap();
+        let history = grid(
+            [(180.0, 1.0), (300.0, 3.0), (360.0, 4.0)],
+            from,
+            to,
+            Duration::from_secs(60),
+        );
+        assert_eq!(history.values.len(), 4);
+        assert_eq!(history.values[0], 1.0);
+        assert!(history.values[1].is_nan());
+        assert_eq!(history.values[3], 4.0);
+        assert_eq!(history.first, DateTime::from_timestamp(180, 0).unwrap());
+        assert_eq!(history.last(), DateTime::from_timestamp(360, 0).unwrap());
+
+        let none = grid([], from, to, Duration::from_secs(60));
+        assert!(none.values.is_empty());
     }
 }

@@ -156,7 +156,8 @@ impl FastLoop {
             .await?;
         let period_steps = target.period_minutes.map(|minutes| minutes as usize);
         let prediction = spawn_blocking_in_span(move || {
-            analysis::prediction(&history, end, STEP.as_secs(), period_steps, HORIZON)
+            let last = history.last();
+            analysis::prediction(&history.values, last, STEP.as_secs(), period_steps, HORIZON)
         })
         .await??;
         let name = target

@@ -113,8 +113,8 @@ impl SlowLoop {
         let started = std::time::Instant::now();
         let history = self.discovery.history(&labels, start, end, STEP).await?;
         let step = STEP.as_secs();
-        let metadata = if analysis::is_constant(&history) {
-            let samples = history.len() as u64;
+        let metadata = if analysis::is_constant(&history.values) {
+            let samples = history.values.len() as u64;
             Metadata {
                 constant: true,
                 samples,
@@ -124,7 +124,7 @@ impl SlowLoop {
                 seasonality: None,
             }
         } else {
-            spawn_blocking_in_span(move || analysis::metadata(&history, step)).await??
+            spawn_blocking_in_span(move || analysis::metadata(&history.values, step)).await??
         };
         let name = labels.get(METRIC_NAME_LABEL).cloned().unwrap_or_default();
         self.instruments
@@ -144,5 +144,56 @@ impl SlowLoop {
         }
         summary.add(self.producer.send_all(batch, &turn.lease, turn.slot).await);
         batch.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use synthetic::{Config, Dataset, Shape};
+
+    use super::*;
+    use crate::discovery::grid;
+
+    /// Prometheus' lookback for an instant sample: a grid point takes the latest raw sample
+    /// at most this old.
+    const STALENESS_SECS: i64 = 300;
+
+    /// A CI run of the e2e: one day of history, analysed over the default three-day lookback
+    /// four minutes after the history ended. The two days before the series began once became
+    /// a flat stretch that hid the hourly period.
+    #[test]
+    fn a_day_of_history_in_a_three_day_lookback_keeps_its_seasonal_period() {
+        let data = Dataset::new(Config {
+            days: 1,
+            ..Config::new(1_795_347_000)
+        });
+        let end = DateTime::from_timestamp(data.config().end + 240, 0).expect("in range");
+        let start = end - TimeDelta::days(3);
+        let seasonal = data
+            .series()
+            .iter()
+            .filter(|s| matches!(s.shape(), Shape::Seasonal | Shape::MulSeasonal));
+        for series in seasonal {
+            let raw: BTreeMap<i64, f64> = data.samples(series).collect();
+            let points = (start.timestamp()..=end.timestamp())
+                .step_by(60)
+                .filter_map(|t| {
+                    let (&at, &value) = raw.range(..=t).next_back()?;
+                    (t - at < STALENESS_SECS).then_some((t as f64, value))
+                });
+            let history = grid(points, start, end, STEP);
+            assert_eq!(history.values.len(), 1_441 + 4, "{}", series.name());
+
+            let metadata = analysis::metadata(&history.values, STEP.as_secs()).expect("analysed");
+            let period = metadata.seasonality.and_then(|s| s.period);
+            let periods = series.shape().periods_minutes();
+            assert!(
+                period.is_some_and(|p| periods.iter().any(|q| (p - q).abs() <= 0.01 * q)),
+                "{}: period {period:?}, expected one of {periods:?}",
+                series.name()
+            );
+        }
     }
 }
