@@ -22,13 +22,24 @@ cd "$ROOT_DIR"
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sla-e2e.XXXXXX")
 export RUN_DIR
+# What the run is doing, and the file its output is copied to: on failure, CI shows only the
+# end of what was printed, so the services' logs come first and the failing step's output last.
+step="bringing the stack up (scripts/up.sh)"
+step_output=
 cleanup() {
     local rc=$?
     "$ROOT_DIR/scripts/down.sh" >/dev/null 2>&1 || true
     if [[ ${KEEP_E2E_RUN:-} == 1 || $rc != 0 ]]; then
         log "e2e run dir kept: $RUN_DIR"
-        [[ $rc == 0 ]] || tail -n 20 "$RUN_DIR"/logs/*.log >&2 || true
-    else
+    fi
+    if [[ $rc != 0 ]]; then
+        tail -n 20 "$RUN_DIR"/logs/*.log >&2 || true
+        if [[ -n $step_output && -s $step_output ]]; then
+            printf '\n==> the end of its output (%s) <==\n' "$step_output" >&2
+            tail -n 60 "$step_output" >&2
+        fi
+        log "e2e FAILED (exit $rc) while $step"
+    elif [[ ${KEEP_E2E_RUN:-} != 1 ]]; then
         rm -rf "$RUN_DIR"
     fi
     exit "$rc"
@@ -54,16 +65,19 @@ export SLA_MANAGER_GRPC="http://127.0.0.1:$SLA_GRPC_PORT"
 "$ROOT_DIR/scripts/up.sh"
 
 # sla_set.json names node-exporter series: wait for Prometheus' first scrape of them.
+step="waiting for the target Prometheus' first scrape of node-exporter"
 deadline=$((SECONDS + 120))
 until curl -fsS "http://127.0.0.1:$TARGET_PROMETHEUS_PORT/api/v1/query" \
     --data-urlencode 'query=count(node_load1{job="node"})' | grep -q '"value"'; do
     ((SECONDS < deadline)) || die "the target Prometheus did not scrape node-exporter within 120 s"
     sleep 1
 done
+step="running the Postman collection (deploy/tools/postman-e2e.sh)"
+step_output=$RUN_DIR/logs/postman-e2e.out
 RETRIEVAL_URL="http://127.0.0.1:$RETRIEVAL_PORT" \
     SLA_MANAGER_URL="http://127.0.0.1:$SLA_MANAGER_PORT" \
     TARGET_PROMETHEUS_URL="http://127.0.0.1:$TARGET_PROMETHEUS_PORT" \
-    "$ROOT_DIR/deploy/tools/postman-e2e.sh"
+    "$ROOT_DIR/deploy/tools/postman-e2e.sh" 2>&1 | tee "$step_output"
 log "e2e: the Postman collection passed against the whole pipeline"
 
 # Two more fast cycles (counted by the etl's exporter), then every document is checked once.
@@ -71,16 +85,21 @@ fast_cycles() {
     curl -fsS "http://127.0.0.1:$ETL_ADMIN_PORT/metrics" |
         awk '/^etl_cycle_duration_seconds_count\{loop="fast"\}/ {print $2}'
 }
+step="waiting for two more fast cycles"
+step_output=
 target=$(($(fast_cycles) + 2))
 deadline=$((SECONDS + 10 * ETL_FAST_LOOP_SECS))
 until (($(fast_cycles) >= target)); do
     ((SECONDS < deadline)) || die "the etl did not complete two more fast cycles within $((10 * ETL_FAST_LOOP_SECS)) s"
     sleep 1
 done
+step="checking every stored document (pipeline-check)"
+step_output=$RUN_DIR/logs/pipeline-check.out
 "$CARGO_TARGET_DIR/debug/pipeline-check" \
     --prometheus-url "http://127.0.0.1:$TARGET_PROMETHEUS_PORT" \
     --mongo-uri "mongodb://127.0.0.1:$MONGO_PORT" --mongo-db "${MONGO_DB:-sla_monitor}" \
     --series-selector "$ETL_SERIES_SELECTOR" \
     --manifest "$RUN_DIR/data/target-prometheus/synthetic-manifest.json" \
-    --fast-loop-secs "$ETL_FAST_LOOP_SECS" --slow-loop-secs "$ETL_SLOW_LOOP_SECS"
+    --fast-loop-secs "$ETL_FAST_LOOP_SECS" --slow-loop-secs "$ETL_SLOW_LOOP_SECS" 2>&1 |
+    tee "$step_output"
 log "e2e: pipeline-check passed"

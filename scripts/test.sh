@@ -68,6 +68,8 @@ else
 fi
 
 TEST_RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sla-test.XXXXXX")
+# What is running, named on the last line of a failed run (CI shows only its end).
+stage="starting the dependencies"
 cleanup() {
     local rc=$?
     stop_all "$TEST_RUN_DIR"
@@ -76,6 +78,7 @@ cleanup() {
     else
         rm -rf "$TEST_RUN_DIR"
     fi
+    [[ $rc == 0 ]] || log "tests FAILED (exit $rc) while $stage"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -127,10 +130,13 @@ log "dependencies up: prometheus $TEST_PROMETHEUS_URL, kafka $TEST_KAFKA_BROKERS
 # ---- tests ---------------------------------------------------------------------------------
 if [[ ${SKIP_E2E:-} != 1 && ${#picked[@]} == 0 ]]; then
     log "end to end: the whole stack and the Postman collection (scripts/e2e.sh)"
+    stage="running scripts/e2e.sh"
     "$ROOT_DIR/scripts/e2e.sh"
 fi
 log "benches once, in test mode"
+stage="running the benches in test mode"
 cargo test --benches "${scope[@]}"
+stage="running the workspace tests ($runner)"
 if [[ $runner == nextest ]]; then
     cargo test --doc "${scope[@]}"
     cargo nextest run --no-fail-fast "${scope[@]}" "$@"
