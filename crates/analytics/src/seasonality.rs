@@ -151,10 +151,10 @@ pub fn seasonality(x: &[f64], options: &SeasonalityOptions) -> Result<Seasonalit
         let mut ratio = power[k] / (right / std::f64::consts::LN_2);
         // A line stands above the bins on its low-frequency side too, unlike a red
         // background (level shifts, trends the line did not remove).
-        if k > 3 {
-            if let Some(left) = floor(k.saturating_sub(W).max(1)..=k - 2, &mut window) {
-                ratio = ratio.min(power[k] / (left / std::f64::consts::LN_2));
-            }
+        if k > 3
+            && let Some(left) = floor(k.saturating_sub(W).max(1)..=k - 2, &mut window)
+        {
+            ratio = ratio.min(power[k] / (left / std::f64::consts::LN_2));
         }
         if ratio > best.0 {
             best = (ratio, k);
@@ -174,17 +174,16 @@ pub fn seasonality(x: &[f64], options: &SeasonalityOptions) -> Result<Seasonalit
     let mut add: Option<Decomposition> = None;
     let mut mul: Option<Decomposition> = None;
     for p in lo..=hi {
-        if let Some(error) = decomposition_error(x, p, DecompositionKind::Additive) {
-            if add.is_none_or(|a| error < a.error) {
-                add = Some(Decomposition { period: p, error });
-            }
+        if let Some(error) = decomposition_error(x, p, DecompositionKind::Additive)
+            && add.is_none_or(|a| error < a.error)
+        {
+            add = Some(Decomposition { period: p, error });
         }
-        if positive {
-            if let Some(error) = decomposition_error(x, p, DecompositionKind::Multiplicative) {
-                if mul.is_none_or(|a| error < a.error) {
-                    mul = Some(Decomposition { period: p, error });
-                }
-            }
+        if positive
+            && let Some(error) = decomposition_error(x, p, DecompositionKind::Multiplicative)
+            && mul.is_none_or(|a| error < a.error)
+        {
+            mul = Some(Decomposition { period: p, error });
         }
     }
     Ok(Seasonality {
@@ -219,7 +218,7 @@ pub fn decomposition_error(x: &[f64], period: usize, kind: DecompositionKind) ->
     }
     let inv = 1.0 / period as f64;
     let trend = |t: usize| {
-        if period % 2 == 0 {
+        if period.is_multiple_of(2) {
             (prefix[t + h] - prefix[t + 1 - h] + 0.5 * (x[t - h] + x[t + h])) * inv
         } else {
             (prefix[t + h + 1] - prefix[t - h]) * inv
