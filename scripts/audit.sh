@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Checks Cargo.lock against the RustSec advisories with cargo-audit (installed by
 # scripts/deps.sh), offline: against the snapshot vendored in audit/advisory-db.tar.gz (its date
-# in audit/SNAPSHOT; audit/refresh.sh renews it where GitHub is reachable). The advisories we
-# ignore, each with the reason it does not reach us, are in .cargo/audit.toml. Fails on any
-# other advisory.
+# in audit/SNAPSHOT; audit/refresh.sh renews it where GitHub is reachable). Fails on any
+# advisory not ignored in .cargo/audit.toml (none is; an ignore there must say why it does not
+# reach us).
 #
 # Usage: scripts/audit.sh [--help]
 set -euo pipefail
