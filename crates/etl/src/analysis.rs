@@ -6,6 +6,25 @@ use common::record::{
     Decomposition, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window,
 };
 
+/// Values at a constant step: a history as the statistics take it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    /// Time of the first value.
+    pub start: DateTime<Utc>,
+    /// Seconds between two values.
+    pub step_seconds: u64,
+    /// One value per step; NaN marks a missed sample.
+    pub values: Vec<f64>,
+}
+
+impl History {
+    /// Time of the last value (of the first when there is none).
+    pub fn end(&self) -> DateTime<Utc> {
+        let steps = self.values.len().saturating_sub(1) as u64;
+        self.start + TimeDelta::seconds((self.step_seconds * steps) as i64)
+    }
+}
+
 /// The aggregates of the raw values (NaN gaps skipped), `None` without any value.
 pub fn window(values: &[f64]) -> Option<Window> {
     let present: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();

@@ -70,7 +70,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<Report, AnalyzeError> {
 /// # Errors
 /// See [`AnalyzeError`].
 pub fn analyze(
-    series: &csv::Series,
+    series: &analysis::History,
     period_minutes: Option<u32>,
     horizon: usize,
 ) -> Result<Report, AnalyzeError> {
@@ -106,8 +106,8 @@ pub fn analyze(
 mod tests {
     use super::*;
 
-    fn series(values: Vec<f64>) -> csv::Series {
-        csv::Series {
+    fn series(values: Vec<f64>) -> analysis::History {
+        analysis::History {
             start: "2026-11-22T00:00:00Z".parse().unwrap(),
             step_seconds: 60,
             values,

@@ -3,28 +3,9 @@
 //! Timestamps are RFC 3339 (`2026-11-22T06:00:00Z`) or Unix seconds; values are numbers (`NaN`
 //! marks a missing sample). An optional header line comes first; blank lines are ignored.
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 
-/// A regularly sampled series read from CSV.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Series {
-    /// Time of the first sample.
-    pub start: DateTime<Utc>,
-    /// Seconds between two samples.
-    pub step_seconds: u64,
-    /// The values, one per step.
-    pub values: Vec<f64>,
-}
-
-impl Series {
-    /// Time of the last sample.
-    pub fn end(&self) -> DateTime<Utc> {
-        self.start
-            + chrono::TimeDelta::seconds(
-                (self.step_seconds * (self.values.len() as u64 - 1)) as i64,
-            )
-    }
-}
+use crate::analysis::History;
 
 /// Why the input is not a series; `line` is 1-based.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,7 +53,7 @@ pub enum CsvError {
 ///
 /// # Errors
 /// The first malformed line, with its number.
-pub fn parse(text: &str) -> Result<Series, CsvError> {
+pub fn parse(text: &str) -> Result<History, CsvError> {
     let mut samples: Vec<(i64, f64)> = Vec::new();
     let mut step: Option<i64> = None;
     let mut first_content_line = true;
@@ -122,7 +103,7 @@ pub fn parse(text: &str) -> Result<Series, CsvError> {
         return Err(CsvError::TooShort(samples.len()));
     };
     let start = DateTime::from_timestamp(start, 0).ok_or(CsvError::TooShort(0))?;
-    Ok(Series {
+    Ok(History {
         start,
         step_seconds: step as u64,
         values: samples.into_iter().map(|(_, v)| v).collect(),

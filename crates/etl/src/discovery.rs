@@ -40,7 +40,7 @@ use common::{
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
-use crate::shard::Shard;
+use crate::{analysis::History, shard::Shard};
 
 /// The label each leg of an aggregate query carries its metric name in.
 const NAME_LABEL: &str = "__etl_name__";
@@ -230,7 +230,7 @@ impl Discovery {
     }
 
     /// The history of one series over `from..=to` on a grid of `step` (both ends aligned by
-    /// the caller), cut to the part the series lived in (see [`History`]).
+    /// the caller), cut to the part the series lived in (see [`grid`]).
     ///
     /// # Errors
     /// Prometheus did not answer or refused the query.
@@ -547,50 +547,26 @@ fn combine(slices: &[Operations]) -> Option<Window> {
     }
 }
 
-/// A series' values on a regular grid, from its first sample to its last within the span asked
-/// for; NaN marks a missed sample in between, which the statistics fill by interpolation.
+/// Points placed on the grid `from, from + step, ..., to` (whole seconds), from the first point
+/// that has a sample to the last; NaN marks a missed sample in between, which the statistics
+/// fill by interpolation.
 ///
 /// The grid points before a series existed, or after it ended, are left out rather than marked
 /// missing: filled, they would invent a flat history (two flat days before a seasonal day hide
 /// its period) and a forecast would start from it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct History {
-    /// The time of the first value.
-    pub first: DateTime<Utc>,
-    /// The grid step.
-    pub step: Duration,
-    /// One value per step.
-    pub values: Vec<f64>,
-}
-
-impl History {
-    /// The time of the last value (of the first when there is none).
-    pub fn last(&self) -> DateTime<Utc> {
-        let steps = self.values.len().saturating_sub(1);
-        self.first + steps_of(self.step, steps)
-    }
-}
-
-/// `count` steps of `step`, to the millisecond.
-fn steps_of(step: Duration, count: usize) -> TimeDelta {
-    TimeDelta::milliseconds(i64::try_from(step.as_millis()).unwrap_or(i64::MAX) * count as i64)
-}
-
-/// Points placed on the grid `from, from + step, ..., to`, cut to the points from the first
-/// that has a sample to the last.
 pub fn grid(
     points: impl IntoIterator<Item = (f64, f64)>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     step: Duration,
 ) -> History {
-    let seconds = step.as_secs_f64().max(1e-3);
+    let step_seconds = step.as_secs().max(1);
     let start = from.timestamp_millis() as f64 / 1000.0;
     let span = (to - from).num_milliseconds() as f64 / 1000.0;
-    let n = (span / seconds).floor().max(-1.0) as i64 + 1;
+    let n = (span / step_seconds as f64).floor().max(-1.0) as i64 + 1;
     let mut values = vec![f64::NAN; n.max(0) as usize];
     for (timestamp, value) in points {
-        let index = ((timestamp - start) / seconds).round();
+        let index = ((timestamp - start) / step_seconds as f64).round();
         if index >= 0.0 && (index as usize) < values.len() {
             values[index as usize] = value;
         }
@@ -603,8 +579,8 @@ pub fn grid(
         _ => 0..0,
     };
     History {
-        first: from + steps_of(step, lived.start),
-        step,
+        start: from + TimeDelta::seconds((step_seconds * lived.start as u64) as i64),
+        step_seconds,
         values: values.drain(lived).collect(),
     }
 }
@@ -835,7 +811,7 @@ mod tests {
         assert_eq!(values.len(), 5);
         assert_eq!((values[0], values[2], values[4]), (1.0, 3.0, 5.0));
         assert!(values[1].is_nan() && values[3].is_nan());
-        assert_eq!((history.first, history.last()), (from, to));
+        assert_eq!((history.start, history.end()), (from, to));
     }
 
     #[test]
@@ -852,8 +828,8 @@ mod tests {
         assert_eq!(history.values[0], 1.0);
         assert!(history.values[1].is_nan());
         assert_eq!(history.values[3], 4.0);
-        assert_eq!(history.first, DateTime::from_timestamp(180, 0).unwrap());
-        assert_eq!(history.last(), DateTime::from_timestamp(360, 0).unwrap());
+        assert_eq!(history.start, DateTime::from_timestamp(180, 0).unwrap());
+        assert_eq!(history.end(), DateTime::from_timestamp(360, 0).unwrap());
 
         let none = grid([], from, to, Duration::from_secs(60));
         assert!(none.values.is_empty());

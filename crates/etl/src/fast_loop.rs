@@ -156,8 +156,14 @@ impl FastLoop {
             .await?;
         let period_steps = target.period_minutes.map(|minutes| minutes as usize);
         let prediction = spawn_blocking_in_span(move || {
-            let last = history.last();
-            analysis::prediction(&history.values, last, STEP.as_secs(), period_steps, HORIZON)
+            let last = history.end();
+            analysis::prediction(
+                &history.values,
+                last,
+                history.step_seconds,
+                period_steps,
+                HORIZON,
+            )
         })
         .await??;
         let name = target

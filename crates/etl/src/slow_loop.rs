@@ -112,7 +112,7 @@ impl SlowLoop {
     ) -> Result<Record, EtlError> {
         let started = std::time::Instant::now();
         let history = self.discovery.history(&labels, start, end, STEP).await?;
-        let step = STEP.as_secs();
+        let step = history.step_seconds;
         let metadata = if analysis::is_constant(&history.values) {
             let samples = history.values.len() as u64;
             Metadata {
@@ -186,7 +186,8 @@ mod tests {
             let history = grid(points, start, end, STEP);
             assert_eq!(history.values.len(), 1_441 + 4, "{}", series.name());
 
-            let metadata = analysis::metadata(&history.values, STEP.as_secs()).expect("analysed");
+            let metadata =
+                analysis::metadata(&history.values, history.step_seconds).expect("analysed");
             let period = metadata.seasonality.and_then(|s| s.period);
             let periods = series.shape().periods_minutes();
             assert!(
