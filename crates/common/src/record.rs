@@ -274,26 +274,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn metadata_record() -> Record {
-        let metadata = Metadata {
-            constant: false,
-            samples: 4320,
-            step_seconds: 60,
-            stationarity: Some(Stationarity {
-                stationary: true,
-                p_value: 0.001,
-                adf_statistic: -4.2,
-                used_lag: 3,
-            }),
-            autocorrelation: Some([("0".to_owned(), 1.0), ("1".to_owned(), 0.8)].into()),
-            seasonality: Some(Seasonality {
-                period: Some(60.0),
-                add: Some(Decomposition {
-                    period: 60.0,
-                    error: 0.5,
-                }),
-                mul: None,
-            }),
-        };
+        let metadata = crate::testing::full_metadata();
         Record::new(labels(), at(), Payload::Metadata { metadata })
     }
 

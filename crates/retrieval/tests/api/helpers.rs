@@ -5,10 +5,7 @@ use std::{ffi::OsString, time::Duration};
 use chrono::{DateTime, Utc};
 use common::{
     Labels,
-    record::{
-        Decomposition, Metadata, Payload, PredictedPoint, Prediction, Record, Seasonality,
-        Stationarity, Window, Windows,
-    },
+    record::{Payload, PredictedPoint, Prediction, Record, Window, Windows},
     store::MetricsRepository,
     testing::{mongo_uri, prometheus_url, unique_name},
 };
@@ -203,26 +200,7 @@ pub(crate) fn values_record(labels: Labels) -> Record {
 
 /// A `metadata` record for `labels`.
 pub(crate) fn metadata_record(labels: Labels) -> Record {
-    let metadata = Metadata {
-        constant: false,
-        samples: 4320,
-        step_seconds: 60,
-        stationarity: Some(Stationarity {
-            stationary: true,
-            p_value: 0.001,
-            adf_statistic: -4.2,
-            used_lag: 3,
-        }),
-        autocorrelation: Some([("0".to_owned(), 1.0), ("1".to_owned(), 0.8)].into()),
-        seasonality: Some(Seasonality {
-            period: Some(60.0),
-            add: Some(Decomposition {
-                period: 60.0,
-                error: 0.5,
-            }),
-            mul: None,
-        }),
-    };
+    let metadata = common::testing::full_metadata();
     Record::new(labels, computed_at(), Payload::Metadata { metadata })
 }
 
