@@ -19,11 +19,11 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # Prints the space free on the file system that holds PATH (or its nearest existing parent),
-# e.g. "12G".
+# e.g. "12G free for /repo/target".
 disk_free() {
     local path=$1
     while [[ ! -e $path && $path != / ]]; do path=$(dirname "$path"); done
-    df -h --output=avail "$path" | tail -n 1 | tr -d ' '
+    echo "$(df -h --output=avail "$path" | tail -n 1 | tr -d ' ') free for $1"
 }
 
 # Prints the first lines of a script's header comment (lines starting with "# ", after the shebang).

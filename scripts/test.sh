@@ -66,14 +66,14 @@ cleanup() {
         rm -rf "$TEST_RUN_DIR"
     fi
     if [[ $rc != 0 ]]; then
-        log "tests FAILED (exit $rc) while $stage; $(disk_free "$CARGO_TARGET_DIR") free for $CARGO_TARGET_DIR"
+        log "tests FAILED (exit $rc) while $stage; $(disk_free "$CARGO_TARGET_DIR")"
     fi
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-log "disk: $(disk_free "$CARGO_TARGET_DIR") free for $CARGO_TARGET_DIR"
+log "disk: $(disk_free "$CARGO_TARGET_DIR")"
 
 if [[ ${SKIP_LINT:-} != 1 ]]; then
     log "lint: rustfmt and clippy (warnings are errors)"
@@ -89,7 +89,6 @@ if [[ $runner == nextest ]]; then
 else
     cargo test "${scope[@]}" --no-run "$@"
 fi
-
 
 stage="starting the dependencies"
 # ---- history and target Prometheus ----------------------------------------------------
