@@ -6,7 +6,11 @@
 #   compose      docker-compose.yml with .env: `docker-compose config` (Debian's docker-compose
 #                1.29, no engine needed); every bind-mounted file exists; the etl has MongoDB
 #                (its leases) and ETL_SHARDS; etl and storage publish no ports (they scale).
-#   docker       the files the Dockerfile copies exist; deploy/docker/http-probe is valid bash.
+#   docker       the files the Dockerfile copies exist; deploy/docker/http-probe, deploy/tools/*.sh
+#                and scripts/*.sh parse and pass shellcheck (when installed).
+#   tools        the Python of deploy/tools compiles, passes pyflakes (when installed) and its
+#                unit tests (deploy/tools/run_tests.py: every check below that reads files, on
+#                the repository's files and on broken copies of them).
 #   kubernetes   every manifest under kubernetes/ against the Kubernetes $K8S_VERSION schemas
 #                (kubernetes-validate --strict, offline); the Namespace is applied first; every
 #                workload container has resources, probes and a non-root security context; the
@@ -26,6 +30,9 @@
 #                the variables, scripts that parse (node --check), fresh from its generator.
 #   sla_set      sla_set.json: SLA_SET_SIZE SLAs of the compose node-exporter series, valid ranges;
 #                the series exist in a node-exporter run on a free port (when installed).
+#
+# The checks that read files are Python modules in deploy/tools/validate (their docstrings say
+# what each checks); this script installs the tools, starts the throwaway processes and calls them.
 #
 # Installs what it needs when missing (idempotent): apt docker-compose prometheus
 # prometheus-alertmanager; a venv at $VALIDATE_VENV (default .cache/validate-venv) with
@@ -79,12 +86,14 @@ passed=() failed=() skipped=()
 WORK=$(mktemp -d)
 # The throwaway processes (a Prometheus, a node-exporter) run with their logs under $WORK/run.
 trap 'stop_all "$WORK/run"; rm -rf "$WORK"' EXIT
+# Python's bytecode goes there too, not into deploy/tools.
+export PYTHONPYCACHEPREFIX=$WORK/pycache
 
 # check NAME COMMAND...: runs the command, output to $WORK/NAME.log, shown on failure. The
 # command runs in a subshell with errexit (outside any `if`, where bash would ignore it), so a
 # check function fails at its first failing command.
 check() {
-    local name=$1 rc
+    local name=$1 rc summary
     shift
     set +e
     (set -e; "$@") >"$WORK/$name.log" 2>&1
@@ -92,7 +101,9 @@ check() {
     set -e
     if ((rc == 0)); then
         passed+=("$name")
-        printf 'PASS  %s\n' "$name"
+        # A test run's count ("N passed, M failed") is worth a glance.
+        summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$WORK/$name.log" | tail -n 1 || true)
+        printf 'PASS  %s%s\n' "$name" "${summary:+ ($summary)}"
     else
         failed+=("$name")
         printf 'FAIL  %s\n' "$name"
@@ -146,13 +157,29 @@ docker_files() {
 }
 check dockerfile docker_files
 
-# The deployment's shell scripts parse (and pass shellcheck where it is installed).
+# The deployment's and the repository's shell scripts parse (and pass shellcheck where it is
+# installed: scripts/deps.sh installs it).
 deploy_scripts() {
-    local scripts=(deploy/docker/http-probe deploy/tools/*.sh scripts/validate-deploy.sh) script
+    local scripts=(deploy/docker/http-probe deploy/tools/*.sh scripts/*.sh) script
     for script in "${scripts[@]}"; do bash -n "$script"; done
     if have shellcheck; then shellcheck -x "${scripts[@]}"; else echo "shellcheck not installed: parsed only"; fi
 }
 check deploy-scripts deploy_scripts
+
+# The Python of deploy/tools (the generators and these checks, deploy/tools/validate) compiles,
+# passes pyflakes (installed by scripts/deps.sh) and its tests (deploy/tools/tests).
+deploy_tools() {
+    local files=()
+    mapfile -t files < <(find deploy/tools -name '*.py' | LC_ALL=C sort)
+    "$PY" -m py_compile "${files[@]}"
+    if [[ -x $VENV_DIR/bin/pyflakes ]]; then
+        "$VENV_DIR/bin/pyflakes" "${files[@]}"
+    else
+        echo "pyflakes not installed in $VENV_DIR (scripts/deps.sh): compiled only"
+    fi
+    "$PY" deploy/tools/run_tests.py
+}
+check deploy-tools deploy_tools
 
 # ---- Kubernetes ----------------------------------------------------------------------------
 k8s_schemas() {

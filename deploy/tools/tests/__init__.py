@@ -1,0 +1,42 @@
+"""Tests of deploy/tools: run them with `python3 deploy/tools/run_tests.py` (PyYAML needed:
+validate-deploy.sh runs them in its venv). Each check of deploy/tools/validate passes on the
+repository's files and fails on a deliberately broken copy of them."""
+import contextlib
+import copy
+import io
+import os
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+
+
+def repo_path(*parts):
+    return os.path.join(ROOT, *parts)
+
+
+def broken(value, change):
+    """A deep copy of value after change(copy): the real input with one defect."""
+    c = copy.deepcopy(value)
+    change(c)
+    return c
+
+
+class InRepoRoot:
+    """Mixin for tests of a main(): runs it from the repository root, as validate-deploy.sh does,
+    with what it prints in self.output."""
+
+    def setUp(self):
+        cwd = os.getcwd()
+        os.chdir(ROOT)
+        self.addCleanup(os.chdir, cwd)
+        self.output = io.StringIO()
+        self.enterContext(contextlib.redirect_stdout(self.output))
+
+
+def read_env_size():
+    """SLA_SET_SIZE of .env, as validate-deploy.sh reads it (the last one; 5 without one)."""
+    size = "5"
+    with open(repo_path(".env")) as f:
+        for line in f:
+            if line.startswith("SLA_SET_SIZE="):
+                size = line.rstrip("\n")[len("SLA_SET_SIZE="):]
+    return int(size)
