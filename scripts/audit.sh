@@ -9,7 +9,7 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; fi
+no_arguments_but_help "$@"
 cd "$ROOT_DIR"
 audit=$VENV_DIR/bin/cargo-audit
 [[ -x $audit ]] || die "cargo-audit not found in $VENV_DIR (run scripts/deps.sh)"

@@ -16,8 +16,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; fi
-(($# == 0)) || die "unexpected arguments: $* (see --help)"
+no_arguments_but_help "$@"
 cd "$ROOT_DIR"
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sla-e2e.XXXXXX")
@@ -44,15 +43,9 @@ cleanup() {
     fi
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
-for var in TARGET_PROMETHEUS_PORT NODE_EXPORTER_PORT INTERNAL_PROMETHEUS_PORT KAFKA_PORT MONGO_PORT \
-    RETRIEVAL_PORT SLA_MANAGER_PORT SLA_GRPC_PORT ETL_ADMIN_PORT STORAGE_ADMIN_PORT \
-    RETRIEVAL_ADMIN_PORT SLA_MANAGER_ADMIN_PORT; do
-    export "$var=$(free_port)"
-done
+export_free_ports "${UP_PORT_VARS[@]}"
 export SERVICES_PROFILE=${SERVICES_PROFILE:-dev}
 export HISTORY_DAYS=1
 export ETL_FAST_LOOP_SECS=20
@@ -66,12 +59,11 @@ export SLA_MANAGER_GRPC="http://127.0.0.1:$SLA_GRPC_PORT"
 
 # sla_set.json names node-exporter series: wait for Prometheus' first scrape of them.
 step="waiting for the target Prometheus' first scrape of node-exporter"
-deadline=$((SECONDS + 120))
-until curl -fsS "http://127.0.0.1:$TARGET_PROMETHEUS_PORT/api/v1/query" \
-    --data-urlencode 'query=count(node_load1{job="node"})' | grep -q '"value"'; do
-    ((SECONDS < deadline)) || die "the target Prometheus did not scrape node-exporter within 120 s"
-    sleep 1
-done
+node_exporter_scraped() {
+    curl -fsS "http://127.0.0.1:$TARGET_PROMETHEUS_PORT/api/v1/query" \
+        --data-urlencode 'query=count(node_load1{job="node"})' | grep -q '"value"'
+}
+wait_until 120 "the target Prometheus did not scrape node-exporter" node_exporter_scraped
 step="running the Postman collection (deploy/tools/postman-e2e.sh)"
 step_output=$RUN_DIR/logs/postman-e2e.out
 RETRIEVAL_URL="http://127.0.0.1:$RETRIEVAL_PORT" \
@@ -87,12 +79,13 @@ fast_cycles() {
 }
 step="waiting for two more fast cycles"
 step_output=
+fast_cycles_reach() {
+    local n
+    n=$(fast_cycles)
+    ((${n:-0} >= $1))
+}
 target=$(($(fast_cycles) + 2))
-deadline=$((SECONDS + 10 * ETL_FAST_LOOP_SECS))
-until (($(fast_cycles) >= target)); do
-    ((SECONDS < deadline)) || die "the etl did not complete two more fast cycles within $((10 * ETL_FAST_LOOP_SECS)) s"
-    sleep 1
-done
+wait_until $((10 * ETL_FAST_LOOP_SECS)) "the etl did not complete two more fast cycles" fast_cycles_reach "$target"
 step="checking every stored document (pipeline-check)"
 step_output=$RUN_DIR/logs/pipeline-check.out
 "$CARGO_TARGET_DIR/debug/pipeline-check" \

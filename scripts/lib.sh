@@ -157,6 +157,18 @@ wait_for_http() {
     done
 }
 
+# wait_until SECS WHAT CMD [ARGS...]: runs CMD every second until it succeeds; after SECS seconds
+# dies with "WHAT within SECS s" (WHAT says what did not happen).
+wait_until() {
+    local timeout=$1 what=$2 deadline
+    shift 2
+    deadline=$((SECONDS + timeout))
+    until "$@"; do
+        ((SECONDS < deadline)) || die "$what within $timeout s"
+        sleep 1
+    done
+}
+
 # check_alive NAME RUN_DIR: dies with the log tail when a started process has exited.
 check_alive() {
     local name=$1 run_dir=$2 pid
