@@ -1,12 +1,13 @@
 """validate.compose: the design's demands on the resolved docker-compose.yml."""
+import os
 import shutil
 import subprocess
 import unittest
 
 import yaml
 
-from tests import ROOT, broken
-from validate import compose
+from tests import ROOT, broken, repo_path
+from validate import compose, read_text
 
 
 def service(image="sla-monitor:0.1.0", **extra):
@@ -36,6 +37,18 @@ class PublishedPort(unittest.TestCase):
         self.assertEqual(compose.published_port("127.0.0.1:9090:9090"), "9090")
         self.assertEqual(compose.published_port("5000:5001"), "5000")
         self.assertEqual(compose.published_port({"published": 5000, "target": 5001}), "5000")
+
+
+class BindMounts(unittest.TestCase):
+    def test_repository_paths_exist(self):
+        text = read_text(repo_path(compose.COMPOSE_FILE))
+        self.assertGreater(len(compose.BIND_MOUNT.findall(text)), 3)
+        self.assertEqual(compose.missing_bind_mounts(text, exists=lambda p: os.path.exists(repo_path(p))), [])
+
+    def test_missing_path_fails(self):
+        text = "services:\n  grafana:\n    volumes:\n      - ./deploy/grafana/gone:/etc/grafana/gone:ro\n      - data:/var\n"
+        self.assertEqual(compose.missing_bind_mounts(text, exists=lambda p: os.path.exists(repo_path(p))),
+                         ["bind-mounted path missing: ./deploy/grafana/gone"])
 
 
 class Check(unittest.TestCase):

@@ -19,7 +19,8 @@ def report(problems, summary=None):
     """Prints the optional summary line and the problems; returns 1 when there is any problem."""
     if summary is not None:
         print(summary)
-    print("\n".join(problems))
+    for line in problems:
+        print(line)
     return 1 if problems else 0
 
 

@@ -1,15 +1,22 @@
 """The compose check: what the design asks of docker-compose.yml beyond what
 `docker-compose config` validates.
 
-Input: the output of `docker-compose config` (variables interpolated, depends_on in its long
-form). The image of every service is pinned; the four services have a health check on /readyz
+Every file it bind-mounts (`- ./PATH:...`) is in the repository. The rest is read from the
+output of `docker-compose config` (variables interpolated, depends_on in its long form): the image of every service is pinned; the four services have a health check on /readyz
 and wait for their dependencies (etl and storage for the topic's creation); the etl has its
 MongoDB (leases) and ETL_SHARDS; etl and storage publish no ports, so `--scale` works; the REST
 APIs, the admin Prometheus, Grafana and the target Prometheus are published.
 
-Usage: python -m validate.compose COMPOSE_CONFIG_YML
+Usage: python -m validate.compose COMPOSE_CONFIG_YML   (from the repository root)
 """
-from validate import is_pinned, load_yaml, report, run
+import os
+import re
+
+from validate import is_pinned, load_yaml, read_text, report, run
+
+COMPOSE_FILE = "docker-compose.yml"
+# A short-form bind mount of a repository path, as docker-compose.yml writes them.
+BIND_MOUNT = re.compile(r"^\s+- \./([^:]+)", re.M)
 
 SERVICES = ("etl", "storage", "retrieval", "sla-manager")
 # Scaled with `docker-compose up --scale NAME=N`: a published port would clash.
@@ -23,6 +30,12 @@ def published_port(port):
     if isinstance(port, dict):
         return str(port.get("published"))
     return str(port).rsplit(":", 1)[0].split(":")[-1]
+
+
+def missing_bind_mounts(compose_text, exists=os.path.exists):
+    """The problems of the repository paths compose_text bind-mounts that do not exist."""
+    return [f"bind-mounted path missing: ./{path}" for path in BIND_MOUNT.findall(compose_text)
+            if not exists(path)]
 
 
 def check(services):
@@ -59,7 +72,8 @@ def check(services):
 
 
 def main(argv):
-    return report(check(load_yaml(argv[0])["services"]))
+    problems = missing_bind_mounts(read_text(COMPOSE_FILE)) + check(load_yaml(argv[0])["services"])
+    return report(problems)
 
 
 if __name__ == "__main__":

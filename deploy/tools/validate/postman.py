@@ -11,7 +11,7 @@ Usage: python -m validate.postman WORK_DIR
 import json
 import os
 
-from validate import read_text, run
+from validate import read_text, report, run
 
 COLLECTION = "postman_collection.json"
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
@@ -88,9 +88,7 @@ def main(argv):
     for i, src in enumerate(scripts, 1):
         with open(os.path.join(work, f"script{i}.js"), "w") as f:
             f.write(src)
-    print(f"{len(requests)} requests, {len(scripts)} scripts")
-    print("\n".join(problems))
-    return 1 if problems else 0
+    return report(problems, f"{len(requests)} requests, {len(scripts)} scripts")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ Usage: python -m validate.prometheus_configs OUT_DIR
 """
 import os
 
-from validate import load_yaml_docs, run
+from validate import load_yaml_docs, report, run
 
 CONFIGS = (("kubernetes/61-prometheus.yaml", "prometheus-config", "prometheus.yml"),
            ("kubernetes/40-target-prometheus.yaml", "target-prometheus-config", "prometheus.yml"))
@@ -35,9 +35,7 @@ def main(argv):
             continue
         with open(os.path.join(out, f"{name}.yml"), "w") as f:
             f.write(text)
-    for line in missing:
-        print(line)
-    return 1 if missing else 0
+    return report(missing)
 
 
 if __name__ == "__main__":
