@@ -174,10 +174,7 @@ k8s_schemas() {
 }
 check kubernetes-schemas k8s_schemas
 
-k8s_policy() {
-    validate kubernetes kubernetes
-}
-check kubernetes-policy k8s_policy
+check kubernetes-policy validate kubernetes kubernetes
 check kubernetes-generated "$PY" deploy/tools/make_k8s_configmaps.py --check
 
 # ---- Prometheus ----------------------------------------------------------------------------
@@ -204,10 +201,7 @@ else
 fi
 
 # ---- Grafana -------------------------------------------------------------------------------
-grafana_files() {
-    validate grafana
-}
-check grafana-files grafana_files
+check grafana-files validate grafana
 
 # Every PromQL expression of the dashboards parses: a throwaway Prometheus answers them.
 dashboard_queries() {
@@ -225,10 +219,7 @@ check grafana-queries dashboard_queries
 # ---- metric names --------------------------------------------------------------------------
 # Every etl_/storage_/retrieval_/sla_/http_ metric used by the rules and dashboards is defined
 # (as a string literal) in the services' sources.
-metric_names() {
-    validate metric_names
-}
-check metric-names metric_names
+check metric-names validate metric_names
 
 # ---- Postman -------------------------------------------------------------------------------
 postman() {
@@ -246,12 +237,7 @@ postman() {
 check postman postman
 
 # ---- sla_set.json --------------------------------------------------------------------------
-sla_set() {
-    local size
-    size=$(sed -n 's/^SLA_SET_SIZE=//p' .env | tail -1)
-    validate sla_set shape "${size:-5}"
-}
-check sla-set sla_set
+check sla-set validate sla_set shape
 
 # The series names exist in a real node-exporter with no labels beyond instance and job.
 sla_set_series() {

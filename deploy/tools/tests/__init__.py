@@ -31,12 +31,3 @@ class InRepoRoot:
         self.output = io.StringIO()
         self.enterContext(contextlib.redirect_stdout(self.output))
 
-
-def read_env_size():
-    """SLA_SET_SIZE of .env, as validate-deploy.sh reads it (the last one; 5 without one)."""
-    size = "5"
-    with open(repo_path(".env")) as f:
-        for line in f:
-            if line.startswith("SLA_SET_SIZE="):
-                size = line.rstrip("\n")[len("SLA_SET_SIZE="):]
-    return int(size)

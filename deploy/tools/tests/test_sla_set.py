@@ -2,11 +2,20 @@
 import json
 import unittest
 
-from tests import broken, read_env_size, repo_path
+from tests import InRepoRoot, broken, repo_path
 from validate import read_text, sla_set
 
 SLAS = json.loads(read_text(repo_path(sla_set.SLA_SET)))
-SIZE = read_env_size()
+SIZE = sla_set.set_size(read_text(repo_path(sla_set.ENV_FILE)))
+
+
+class SetSize(unittest.TestCase):
+    def test_the_last_assignment_counts(self):
+        self.assertEqual(sla_set.set_size("A=1\nSLA_SET_SIZE=3\n# SLA_SET_SIZE=4\nSLA_SET_SIZE=7\n"), 7)
+
+    def test_default_without_one(self):
+        self.assertEqual(sla_set.set_size("A=1\nSLA_SET_SIZE=\n"), sla_set.DEFAULT_SIZE)
+        self.assertEqual(sla_set.set_size(""), sla_set.DEFAULT_SIZE)
 
 
 class Shape(unittest.TestCase):
@@ -39,6 +48,11 @@ class Shape(unittest.TestCase):
     def test_non_positive_or_fractional_minutes_fail(self):
         self.assertProblem(broken(SLAS, lambda s: s[0].update({"for": 0})), "is not a positive number of minutes")
         self.assertProblem(broken(SLAS, lambda s: s[0].update({"for": 1.5})), "is not a positive number of minutes")
+
+
+class ShapeMain(InRepoRoot, unittest.TestCase):
+    def test_repository_set_passes(self):
+        self.assertEqual(sla_set.main(["shape"]), 0)
 
 
 EXPOSITION = """# HELP node_load1 1m load average.

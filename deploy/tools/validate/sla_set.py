@@ -1,19 +1,27 @@
 """The sla_set.json checks.
 
-- `shape` (sla-set): SLA_SET_SIZE SLAs, each with exactly name, range and for; the name is a
+- `shape` (sla-set): SLA_SET_SIZE SLAs (the last SLA_SET_SIZE= of .env, 5 without one), each with exactly name, range and for; the name is a
   series of the compose node-exporter (job node, instance node-exporter:9100), no series twice;
   the range is numbers with min <= max; `for` a positive whole number of minutes.
 - `series FILE` (sla-set-series): every SLA's metric name is exposed by a real node-exporter,
   whose /metrics answer validate-deploy.sh saved to FILE.
 
-Usage: python -m validate.sla_set shape SIZE | series EXPOSITION_FILE
+Usage: python -m validate.sla_set shape | series EXPOSITION_FILE   (from the repository root)
 """
 import json
 
 from validate import read_text, report, run
 
 SLA_SET = "sla_set.json"
+ENV_FILE = ".env"
+DEFAULT_SIZE = 5
 NODE_EXPORTER = {"job": "node", "instance": "node-exporter:9100"}
+
+
+def set_size(env_text):
+    """SLA_SET_SIZE of a .env file's text: its last assignment, DEFAULT_SIZE without one."""
+    sizes = [line[len("SLA_SET_SIZE="):].strip() for line in env_text.splitlines() if line.startswith("SLA_SET_SIZE=")]
+    return int(sizes[-1]) if sizes and sizes[-1] else DEFAULT_SIZE
 
 
 def check_shape(slas, size):
@@ -56,7 +64,7 @@ def missing_series(slas, exposed):
 def main(argv):
     slas = json.loads(read_text(SLA_SET))
     if argv[0] == "shape":
-        return report(check_shape(slas, int(argv[1])))
+        return report(check_shape(slas, set_size(read_text(ENV_FILE))))
     exposed = exposed_series(read_text(argv[1]))
     missing = missing_series(slas, exposed)
     if missing:
