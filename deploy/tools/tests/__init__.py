@@ -5,6 +5,7 @@ import contextlib
 import copy
 import io
 import os
+import unittest
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 
@@ -18,6 +19,18 @@ def broken(value, change):
     c = copy.deepcopy(value)
     change(c)
     return c
+
+
+class CheckTestCase(unittest.TestCase):
+    """A test of a check: `check(input)` returns the problems, one string each."""
+
+    def check(self, value):
+        raise NotImplementedError
+
+    def assertProblem(self, value, text, *args, **kw):
+        """The check finds a problem whose line contains text."""
+        problems = self.check(value, *args, **kw)
+        self.assertTrue(any(text in p for p in problems), f"no problem with {text!r} in {problems}")
 
 
 class InRepoRoot:

@@ -2,7 +2,7 @@
 import json
 import unittest
 
-from tests import InRepoRoot, broken, repo_path
+from tests import CheckTestCase, InRepoRoot, broken, repo_path
 from validate import grafana, load_yaml, read_text
 
 DATASOURCES = load_yaml(repo_path(grafana.DATASOURCES))
@@ -19,13 +19,11 @@ def first_panel(d):
     return next(p for p in d["panels"] if p["type"] != "row")
 
 
-class Check(unittest.TestCase):
+class Check(CheckTestCase):
     def problems(self, dashboards, datasources=DATASOURCES, providers=PROVIDERS):
         return grafana.check(datasources, providers, texts(dashboards) if isinstance(dashboards, dict) else dashboards)
 
-    def assertProblem(self, dashboards, text, **kw):
-        problems = self.problems(dashboards, **kw)
-        self.assertTrue(any(text in p for p in problems), f"no problem with {text!r} in {problems}")
+    check = problems
 
     def test_repository_files_pass(self):
         self.assertEqual(self.problems(DASHBOARDS), [])

@@ -2,7 +2,7 @@
 copies with one defect each."""
 import unittest
 
-from tests import InRepoRoot, broken, repo_path
+from tests import CheckTestCase, InRepoRoot, broken, repo_path
 from validate import kubernetes
 
 DOCS = kubernetes.load(repo_path("kubernetes"))
@@ -16,10 +16,9 @@ def container(docs, kind, name):
     return find(docs, kind, name)["spec"]["template"]["spec"]["containers"][0]
 
 
-class Check(unittest.TestCase):
-    def assertProblem(self, docs, text):
-        problems = kubernetes.check(docs)
-        self.assertTrue(any(text in p for p in problems), f"no problem with {text!r} in {problems}")
+class Check(CheckTestCase):
+    def check(self, docs):
+        return kubernetes.check(docs)
 
     def test_repository_manifests_pass(self):
         self.assertGreater(len(DOCS), 30)

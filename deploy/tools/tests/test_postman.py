@@ -4,7 +4,7 @@ import os
 import tempfile
 import unittest
 
-from tests import InRepoRoot, broken, repo_path
+from tests import CheckTestCase, InRepoRoot, broken, repo_path
 from validate import postman, read_text
 
 COLLECTION = json.loads(read_text(repo_path(postman.COLLECTION)))
@@ -14,10 +14,9 @@ def requests(c):
     return postman.requests_of(c["item"])
 
 
-class Check(unittest.TestCase):
-    def assertProblem(self, collection, text):
-        problems, _, _ = postman.check(collection)
-        self.assertTrue(any(text in p for p in problems), f"no problem with {text!r} in {problems}")
+class Check(CheckTestCase):
+    def check(self, collection):
+        return postman.check(collection)[0]
 
     def test_repository_collection_passes(self):
         problems, reqs, scripts = postman.check(COLLECTION)

@@ -2,7 +2,7 @@
 import json
 import unittest
 
-from tests import InRepoRoot, broken, repo_path
+from tests import CheckTestCase, InRepoRoot, broken, repo_path
 from validate import read_text, sla_set
 
 SLAS = json.loads(read_text(repo_path(sla_set.SLA_SET)))
@@ -18,10 +18,9 @@ class SetSize(unittest.TestCase):
         self.assertEqual(sla_set.set_size(""), sla_set.DEFAULT_SIZE)
 
 
-class Shape(unittest.TestCase):
-    def assertProblem(self, slas, text, size=SIZE):
-        problems = sla_set.check_shape(slas, size)
-        self.assertTrue(any(text in p for p in problems), f"no problem with {text!r} in {problems}")
+class Shape(CheckTestCase):
+    def check(self, slas, size=SIZE):
+        return sla_set.check_shape(slas, size)
 
     def test_repository_set_passes(self):
         self.assertEqual(sla_set.check_shape(SLAS, SIZE), [])
