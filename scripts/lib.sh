@@ -135,26 +135,33 @@ port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# wait_for_port NAME PORT [TIMEOUT_SECS] [RUN_DIR]: waits until 127.0.0.1:PORT accepts connections.
-wait_for_port() {
-    local name=$1 port=$2 timeout=${3:-60} run_dir=${4:-}
+# wait_ready NAME TIMEOUT_SECS RUN_DIR WHAT CMD [ARGS...]: runs CMD every 0.2 s until it
+# succeeds; dies with the log tail when NAME's process (started in RUN_DIR) has exited, or with
+# "NAME: WHAT after TIMEOUT_SECSs" when it takes longer.
+wait_ready() {
+    local name=$1 timeout=$2 run_dir=$3 what=$4
+    shift 4
     local deadline=$((SECONDS + timeout))
-    until port_in_use "$port"; do
+    until "$@"; do
         check_alive "$name" "$run_dir"
-        ((SECONDS < deadline)) || die "$name: port $port not open after ${timeout}s${run_dir:+ (log: $run_dir/logs/$name.log)}"
+        ((SECONDS < deadline)) || die "$name: $what after ${timeout}s${run_dir:+ (log: $run_dir/logs/$name.log)}"
         sleep 0.2
     done
 }
 
+# wait_for_port NAME PORT [TIMEOUT_SECS] [RUN_DIR]: waits until 127.0.0.1:PORT accepts connections.
+wait_for_port() {
+    wait_ready "$1" "${3:-60}" "${4:-}" "port $2 not open" port_in_use "$2"
+}
+
 # wait_for_http NAME URL [TIMEOUT_SECS] [RUN_DIR]: waits until URL answers 2xx.
 wait_for_http() {
-    local name=$1 url=$2 timeout=${3:-60} run_dir=${4:-}
-    local deadline=$((SECONDS + timeout))
-    until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
-        check_alive "$name" "$run_dir"
-        ((SECONDS < deadline)) || die "$name: $url not ready after ${timeout}s${run_dir:+ (log: $run_dir/logs/$name.log)}"
-        sleep 0.3
-    done
+    wait_ready "$1" "${3:-60}" "${4:-}" "$2 not ready" http_ok "$2"
+}
+
+# http_ok URL: true when URL answers 2xx within 2 s.
+http_ok() {
+    curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
 }
 
 # wait_until SECS WHAT CMD [ARGS...]: runs CMD every second until it succeeds; after SECS seconds

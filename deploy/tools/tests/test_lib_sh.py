@@ -56,6 +56,27 @@ class Helpers(unittest.TestCase):
         r = bash('cleanup() { echo "cleanup saw $?"; }; on_exit cleanup; kill -TERM $$; sleep 5')
         self.assertEqual((r.returncode, r.stdout), (143, "cleanup saw 143\n"))
 
+    def test_wait_for_http_returns_once_the_server_answers_and_stop_bg_stops_it(self):
+        with tempfile.TemporaryDirectory() as run:
+            r = bash('port=$(free_port); start_bg "$1" web python3 -m http.server --bind 127.0.0.1 "$port"; '
+                     'wait_for_http web "http://127.0.0.1:$port/" 20 "$1"; pid=$(<"$1/pids/web.pid"); '
+                     'stop_bg "$1" web; ! kill -0 "$pid" 2>/dev/null; ! http_ok "http://127.0.0.1:$port/"; '
+                     '[[ ! -e $1/pids/web.pid ]]; echo stopped', run)
+        self.assertEqual((r.returncode, r.stdout), (0, "stopped\n"), r.stderr)
+
+    def test_wait_for_port_dies_with_the_log_when_the_process_exited(self):
+        with tempfile.TemporaryDirectory() as run:
+            r = bash('start_bg "$1" broken bash -c "echo cannot bind; exit 3"; '
+                     'wait_for_port broken "$(free_port)" 20 "$1"; echo not reached', run)
+        self.assertEqual((r.returncode, r.stdout), (1, ""))
+        self.assertIn("cannot bind", r.stderr)
+        self.assertIn("error: broken failed to start", r.stderr)
+
+    def test_wait_for_port_dies_after_its_timeout(self):
+        r = bash('wait_for_port nothing "$(free_port)" 1; echo not reached')
+        self.assertEqual((r.returncode, r.stdout), (1, ""))
+        self.assertRegex(r.stderr, r"error: nothing: port [0-9]+ not open after 1s\n")
+
     def test_apt_missing_lists_only_packages_not_installed(self):
         r = bash("apt_missing bash no-such-package-sla-monitor")
         if r.returncode == 0 and "bash" in r.stdout:
