@@ -45,6 +45,14 @@ pm.test("answer is JSON", function () {
     pm.expect(pm.response.headers.get("Content-Type")).to.include("application/json");
 });'''
 
+
+def status(code):
+    """The test script's check of the answer's status code."""
+    return f'''
+pm.test("status is {code}", function () {{
+    pm.response.to.have.status({code});
+}});'''
+
 W = {"min": 0.12, "max": 1.87, "avg": 0.64, "std_dev": 0.31, "count": 240}
 sla_view = [dict(s, id="6f1c0a9e3b27d845" if i == 0 else "%016x" % (0x1a2b3c4d5e6f7081 + i)) for i, s in enumerate(slaset)]
 status_ex = {"evaluated_at": "2026-11-22T06:00:00Z", "metrics": [dict(sla_view[0], status="inactive", description="In range", last_values=[0.41, 0.38, 0.35], out_of_range_minutes=0)]}
@@ -77,10 +85,7 @@ pm.test("answer names the stored set with an id per metric", function () {
       body="{{slaset}}",
       examples=[("Created", "Created", 201, {"message": "SLA set created", "slaset": sla_view}),
                 ("Invalid set", "Bad Request", 400, {"error": "The SLA set is invalid", "details": ["metric 1: range.min 2 is above range.max 1"]})]),
-  req("PUT /slaset with an invalid set (400, every problem listed)", "PUT", "sla_manager_url", "/slaset", JSONCT + '''
-pm.test("status is 400", function () {
-    pm.response.to.have.status(400);
-});''' + ERR + '''
+  req("PUT /slaset with an invalid set (400, every problem listed)", "PUT", "sla_manager_url", "/slaset", JSONCT + status(400) + ERR + '''
 pm.test("details list the problems", function () {
     const body = pm.response.json();
     pm.expect(body.details).to.be.an("array").and.not.empty;
@@ -89,10 +94,7 @@ pm.test("details list the problems", function () {
       "A set with an empty name, min above max and a zero `for`: one 400 listing every problem.",
       body=json.dumps([{"name": {}, "range": {"min": 2, "max": 1}, "for": 0}], indent=2),
       examples=[("Invalid set", "Bad Request", 400, {"error": "The SLA set is invalid", "details": ["metric 1: name must have __name__", "metric 1: range.min 2 is above range.max 1", "metric 1: for must be a positive number of minutes", "the set must have 5 metrics, got 1"]})]),
-  req("GET /slaset", "GET", "sla_manager_url", "/slaset", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /slaset", "GET", "sla_manager_url", "/slaset", JSONCT + status(200) + '''
 pm.test("the set: id, name, range, for", function () {
     const set = pm.response.json();
     pm.expect(set).to.be.an("array").and.not.empty;
@@ -105,10 +107,7 @@ pm.test("the set: id, name, range, for", function () {
     pm.collectionVariables.set("metric_name", set[0].name.__name__);
 });''', "The stored SLA set, in the order it was given (404 before any PUT). Captures `sla_id` and `metric_name` from its first metric.",
       examples=[("The set", "OK", 200, sla_view)]),
-  req("GET /status", "GET", "sla_manager_url", "/status", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /status", "GET", "sla_manager_url", "/status", JSONCT + status(200) + '''
 pm.test("one state per SLA", function () {
     const body = pm.response.json();
     pm.expect(Date.parse(body.evaluated_at)).to.not.be.NaN;
@@ -122,10 +121,7 @@ pm.test("one state per SLA", function () {
     });
 });''', "Each SLA's state now: inactive, pending (out of range for less than `for` minutes), firing, or unknown; with the last three values at a 1-minute step. `?at=` (RFC 3339 or unix seconds) evaluates at another time.",
       examples=[("States", "OK", 200, status_ex)]),
-  req("GET /status?at= (an hour ago)", "GET", "sla_manager_url", "/status", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /status?at= (an hour ago)", "GET", "sla_manager_url", "/status", JSONCT + status(200) + '''
 pm.test("evaluated at the time asked", function () {
     const body = pm.response.json();
     pm.expect(Date.parse(body.evaluated_at) / 1000).to.eql(Number(pm.variables.get("an_hour_ago")));
@@ -134,15 +130,9 @@ pm.test("evaluated at the time asked", function () {
       query=[("at", "{{an_hour_ago}}", "Evaluation time: RFC 3339 or unix seconds")],
       prerequest='pm.variables.set("an_hour_ago", String(Math.floor(Date.now() / 1000) - 3600));',
       examples=[("States", "OK", 200, status_ex)]),
-  req("GET /status?at=yesterday (400)", "GET", "sla_manager_url", "/status", JSONCT + '''
-pm.test("status is 400", function () {
-    pm.response.to.have.status(400);
-});''' + ERR, "A malformed `at` is a 400.", query=[("at", "yesterday", "not a time")],
+  req("GET /status?at=yesterday (400)", "GET", "sla_manager_url", "/status", JSONCT + status(400) + ERR, "A malformed `at` is a 400.", query=[("at", "yesterday", "not a time")],
       examples=[("Bad time", "Bad Request", 400, {"error": "at must be an RFC 3339 time or unix seconds, got \"yesterday\""})]),
-  req("GET /violations", "GET", "sla_manager_url", "/violations", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /violations", "GET", "sla_manager_url", "/violations", JSONCT + status(200) + '''
 pm.test("counts in 1h, 3h, 12h and the list of the last 12 hours", function () {
     const body = pm.response.json();
     pm.expect(body.metrics).to.be.an("array").and.not.empty;
@@ -160,10 +150,7 @@ pm.test("counts in 1h, 3h, 12h and the list of the last 12 hours", function () {
     });
 });''', "Each SLA's violations (runs out of range for at least `for` minutes): how many overlap the last 1, 3 and 12 hours and their minutes, and the list of the last 12 hours.",
       examples=[("Violations", "OK", 200, viol_ex)]),
-  req("GET /future-violations", "GET", "sla_manager_url", "/future-violations", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /future-violations", "GET", "sla_manager_url", "/future-violations", JSONCT + status(200) + '''
 const descriptions = ["Was already firing, continuing firing", "Was pending, will fire", "Will fire", "Will be pending"];
 pm.test("predicted runs per SLA, labelled and with probabilities", function () {
     const body = pm.response.json();
@@ -180,10 +167,7 @@ pm.test("predicted runs per SLA, labelled and with probabilities", function () {
     });
 });''', "Each SLA's predicted out-of-range runs over the forecast horizon (from the stored prediction), labelled from its state now: \"Was already firing, continuing firing\", \"Was pending, will fire\", \"Will fire\", \"Will be pending\".",
       examples=[("Predicted", "OK", 200, fut_ex)]),
-  req("GET /openapi.json (sla-manager)", "GET", "sla_manager_url", "/openapi.json", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /openapi.json (sla-manager)", "GET", "sla_manager_url", "/openapi.json", JSONCT + status(200) + '''
 pm.test("an OpenAPI 3 document of every route", function () {
     const doc = pm.response.json();
     pm.expect(doc.openapi).to.match(/^3\\./);
@@ -199,10 +183,7 @@ win = '''function checkWindow(w) {
     pm.expect(w.count).to.be.a("number").and.at.least(0);
 }'''
 retrieval_items = [
-  req("GET /metrics", "GET", "retrieval_url", "/metrics", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /metrics", "GET", "retrieval_url", "/metrics", JSONCT + status(200) + '''
 pm.test("every series: a 16-hex id and its labels", function () {
     const series = pm.response.json();
     pm.expect(series).to.be.an("array").and.not.empty;
@@ -223,10 +204,7 @@ if (chosen) {
     pm.collectionVariables.set("id", chosen.id);
 }''', "Every stored series with its id and labels, sorted by id. Captures `id` for the requests below.",
       examples=[("Series", "OK", 200, [{"id": "6f1c0a9e3b27d845", "name": slaset[0]["name"]}])]),
-  req("GET /metrics?name=", "GET", "retrieval_url", "/metrics", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /metrics?name=", "GET", "retrieval_url", "/metrics", JSONCT + status(200) + '''
 pm.test("only series of that metric name", function () {
     const series = pm.response.json();
     pm.expect(series).to.be.an("array").and.not.empty;
@@ -235,10 +213,7 @@ pm.test("only series of that metric name", function () {
     });
 });''', "The series of one metric name (`__name__`).", query=[("name", "{{metric_name}}", "a metric name")],
       examples=[("Series of node_load1", "OK", 200, [{"id": "6f1c0a9e3b27d845", "name": slaset[0]["name"]}])]),
-  req("GET /metrics/{id}/values", "GET", "retrieval_url", "/metrics/{{id}}/values", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /metrics/{id}/values", "GET", "retrieval_url", "/metrics/{{id}}/values", JSONCT + status(200) + '''
 ''' + win + '''
 pm.test("aggregates over 1h, 3h and 12h", function () {
     const body = pm.response.json();
@@ -247,10 +222,7 @@ pm.test("aggregates over 1h, 3h and 12h", function () {
 });''', "The latest aggregates of the series over the last 1, 3 and 12 hours (min, max, avg, std_dev, count).",
       examples=[("Values", "OK", 200, {"values": {"1h": W, "3h": W, "12h": W}, "computed_at": "2026-11-22T06:00:00Z"}),
                 ("Unknown series", "Not Found", 404, {"error": "series 0000000000000000 not found"})]),
-  req("GET /metrics/{id}/metadata", "GET", "retrieval_url", "/metrics/{{id}}/metadata", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /metrics/{id}/metadata", "GET", "retrieval_url", "/metrics/{{id}}/metadata", JSONCT + status(200) + '''
 pm.test("statistics of the history", function () {
     const m = pm.response.json().metadata;
     pm.expect(m.constant).to.be.a("boolean");
@@ -297,10 +269,7 @@ if (pm.response.code === 200) {
       examples=[("Prediction", "OK", 200, {"prediction": {"model": "holt_winters_add", "rmse": 0.08, "min": 0.3, "max": 0.52, "avg": 0.41,
                   "horizon_minutes": 10, "step_seconds": 60, "values": [{"timestamp": "2026-11-22T06:01:00Z", "value": 0.41, "lower": 0.25, "upper": 0.57}]},
                   "computed_at": "2026-11-22T06:00:00Z"})]),
-  req("GET /metrics/{id}/aggregate", "GET", "retrieval_url", "/metrics/{{id}}/aggregate", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /metrics/{id}/aggregate", "GET", "retrieval_url", "/metrics/{{id}}/aggregate", JSONCT + status(200) + '''
 pm.test("one window per 5 minutes of the last hour, in time order", function () {
     const buckets = pm.response.json();
     pm.expect(buckets).to.be.an("array").and.not.empty;
@@ -314,25 +283,13 @@ pm.test("one window per 5 minutes of the last hour, in time order", function () 
 });''', "Ad-hoc windowed aggregation by the target Prometheus: `op` (avg, min, max, count, std_dev) over windows of `window` seconds, from `from` to `to` (default: the last hour).",
       query=[("op", "avg", "avg, min, max, count or std_dev"), ("window", "300", "window length in seconds")],
       examples=[("Averages", "OK", 200, [{"start": "2026-11-22T05:00:00Z", "end": "2026-11-22T05:05:00Z", "value": 0.42}])]),
-  req("GET /metrics/{id}/aggregate with a bad op (400)", "GET", "retrieval_url", "/metrics/{{id}}/aggregate", JSONCT + '''
-pm.test("status is 400", function () {
-    pm.response.to.have.status(400);
-});''' + ERR, "An unknown `op` is a 400 naming the problem.", query=[("op", "median", "not an aggregation"), ("window", "300", "")],
+  req("GET /metrics/{id}/aggregate with a bad op (400)", "GET", "retrieval_url", "/metrics/{{id}}/aggregate", JSONCT + status(400) + ERR, "An unknown `op` is a 400 naming the problem.", query=[("op", "median", "not an aggregation"), ("window", "300", "")],
       examples=[("Bad op", "Bad Request", 400, {"error": "op must be one of avg, min, max, count, std_dev"})]),
-  req("GET /metrics/{id}/values of an unknown series (404)", "GET", "retrieval_url", "/metrics/0000000000000000/values", JSONCT + '''
-pm.test("status is 404", function () {
-    pm.response.to.have.status(404);
-});''' + ERR, "A well-formed id that is not stored is a 404.",
+  req("GET /metrics/{id}/values of an unknown series (404)", "GET", "retrieval_url", "/metrics/0000000000000000/values", JSONCT + status(404) + ERR, "A well-formed id that is not stored is a 404.",
       examples=[("Unknown series", "Not Found", 404, {"error": "series 0000000000000000 not found"})]),
-  req("GET /metrics/{id}/values with a malformed id (400)", "GET", "retrieval_url", "/metrics/not-an-id/values", JSONCT + '''
-pm.test("status is 400", function () {
-    pm.response.to.have.status(400);
-});''' + ERR, "An id that is not 16 hexadecimal digits is a 400.",
+  req("GET /metrics/{id}/values with a malformed id (400)", "GET", "retrieval_url", "/metrics/not-an-id/values", JSONCT + status(400) + ERR, "An id that is not 16 hexadecimal digits is a 400.",
       examples=[("Malformed id", "Bad Request", 400, {"error": "id must be 16 hexadecimal digits"})]),
-  req("GET /openapi.json (retrieval)", "GET", "retrieval_url", "/openapi.json", JSONCT + '''
-pm.test("status is 200", function () {
-    pm.response.to.have.status(200);
-});
+  req("GET /openapi.json (retrieval)", "GET", "retrieval_url", "/openapi.json", JSONCT + status(200) + '''
 pm.test("an OpenAPI 3 document of every route", function () {
     const doc = pm.response.json();
     pm.expect(doc.openapi).to.match(/^3\\./);
