@@ -168,6 +168,13 @@ mod tests {
         );
         // A time is one of two forms, each with its bounds, so that a fuzzer reaches the edges.
         for name in ["from", "to"] {
+            let parameter = aggregate["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap();
+            assert_ne!(parameter["required"], true, "{name} is optional");
             let forms = schema(name)["oneOf"]
                 .as_array()
                 .cloned()

@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 
 /// The longest `for`: 12 hours, the longest window the reports look at. Each evaluation reads
 /// the 12 hours before `at` plus `for` minutes at a 1-minute step; with this bound that is at
-/// most 1,441 points, one Prometheus range query per SLA (its limit is 11,000 points) inside a
-/// day that Prometheus' default 15-day retention keeps, and an answer well within the request
-/// timeout. (Unbounded, `"for": 4294967295` asked for 8,000 years of history and timed out.)
+/// most 1,441 points, one Prometheus range query per SLA (its limit is 11,000 points) over 24
+/// hours at most, well inside Prometheus' default 15-day retention, and an answer well within
+/// the request timeout. (Unbounded, `"for": 4294967295` asked for 8,000 years of history and
+/// timed out.)
 pub const MAX_FOR_MINUTES: u32 = 720;
 
 /// The fields an SLA entry may have (`id` is what `GET /slaset` adds; it is recomputed).

@@ -88,6 +88,7 @@ async fn the_openapi_document_gives_each_parameter_its_type_and_bounds() {
             .iter()
             .find(|p| p["name"] == "at")
             .unwrap_or_else(|| panic!("{path} takes `at`"));
+        assert_ne!(at["required"], true, "{path}: `at` is optional");
         let forms = at["schema"]["oneOf"].as_array().expect("two forms");
         assert!(
             forms.iter().any(|f| f["format"] == "date-time"),
