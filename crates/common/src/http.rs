@@ -208,7 +208,10 @@ fn panic_response(panics: IntCounter) -> impl Fn(Box<dyn Any + Send>) -> Respons
 pub fn with_edge(router: Router, limits: &EdgeArgs, metrics: HttpMetrics) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let bounds = Limits {
-        in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+        // Tokio's semaphore panics beyond its maximum: any larger limit means no limit anyway.
+        in_flight: Arc::new(Semaphore::new(
+            limits.max_in_flight.min(Semaphore::MAX_PERMITS),
+        )),
         timeout: limits.request_timeout,
     };
     router
@@ -394,6 +397,22 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(served.status(), StatusCode::OK, "the permit came back");
+    }
+
+    #[tokio::test]
+    async fn any_in_flight_limit_is_accepted() {
+        let mut limits = limits();
+        limits.max_in_flight = usize::MAX;
+        let app = with_edge(
+            Router::new().route("/", get(|| async { "ok" })),
+            &limits,
+            HttpMetrics::register(&Registry::new()).unwrap(),
+        );
+        let response = app
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
     }
 
     #[tokio::test]
