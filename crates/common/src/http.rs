@@ -1,22 +1,32 @@
 //! The HTTP edge shared by the REST services (`retrieval`, `sla-manager`): the tower stack
-//! (request id, tracing, compression, body limit, timeout, load shedding) configured once, the
-//! latency histogram per route, and the `{"error": ...}` body every error answer uses.
+//! (request id, tracing, compression, body limit, timeout, load shedding, panics caught)
+//! configured once, the latency histogram per route, and the `{"error": ...}` body every error
+//! answer uses.
 
-use std::time::{Duration, Instant};
+use std::{
+    any::Any,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
 
 use axum::{
     BoxError, Json, Router,
-    error_handling::HandleErrorLayer,
+    body::{Body, Bytes, HttpBody},
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderName, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
 use clap::Args;
-use prometheus::{HistogramOpts, HistogramVec, Registry};
+use http_body::{Frame, SizeHint};
+use prometheus::{HistogramOpts, HistogramVec, IntCounter, Registry};
 use serde_json::json;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceBuilder;
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
@@ -44,14 +54,22 @@ pub fn error_response(status: StatusCode, message: impl Into<String>) -> Respons
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-/// Request latency by method, route template and status (bounded labels: never the raw URI).
+/// The message of a 504 when a request takes longer than the timeout.
+pub const TIMEOUT_MESSAGE: &str = "The request took too long";
+
+/// The message of a 500: nothing the client can change, and nothing of the cause.
+pub const INTERNAL_MESSAGE: &str = "Internal error";
+
+/// Request latency by method, route template and status (bounded labels: never the raw URI),
+/// and the handlers that panicked.
 #[derive(Debug, Clone)]
 pub struct HttpMetrics {
     duration: HistogramVec,
+    panics: IntCounter,
 }
 
 impl HttpMetrics {
-    /// Registers `http_request_duration_seconds` in `registry`.
+    /// Registers `http_request_duration_seconds` and `http_handler_panics_total` in `registry`.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
         let duration = HistogramVec::new(
             HistogramOpts::new(
@@ -63,8 +81,13 @@ impl HttpMetrics {
             ]),
             &["method", "route", "status"],
         )?;
+        let panics = IntCounter::new(
+            "http_handler_panics_total",
+            "API requests whose handler panicked (each answered 500).",
+        )?;
         registry.register(Box::new(duration.clone()))?;
-        Ok(Self { duration })
+        registry.register(Box::new(panics.clone()))?;
+        Ok(Self { duration, panics })
     }
 }
 
@@ -88,31 +111,112 @@ async fn record_latency(
     response
 }
 
-async fn overload_or_timeout(error: BoxError) -> Response {
-    if error.is::<tower::timeout::error::Elapsed>() {
-        error_response(StatusCode::GATEWAY_TIMEOUT, "The request took too long")
-    } else if error.is::<tower::load_shed::error::Overloaded>() {
-        error_response(StatusCode::SERVICE_UNAVAILABLE, BUSY_MESSAGE)
-    } else {
-        tracing::error!(%error, "unexpected middleware error");
-        error_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
+/// The in-flight limit and the request deadline, shared by every route (one semaphore for the
+/// whole API, not one per route).
+#[derive(Debug, Clone)]
+struct Limits {
+    in_flight: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+/// Sheds a request beyond the in-flight limit at once (503: a queued request would only time
+/// out later), answers 504 at the deadline and drops the handler's future then, which cancels
+/// its work. The permit and the deadline go with the response body: a streamed body counts as
+/// in flight until it ends, and is cut at the deadline.
+async fn shed_and_bound(State(limits): State<Limits>, request: Request, next: Next) -> Response {
+    let Ok(permit) = limits.in_flight.clone().try_acquire_owned() else {
+        return error_response(StatusCode::SERVICE_UNAVAILABLE, BUSY_MESSAGE);
+    };
+    let deadline = tokio::time::Instant::now() + limits.timeout;
+    match tokio::time::timeout_at(deadline, next.run(request)).await {
+        Ok(response) => response.map(|body| Body::new(BoundedBody::new(body, permit, deadline))),
+        Err(_) => error_response(StatusCode::GATEWAY_TIMEOUT, TIMEOUT_MESSAGE),
+    }
+}
+
+/// A response body that holds its request's in-flight permit until it ends (or is dropped),
+/// and fails once the request's deadline has passed.
+struct BoundedBody {
+    inner: Body,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl BoundedBody {
+    fn new(inner: Body, permit: OwnedSemaphorePermit, deadline: tokio::time::Instant) -> Self {
+        Self {
+            inner,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            _permit: permit,
+        }
+    }
+}
+
+/// A streamed body was still being sent at the request deadline.
+#[derive(Debug, thiserror::Error)]
+#[error("the response was still being sent at the request deadline")]
+struct BodyDeadline;
+
+impl HttpBody for BoundedBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        // The deadline first, so that a body that always has more ready still ends. An error
+        // (not a clean end) makes the client see the answer cut short, not a valid partial one.
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            tracing::warn!("response body cut at the request deadline");
+            return Poll::Ready(Some(Err(BodyDeadline.into())));
+        }
+        Pin::new(&mut this.inner)
+            .poll_frame(cx)
+            .map(|frame| frame.map(|result| result.map_err(BoxError::from)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A panic in a handler becomes a 500 with the fixed message (not a dropped connection), is
+/// counted, and its message logged.
+fn panic_response(panics: IntCounter) -> impl Fn(Box<dyn Any + Send>) -> Response + Clone {
+    move |panic: Box<dyn Any + Send>| {
+        panics.inc();
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(panic = %message, "handler panicked");
+        error_response(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE)
     }
 }
 
 /// `router` behind the edge stack: each request gets an `x-request-id` (kept if the client sent
 /// one, echoed back) and a span with the route template; answers are compressed; bodies are
-/// limited; a request taking longer than the timeout gets a 504, and one beyond the in-flight
-/// limit a 503 at once.
+/// limited; a request taking longer than the timeout gets a 504 (a streamed answer is cut
+/// there), one beyond the in-flight limit a 503 at once, and one whose handler panics a 500.
 pub fn with_edge(router: Router, limits: &EdgeArgs, metrics: HttpMetrics) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    let bounds = Limits {
+        // Tokio's semaphore panics beyond its maximum: any larger limit means no limit anyway.
+        in_flight: Arc::new(Semaphore::new(
+            limits.max_in_flight.min(Semaphore::MAX_PERMITS),
+        )),
+        timeout: limits.request_timeout,
+    };
     router
-        .layer(
-            ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(overload_or_timeout))
-                .load_shed()
-                .concurrency_limit(limits.max_in_flight)
-                .timeout(limits.request_timeout),
-        )
+        .layer(CatchPanicLayer::custom(panic_response(metrics.panics.clone())))
+        .layer(middleware::from_fn_with_state(bounds, shed_and_bound))
         .layer(DefaultBodyLimit::max(limits.body_limit))
         .layer(middleware::from_fn_with_state(metrics, record_latency))
         .layer(CompressionLayer::new())
@@ -131,7 +235,9 @@ pub fn with_edge(router: Router, limits: &EdgeArgs, metrics: HttpMetrics) -> Rou
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::{body::Body, routing::get};
+    use axum::routing::get;
+    use futures::{StreamExt, stream};
+    use std::sync::atomic::{AtomicBool, Ordering};
     use tower::ServiceExt;
 
     fn limits() -> EdgeArgs {
@@ -181,5 +287,152 @@ mod tests {
             .unwrap();
         let response = app.oneshot(request).await.unwrap();
         assert_eq!(response.headers()["x-request-id"], "abc-123");
+    }
+
+    /// A body that sends one chunk and then nothing, never ending (a stalled stream).
+    fn endless() -> Body {
+        Body::from_stream(
+            stream::once(async { Ok::<_, std::io::Error>(Bytes::from_static(b"[")) })
+                .chain(stream::pending()),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_counted_500() {
+        let registry = Registry::new();
+        let app = with_edge(
+            Router::new().route(
+                "/boom",
+                get(|| async {
+                    // The defect this guards against: chrono panics on an overflow.
+                    let _ = chrono::DateTime::<chrono::Utc>::MAX_UTC + chrono::Duration::days(1);
+                    "unreachable"
+                }),
+            ),
+            &limits(),
+            HttpMetrics::register(&registry).unwrap(),
+        );
+        let response = app
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            json!({"error": INTERNAL_MESSAGE})
+        );
+        let text = format!("{:?}", registry.gather());
+        assert!(text.contains("http_handler_panics_total"), "{text}");
+        let panics = registry
+            .gather()
+            .into_iter()
+            .find(|f| f.name() == "http_handler_panics_total")
+            .unwrap();
+        assert_eq!(panics.get_metric()[0].get_counter().get_value(), 1.0);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_request_stops_its_work() {
+        let dropped = Arc::new(AtomicBool::new(false));
+        struct SetOnDrop(Arc<AtomicBool>);
+        impl Drop for SetOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let flag = dropped.clone();
+        let app = with_edge(
+            Router::new().route(
+                "/work",
+                get(move || {
+                    let guard = SetOnDrop(flag.clone());
+                    async move {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        drop(guard);
+                        "done"
+                    }
+                }),
+            ),
+            &limits(),
+            HttpMetrics::register(&Registry::new()).unwrap(),
+        );
+        let response = app
+            .oneshot(Request::get("/work").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert!(dropped.load(Ordering::SeqCst), "the handler still runs");
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_is_in_flight_until_it_ends() {
+        let mut limits = limits();
+        limits.max_in_flight = 1;
+        limits.request_timeout = Duration::from_secs(30);
+        let app = with_edge(
+            Router::new()
+                .route("/stream", get(|| async { endless() }))
+                .route("/", get(|| async { "ok" })),
+            &limits,
+            HttpMetrics::register(&Registry::new()).unwrap(),
+        );
+        let streaming = app
+            .clone()
+            .oneshot(Request::get("/stream").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(streaming.status(), StatusCode::OK);
+        let shed = app
+            .clone()
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(shed.status(), StatusCode::SERVICE_UNAVAILABLE);
+        drop(streaming);
+        let served = app
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(served.status(), StatusCode::OK, "the permit came back");
+    }
+
+    #[tokio::test]
+    async fn any_in_flight_limit_is_accepted() {
+        let mut limits = limits();
+        limits.max_in_flight = usize::MAX;
+        let app = with_edge(
+            Router::new().route("/", get(|| async { "ok" })),
+            &limits,
+            HttpMetrics::register(&Registry::new()).unwrap(),
+        );
+        let response = app
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_is_cut_at_the_deadline() {
+        let app = with_edge(
+            Router::new().route("/stream", get(|| async { endless() })),
+            &limits(),
+            HttpMetrics::register(&Registry::new()).unwrap(),
+        );
+        let response = app
+            .oneshot(Request::get("/stream").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let read = tokio::time::timeout(
+            Duration::from_secs(5),
+            axum::body::to_bytes(response.into_body(), 1024),
+        )
+        .await
+        .expect("the body ends at the request deadline");
+        assert!(read.is_err(), "cut short, not ended cleanly");
     }
 }

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod config;
 pub mod http;
+pub mod params;
 pub mod promql;
 pub mod proto;
 pub mod record;

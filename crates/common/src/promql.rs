@@ -5,6 +5,10 @@
 //! Queries are sent as POST forms, so selectors of any length fit. Transport errors and 5xx
 //! answers are retried with backoff; Prometheus' own error message (a bad query, a limit) is
 //! returned as it is, not retried.
+//!
+//! Errors name the URL called with its password redacted, and carry the transport error without
+//! its URL (reqwest's own text would repeat the URL, credentials included): they go to logs.
+//! Sending them to a client is the REST services' choice, which they do not make.
 
 use std::time::Duration;
 
@@ -12,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
-use crate::{retry::RetryPolicy, series::Labels};
+use crate::{config::redact_password, retry::RetryPolicy, series::Labels};
 
 /// The most points Prometheus returns per series from one range query.
 pub const MAX_POINTS_PER_QUERY: u64 = 11_000;
@@ -23,9 +27,9 @@ pub enum PromError {
     /// No answer: connection refused, timeout, reset.
     #[error("Prometheus at {url} is unreachable")]
     Unreachable {
-        /// The URL called.
+        /// The URL called, its password redacted.
         url: String,
-        /// The transport error.
+        /// The transport error, without its URL.
         #[source]
         source: reqwest::Error,
     },
@@ -78,7 +82,7 @@ pub struct RangeSeries {
 }
 
 /// A client of one Prometheus server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PromClient {
     http: reqwest::Client,
     base: Url,
@@ -117,6 +121,26 @@ struct MatrixItem {
     values: Vec<(f64, String)>,
 }
 
+impl std::fmt::Debug for PromClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromClient")
+            .field("base", &redact_password(self.base.as_str()))
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PromError {
+    /// No answer from `url`: the URL kept with its password redacted, the transport error
+    /// without its own copy of the URL.
+    fn unreachable(url: &Url, source: reqwest::Error) -> Self {
+        Self::Unreachable {
+            url: redact_password(url.as_str()),
+            source: source.without_url(),
+        }
+    }
+}
+
 impl PromClient {
     /// A client of the Prometheus at `base`, each request bounded by `timeout`.
     pub fn new(base: Url, timeout: Duration) -> Result<Self, PromError> {
@@ -147,15 +171,12 @@ impl PromClient {
     /// Answers when Prometheus is ready to serve queries (`/-/ready`), without retrying.
     pub async fn ping(&self) -> Result<(), PromError> {
         let url = self.url("-/ready")?;
-        let response =
-            self.http
-                .get(url.clone())
-                .send()
-                .await
-                .map_err(|source| PromError::Unreachable {
-                    url: url.to_string(),
-                    source,
-                })?;
+        let response = self
+            .http
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|source| PromError::unreachable(&url, source))?;
         if response.status().is_success() {
             Ok(())
         } else {
@@ -271,10 +292,7 @@ impl PromClient {
         url: Url,
         form: &[(&str, String)],
     ) -> Result<T, PromError> {
-        let unreachable = |source| PromError::Unreachable {
-            url: url.to_string(),
-            source,
-        };
+        let unreachable = |source| PromError::unreachable(&url, source);
         let response = self
             .http
             .post(url.clone())
@@ -283,13 +301,7 @@ impl PromClient {
             .await
             .map_err(unreachable)?;
         let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|source| PromError::Unreachable {
-                url: url.to_string(),
-                source,
-            })?;
+        let body = response.bytes().await.map_err(unreachable)?;
         let envelope: Envelope<T> = serde_json::from_slice(&body).map_err(|e| {
             if status >= 400 {
                 PromError::Rejected {
@@ -322,7 +334,7 @@ impl PromClient {
             base.set_path(&format!("{}/", base.path()));
         }
         base.join(path)
-            .map_err(|e| PromError::Unexpected(format!("bad URL {path}: {e}")))
+            .map_err(|e| PromError::Unexpected(format!("bad URL path {path}: {e}")))
     }
 }
 
@@ -337,7 +349,8 @@ fn unix(at: DateTime<Utc>) -> String {
 }
 
 /// Splits `start..=end` into spans of at most `MAX_POINTS_PER_QUERY - 1` steps; consecutive
-/// spans do not share an evaluation time.
+/// spans do not share an evaluation time. Checked arithmetic: times near the end of chrono's
+/// range end the split instead of panicking (the services bound their inputs well before).
 fn chunks(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -346,13 +359,18 @@ fn chunks(
     let step = chrono::Duration::from_std(step)
         .unwrap_or(chrono::Duration::seconds(60))
         .max(chrono::Duration::milliseconds(1));
-    let span = step * (MAX_POINTS_PER_QUERY as i32 - 1);
+    let span = step
+        .checked_mul(MAX_POINTS_PER_QUERY as i32 - 1)
+        .unwrap_or(chrono::Duration::MAX);
     let mut spans = Vec::new();
     let mut from = start;
     while from <= end {
-        let to = (from + span).min(end);
+        let to = from.checked_add_signed(span).map_or(end, |to| to.min(end));
         spans.push((from, to));
-        from = to + step;
+        match to.checked_add_signed(step) {
+            Some(next) => from = next,
+            None => break,
+        }
     }
     spans
 }
@@ -388,6 +406,45 @@ mod tests {
             }
         }
         assert_eq!(points, 25_001);
+    }
+
+    #[test]
+    fn ranges_at_the_end_of_time_split_without_overflow() {
+        let end = DateTime::<Utc>::MAX_UTC;
+        let start = end - chrono::Duration::hours(1);
+        let spans = chunks(start, end, Duration::from_secs(60));
+        assert_eq!(spans, vec![(start, end)]);
+        let huge_step = chunks(start, end, Duration::from_secs(u64::MAX / 4));
+        assert_eq!(huge_step, vec![(start, end)]);
+    }
+
+    #[tokio::test]
+    async fn errors_name_no_credentials() {
+        // A closed port: bind, note the port, close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base: Url = format!("http://scraper:hunter2@127.0.0.1:{port}/prom")
+            .parse()
+            .unwrap();
+        let client = PromClient::new(base, Duration::from_secs(2))
+            .unwrap()
+            .with_retry(RetryPolicy::default().with_max_elapsed(Some(Duration::ZERO)));
+        assert!(!format!("{client:?}").contains("hunter2"));
+        for error in [
+            client.ping().await.unwrap_err(),
+            client.instant("up", None).await.unwrap_err(),
+        ] {
+            let chain = crate::admin::error_chain(&error);
+            assert!(matches!(error, PromError::Unreachable { .. }), "{chain}");
+            assert!(!chain.contains("hunter2"), "{chain}");
+            assert!(
+                chain.contains(&port.to_string()),
+                "names the server: {chain}"
+            );
+        }
     }
 
     #[test]

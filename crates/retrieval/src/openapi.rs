@@ -151,6 +151,44 @@ mod tests {
             .map(|p| p["name"].as_str().unwrap())
             .collect();
         assert_eq!(parameters, ["id", "op", "window", "from", "to"]);
+        let schema = |name: &str| {
+            aggregate["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| p["schema"].clone())
+                .unwrap()
+        };
+        let window = schema("window");
+        assert_eq!(
+            (window["minimum"].as_f64(), window["maximum"].as_f64()),
+            (Some(1.0), Some(domain::MAX_WINDOW_SECS as f64)),
+            "{window}"
+        );
+        // A time is one of two forms, each with its bounds, so that a fuzzer reaches the edges.
+        for name in ["from", "to"] {
+            let parameter = aggregate["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap();
+            assert_ne!(parameter["required"], true, "{name} is optional");
+            let forms = schema(name)["oneOf"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                forms.iter().any(|f| f["format"] == "date-time"),
+                "{name}: {forms:?}"
+            );
+            assert!(
+                forms.iter().any(|f| f["minimum"].as_f64() == Some(0.0)
+                    && f["maximum"].as_f64() == Some(common::params::MAX_INSTANT_SECS as f64)),
+                "{name}: {forms:?}"
+            );
+        }
         for status in ["200", "400", "404", "502", "504"] {
             assert!(
                 aggregate["responses"][status].is_object(),

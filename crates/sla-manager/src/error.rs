@@ -10,6 +10,9 @@ use common::{admin::error_chain, http::error_response, promql::PromError, store:
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// The message of a 502: fixed, whatever the cause.
+pub const PROMETHEUS_UNAVAILABLE: &str = "Prometheus not available";
+
 /// The message when no SLA set is stored.
 pub const NOT_DEFINED: &str = "SLA set not defined";
 
@@ -87,11 +90,10 @@ impl IntoResponse for Error {
                 error_response(status, "Database not available")
             }
             Error::PrometheusUnavailable(cause) => {
-                // The cause names the Prometheus URL and what failed: useful to the caller, who
-                // configured that URL, and free of secrets.
-                let cause = error_chain(&cause);
-                tracing::error!(error = %cause, "Prometheus not available");
-                error_response(status, format!("Prometheus not available: {cause}"))
+                // The cause (the URL, Prometheus' own words) goes to the log only: a caller of
+                // the API did not configure that URL, and it may hold credentials.
+                tracing::error!(error = %error_chain(&cause), "Prometheus not available");
+                error_response(status, PROMETHEUS_UNAVAILABLE)
             }
             other => error_response(status, other.to_string()),
         }
@@ -105,10 +107,10 @@ impl From<Error> for tonic::Status {
                 tracing::error!(error = %error_chain(cause), "database not available");
                 tonic::Status::unavailable("database not available")
             }
-            Error::PrometheusUnavailable(cause) => tonic::Status::unavailable(format!(
-                "Prometheus not available: {}",
-                error_chain(cause)
-            )),
+            Error::PrometheusUnavailable(cause) => {
+                tracing::error!(error = %error_chain(cause), "Prometheus not available");
+                tonic::Status::unavailable(PROMETHEUS_UNAVAILABLE)
+            }
             Error::Unauthorized => tonic::Status::unauthenticated(error.to_string()),
             Error::NotFound(_) => tonic::Status::not_found(error.to_string()),
             _ => tonic::Status::invalid_argument(error.to_string()),
@@ -159,16 +161,26 @@ mod tests {
             answer(Error::UnsupportedMediaType).await.0,
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         );
-        let rejected = PromError::Rejected {
+    }
+
+    #[tokio::test]
+    async fn upstream_error_text_is_never_sent() {
+        let rejected = || PromError::Rejected {
             status: 400,
             error_type: "bad_data".into(),
-            message: "parse error".into(),
+            message: "parse error at http://u:hunter2@prometheus:9090".into(),
         };
-        let (status, body) = answer(Error::PrometheusUnavailable(rejected)).await;
+        let (status, body) = answer(Error::PrometheusUnavailable(rejected())).await;
         assert_eq!(status, StatusCode::BAD_GATEWAY);
-        assert!(
-            body["error"].as_str().unwrap().contains("parse error"),
-            "{body}"
-        );
+        assert_eq!(body, serde_json::json!({"error": PROMETHEUS_UNAVAILABLE}));
+        let grpc = tonic::Status::from(Error::PrometheusUnavailable(rejected()));
+        assert_eq!(grpc.message(), PROMETHEUS_UNAVAILABLE);
+        let database = StoreError::Conversion {
+            operation: "find",
+            source: "at mongodb://u:hunter2@db".into(),
+        };
+        let (status, body) = answer(Error::DatabaseUnavailable(database)).await;
+        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+        assert!(!body.to_string().contains("hunter2"), "{body}");
     }
 }

@@ -4,7 +4,7 @@
 use std::{collections::BTreeSet, sync::Mutex};
 
 use common::http::HttpMetrics;
-use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 /// Labels of the per-SLA gauges: bounded by the SLA set size.
 const SLA_LABELS: [&str; 2] = ["metric_name", "id"];
@@ -21,6 +21,7 @@ pub struct Instruments {
     violations_last_hour: TrackedGauge,
     predicted_violations: TrackedGauge,
     refreshes: IntCounterVec,
+    api_token_configured: IntGauge,
 }
 
 /// A gauge per SLA that forgets SLAs no longer in the set.
@@ -80,6 +81,11 @@ impl Instruments {
             &["outcome"],
         )?;
         registry.register(Box::new(refreshes.clone()))?;
+        let api_token_configured = IntGauge::new(
+            "sla_api_token_configured",
+            "1 when SLA_API_TOKEN is set (PUT /slaset needs the bearer token), 0 when anyone may change the SLA set.",
+        )?;
+        registry.register(Box::new(api_token_configured.clone()))?;
         Ok(Self {
             http: HttpMetrics::register(registry)?,
             status: TrackedGauge::register(
@@ -98,7 +104,13 @@ impl Instruments {
                 "Predicted out-of-range runs in the forecast horizon that make the SLA fire.",
             )?,
             refreshes,
+            api_token_configured,
         })
+    }
+
+    /// Records whether `PUT /slaset` requires a token.
+    pub fn api_token_configured(&self, configured: bool) {
+        self.api_token_configured.set(i64::from(configured));
     }
 
     /// Records each SLA's state level (`None` when unknown).

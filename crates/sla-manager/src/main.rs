@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
         api = %app.api_address(),
         grpc = %app.grpc_address(),
         admin = %app.admin_address(),
-        prometheus = %config.prometheus.prometheus_url,
+        prometheus = %common::config::redact_password(config.prometheus.prometheus_url.as_str()),
         database = %config.mongo.mongo_db,
         "SLA manager listening"
     );

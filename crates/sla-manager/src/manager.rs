@@ -70,8 +70,9 @@ pub struct SlaInput {
     pub name: Labels,
     /// The allowed range, `min <= max`.
     pub range: RangeInput,
-    /// Minutes out of range before the SLA fires: a positive whole number.
+    /// Minutes out of range before the SLA fires: a whole number from 1 to 720 (12 hours).
     #[serde(rename = "for")]
+    #[schema(minimum = 1, maximum = 720)]
     pub for_minutes: u32,
 }
 

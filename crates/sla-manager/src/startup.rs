@@ -84,6 +84,7 @@ pub struct App {
     grpc_service: SlaGrpc,
     manager: Manager,
     refresh_interval: Duration,
+    refresh_timeout: Duration,
 }
 
 impl App {
@@ -109,6 +110,15 @@ impl App {
             config.sla_set_size.into(),
         );
 
+        // Without a token anyone who reaches the API can replace the SLA set: allowed (a local
+        // run), but said loudly, and visible to alert rules as `sla_api_token_configured 0`.
+        instruments.api_token_configured(config.api_token.is_some());
+        if config.api_token.is_none() {
+            tracing::warn!(
+                variable = "SLA_API_TOKEN",
+                "SLA_API_TOKEN is not set: anyone who reaches the API can replace the SLA set"
+            );
+        }
         let state = AppState {
             manager: manager.clone(),
             api_token: config.api_token.clone(),
@@ -140,6 +150,7 @@ impl App {
             grpc_service: SlaGrpc::new(manager.clone()),
             manager,
             refresh_interval: config.refresh_interval,
+            refresh_timeout: config.edge.request_timeout,
         })
     }
 
@@ -179,6 +190,7 @@ impl App {
         tasks.spawn(refresh_loop(
             self.manager,
             self.refresh_interval,
+            self.refresh_timeout,
             stop.clone(),
         ));
 
@@ -231,10 +243,13 @@ async fn serve_http(
         })
 }
 
-/// Recomputes the SLA telemetry every `every`, the first time one interval after start.
+/// Recomputes the SLA telemetry every `every`, the first time one interval after start. Each
+/// refresh gets `timeout` (the request timeout: it does what a request does), so that no
+/// refresh keeps working in the background without end.
 async fn refresh_loop(
     manager: Manager,
     every: Duration,
+    timeout: Duration,
     stop: CancellationToken,
 ) -> Result<(), RunError> {
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -243,11 +258,18 @@ async fn refresh_loop(
         tokio::select! {
             _ = stop.cancelled() => return Ok(()),
             _ = ticker.tick() => {
-                let outcome = manager.refresh().await;
-                if let Err(error) = &outcome {
-                    tracing::warn!(error = %common::admin::error_chain(error), "SLA refresh failed");
-                }
-                manager.refreshed(outcome.is_ok());
+                let ok = match tokio::time::timeout(timeout, manager.refresh()).await {
+                    Ok(Ok(())) => true,
+                    Ok(Err(error)) => {
+                        tracing::warn!(error = %common::admin::error_chain(&error), "SLA refresh failed");
+                        false
+                    }
+                    Err(_) => {
+                        tracing::warn!(?timeout, "SLA refresh took too long; abandoned");
+                        false
+                    }
+                };
+                manager.refreshed(ok);
             }
         }
     }

@@ -6,7 +6,7 @@ use common::{
     testing::{free_port, synthetic_manifest},
 };
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use synthetic::{Dataset, Manifest, Series};
 
 use crate::helpers::{Options, error_of, labels, spawn_app, spawn_app_with, values_record};
@@ -176,6 +176,41 @@ async fn malformed_parameters_are_400s_naming_each_one() {
 }
 
 #[tokio::test]
+async fn times_at_the_edges_are_400s_naming_the_range() {
+    let app = spawn_app().await;
+    let name = labels("synthetic_noise", &[]);
+    app.seed(&[values_record(name.clone())]).await;
+    let id = SeriesId::of(&name);
+    // Each once panicked the service (chrono overflow): no answer at all.
+    for query in [
+        "op=avg&window=60&from=8210266876799",
+        "op=avg&window=60&to=8210266876799",
+        "op=avg&window=60&to=-8210266876799",
+        "op=avg&window=60&from=253402300800",
+        "op=avg&window=60&from=1e300",
+        "op=avg&window=60&from=-1",
+    ] {
+        let (status, _, body) = app.get(&format!("/metrics/{id}/aggregate?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        let error = error_of(&body);
+        assert!(
+            error.contains("9999-12-31T23:59:59Z") && error.contains("253402300799"),
+            "{query}: {error}"
+        );
+    }
+    // The last hour of the range is still a valid request (a span, not a crash).
+    let (status, _, body) = app
+        .get(&format!(
+            "/metrics/{id}/aggregate?op=avg&window=3600&to=9999-12-31T23:59:59Z"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (admin_status, metrics) = app.admin_text("/metrics").await;
+    assert_eq!(admin_status, StatusCode::OK);
+    assert!(metrics.contains("http_handler_panics_total 0"), "{metrics}");
+}
+
+#[tokio::test]
 async fn an_unknown_series_is_a_404() {
     let app = spawn_app().await;
     let id = SeriesId::of(&labels("never_stored", &[]));
@@ -190,7 +225,7 @@ async fn an_unknown_series_is_a_404() {
 async fn an_unreachable_prometheus_is_a_502_without_internals() {
     let port = free_port();
     let app = spawn_app_with(Options {
-        prometheus_url: format!("http://127.0.0.1:{port}"),
+        prometheus_url: format!("http://scraper:hunter2@127.0.0.1:{port}"),
         ..Options::default()
     })
     .await;
@@ -203,7 +238,13 @@ async fn an_unreachable_prometheus_is_a_502_without_internals() {
         .await;
 
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
-    assert_eq!(error_of(&body), "The target Prometheus is not available");
+    assert_eq!(
+        body,
+        json!({"error": "The target Prometheus is not available"})
+    );
+    // The admin port names the cause, with the password redacted.
     let (status, text) = app.admin_text("/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert!(text.contains(&port.to_string()), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
 }

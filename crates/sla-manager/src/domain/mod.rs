@@ -20,7 +20,9 @@ pub use future::{FutureKind, FutureViolation, future_violations};
 pub use probability::out_of_range_probability;
 pub use runs::{Run, out_of_range_runs};
 pub use status::{State, Status, status};
-pub use validation::{ParsedSet, finish_validation, not_in_prometheus, parse_sla_set};
+pub use validation::{
+    MAX_FOR_MINUTES, ParsedSet, finish_validation, not_in_prometheus, parse_sla_set,
+};
 pub use violations::{Violation, ViolationReport, WINDOWS, WindowCount, violations};
 
 /// One sample: unix seconds and value.

@@ -7,6 +7,14 @@ use common::{
 };
 use serde_json::{Map, Value};
 
+/// The longest `for`: 12 hours, the longest window the reports look at. Each evaluation reads
+/// the 12 hours before `at` plus `for` minutes at a 1-minute step; with this bound that is at
+/// most 1,441 points, one Prometheus range query per SLA (its limit is 11,000 points) over 24
+/// hours at most, well inside Prometheus' default 15-day retention, and an answer well within
+/// the request timeout. (Unbounded, `"for": 4294967295` asked for 8,000 years of history and
+/// timed out.)
+pub const MAX_FOR_MINUTES: u32 = 720;
+
 /// The fields an SLA entry may have (`id` is what `GET /slaset` adds; it is recomputed).
 const FIELDS: [&str; 4] = ["name", "range", "for", "id"];
 
@@ -186,6 +194,8 @@ fn parse_for(value: Option<&Value>) -> Result<u32, String> {
         None | Some(Value::Null) => return Err("for is missing".to_owned()),
         Some(value) => value,
     };
+    let out_of_range =
+        || format!("for must be between 1 and {MAX_FOR_MINUTES} minutes, got {value}");
     let Some(minutes) = value.as_f64() else {
         return Err(format!(
             "for must be a positive number of minutes, got {value}"
@@ -196,10 +206,13 @@ fn parse_for(value: Option<&Value>) -> Result<u32, String> {
             "for must be a positive number of minutes, got {value}"
         ));
     }
-    if minutes.fract() != 0.0 || minutes > f64::from(u32::MAX) {
+    if minutes.fract() != 0.0 {
         return Err(format!(
             "for must be a whole number of minutes, got {value}"
         ));
+    }
+    if minutes > f64::from(MAX_FOR_MINUTES) {
+        return Err(out_of_range());
     }
     Ok(minutes as u32)
 }
@@ -297,6 +310,38 @@ mod tests {
         );
         let all = finish_validation(parsed, vec![missing]).unwrap_err();
         assert_eq!(all.len(), 2);
+    }
+
+    #[test]
+    fn for_is_bounded_to_twelve_hours() {
+        let body = |minutes: Value| {
+            json!([
+                {"name": {"__name__": "a"}, "range": {"min": 0, "max": 1}, "for": minutes},
+                {"name": {"__name__": "b"}, "range": {"min": 2, "max": 1}, "for": 5}
+            ])
+        };
+        for (minutes, shown) in [
+            (json!(4_294_967_295_u64), "4294967295"),
+            (json!(721), "721"),
+            (json!(1e300), "1e+300"),
+        ] {
+            let found = problems(body(minutes), 2);
+            assert_eq!(
+                found,
+                [
+                    format!(
+                        r#"metric 1 ({{__name__="a"}}): for must be between 1 and 720 minutes, got {shown}"#
+                    ),
+                    r#"metric 2 ({__name__="b"}): range.min (2) is greater than range.max (1)"#
+                        .to_owned(),
+                ],
+                "every problem in one list"
+            );
+        }
+        let longest =
+            json!([{"name": {"__name__": "a"}, "range": {"min": 0, "max": 1}, "for": 720}]);
+        let slas = finish_validation(parse_sla_set(&longest, 1), vec![]).unwrap();
+        assert_eq!(slas[0].for_minutes, MAX_FOR_MINUTES);
     }
 
     #[test]

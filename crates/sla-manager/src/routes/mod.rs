@@ -12,7 +12,7 @@ use axum::{
     routing::get,
 };
 use chrono::{DateTime, Utc};
-use common::config::SecretToken;
+use common::{config::SecretToken, params::parse_instant};
 use serde::{Deserialize, de::DeserializeOwned};
 use utoipa::IntoParams;
 
@@ -95,8 +95,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AtParam {
-    /// Evaluation time, RFC 3339 (`2026-11-22T06:00:00Z`) or unix seconds; now when absent.
-    /// Like Prometheus' `time` parameter: the answer is the one that would have been given then.
+    /// Evaluation time, RFC 3339 (`2026-11-22T06:00:00Z`) or unix seconds, from
+    /// 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z; now when absent. Like Prometheus' `time`
+    /// parameter: the answer is the one that would have been given then.
+    #[param(schema_with = common::params::instant_schema, example = "2026-11-22T06:00:00Z")]
     pub at: Option<String>,
 }
 
@@ -110,41 +112,20 @@ impl<S: Send + Sync> FromRequestParts<S> for EvaluationTime {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
         let Query(param) = Query::<AtParam>::try_from_uri(&parts.uri)
             .map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
+        // Bounded (1970 to 9999): the history reaches back 12 hours and `for` minutes from
+        // `at`, and an unbounded `at` once made that arithmetic panic.
         match param.at {
             None => Ok(Self(Utc::now())),
-            Some(text) => parse_time(&text).map(Self).ok_or_else(|| {
-                Error::BadRequest(format!(
-                    "at must be an RFC 3339 time or unix seconds, got {text:?}"
-                ))
-            }),
+            Some(text) => parse_instant("at", &text)
+                .map(Self)
+                .map_err(Error::BadRequest),
         }
     }
-}
-
-fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    if let Ok(seconds) = text.parse::<f64>() {
-        return seconds
-            .is_finite()
-            .then(|| DateTime::from_timestamp(seconds.floor() as i64, 0))
-            .flatten();
-    }
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_parse_in_both_forms() {
-        let t = parse_time("2026-11-22T06:00:00Z").unwrap();
-        assert_eq!(parse_time(&t.timestamp().to_string()), Some(t));
-        assert_eq!(parse_time("2026-11-22T07:00:00+01:00"), Some(t));
-        assert_eq!(parse_time("yesterday"), None);
-        assert_eq!(parse_time("NaN"), None);
-    }
 
     #[test]
     fn tokens_compare_in_full() {

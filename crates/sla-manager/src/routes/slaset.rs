@@ -48,7 +48,7 @@ pub(super) async fn get_slaset(State(state): State<AppState>) -> Result<Json<Vec
         (status = 401, description = "Missing or wrong bearer token (when SLA_API_TOKEN is set)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Body is not JSON", body = ErrorBody),
-        (status = 502, description = "Prometheus not available, with its cause", body = ErrorBody),
+        (status = 502, description = "Prometheus not available (the cause is logged, never sent)", body = ErrorBody),
         (status = 504, description = "Database not available", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "put_slaset", skip_all)]

@@ -34,7 +34,7 @@ fn evaluation<T>(at: DateTime<Utc>, metrics: Vec<T>) -> Json<Evaluation<T>> {
 #[utoipa::path(get, path = "/status", tag = "state", params(AtParam), responses(
     (status = 200, description = "The state of each SLA", body = Evaluation<MetricStatus>),
     (status = 400, description = "SLA set not defined, or a bad `at`", body = ErrorBody),
-    (status = 502, description = "Prometheus not available, with its cause", body = ErrorBody),
+    (status = 502, description = "Prometheus not available (the cause is logged, never sent)", body = ErrorBody),
     (status = 504, description = "Database not available", body = ErrorBody),
 ))]
 #[tracing::instrument(name = "status", skip_all, fields(at = %at.0))]
@@ -51,7 +51,7 @@ pub(super) async fn status(
 #[utoipa::path(get, path = "/violations", tag = "state", params(AtParam), responses(
     (status = 200, description = "The violations of each SLA", body = Evaluation<MetricViolations>),
     (status = 400, description = "SLA set not defined, or a bad `at`", body = ErrorBody),
-    (status = 502, description = "Prometheus not available, with its cause", body = ErrorBody),
+    (status = 502, description = "Prometheus not available (the cause is logged, never sent)", body = ErrorBody),
     (status = 504, description = "Database not available", body = ErrorBody),
 ))]
 #[tracing::instrument(name = "violations", skip_all, fields(at = %at.0))]
@@ -68,7 +68,7 @@ pub(super) async fn violations(
 #[utoipa::path(get, path = "/future-violations", tag = "state", params(AtParam), responses(
     (status = 200, description = "The predicted violations of each SLA", body = Evaluation<MetricFuture>),
     (status = 400, description = "SLA set not defined, or a bad `at`", body = ErrorBody),
-    (status = 502, description = "Prometheus not available, with its cause", body = ErrorBody),
+    (status = 502, description = "Prometheus not available (the cause is logged, never sent)", body = ErrorBody),
     (status = 504, description = "Database not available", body = ErrorBody),
 ))]
 #[tracing::instrument(name = "future_violations", skip_all, fields(at = %at.0))]

@@ -2,6 +2,7 @@
 //! with the synthetic history, as `scripts/test.sh` starts them (`TEST_*` variables).
 //! Expectations are recomputed from the synthetic generator, never from the service's code.
 
+mod edges;
 mod faults;
 mod future;
 mod grpc;
