@@ -84,7 +84,8 @@ impl IntoResponse for Error {
             }
             Error::DatabaseUnavailable(cause) => {
                 tracing::error!(error = %error_chain(&cause), "database not available");
-                error_response(status, "Database not available")
+                // The original's text.
+                error_response(status, "DB not available")
             }
             Error::PrometheusUnavailable(cause) => {
                 // The cause names the Prometheus URL and what failed: useful to the caller, who
