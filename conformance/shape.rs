@@ -59,6 +59,124 @@ pub(crate) fn assert_covers(actual: &Value, expected: &Value) {
     }
 }
 
+/// Panics, naming the first difference, unless the OpenAPI `document` describes the answer of
+/// `GET path` (status 200) with the structure of `expected`: every key of the fixture a
+/// property (through `$ref`, `allOf` and `oneOf`) with the same JSON type, recursively.
+#[track_caller]
+pub(crate) fn assert_documented(document: &Value, path: &str, expected: &Value) {
+    let schema = document
+        .pointer(&format!(
+            "/paths/{}/get/responses/200/content/application~1json/schema",
+            path.replace('~', "~0").replace('/', "~1")
+        ))
+        .unwrap_or_else(|| panic!("no JSON answer of GET {path} in the OpenAPI document"));
+    if let Err(difference) = documented(document, &format!("GET {path}"), schema, expected) {
+        panic!("the OpenAPI document differs from the original: {difference}");
+    }
+}
+
+/// The branches a schema stands for: itself, or its `$ref` target, or each of its `allOf`
+/// (all hold) and `oneOf`/`anyOf` (one holds) branches, resolved.
+fn branches<'a>(document: &'a Value, schema: &'a Value) -> Vec<&'a Value> {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let pointer = reference.trim_start_matches('#');
+        return document
+            .pointer(pointer)
+            .map(|target| branches(document, target))
+            .unwrap_or_default();
+    }
+    let mut found = vec![schema];
+    for key in ["allOf", "oneOf", "anyOf"] {
+        for branch in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            found.extend(branches(document, branch));
+        }
+    }
+    found
+}
+
+/// The JSON types a schema allows (`integer` is a `number`); empty when it does not say.
+fn schema_kinds(document: &Value, schema: &Value) -> Vec<&'static str> {
+    let mut kinds = Vec::new();
+    for branch in branches(document, schema) {
+        let types: Vec<&str> = match branch.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        for t in types {
+            kinds.push(match t {
+                "integer" | "number" => "number",
+                "string" => "string",
+                "boolean" => "boolean",
+                "array" => "array",
+                "object" => "object",
+                _ => "null",
+            });
+        }
+    }
+    kinds
+}
+
+fn documented(
+    document: &Value,
+    path: &str,
+    schema: &Value,
+    expected: &Value,
+) -> Result<(), String> {
+    let kinds = schema_kinds(document, schema);
+    if !kinds.is_empty() && !kinds.contains(&kind(expected)) {
+        return Err(format!(
+            "{path}: documented as {kinds:?}, the original has {}",
+            kind(expected)
+        ));
+    }
+    let all = branches(document, schema);
+    match expected {
+        Value::Object(want) => {
+            if let (1, Some(sample)) = (want.len(), want.get("*")) {
+                return match all.iter().find_map(|b| b.get("additionalProperties")) {
+                    Some(values) if values.is_object() => {
+                        documented(document, &format!("{path}.*"), values, sample)
+                    }
+                    _ => Ok(()),
+                };
+            }
+            for (key, value) in want {
+                let property = all
+                    .iter()
+                    .find_map(|b| b.get("properties").and_then(|p| p.get(key)))
+                    .ok_or_else(|| format!("{path}: no property {key:?}"))?;
+                documented(document, &format!("{path}.{key}"), property, value)?;
+            }
+            Ok(())
+        }
+        Value::Array(want) => {
+            let items = all
+                .iter()
+                .find_map(|b| b.get("items"))
+                .ok_or_else(|| format!("{path}: an array without items"))?;
+            for (i, element) in want.iter().enumerate() {
+                let here = format!("{path}[{i}]");
+                // Each documented form of the elements is one of the items' branches.
+                let forms = branches(document, items);
+                let fits = forms
+                    .iter()
+                    .any(|form| documented(document, &here, form, element).is_ok());
+                if !fits {
+                    return documented(document, &here, items, element);
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -158,5 +276,30 @@ mod tests {
             .is_ok()
         );
         assert!(conforms("$", &json!({"name": {"job": 1}}), &labels).is_err());
+    }
+
+    #[test]
+    fn documents_are_read_through_refs_and_branches() {
+        let document = json!({"components": {"schemas": {
+            "Item": {"allOf": [
+                {"type": "object", "properties": {"name": {"type": "string"}}},
+                {"type": "object", "properties": {"list": {"type": "array", "items": {"oneOf": [
+                    {"$ref": "#/components/schemas/Run"},
+                    {"type": "object", "properties": {"avg_value": {"type": "number"}}}
+                ]}}}}
+            ]},
+            "Run": {"type": "object", "properties": {"duration": {"type": "integer"}}}
+        }}});
+        let schema = json!({"type": "array", "items": {"$ref": "#/components/schemas/Item"}});
+        let ok = json!([{"name": "x", "list": [{"duration": 1.0}, {"avg_value": 2.0}]}]);
+        assert!(documented(&document, "$", &schema, &ok).is_ok());
+        for bad in [
+            json!([{"name": 1}]),
+            json!([{"nom": "x"}]),
+            json!([{"list": [{"min_value": 1.0}]}]),
+            json!({"name": "x"}),
+        ] {
+            assert!(documented(&document, "$", &schema, &bad).is_err(), "{bad}");
+        }
     }
 }

@@ -9,11 +9,11 @@ use common::{
     record::{Decomposition, Payload, Record, Seasonality, Window, Windows},
 };
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{
     helpers::{computed_at, labels, prediction_record, spawn_app},
-    shape::{assert_conforms, assert_covers, at, fixture, map_of},
+    shape::{assert_conforms, assert_covers, assert_documented, at, fixture, map_of},
 };
 
 /// Records of every kind for one series, each section filled in as in the original's examples.
@@ -51,6 +51,36 @@ fn records(name: &common::Labels) -> Vec<Record> {
     ]
 }
 
+/// The original's example of a result (`metrics`, `metadata`, `values`, `prediction`), with the
+/// deliberate differences edited in.
+fn expected(kind: &str) -> Value {
+    let mut expected = fixture(&format!("retrieval_{kind}"));
+    match kind {
+        "metrics" => {
+            for item in expected.as_array_mut().expect("a list") {
+                item["name"] = map_of(json!("string"));
+                // The README's row "Series id": `id`, 16 hex digits, instead of `_id.$oid`.
+                let item = item.as_object_mut().expect("an object");
+                item.remove("_id");
+                item.insert("id".to_owned(), json!("string"));
+            }
+        }
+        // The lags listed depend on the series.
+        "metadata" => {
+            at(&mut expected, "/metadata").insert("autocorrelation".to_owned(), map_of(json!(1.0)));
+        }
+        // The README's row "Prediction values": a list of points instead of a CSV string.
+        "prediction" => {
+            at(&mut expected, "/prediction").insert(
+                "values".to_owned(),
+                json!([{"timestamp": "string", "value": 1.0, "lower": 1.0, "upper": 1.0}]),
+            );
+        }
+        _ => {}
+    }
+    expected
+}
+
 #[tokio::test]
 async fn every_endpoint_conforms() {
     let app = spawn_app().await;
@@ -60,39 +90,27 @@ async fn every_endpoint_conforms() {
 
     let (status, _, body) = app.get("/metrics").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let mut expected = fixture("retrieval_metrics");
-    for item in expected.as_array_mut().expect("a list") {
-        item["name"] = map_of(json!("string"));
-        // The README's row "Series id": `id`, 16 hex digits, instead of `_id.$oid`.
-        let item = item.as_object_mut().expect("an object");
-        item.remove("_id");
-        item.insert("id".to_owned(), json!("string"));
+    assert_conforms(&body, &expected("metrics"));
+    assert_covers(&body, &expected("metrics"));
+    for kind in ["metadata", "values", "prediction"] {
+        let (status, _, body) = app.get(&format!("/metrics/{id}/{kind}")).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {body}");
+        assert_conforms(&body, &expected(kind));
     }
-    assert_conforms(&body, &expected);
-    assert_covers(&body, &expected);
-
-    let (status, _, body) = app.get(&format!("/metrics/{id}/metadata")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let mut expected = fixture("retrieval_metadata");
-    // The lags listed depend on the series.
-    at(&mut expected, "/metadata").insert("autocorrelation".to_owned(), map_of(json!(1.0)));
-    assert_conforms(&body, &expected);
-
-    let (status, _, body) = app.get(&format!("/metrics/{id}/values")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_conforms(&body, &fixture("retrieval_values"));
-
-    let (status, _, body) = app.get(&format!("/metrics/{id}/prediction")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let mut expected = fixture("retrieval_prediction");
-    // The README's row "Prediction values": a list of points instead of a CSV string.
-    at(&mut expected, "/prediction").insert(
-        "values".to_owned(),
-        json!([{"timestamp": "string", "value": 1.0, "lower": 1.0, "upper": 1.0}]),
-    );
-    assert_conforms(&body, &expected);
+    let (_, _, body) = app.get(&format!("/metrics/{id}/prediction")).await;
     let points = body["prediction"]["values"].as_array().expect("a list");
     assert!(!points.is_empty());
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_original_shapes() {
+    let app = spawn_app().await;
+    let (status, _, document) = app.get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_documented(&document, "/metrics", &expected("metrics"));
+    for kind in ["metadata", "values", "prediction"] {
+        assert_documented(&document, "/metrics/{id}/{kind}", &expected(kind));
+    }
 }
 
 #[tokio::test]

@@ -10,8 +10,27 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{TestApp, spawn_app},
-    shape::{assert_conforms, assert_covers, at, fixture, map_of},
+    shape::{assert_conforms, assert_covers, assert_documented, at, fixture, map_of},
 };
+
+/// The original's example of `GET path`, with the deliberate differences edited in.
+fn expected(path: &str) -> Value {
+    let mut expected = fixture(match path {
+        "/slaset" => "slaset_get",
+        "/status" => "status",
+        "/violations" => "violations",
+        "/future-violations" => "future_violations",
+        other => panic!("no fixture for {other}"),
+    });
+    names_as_label_sets(&mut expected);
+    if path == "/slaset" {
+        // The README's row "Series id": `id`, 16 hex digits, instead of `_id.$oid`.
+        let item = at(&mut expected, "/0");
+        item.remove("_id");
+        item.insert("id".to_owned(), json!("string"));
+    }
+    expected
+}
 
 /// A label set: data-dependent keys, string values.
 fn labels() -> Value {
@@ -60,13 +79,7 @@ async fn slaset_conforms() {
 
     let (status, body) = app.get("/slaset").await;
     assert_eq!(status, StatusCode::OK);
-    let mut expected = fixture("slaset_get");
-    names_as_label_sets(&mut expected);
-    // The README's row "Series id": `id`, 16 hex digits, instead of `_id.$oid`.
-    let item = at(&mut expected, "/0");
-    item.remove("_id");
-    item.insert("id".to_owned(), json!("string"));
-    assert_conforms(&body, &expected);
+    assert_conforms(&body, &expected("/slaset"));
     for item in body.as_array().expect("a list") {
         let id = item["id"].as_str().unwrap_or_default();
         assert!(
@@ -82,9 +95,7 @@ async fn status_conforms() {
     app.define_sla_set().await;
     let (status, body) = app.get(&format!("/status?at={}", app.end())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let mut expected = fixture("status");
-    names_as_label_sets(&mut expected);
-    assert_conforms(&body, &expected);
+    assert_conforms(&body, &expected("/status"));
     assert_eq!(body.as_array().map(Vec::len), Some(5));
     // The descriptions follow the original's templates (checked word for word against the
     // generator in `state`): the inactive one with the value in brackets.
@@ -120,9 +131,7 @@ async fn violations_conform() {
     app.define_sla_set().await;
     let (status, body) = app.get(&format!("/violations?at={}", app.end())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let mut expected = fixture("violations");
-    names_as_label_sets(&mut expected);
-    assert_conforms(&body, &expected);
+    assert_conforms(&body, &expected("/violations"));
     let listed: Vec<&Value> = body
         .as_array()
         .into_iter()
@@ -157,8 +166,7 @@ async fn future_violations_conform() {
         .get(&format!("/future-violations?at={}", app.end()))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let mut expected = fixture("future_violations");
-    names_as_label_sets(&mut expected);
+    let expected = expected("/future-violations");
     assert_conforms(&body, &expected);
     // Both documented forms are there, and every list ends with the forecast's statistics.
     assert_covers(&body, &expected);
@@ -193,5 +201,15 @@ async fn without_a_set_the_statuses_are_the_originals() {
             ),
             "{path}"
         );
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_original_shapes() {
+    let app = spawn_app().await;
+    let (status, document) = app.get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    for path in ["/slaset", "/status", "/violations", "/future-violations"] {
+        assert_documented(&document, path, &expected(path));
     }
 }
