@@ -55,11 +55,18 @@ pm.test("status is {code}", function () {{
 
 W = {"min": 0.12, "max": 1.87, "avg": 0.64, "std_dev": 0.31, "count": 240}
 sla_view = [dict(s, id="6f1c0a9e3b27d845" if i == 0 else "%016x" % (0x1a2b3c4d5e6f7081 + i)) for i, s in enumerate(slaset)]
-status_ex = {"evaluated_at": "2026-11-22T06:00:00Z", "metrics": [dict(sla_view[0], status="inactive", description="In range", last_values=[0.41, 0.38, 0.35], out_of_range_minutes=0)]}
-viol_ex = {"evaluated_at": "2026-11-22T06:00:00Z", "metrics": [dict(sla_view[0], windows=[{"window": "1h", "count": 0, "minutes": 0}, {"window": "3h", "count": 1, "minutes": 7}, {"window": "12h", "count": 2, "minutes": 19}],
-          violations=[{"start": "2026-11-22T04:10:00Z", "end": "2026-11-22T04:16:00Z", "duration_minutes": 7, "avg": 4.6, "max": 5.2, "min": 4.1, "ongoing": False}])]}
-fut_ex = {"evaluated_at": "2026-11-22T06:00:00Z", "metrics": [dict(sla_view[0], status="pending", model="holt_winters_add", rmse=0.08,
-          future_violations=[{"start": "2026-11-22T06:01:00Z", "end": "2026-11-22T06:06:00Z", "duration_minutes": 6, "avg": 4.4, "max": 4.9, "min": 4.1, "description": "Was pending, will fire", "probability": 0.71, "probability_independent": 0.64}])]}
+at_ex = "2026-11-22T06:00:00Z"
+status_ex = [dict(sla_view[0], status="inactive", description="Actual value [0.35] in (0, 4)", **{"last-values": [0.41, 0.38, 0.35]},
+                  out_of_range_minutes=0, evaluated_at=at_ex)]
+viol_ex = [dict(sla_view[0], **{"1h": {"n": 0, "time": 0.0}, "3h": {"n": 1, "time": 7.0}, "12h": {"n": 2, "time": 19.0},
+          "violation_list": [{"start_time": "2026-11-22T04:10:00Z", "end_time": "2026-11-22T04:17:00Z", "duration": 7.0, "avg_value": 4.6, "max_value": 5.2, "min_value": 4.1, "ongoing": False}]},
+          evaluated_at=at_ex)]
+fut_ex = [dict(sla_view[0], status="pending", evaluated_at=at_ex, model="holt_winters_add", prediction_rmse=0.08,
+          violations=[{"start_time": "2026-11-22T05:58:00Z", "end_time": "2026-11-22T06:04:00Z", "duration": 6, "description": "Was pending, will fire",
+                       "predicted_minutes": 3, "continuing": True, "avg": 4.4, "max": 4.9, "min": 4.1, "probability": 0.71, "probability_independent": 0.64},
+                      {"avg_value": 3.1, "max_value": 4.9, "min_value": 0.4}],
+          summary={"avg_value": 3.1, "max_value": 4.9, "min_value": 0.4}),
+          dict(sla_view[1], status="inactive", evaluated_at=at_ex, error="Prediction not available")]
 
 sla_items = [
   req("PUT /slaset (the SLA set)", "PUT", "sla_manager_url", "/slaset", JSONCT + '''
@@ -108,24 +115,31 @@ pm.test("the set: id, name, range, for", function () {
 });''', "The stored SLA set, in the order it was given (404 before any PUT). Captures `sla_id` and `metric_name` from its first metric.",
       examples=[("The set", "OK", 200, sla_view)]),
   req("GET /status", "GET", "sla_manager_url", "/status", JSONCT + status(200) + '''
-pm.test("one state per SLA", function () {
+pm.test("a list as in the original: name, status, description, last-values per SLA", function () {
     const body = pm.response.json();
-    pm.expect(Date.parse(body.evaluated_at)).to.not.be.NaN;
-    pm.expect(body.metrics).to.be.an("array").and.not.empty;
-    body.metrics.forEach(function (m) {
-        pm.expect(m.id).to.match(/^[0-9a-f]{16}$/);
+    pm.expect(body).to.be.an("array").and.not.empty;
+    body.forEach(function (m) {
+        pm.expect(m).to.include.all.keys("name", "status", "description", "last-values");
+        pm.expect(m.name).to.be.an("object");
         pm.expect(m.status).to.be.oneOf(["inactive", "pending", "firing", "unknown"]);
         pm.expect(m.description).to.be.a("string");
-        pm.expect(m.last_values).to.be.an("array");
+        pm.expect(m["last-values"]).to.be.an("array");
+        if (m.status === "inactive") {
+            pm.expect(m.description).to.match(/^Actual value \\[.+\\] in \\(.+, .+\\)$/);
+        }
+        pm.expect(m.id).to.match(/^[0-9a-f]{16}$/);
+        pm.expect(Date.parse(m.evaluated_at)).to.not.be.NaN;
         pm.expect(m.out_of_range_minutes).to.be.a("number");
     });
-});''', "Each SLA's state now: inactive, pending (out of range for less than `for` minutes), firing, or unknown; with the last three values at a 1-minute step. `?at=` (RFC 3339 or unix seconds) evaluates at another time.",
+});''', "Each SLA's state now, a list as in the original: `status` inactive, pending (out of range for less than `for` minutes), firing, or unknown; the original's `description`; `last-values`, the last three values at a 1-minute step. `?at=` (RFC 3339 or unix seconds) evaluates at another time.",
       examples=[("States", "OK", 200, status_ex)]),
   req("GET /status?at= (an hour ago)", "GET", "sla_manager_url", "/status", JSONCT + status(200) + '''
 pm.test("evaluated at the time asked", function () {
     const body = pm.response.json();
-    pm.expect(Date.parse(body.evaluated_at) / 1000).to.eql(Number(pm.variables.get("an_hour_ago")));
-    pm.expect(body.metrics).to.be.an("array").and.not.empty;
+    pm.expect(body).to.be.an("array").and.not.empty;
+    body.forEach(function (m) {
+        pm.expect(Date.parse(m.evaluated_at) / 1000).to.eql(Number(pm.variables.get("an_hour_ago")));
+    });
 });''', "The state as it was an hour ago (unix seconds in `at`).",
       query=[("at", "{{an_hour_ago}}", "Evaluation time: RFC 3339 or unix seconds")],
       prerequest='pm.variables.set("an_hour_ago", String(Math.floor(Date.now() / 1000) - 3600));',
@@ -133,39 +147,47 @@ pm.test("evaluated at the time asked", function () {
   req("GET /status?at=yesterday (400)", "GET", "sla_manager_url", "/status", JSONCT + status(400) + ERR, "A malformed `at` is a 400.", query=[("at", "yesterday", "not a time")],
       examples=[("Bad time", "Bad Request", 400, {"error": "at must be an RFC 3339 time or unix seconds, got \"yesterday\""})]),
   req("GET /violations", "GET", "sla_manager_url", "/violations", JSONCT + status(200) + '''
-pm.test("counts in 1h, 3h, 12h and the list of the last 12 hours", function () {
+pm.test("a list as in the original: counts and minutes in 1h, 3h, 12h and the violation_list", function () {
     const body = pm.response.json();
-    pm.expect(body.metrics).to.be.an("array").and.not.empty;
-    body.metrics.forEach(function (m) {
+    pm.expect(body).to.be.an("array").and.not.empty;
+    body.forEach(function (m) {
+        pm.expect(m).to.include.all.keys("name", "1h", "3h", "12h", "violation_list");
         pm.expect(m.id).to.match(/^[0-9a-f]{16}$/);
-        pm.expect(m.windows.map(function (w) { return w.window; })).to.eql(["1h", "3h", "12h"]);
-        m.windows.forEach(function (w) {
-            pm.expect(w.count).to.be.a("number");
-            pm.expect(w.minutes).to.be.a("number");
+        ["1h", "3h", "12h"].forEach(function (w) {
+            pm.expect(m[w].n).to.be.a("number");
+            pm.expect(m[w].time).to.be.a("number");
         });
-        pm.expect(m.violations).to.be.an("array");
-        m.violations.forEach(function (v) {
-            pm.expect(v).to.include.all.keys("start", "end", "duration_minutes", "avg", "max", "min", "ongoing");
+        pm.expect(m.violation_list).to.be.an("array");
+        m.violation_list.forEach(function (v) {
+            pm.expect(v).to.include.all.keys("start_time", "end_time", "duration", "avg_value", "max_value", "min_value");
         });
     });
-});''', "Each SLA's violations (runs out of range for at least `for` minutes): how many overlap the last 1, 3 and 12 hours and their minutes, and the list of the last 12 hours.",
+});''', "Each SLA's violations (runs out of range for at least `for` minutes), a list as in the original: how many overlap the last 1, 3 and 12 hours (`n`) and their minutes (`time`), and `violation_list`, those of the last 12 hours.",
       examples=[("Violations", "OK", 200, viol_ex)]),
   req("GET /future-violations", "GET", "sla_manager_url", "/future-violations", JSONCT + status(200) + '''
 const descriptions = ["Was already firing, continuing firing", "Was pending, will fire", "Will fire", "Will be pending"];
-pm.test("predicted runs per SLA, labelled and with probabilities", function () {
+pm.test("a list as in the original: the runs then the forecast's statistics, or Prediction not available", function () {
     const body = pm.response.json();
-    pm.expect(body.metrics).to.be.an("array").and.not.empty;
-    body.metrics.forEach(function (m) {
+    pm.expect(body).to.be.an("array").and.not.empty;
+    body.forEach(function (m) {
+        pm.expect(m).to.have.property("name");
         pm.expect(m.id).to.match(/^[0-9a-f]{16}$/);
-        pm.expect(m.status).to.be.oneOf(["inactive", "pending", "firing", "unknown"]);
-        (m.future_violations || []).forEach(function (v) {
+        if (m.error !== undefined) {
+            pm.expect(m.error).to.eql("Prediction not available");
+            return;
+        }
+        pm.expect(m).to.include.all.keys("violations", "prediction_rmse");
+        const last = m.violations[m.violations.length - 1];
+        pm.expect(last).to.include.all.keys("avg_value", "max_value", "min_value");
+        m.violations.slice(0, -1).forEach(function (v) {
+            pm.expect(v).to.include.all.keys("start_time", "end_time", "duration", "description");
             pm.expect(v.description).to.be.oneOf(descriptions);
             pm.expect(v.probability).to.be.within(0, 1);
             pm.expect(v.probability_independent).to.be.within(0, 1);
-            pm.expect(Date.parse(v.start)).to.be.at.most(Date.parse(v.end));
+            pm.expect(Date.parse(v.start_time)).to.be.at.most(Date.parse(v.end_time));
         });
     });
-});''', "Each SLA's predicted out-of-range runs over the forecast horizon (from the stored prediction), labelled from its state now: \"Was already firing, continuing firing\", \"Was pending, will fire\", \"Will fire\", \"Will be pending\".",
+});''', "Each SLA's predicted out-of-range runs over the forecast horizon (from the stored prediction), a list as in the original: `violations` holds the runs, labelled from the state now (\"Was already firing, continuing firing\", \"Was pending, will fire\", \"Will fire\", \"Will be pending\"), then `{avg_value, max_value, min_value}` of the forecast; with `prediction_rmse`. Without a prediction: `error` \"Prediction not available\".",
       examples=[("Predicted", "OK", 200, fut_ex)]),
   req("GET /openapi.json (sla-manager)", "GET", "sla_manager_url", "/openapi.json", JSONCT + status(200) + '''
 pm.test("an OpenAPI 3 document of every route", function () {

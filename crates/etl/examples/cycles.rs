@@ -52,14 +52,12 @@ fn sla(name: &str, period: Option<u32>) -> SlaSetResponse {
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     SlaSetResponse {
-        metric_name: name.to_owned(),
         id: common::SeriesId::of(&labels.clone().into_iter().collect()).to_string(),
-        labels,
+        metric: labels,
         range_min: 0.0,
         range_max: 1000.0,
         for_minutes: 5,
-        seasonality_add_minutes: period,
-        seasonality_mul_minutes: None,
+        seasonality: period.map(|add| common::proto::sla_set_response::Seasonality { add, mul: 0 }),
     }
 }
 

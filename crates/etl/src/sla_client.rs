@@ -5,7 +5,7 @@ use std::time::Duration;
 use common::{
     proto::{SlaRequest, SlaSetResponse, sla_service_client::SlaServiceClient},
     retry::RetryPolicy,
-    series::{Labels, METRIC_NAME_LABEL, SeriesId},
+    series::{Labels, SeriesId},
 };
 use prometheus::IntCounterVec;
 use tokio::time::Instant;
@@ -28,19 +28,16 @@ pub struct SlaTarget {
     pub period_minutes: Option<u32>,
 }
 
+/// Reads only the original system's fields (`metric`, `seasonality`), so the etl works with
+/// the original sla-manager as with this one; the id is recomputed from the labels.
 impl From<SlaSetResponse> for SlaTarget {
     fn from(message: SlaSetResponse) -> Self {
-        let mut labels: Labels = message.labels.into_iter().collect();
-        if !message.metric_name.is_empty() {
-            labels
-                .entry(METRIC_NAME_LABEL.to_owned())
-                .or_insert(message.metric_name);
-        }
+        let labels: Labels = message.metric.into_iter().collect();
         let id = SeriesId::of(&labels);
+        // 0 means "not known" (a period is at least one minute): the additive period first.
         let period_minutes = message
-            .seasonality_add_minutes
-            .or(message.seasonality_mul_minutes)
-            .filter(|m| *m > 0);
+            .seasonality
+            .and_then(|s| [s.add, s.mul].into_iter().find(|&m| m > 0));
         Self {
             labels,
             id,
@@ -115,23 +112,33 @@ impl SlaClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use common::proto::sla_set_response::Seasonality;
 
     #[test]
     fn targets_take_the_labels_and_the_additive_period_first() {
+        let metric: std::collections::HashMap<String, String> =
+            [("__name__", "latency"), ("job", "api")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .into();
         let message = SlaSetResponse {
-            metric_name: "latency".to_owned(),
-            labels: [("job".to_owned(), "api".to_owned())].into(),
-            seasonality_add_minutes: Some(60),
-            seasonality_mul_minutes: Some(1440),
+            metric: metric.clone(),
+            seasonality: Some(Seasonality { add: 60, mul: 1440 }),
             ..Default::default()
         };
         let target = SlaTarget::from(message);
         assert_eq!(target.labels["__name__"], "latency");
+        assert_eq!(target.labels["job"], "api");
         assert_eq!(target.id, SeriesId::of(&target.labels));
         assert_eq!(target.period_minutes, Some(60));
+        let mul_only = SlaTarget::from(SlaSetResponse {
+            metric: metric.clone(),
+            seasonality: Some(Seasonality { add: 0, mul: 1440 }),
+            ..Default::default()
+        });
+        assert_eq!(mul_only.period_minutes, Some(1440));
         let bare = SlaTarget::from(SlaSetResponse {
-            metric_name: "up".to_owned(),
-            seasonality_add_minutes: Some(0),
+            metric,
+            seasonality: Some(Seasonality { add: 0, mul: 0 }),
             ..Default::default()
         });
         assert_eq!(bare.period_minutes, None);

@@ -29,7 +29,8 @@ pub enum ApiError {
         kind: Kind,
     },
     /// The database did not answer in time, or refused the connection.
-    #[error("The database is not available")]
+    // The original's text (ORIGINAL_API.md).
+    #[error("DB not available")]
     DatabaseUnavailable(#[source] ReadError),
     /// The target Prometheus could not be reached or failed the query.
     #[error("The target Prometheus is not available")]

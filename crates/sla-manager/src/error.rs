@@ -87,7 +87,8 @@ impl IntoResponse for Error {
             }
             Error::DatabaseUnavailable(cause) => {
                 tracing::error!(error = %error_chain(&cause), "database not available");
-                error_response(status, "Database not available")
+                // The original's text.
+                error_response(status, "DB not available")
             }
             Error::PrometheusUnavailable(cause) => {
                 // The cause (the URL, Prometheus' own words) goes to the log only: a caller of

@@ -4,9 +4,11 @@
 use std::pin::Pin;
 
 use common::{
-    proto::{SlaRequest, SlaSetResponse, sla_service_server::SlaService},
+    proto::{
+        SlaRequest, SlaSetResponse, sla_service_server::SlaService,
+        sla_set_response::Seasonality as WireSeasonality,
+    },
     record::Decomposition,
-    series::METRIC_NAME_LABEL,
     store::MetricDocument,
 };
 use futures::{Stream, future::try_join_all};
@@ -59,25 +61,26 @@ impl SlaService for SlaGrpc {
 }
 
 /// The message of one SLA metric, with the seasonal periods of its stored metadata if any.
+///
+/// `seasonality` is set when at least one period is known, the other one then 0, as in the
+/// original system's messages (a period is at least one minute, so 0 is never one).
 pub fn message(stored: &StoredSla, document: Option<&MetricDocument>) -> SlaSetResponse {
     let seasonality = document
         .and_then(|d| d.metadata.as_ref())
         .and_then(|m| m.seasonality);
     let minutes =
         |decomposition: Option<Decomposition>| decomposition.and_then(|d| whole_minutes(d.period));
+    let add = minutes(seasonality.and_then(|s| s.add));
+    let mul = minutes(seasonality.and_then(|s| s.mul));
     SlaSetResponse {
-        metric_name: stored
-            .sla
-            .name
-            .get(METRIC_NAME_LABEL)
-            .cloned()
-            .unwrap_or_default(),
-        labels: stored.sla.name.clone().into_iter().collect(),
+        metric: stored.sla.name.clone().into_iter().collect(),
+        seasonality: (add.is_some() || mul.is_some()).then(|| WireSeasonality {
+            add: add.unwrap_or(0),
+            mul: mul.unwrap_or(0),
+        }),
         range_min: stored.sla.range.min,
         range_max: stored.sla.range.max,
         for_minutes: stored.sla.for_minutes,
-        seasonality_add_minutes: minutes(seasonality.and_then(|s| s.add)),
-        seasonality_mul_minutes: minutes(seasonality.and_then(|s| s.mul)),
         id: stored.id.to_string(),
     }
 }
@@ -150,28 +153,21 @@ mod tests {
         let m = message(&stored(), Some(&document(Some(seasonality))));
         assert_eq!(
             (
-                m.metric_name.as_str(),
-                m.labels["job"].as_str(),
+                m.metric["__name__"].as_str(),
+                m.metric["job"].as_str(),
                 m.for_minutes
             ),
             ("latency", "api", 5)
         );
         assert_eq!((m.range_min, m.range_max), (0.1, 0.5));
-        assert_eq!(
-            (m.seasonality_add_minutes, m.seasonality_mul_minutes),
-            (Some(60), Some(1440))
-        );
+        assert_eq!(m.seasonality, Some(WireSeasonality { add: 60, mul: 1440 }));
         assert_eq!(m.id, stored().id.to_string());
     }
 
     #[test]
     fn unknown_periods_are_unset() {
-        assert_eq!(message(&stored(), None).seasonality_add_minutes, None);
-        let m = message(&stored(), Some(&document(None)));
-        assert_eq!(
-            (m.seasonality_add_minutes, m.seasonality_mul_minutes),
-            (None, None)
-        );
+        assert_eq!(message(&stored(), None).seasonality, None);
+        assert_eq!(message(&stored(), Some(&document(None))).seasonality, None);
         let odd = Seasonality {
             period: None,
             add: Some(Decomposition {
@@ -181,8 +177,21 @@ mod tests {
             mul: None,
         };
         assert_eq!(
-            message(&stored(), Some(&document(Some(odd)))).seasonality_add_minutes,
+            message(&stored(), Some(&document(Some(odd)))).seasonality,
             None
+        );
+        // One known period: the other is 0.
+        let add_only = Seasonality {
+            period: Some(60.0),
+            add: Some(Decomposition {
+                period: 60.0,
+                error: 1.0,
+            }),
+            mul: None,
+        };
+        assert_eq!(
+            message(&stored(), Some(&document(Some(add_only)))).seasonality,
+            Some(WireSeasonality { add: 60, mul: 0 })
         );
     }
 }

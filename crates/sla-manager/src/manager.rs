@@ -19,7 +19,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::{
-    domain::{self, FutureViolation, STEP_SECONDS, Sample, State, Status, ViolationReport},
+    domain::{
+        self, ForecastSummary, FutureItem, STEP_SECONDS, Sample, State, Status, ViolationReport,
+    },
     error::Error,
     instruments::{Instruments, SlaKey},
     repository::{Replaced, SlaSetRepository, StoredSla},
@@ -85,7 +87,8 @@ pub struct RangeInput {
     pub max: f64,
 }
 
-/// An SLA and its state.
+/// An SLA and its state: an item of `GET /status`, the original's keys (`name`, `status`,
+/// `description`, `last-values`) and additions.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct MetricStatus {
     /// The SLA.
@@ -94,9 +97,12 @@ pub struct MetricStatus {
     /// Its state.
     #[serde(flatten)]
     pub status: Status,
+    /// The evaluation time (`at`, or now).
+    pub evaluated_at: DateTime<Utc>,
 }
 
-/// An SLA and its violations.
+/// An SLA and its violations: an item of `GET /violations`, the original's keys (`name`, `1h`,
+/// `3h`, `12h`, `violation_list`) and additions.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct MetricViolations {
     /// The SLA.
@@ -105,28 +111,50 @@ pub struct MetricViolations {
     /// Its violations.
     #[serde(flatten)]
     pub report: ViolationReport,
+    /// The evaluation time (`at`, or now).
+    pub evaluated_at: DateTime<Utc>,
 }
 
-/// An SLA and its predicted violations, or why there are none to tell.
+/// An SLA and its predicted violations, or why there are none to tell: an item of
+/// `GET /future-violations`, the original's keys (`name` and either `violations` and
+/// `prediction_rmse`, or `error`) and additions.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct MetricFuture {
     /// The SLA.
     #[serde(flatten)]
     pub sla: SlaView,
+    /// The evaluation time (`at`, or now).
+    pub evaluated_at: DateTime<Utc>,
     /// Its state now, which the labels of the predicted runs start from.
     pub status: State,
+    /// The predicted out-of-range runs after the evaluation time, in time order, then (the
+    /// last element, as in the original) `{avg_value, max_value, min_value}` of the forecast.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations: Option<Vec<FutureItem>>,
+    /// The model's in-sample RMSE.
+    #[serde(rename = "prediction_rmse", skip_serializing_if = "Option::is_none")]
+    pub rmse: Option<f64>,
+    /// The last element of `violations` again, under its own key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<ForecastSummary>,
     /// The forecasting model, when a prediction is stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// The model's in-sample RMSE.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rmse: Option<f64>,
-    /// The predicted out-of-range runs after the evaluation time, in time order.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub future_violations: Option<Vec<FutureViolation>>,
     /// "Prediction not available" when none is stored for this series, or its horizon has passed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl MetricFuture {
+    /// The predicted runs in which the SLA fires; none without a prediction.
+    pub fn firing_runs(&self) -> Option<usize> {
+        self.violations.as_ref().map(|items| {
+            items
+                .iter()
+                .filter(|item| matches!(item, FutureItem::Violation(v) if v.description.fires()))
+                .count()
+        })
+    }
 }
 
 /// The message of a metric without a stored prediction.
@@ -330,6 +358,7 @@ impl Manager {
             .map(|e| MetricStatus {
                 sla: SlaView::from(&e.stored),
                 status: domain::status(&e.samples, &e.stored.sla, at.timestamp()),
+                evaluated_at: at,
             })
             .collect();
         let levels: Vec<_> = evaluated
@@ -351,6 +380,7 @@ impl Manager {
             .map(|e| MetricViolations {
                 sla: SlaView::from(&e.stored),
                 report: domain::violations(&e.samples, &e.stored.sla, at.timestamp()),
+                evaluated_at: at,
             })
             .collect();
         let counts: Vec<_> = evaluated
@@ -381,14 +411,7 @@ impl Manager {
         let counts: Vec<_> = evaluated
             .iter()
             .zip(&futures)
-            .map(|(e, f)| {
-                (
-                    e.key(),
-                    f.future_violations
-                        .as_ref()
-                        .map(|v| v.iter().filter(|v| v.description.fires()).count() as i64),
-                )
-            })
+            .map(|(e, f)| (e.key(), f.firing_runs().map(|n| n as i64)))
             .collect();
         self.instruments.record_predicted(&counts);
         Ok(futures)
@@ -402,25 +425,29 @@ fn future_of(
     at: DateTime<Utc>,
 ) -> MetricFuture {
     let sla = SlaView::from(&evaluated.stored);
-    let violations = prediction.as_ref().and_then(|prediction| {
+    let forecast = prediction.as_ref().and_then(|prediction| {
         domain::future_violations(prediction, &now, &evaluated.stored.sla, at.timestamp())
     });
-    match (prediction, violations) {
-        (Some(prediction), Some(violations)) => MetricFuture {
+    match (prediction, forecast) {
+        (Some(prediction), Some(forecast)) => MetricFuture {
             sla,
+            evaluated_at: at,
             status: now.status,
-            future_violations: Some(violations),
-            model: Some(prediction.model),
+            violations: Some(forecast.original_list()),
             rmse: Some(prediction.rmse),
+            summary: Some(forecast.summary),
+            model: Some(prediction.model),
             error: None,
         },
         // None stored, or one whose horizon has passed.
         _ => MetricFuture {
             sla,
+            evaluated_at: at,
             status: now.status,
-            model: None,
+            violations: None,
             rmse: None,
-            future_violations: None,
+            summary: None,
+            model: None,
             error: Some(NO_PREDICTION.to_owned()),
         },
     }

@@ -27,11 +27,28 @@ use crate::{
 };
 
 /// How long a Prometheus call keeps retrying transient failures: short, because a request is
-/// waiting and a 502 with the cause beats a timeout.
+/// waiting and a prompt 502 beats a timeout.
 const PROMETHEUS_RETRY_FOR: Duration = Duration::from_secs(2);
 
 /// How long the tasks get to finish once stopped.
 const DRAIN_PATIENCE: Duration = Duration::from_secs(10);
+
+/// The gRPC server's limits. A `GetSLASet` request is empty, so anything larger than a few
+/// bytes is not a real client: a small decoding limit stops a client from making the server
+/// buffer megabytes. One answer message is one SLA (its labels and range), far below 1 MiB.
+pub const GRPC_MAX_REQUEST_BYTES: usize = 4 * 1024;
+const GRPC_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// A call that takes longer is cancelled (`DEADLINE_EXCEEDED`): the answer is one database
+/// read, so a slow one means the database is in trouble and the caller retries.
+const GRPC_TIMEOUT: Duration = Duration::from_secs(10);
+/// Calls in flight per connection, and streams per HTTP/2 connection: the etl makes one call a
+/// minute per replica; more is a misbehaving client, which waits (or is shed) instead of
+/// spawning unbounded work.
+const GRPC_CONCURRENCY_PER_CONNECTION: usize = 16;
+const GRPC_MAX_CONCURRENT_STREAMS: u32 = 32;
+/// HTTP/2 pings find dead peers (a client whose host vanished) so their connections are closed.
+const GRPC_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+const GRPC_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -180,8 +197,21 @@ impl App {
             self.admin_router,
             stop.clone(),
         ));
+        // TCP keepalive is not set here: the listener is ours (`serve_with_incoming`), and the
+        // HTTP/2 pings cover dead peers. Over the concurrency limit, calls are shed
+        // (`UNAVAILABLE`, which the etl retries) rather than queued without bound.
         let grpc = tonic::transport::Server::builder()
-            .add_service(SlaServiceServer::new(self.grpc_service))
+            .timeout(GRPC_TIMEOUT)
+            .concurrency_limit_per_connection(GRPC_CONCURRENCY_PER_CONNECTION)
+            .load_shed(true)
+            .max_concurrent_streams(GRPC_MAX_CONCURRENT_STREAMS)
+            .http2_keepalive_interval(Some(GRPC_KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(GRPC_KEEPALIVE_TIMEOUT))
+            .add_service(
+                SlaServiceServer::new(self.grpc_service)
+                    .max_decoding_message_size(GRPC_MAX_REQUEST_BYTES)
+                    .max_encoding_message_size(GRPC_MAX_RESPONSE_BYTES),
+            )
             .serve_with_incoming_shutdown(
                 TcpListenerStream::new(self.grpc),
                 stop.clone().cancelled_owned(),

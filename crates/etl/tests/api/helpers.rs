@@ -427,13 +427,12 @@ pub(crate) fn sla_on(name: &str, period_minutes: Option<u32>) -> SlaSetResponse 
     .collect();
     let id = common::SeriesId::of(&labels.clone().into_iter().collect()).to_string();
     SlaSetResponse {
-        metric_name: name.to_owned(),
-        labels,
+        metric: labels,
         range_min: 0.0,
         range_max: 200.0,
         for_minutes: 5,
-        seasonality_add_minutes: period_minutes,
-        seasonality_mul_minutes: None,
+        seasonality: period_minutes
+            .map(|add| common::proto::sla_set_response::Seasonality { add, mul: 0 }),
         id,
     }
 }

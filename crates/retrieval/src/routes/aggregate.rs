@@ -30,7 +30,7 @@ use crate::{
         (status = 400, description = "Malformed id, op, window, from or to (each problem named)", body = ErrorBody),
         (status = 404, description = "No such series", body = ErrorBody),
         (status = 502, description = "The target Prometheus is not available", body = ErrorBody),
-        (status = 504, description = "The database is not available", body = ErrorBody),
+        (status = 504, description = "DB not available", body = ErrorBody),
     )
 )]
 #[tracing::instrument(name = "aggregate", skip_all, fields(series_id = %id, op = params.op.as_deref(), window = params.window.as_deref()))]

@@ -60,7 +60,7 @@ impl From<SeriesSummary> for SeriesEntry {
     responses(
         (status = 200, description = "Every series (sent as it is read, so any number fits)", body = [SeriesEntry]),
         (status = 400, description = "`name` is not a metric name, or an unknown parameter", body = ErrorBody),
-        (status = 504, description = "The database is not available", body = ErrorBody),
+        (status = 504, description = "DB not available", body = ErrorBody),
     )
 )]
 #[tracing::instrument(name = "list_series", skip_all, fields(metric_name = params.name.as_deref()))]
@@ -181,7 +181,7 @@ impl ResultBody {
         (status = 200, description = "The result, under the kind's name, with when it was computed", body = ResultBody),
         (status = 400, description = "Malformed id or unknown kind", body = ErrorBody),
         (status = 404, description = "No such series, or nothing of this kind computed yet for it", body = ErrorBody),
-        (status = 504, description = "The database is not available", body = ErrorBody),
+        (status = 504, description = "DB not available", body = ErrorBody),
     )
 )]
 #[tracing::instrument(name = "get_result", skip_all, fields(series_id = %id, kind = %kind))]

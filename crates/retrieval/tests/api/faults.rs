@@ -41,7 +41,7 @@ async fn a_stopped_database_is_a_504_and_the_service_recovers_when_it_returns() 
         assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{path}: {body}");
         assert_eq!(
             error_of(&body),
-            "The database is not available",
+            "DB not available",
             "the cause is logged, not sent"
         );
         assert!(

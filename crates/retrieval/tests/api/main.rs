@@ -2,8 +2,11 @@
 //! the synthetic history (run through `scripts/test.sh`, which starts them and sets `TEST_*`).
 
 mod aggregate;
+mod conformance;
 mod edge;
 mod faults;
 mod helpers;
 mod listing;
 mod results;
+#[path = "../../../../conformance/shape.rs"]
+mod shape;

@@ -34,23 +34,34 @@ impl FutureKind {
     }
 }
 
-/// One predicted run of out-of-range values.
+/// One predicted run of out-of-range values. `start_time`, `end_time`, `duration` and
+/// `description` are the original's keys; the others are additions.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct FutureViolation {
-    /// Time of the first predicted out-of-range point.
+    /// When the violation starts: the first predicted out-of-range point, or, when the run
+    /// continues the one going on now, the first out-of-range sample of that run (in the past),
+    /// as in the original.
+    #[serde(rename = "start_time")]
     pub start: DateTime<Utc>,
-    /// One step after the last one.
+    /// One step after the last predicted out-of-range point.
+    #[serde(rename = "end_time")]
     pub end: DateTime<Utc>,
-    /// Minutes out of range in the prediction (one step per point).
+    /// Minutes out of range from `start_time`: the predicted ones, plus those of the run going
+    /// on now when the prediction continues it.
+    #[serde(rename = "duration")]
     pub duration_minutes: u32,
-    /// Mean predicted value in the run.
-    pub avg: f64,
-    /// Largest predicted value.
-    pub max: f64,
-    /// Smallest predicted value.
-    pub min: f64,
     /// What the run means.
     pub description: FutureKind,
+    /// Minutes out of range in the prediction alone (one step per point).
+    pub predicted_minutes: u32,
+    /// Whether the run continues the one going on now (pending or firing at the evaluation time).
+    pub continuing: bool,
+    /// Mean predicted value in the run.
+    pub avg: f64,
+    /// Largest predicted value in the run.
+    pub max: f64,
+    /// Smallest predicted value in the run.
+    pub min: f64,
     /// Probability that the whole run happens, assuming the forecast error persists over the
     /// run (fully correlated errors): the smallest per-point probability of being out of range.
     pub probability: f64,
@@ -59,16 +70,61 @@ pub struct FutureViolation {
     pub probability_independent: f64,
 }
 
+/// The forecast's values after the evaluation time, under the original's keys: the last
+/// element of the original's `violations` list.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct ForecastSummary {
+    /// Mean predicted value.
+    pub avg_value: f64,
+    /// Largest predicted value.
+    pub max_value: f64,
+    /// Smallest predicted value.
+    pub min_value: f64,
+}
+
+/// An element of the original's `violations` list of `/future-violations`: the runs, then the
+/// forecast's summary as the last element.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum FutureItem {
+    /// A predicted run.
+    Violation(FutureViolation),
+    /// The predicted values' statistics (always the last element).
+    Summary(ForecastSummary),
+}
+
+impl FutureForecast {
+    /// The original's list: every run, then the summary.
+    pub fn original_list(&self) -> Vec<FutureItem> {
+        self.violations
+            .iter()
+            .cloned()
+            .map(FutureItem::Violation)
+            .chain(std::iter::once(FutureItem::Summary(self.summary)))
+            .collect()
+    }
+}
+
+/// What a prediction tells about an SLA after the evaluation time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FutureForecast {
+    /// The predicted out-of-range runs, in time order.
+    pub violations: Vec<FutureViolation>,
+    /// The predicted values' statistics.
+    pub summary: ForecastSummary,
+}
+
 /// The predicted out-of-range runs of `sla` after unix time `at`, when the state at `at` is
-/// `now`. Only points after `at` count; a run starting at the first of them, no more than a
-/// step after `at`, continues the current out-of-range run. `None` when the prediction has no
-/// point after `at`: it is out of date, and tells nothing about the future.
+/// `now`, and the statistics of the predicted values after `at`. Only points after `at`
+/// count; a run starting at the first of them, no more than a step after `at`, continues the
+/// current out-of-range run. `None` when the prediction has no point after `at`: it is out of
+/// date, and tells nothing about the future.
 pub fn future_violations(
     prediction: &Prediction,
     now: &Status,
     sla: &Sla,
     at: i64,
-) -> Option<Vec<FutureViolation>> {
+) -> Option<FutureForecast> {
     let step = i64::try_from(prediction.step_seconds)
         .ok()
         .filter(|&s| s > 0)
@@ -81,6 +137,7 @@ pub fn future_violations(
     if points.is_empty() {
         return None;
     }
+    let overall = summary(points.iter().map(|p| p.value));
     let next_step = points
         .first()
         .map(|p| p.timestamp.timestamp())
@@ -128,21 +185,42 @@ pub fn future_violations(
                     )
                 })
                 .collect();
-            let values: Vec<f64> = run.iter().map(|p| p.value).collect();
+            let stats = summary(run.iter().map(|p| p.value));
+            let (start, duration_minutes) = match (continuing, now.out_of_range_since) {
+                (true, Some(since)) => (since, now.out_of_range_minutes + minutes),
+                _ => (run[0].timestamp, minutes),
+            };
             FutureViolation {
-                start: run[0].timestamp,
+                start,
                 end: DateTime::from_timestamp(last + step, 0).unwrap_or(run[0].timestamp),
-                duration_minutes: minutes,
-                avg: values.iter().sum::<f64>() / values.len() as f64,
-                max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                min: values.iter().copied().fold(f64::INFINITY, f64::min),
+                duration_minutes,
                 description,
+                predicted_minutes: minutes,
+                continuing,
+                avg: stats.avg_value,
+                max: stats.max_value,
+                min: stats.min_value,
                 probability: chances.iter().copied().fold(1.0, f64::min),
                 probability_independent: chances.iter().product(),
             }
         })
         .collect();
-    Some(violations)
+    Some(FutureForecast {
+        violations,
+        summary: overall,
+    })
+}
+
+/// Mean, largest and smallest of `values` (not empty).
+fn summary(values: impl Iterator<Item = f64> + Clone) -> ForecastSummary {
+    let (sum, n) = values
+        .clone()
+        .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    ForecastSummary {
+        avg_value: sum / n as f64,
+        max_value: values.clone().fold(f64::NEG_INFINITY, f64::max),
+        min_value: values.fold(f64::INFINITY, f64::min),
+    }
 }
 
 #[cfg(test)]
@@ -185,20 +263,29 @@ mod tests {
         }
     }
 
+    /// The state at `AT`: out of range for the last `minutes` samples, when pending or firing.
     fn now(status: State, minutes: u32) -> Status {
+        let out = matches!(status, State::Pending | State::Firing);
         Status {
             status,
             description: String::new(),
             last_values: vec![],
             out_of_range_minutes: minutes,
+            out_of_range_since: out
+                .then(|| DateTime::from_timestamp(AT - 60 * (i64::from(minutes) - 1), 0).unwrap()),
         }
     }
 
-    fn kinds(values: &[f64], state: Status) -> Vec<(FutureKind, u32)> {
+    fn runs(values: &[f64], state: Status) -> Vec<FutureViolation> {
         future_violations(&prediction(values), &state, &sla(), AT)
             .unwrap()
+            .violations
+    }
+
+    fn kinds(values: &[f64], state: Status) -> Vec<(FutureKind, u32)> {
+        runs(values, state)
             .iter()
-            .map(|v| (v.description, v.duration_minutes))
+            .map(|v| (v.description, v.predicted_minutes))
             .collect()
     }
 
@@ -230,9 +317,42 @@ mod tests {
     }
 
     #[test]
+    fn a_continuing_run_starts_when_the_run_began_and_counts_from_there() {
+        let out_then_in = [2.0, 2.0, 0.5, 0.5];
+        let v = &runs(&out_then_in, now(State::Pending, 3))[0];
+        assert!(v.continuing);
+        // Out since 2 minutes before AT (3 samples up to AT), 2 more predicted.
+        assert_eq!(v.start.timestamp(), AT - 120);
+        assert_eq!((v.duration_minutes, v.predicted_minutes), (5, 2));
+        assert_eq!(v.end.timestamp(), AT + 180);
+        let v = &runs(&out_then_in, now(State::Firing, 7))[0];
+        assert_eq!((v.start.timestamp(), v.duration_minutes), (AT - 360, 9));
+        // A new run starts at its first predicted point.
+        let v = &runs(&out_then_in, now(State::Inactive, 0))[0];
+        assert!(!v.continuing);
+        assert_eq!((v.start.timestamp(), v.duration_minutes), (AT + 60, 2));
+    }
+
+    #[test]
+    fn the_summary_is_over_the_points_after_the_evaluation_time() {
+        let p = prediction(&[5.0, 2.0, 0.5, 0.5]);
+        let forecast = future_violations(&p, &now(State::Inactive, 0), &sla(), AT + 60).unwrap();
+        assert_eq!(
+            forecast.summary,
+            ForecastSummary {
+                avg_value: 1.0,
+                max_value: 2.0,
+                min_value: 0.5
+            }
+        );
+    }
+
+    #[test]
     fn points_at_or_before_the_evaluation_time_are_ignored() {
         let p = prediction(&[2.0, 2.0, 2.0, 0.5]);
-        let violations = future_violations(&p, &now(State::Pending, 1), &sla(), AT + 120).unwrap();
+        let violations = future_violations(&p, &now(State::Inactive, 0), &sla(), AT + 120)
+            .unwrap()
+            .violations;
         assert_eq!(violations.len(), 1);
         assert_eq!(violations[0].start.timestamp(), AT + 180);
         assert_eq!(violations[0].description, FutureKind::WillBePending);
@@ -246,20 +366,15 @@ mod tests {
             None
         );
         assert_eq!(
-            future_violations(&p, &now(State::Firing, 9), &sla(), AT + 60).map(|v| v.len()),
+            future_violations(&p, &now(State::Firing, 9), &sla(), AT + 60)
+                .map(|f| f.violations.len()),
             Some(1)
         );
     }
 
     #[test]
     fn statistics_and_probabilities_are_over_the_run() {
-        let violations = future_violations(
-            &prediction(&[0.5, 1.1, 1.3, 1.2, 0.5]),
-            &now(State::Inactive, 0),
-            &sla(),
-            AT,
-        )
-        .unwrap();
+        let violations = runs(&[0.5, 1.1, 1.3, 1.2, 0.5], now(State::Inactive, 0));
         let v = &violations[0];
         assert_eq!(
             (v.start.timestamp(), v.end.timestamp()),

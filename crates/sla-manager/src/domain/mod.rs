@@ -16,7 +16,9 @@ mod status;
 mod validation;
 mod violations;
 
-pub use future::{FutureKind, FutureViolation, future_violations};
+pub use future::{
+    ForecastSummary, FutureForecast, FutureItem, FutureKind, FutureViolation, future_violations,
+};
 pub use probability::out_of_range_probability;
 pub use runs::{Run, out_of_range_runs};
 pub use status::{State, Status, status};
@@ -40,7 +42,72 @@ pub fn history_start(at: i64, for_minutes: u32) -> i64 {
     at - HISTORY_SECONDS - i64::from(for_minutes) * 60
 }
 
-/// A number as the descriptions print it: the shortest text that reads back as the same value.
-fn number(value: f64) -> String {
-    format!("{value}")
+/// A value as the original system's descriptions print it: Python's `repr` of a float, the
+/// shortest text that reads back as the same value, always with a `.` or an exponent
+/// (`3289706496.0`, `0.25`, `1e-05`, `1e+16`).
+fn value_text(value: f64) -> String {
+    if value.is_nan() {
+        return "nan".to_owned();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    // Rust's `Debug` switches to an exponent at the same magnitudes as Python (below 1e-4, from
+    // 1e16 on) and differs only in writing the exponent: `1e-5` where Python writes `1e-05`.
+    let text = format!("{value:?}");
+    match text.split_once('e') {
+        None => text,
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = match exponent.strip_prefix('-') {
+                Some(digits) => ('-', digits),
+                None => ('+', exponent),
+            };
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+    }
+}
+
+/// A range bound as the original printed it: as the SLA set gave it. The stored bound is a
+/// float, so a whole number is taken to have been given as an integer (`3289686016`, as in the
+/// original's example) and any other as a float.
+fn bound_text(value: f64) -> String {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() < 1e16 {
+        format!("{value:.0}")
+    } else {
+        value_text(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_print_as_python_floats() {
+        let cases = [
+            (3289706496.0, "3289706496.0"),
+            (0.25, "0.25"),
+            (1.0, "1.0"),
+            (-2.5, "-2.5"),
+            (1e-4, "0.0001"),
+            (1e-5, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (2.5e100, "2.5e+100"),
+            (f64::NAN, "nan"),
+            (f64::NEG_INFINITY, "-inf"),
+        ];
+        for (value, text) in cases {
+            assert_eq!(value_text(value), text, "{value}");
+        }
+    }
+
+    #[test]
+    fn bounds_print_as_given() {
+        assert_eq!(bound_text(3289686016.0), "3289686016");
+        assert_eq!(bound_text(0.05), "0.05");
+        assert_eq!(bound_text(-1000.0), "-1000");
+        assert_eq!(bound_text(1e20), "1e+20");
+    }
 }

@@ -1,11 +1,11 @@
 //! Whether an SLA holds now: inactive, pending or firing.
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use common::sla::Sla;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{STEP_SECONDS, Sample, number, out_of_range_runs};
+use super::{STEP_SECONDS, Sample, bound_text, out_of_range_runs, value_text};
 
 /// The state of an SLA, as alert rules name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -33,17 +33,22 @@ impl State {
     }
 }
 
-/// An SLA's state at one time.
+/// An SLA's state at one time. `status`, `description` and `last-values` are the original's
+/// keys; the others are additions.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Status {
-    /// The state.
+    /// The state: `inactive`, `pending`, `firing`, or `unknown` when Prometheus has no value.
     pub status: State,
-    /// What it means, in words.
+    /// What it means, in the original's words.
     pub description: String,
     /// The last (up to) three values at a 1-minute step, oldest first.
+    #[serde(rename = "last-values")]
     pub last_values: Vec<f64>,
     /// How long the series has been out of range without interruption, in minutes (0 in range).
     pub out_of_range_minutes: u32,
+    /// Time of the first sample of the current out-of-range run (none in range).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_of_range_since: Option<DateTime<Utc>>,
 }
 
 /// The state of `sla` at unix time `at`, from its history up to `at`.
@@ -66,42 +71,53 @@ pub fn status(samples: &[Sample], sla: &Sla, at: i64) -> Status {
         .iter()
         .map(|&(_, v)| v)
         .collect();
-    let values_text = last_values
-        .iter()
-        .map(|&v| number(v))
-        .collect::<Vec<_>>()
-        .join(",");
-    let (min, max, for_minutes) = (number(range.min), number(range.max), sla.for_minutes);
+    let texts: Vec<String> = last_values.iter().map(|&v| value_text(v)).collect();
+    let (min, max, for_minutes) = (
+        bound_text(range.min),
+        bound_text(range.max),
+        sla.for_minutes,
+    );
     let current = out_of_range_runs(samples, range)
         .pop()
         .filter(|run| run.last == last_t);
     let Some(run) = current else {
         return Status {
             status: State::Inactive,
-            description: format!("Actual value {} in ({min}, {max})", number(last_value)),
+            // The original printed the value as a one-element list.
+            description: format!(
+                "Actual value [{}] in ({min}, {max})",
+                value_text(last_value)
+            ),
             last_values,
             out_of_range_minutes: 0,
+            out_of_range_since: None,
         };
     };
     let minutes = run.minutes();
+    let since = DateTime::from_timestamp(run.first, 0);
     if minutes >= for_minutes {
         Status {
             status: State::Firing,
             description: format!(
-                "Service level agreement violated for more than {for_minutes} min, last three values {values_text}, allowed range: ({min}, {max})"
+                // One placeholder in the original, filled with the list of values.
+                "Service level agreement violated for more than {for_minutes} min, last three values [{}], allowed range: ({min}, {max})",
+                texts.join(", ")
             ),
             last_values,
             out_of_range_minutes: minutes,
+            out_of_range_since: since,
         }
     } else {
         let percent = (f64::from(minutes) * 100.0 / f64::from(for_minutes)).round();
         Status {
             status: State::Pending,
             description: format!(
-                "Service level agreement violated for {minutes}/{for_minutes} min ({percent}%), last three values {values_text} not in ({min}, {max})"
+                "Service level agreement violated for {minutes}/{for_minutes} min ({percent}%), last three values {} not in ({min}, {max})",
+                texts.join(",")
             ),
             last_values,
             out_of_range_minutes: minutes,
+            out_of_range_since: since,
         }
     }
 }
@@ -112,6 +128,7 @@ fn unknown(description: String) -> Status {
         description,
         last_values: Vec::new(),
         out_of_range_minutes: 0,
+        out_of_range_since: None,
     }
 }
 
@@ -143,10 +160,25 @@ mod tests {
         let (samples, at) = history(&[9.0, 0.25]);
         let s = status(&samples, &sla(0.05, 0.5, 5), at);
         assert_eq!(s.status, State::Inactive);
-        assert_eq!(s.description, "Actual value 0.25 in (0.05, 0.5)");
+        assert_eq!(s.description, "Actual value [0.25] in (0.05, 0.5)");
         assert_eq!(
             (s.last_values, s.out_of_range_minutes),
             (vec![9.0, 0.25], 0)
+        );
+    }
+
+    #[test]
+    fn the_original_example_is_printed_word_for_word() {
+        let (samples, at) = history(&[3289759744.0, 3289731072.0, 3289706496.0]);
+        let s = status(&samples, &sla(3289686016.0, 3290595328.0, 1), at);
+        assert_eq!(
+            s.description,
+            "Actual value [3289706496.0] in (3289686016, 3290595328)"
+        );
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            json["last-values"],
+            serde_json::json!([3289759744.0, 3289731072.0, 3289706496.0])
         );
     }
 
@@ -157,9 +189,10 @@ mod tests {
         assert_eq!(s.status, State::Pending);
         assert_eq!(
             s.description,
-            "Service level agreement violated for 3/5 min (60%), last three values 0.9,0.8,1 not in (0.05, 0.5)"
+            "Service level agreement violated for 3/5 min (60%), last three values 0.9,0.8,1.0 not in (0.05, 0.5)"
         );
         assert_eq!(s.out_of_range_minutes, 3);
+        assert_eq!(s.out_of_range_since.map(|t| t.timestamp()), Some(120));
     }
 
     #[test]
@@ -169,7 +202,7 @@ mod tests {
         assert_eq!(s.status, State::Firing);
         assert_eq!(
             s.description,
-            "Service level agreement violated for more than 5 min, last three values 0.9,0.8,1, allowed range: (0.05, 0.5)"
+            "Service level agreement violated for more than 5 min, last three values [0.9, 0.8, 1.0], allowed range: (0.05, 0.5)"
         );
         let (samples, at) = history(&[0.2, 0.01, 0.9, 0.8, 1.0]);
         assert_eq!(

@@ -10,50 +10,81 @@ use super::{HISTORY_SECONDS, STEP_SECONDS, Sample, out_of_range_runs};
 /// The windows violations are counted in: name and length in seconds.
 pub const WINDOWS: [(&str, i64); 3] = [("1h", 3600), ("3h", 3 * 3600), ("12h", HISTORY_SECONDS)];
 
-/// One violation: a maximal run of out-of-range samples lasting at least `for` minutes.
+/// One violation: a maximal run of out-of-range samples lasting at least `for` minutes. The
+/// keys are the original's, with `ongoing` added.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Violation {
     /// Time of the first out-of-range sample.
+    #[serde(rename = "start_time")]
     pub start: DateTime<Utc>,
     /// One step after the last out-of-range sample.
+    #[serde(rename = "end_time")]
     pub end: DateTime<Utc>,
-    /// Minutes out of range (one per sample).
+    /// Minutes out of range (one per sample), a float as in the original (`76.0`).
+    #[serde(rename = "duration", serialize_with = "minutes_as_float")]
+    #[schema(value_type = f64)]
     pub duration_minutes: u32,
     /// Mean value during the violation.
+    #[serde(rename = "avg_value")]
     pub avg: f64,
     /// Largest value.
+    #[serde(rename = "max_value")]
     pub max: f64,
     /// Smallest value.
+    #[serde(rename = "min_value")]
     pub min: f64,
-    /// Still going on at the evaluation time.
+    /// Still going on at the evaluation time (an addition).
     pub ongoing: bool,
 }
 
 /// Violations that overlap one window, and the minutes of violation inside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct WindowCount {
-    /// `1h`, `3h` or `12h`.
-    pub window: String,
     /// Violations with at least one sample in the window.
+    #[serde(rename = "n")]
     pub count: usize,
-    /// Their samples in the window (one minute each).
+    /// Their minutes in the window (one per sample), a float as in the original (`60.0`).
+    #[serde(rename = "time", serialize_with = "minutes_as_float")]
+    #[schema(value_type = f64)]
     pub minutes: u32,
 }
 
-/// The violations of one SLA.
+/// The violations of one SLA, under the original's keys.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ViolationReport {
-    /// Per window, shortest first.
-    pub windows: Vec<WindowCount>,
+    /// The last hour.
+    #[serde(rename = "1h")]
+    pub last_1h: WindowCount,
+    /// The last 3 hours.
+    #[serde(rename = "3h")]
+    pub last_3h: WindowCount,
+    /// The last 12 hours.
+    #[serde(rename = "12h")]
+    pub last_12h: WindowCount,
     /// Every violation that overlaps the last 12 hours, oldest first.
+    #[serde(rename = "violation_list")]
     pub violations: Vec<Violation>,
 }
 
 impl ViolationReport {
     /// The count in the last hour.
     pub fn last_hour(&self) -> usize {
-        self.windows.first().map_or(0, |w| w.count)
+        self.last_1h.count
     }
+
+    /// The windows, shortest first, with their names.
+    pub fn windows(&self) -> [(&'static str, &WindowCount); 3] {
+        [
+            (WINDOWS[0].0, &self.last_1h),
+            (WINDOWS[1].0, &self.last_3h),
+            (WINDOWS[2].0, &self.last_12h),
+        ]
+    }
+}
+
+/// Whole minutes written as a JSON float, the original's type for durations.
+fn minutes_as_float<S: serde::Serializer>(minutes: &u32, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(f64::from(*minutes))
 }
 
 /// The violations of `sla` at unix time `at`, from its history up to `at` (which should reach
@@ -66,21 +97,17 @@ pub fn violations(samples: &[Sample], sla: &Sla, at: i64) -> ViolationReport {
             run.minutes() >= sla.for_minutes && run.samples_in_window(at, HISTORY_SECONDS) > 0
         })
         .collect();
-    let windows = WINDOWS
-        .iter()
-        .map(|&(window, seconds)| {
-            let inside: Vec<u32> = runs
-                .iter()
-                .map(|run| run.samples_in_window(at, seconds))
-                .filter(|&n| n > 0)
-                .collect();
-            WindowCount {
-                window: window.to_owned(),
-                count: inside.len(),
-                minutes: inside.iter().sum(),
-            }
-        })
-        .collect();
+    let [last_1h, last_3h, last_12h] = WINDOWS.map(|(_, seconds)| {
+        let inside: Vec<u32> = runs
+            .iter()
+            .map(|run| run.samples_in_window(at, seconds))
+            .filter(|&n| n > 0)
+            .collect();
+        WindowCount {
+            count: inside.len(),
+            minutes: inside.iter().sum(),
+        }
+    });
     let violations = runs
         .iter()
         .map(|run| Violation {
@@ -94,7 +121,9 @@ pub fn violations(samples: &[Sample], sla: &Sla, at: i64) -> ViolationReport {
         })
         .collect();
     ViolationReport {
-        windows,
+        last_1h,
+        last_3h,
+        last_12h,
         violations,
     }
 }
@@ -144,9 +173,8 @@ mod tests {
             .collect();
         assert_eq!(durations, vec![5, 6]);
         assert_eq!(
-            report.windows[0],
-            WindowCount {
-                window: "1h".into(),
+            report.windows()[0].1,
+            &WindowCount {
                 count: 2,
                 minutes: 11
             }
@@ -162,26 +190,23 @@ mod tests {
         // A run crossing the 1h edge: first sample 62 minutes before, 7 samples: 5 inside [1h].
         let report = violations(&history(AT, &[(62, 7), (183, 7), (725, 10)]), &sla(5), AT);
         assert_eq!(
-            report.windows[0],
-            WindowCount {
-                window: "1h".into(),
+            report.windows()[0].1,
+            &WindowCount {
                 count: 1,
                 minutes: 5
             }
         );
         // The one crossing the 3h edge (-183m..-177m) has 4 samples inside.
         assert_eq!(
-            report.windows[1],
-            WindowCount {
-                window: "3h".into(),
+            report.windows()[1].1,
+            &WindowCount {
                 count: 2,
                 minutes: 7 + 4
             }
         );
         assert_eq!(
-            report.windows[2],
-            WindowCount {
-                window: "12h".into(),
+            report.windows()[2].1,
+            &WindowCount {
                 count: 3,
                 minutes: 7 + 7 + 5
             }
@@ -205,10 +230,29 @@ mod tests {
         assert!(report.violations.is_empty());
         assert!(
             report
-                .windows
+                .windows()
                 .iter()
-                .all(|w| w.count == 0 && w.minutes == 0)
+                .all(|(_, w)| w.count == 0 && w.minutes == 0)
         );
+    }
+
+    #[test]
+    fn the_report_has_the_original_keys_and_types() {
+        let report = violations(&history(AT, &[(10, 6)]), &sla(5), AT);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["1h"], serde_json::json!({"n": 1, "time": 6.0}));
+        assert!(json["12h"]["time"].is_f64());
+        let v = &json["violation_list"][0];
+        assert_eq!(v["duration"], serde_json::json!(6.0));
+        for key in [
+            "start_time",
+            "end_time",
+            "avg_value",
+            "max_value",
+            "min_value",
+        ] {
+            assert!(v.get(key).is_some(), "{key} in {v}");
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub(crate) struct SetReply {
 #[utoipa::path(get, path = "/slaset", tag = "slaset", responses(
     (status = 200, description = "The SLA set", body = Vec<SlaView>),
     (status = 404, description = "SLA set not defined", body = ErrorBody),
-    (status = 504, description = "Database not available", body = ErrorBody),
+    (status = 504, description = "DB not available", body = ErrorBody),
 ))]
 #[tracing::instrument(name = "get_slaset", skip_all)]
 pub(super) async fn get_slaset(State(state): State<AppState>) -> Result<Json<Vec<SlaView>>, Error> {
@@ -49,7 +49,7 @@ pub(super) async fn get_slaset(State(state): State<AppState>) -> Result<Json<Vec
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Body is not JSON", body = ErrorBody),
         (status = 502, description = "Prometheus not available (the cause is logged, never sent)", body = ErrorBody),
-        (status = 504, description = "Database not available", body = ErrorBody),
+        (status = 504, description = "DB not available", body = ErrorBody),
     ))]
 #[tracing::instrument(name = "put_slaset", skip_all)]
 pub(super) async fn put_slaset(

@@ -32,7 +32,7 @@ async fn a_database_that_does_not_answer_is_a_504_until_it_is_back() {
     ] {
         let (status, body) = app.get(&path).await;
         assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{path}: {body}");
-        assert_eq!(body, serde_json::json!({"error": "Database not available"}));
+        assert_eq!(body, serde_json::json!({"error": "DB not available"}));
     }
     let (status, _) = app
         .request(Method::PUT, "/slaset", Some(&app.sla_set_body()), None)

@@ -14,14 +14,13 @@ fn close(value: &Value, expected: f64, tolerance: f64) -> bool {
         .is_some_and(|v| (v - expected).abs() <= tolerance)
 }
 
-fn check_run(v: &Value, start: i64, points: &[f64], description: &str) {
-    assert_eq!(v["start"], json!(time(start)), "{v}");
-    assert_eq!(
-        v["end"],
-        json!(time(start + 60 * points.len() as i64)),
-        "{v}"
-    );
-    assert_eq!(v["duration_minutes"], points.len(), "{v}");
+/// A predicted run: it starts at `start` (in the past when it continues the run going on now)
+/// and lasts `duration` minutes from there; `points` are its predicted values.
+fn check_run(v: &Value, start: i64, end: i64, duration: u32, points: &[f64], description: &str) {
+    assert_eq!(v["start_time"], json!(time(start)), "{v}");
+    assert_eq!(v["end_time"], json!(time(end)), "{v}");
+    assert_eq!(v["duration"], duration, "{v}");
+    assert_eq!(v["predicted_minutes"], points.len(), "{v}");
     assert!(
         close(
             &v["avg"],
@@ -43,6 +42,32 @@ fn check_run(v: &Value, start: i64, points: &[f64], description: &str) {
     assert_eq!(v["description"], description, "{v}");
 }
 
+/// The runs of an entry's `violations`, after checking that its last element is the summary of
+/// `predicted` (the values after the evaluation time), also under `summary`.
+fn runs_and_summary<'a>(entry: &'a Value, predicted: &[f64]) -> &'a [Value] {
+    let items = entry["violations"].as_array().expect("a list");
+    let (summary, runs) = items.split_last().expect("the summary is the last element");
+    assert!(
+        close(
+            &summary["avg_value"],
+            predicted.iter().sum::<f64>() / predicted.len() as f64,
+            1e-9
+        ),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["max_value"].as_f64(),
+        Some(predicted.iter().copied().fold(f64::MIN, f64::max))
+    );
+    assert_eq!(
+        summary["min_value"].as_f64(),
+        Some(predicted.iter().copied().fold(f64::MAX, f64::min))
+    );
+    assert_eq!(summary.as_object().map(|o| o.len()), Some(3), "{summary}");
+    assert_eq!(&entry["summary"], summary);
+    runs
+}
+
 #[tokio::test]
 async fn predicted_runs_are_labelled_from_the_state_now_with_probabilities() {
     let app = spawn_app().await;
@@ -60,13 +85,8 @@ async fn predicted_runs_are_labelled_from_the_state_now_with_probabilities() {
     // in range, then 2 minutes out: too short to fire.
     let up = max + 0.1;
     let ok = max - 0.2;
-    app.seed_prediction(
-        &set[0].0,
-        end,
-        &[up, up, up, ok, ok, up, up, ok, ok, ok],
-        0.1,
-    )
-    .await;
+    let predicted = [up, up, up, ok, ok, up, up, ok, ok, ok];
+    app.seed_prediction(&set[0].0, end, &predicted, 0.1).await;
     // The seasonal series (inactive, range 0..1000, for 10): a run of 10 certain minutes out.
     let seasonal: Vec<f64> = (0..10).map(|i| 1100.0 + 10.0 * f64::from(i)).collect();
     app.seed_prediction(&set[2].0, end, &seasonal, 0.0).await;
@@ -76,13 +96,38 @@ async fn predicted_runs_are_labelled_from_the_state_now_with_probabilities() {
     let metrics = app.evaluate("/future-violations", end).await;
     let sla = app.find(&metrics, &set[0].0);
     assert_eq!(sla["status"], "pending");
-    assert_eq!(sla["rmse"], 0.125);
+    assert_eq!(sla["prediction_rmse"], 0.125);
     assert_eq!(sla["model"], "holt_winters_additive");
-    let runs = sla["future_violations"].as_array().expect("a list");
+    let runs = runs_and_summary(sla, &predicted);
     assert_eq!(runs.len(), 2, "{sla}");
     assert!(3 + 3 >= for_minutes && 2 < for_minutes);
-    check_run(&runs[0], end + 60, &[up; 3], "Was pending, will fire");
-    check_run(&runs[1], end + 6 * 60, &[up; 2], "Will be pending");
+    // The first continues the run going on: it started 2 minutes before the end (3 samples)
+    // and lasts 3 + 3 minutes from there.
+    let began = app
+        .manifest
+        .sla
+        .run_at(end)
+        .expect("a run at the end")
+        .first;
+    assert_eq!(began, end - 120);
+    check_run(
+        &runs[0],
+        began,
+        end + 4 * 60,
+        6,
+        &[up; 3],
+        "Was pending, will fire",
+    );
+    assert_eq!(runs[0]["continuing"], true);
+    check_run(
+        &runs[1],
+        end + 6 * 60,
+        end + 8 * 60,
+        2,
+        &[up; 2],
+        "Will be pending",
+    );
+    assert_eq!(runs[1]["continuing"], false);
     // Normal errors with sigma 0.1, each point one sigma above the max.
     assert!(close(&runs[0]["probability"], PHI_1, 1e-6), "{}", runs[0]);
     assert!(
@@ -98,11 +143,16 @@ async fn predicted_runs_are_labelled_from_the_state_now_with_probabilities() {
 
     let seasonal_entry = app.find(&metrics, &set[2].0);
     assert_eq!(seasonal_entry["status"], "inactive");
-    let runs = seasonal_entry["future_violations"]
-        .as_array()
-        .expect("a list");
+    let runs = runs_and_summary(seasonal_entry, &seasonal);
     assert_eq!(runs.len(), 1);
-    check_run(&runs[0], end + 60, &seasonal, "Will fire");
+    check_run(
+        &runs[0],
+        end + 60,
+        end + 11 * 60,
+        10,
+        &seasonal,
+        "Will fire",
+    );
     assert_eq!(
         (
             runs[0]["probability"].as_f64(),
@@ -111,14 +161,16 @@ async fn predicted_runs_are_labelled_from_the_state_now_with_probabilities() {
         (Some(1.0), Some(1.0))
     );
 
-    assert_eq!(
-        app.find(&metrics, &set[1].0)["future_violations"],
-        json!([])
+    // In range all along: the list holds only the summary.
+    let constant = app.find(&metrics, &set[1].0);
+    assert!(
+        runs_and_summary(constant, &[42.0; 10]).is_empty(),
+        "{constant}"
     );
     for labels in [&set[3].0, &set[4].0] {
         let entry = app.find(&metrics, labels);
         assert_eq!(entry["error"], "Prediction not available", "{entry}");
-        assert!(entry.get("future_violations").is_none());
+        assert!(entry.get("violations").is_none() && entry.get("prediction_rmse").is_none());
     }
 
     // Predicted violations that fire are telemetry: one for the SLA series, one for seasonal.
@@ -173,22 +225,34 @@ async fn a_firing_sla_predicted_out_continues_firing() {
     let metrics = app.evaluate("/future-violations", at).await;
     let sla = app.find(&metrics, &set[0].0);
     assert_eq!(sla["status"], "firing");
-    let runs = sla["future_violations"].as_array().expect("a list");
+    let runs = runs_and_summary(sla, &[max + 1.0, max + 1.0, ok, ok, max + 1.0]);
     assert_eq!(runs.len(), 2, "{sla}");
+    // It continues the firing run: from the run's first sample, its minutes so far plus 2.
+    let run = app.manifest.sla.run_at(at).expect("firing at `at`");
+    let so_far = generator_state(&app, at).1;
     check_run(
         &runs[0],
-        at + 60,
+        run.first,
+        at + 3 * 60,
+        so_far + 2,
         &[max + 1.0; 2],
         "Was already firing, continuing firing",
     );
-    check_run(&runs[1], at + 5 * 60, &[max + 1.0], "Will be pending");
+    check_run(
+        &runs[1],
+        at + 5 * 60,
+        at + 6 * 60,
+        1,
+        &[max + 1.0],
+        "Will be pending",
+    );
 
     // Once its last point has passed, the prediction tells nothing.
     let later = app.evaluate("/future-violations", at + 6 * 60).await;
     let sla = app.find(&later, &set[0].0);
     assert_eq!(sla["error"], "Prediction not available", "{sla}");
     assert!(
-        sla.get("future_violations").is_none() && sla.get("rmse").is_none(),
+        sla.get("violations").is_none() && sla.get("prediction_rmse").is_none(),
         "{sla}"
     );
 }

@@ -130,9 +130,28 @@ pub(crate) fn time(unix: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(unix, 0).expect("a valid time")
 }
 
-/// A number as the service prints it in descriptions.
-pub(crate) fn num(value: f64) -> String {
-    format!("{value}")
+/// A value as the original printed it in descriptions: Python's float `repr` (`1.0`, `0.25`,
+/// `1e-05`, `1e+16`).
+pub(crate) fn py_float(value: f64) -> String {
+    let text = format!("{value:?}");
+    match text.split_once('e') {
+        None => text,
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = exponent
+                .strip_prefix('-')
+                .map_or(('+', exponent), |d| ('-', d));
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+    }
+}
+
+/// A range bound as the original printed it: as given in the SLA set (whole numbers as integers).
+pub(crate) fn bound(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        py_float(value)
+    }
 }
 
 /// An SLA entry of a PUT body.
@@ -235,20 +254,22 @@ impl TestApp {
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
 
-    /// `path?at=<unix>`, expecting 200; returns the per-metric list.
+    /// `path?at=<unix>`, expecting 200; returns the per-metric list (the body, a list as in
+    /// the original), each item evaluated at `at`.
     pub(crate) async fn evaluate(&self, path: &str, at: i64) -> Vec<Value> {
         let (status, body) = self.get(&format!("{path}?at={at}")).await;
         assert_eq!(status, StatusCode::OK, "{path} at {at}: {body}");
-        assert_eq!(
-            body["evaluated_at"]
-                .as_str()
-                .and_then(|t| t.parse::<DateTime<Utc>>().ok()),
-            Some(time(at))
-        );
-        body["metrics"]
-            .as_array()
-            .expect("a list of metrics")
-            .clone()
+        let metrics = body.as_array().expect("a list of metrics").clone();
+        for metric in &metrics {
+            assert_eq!(
+                metric["evaluated_at"]
+                    .as_str()
+                    .and_then(|t| t.parse::<DateTime<Utc>>().ok()),
+                Some(time(at)),
+                "{metric}"
+            );
+        }
+        metrics
     }
 
     /// The admin listener's `/metrics` text.

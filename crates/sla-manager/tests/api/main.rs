@@ -2,10 +2,13 @@
 //! with the synthetic history, as `scripts/test.sh` starts them (`TEST_*` variables).
 //! Expectations are recomputed from the synthetic generator, never from the service's code.
 
+mod conformance;
 mod edges;
 mod faults;
 mod future;
 mod grpc;
 mod helpers;
+#[path = "../../../../conformance/shape.rs"]
+mod shape;
 mod slaset;
 mod state;

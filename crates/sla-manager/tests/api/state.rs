@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use synthetic::Run;
 
-use crate::helpers::{TestApp, generator_state, num, spawn_app, time};
+use crate::helpers::{TestApp, bound, generator_state, py_float, spawn_app, time};
 
 /// The description the service must give for the SLA series at `at`, from the generator.
 fn expected_sla_status(app: &TestApp, at: i64) -> (String, u32, Vec<f64>, String) {
@@ -14,17 +14,27 @@ fn expected_sla_status(app: &TestApp, at: i64) -> (String, u32, Vec<f64>, String
         .iter()
         .map(|&t| series.value(t))
         .collect();
-    let values = last.iter().map(|&v| num(v)).collect::<Vec<_>>().join(",");
-    let (min, max, for_minutes) = (num(spec.range.min), num(spec.range.max), spec.for_minutes);
+    let values: Vec<String> = last.iter().map(|&v| py_float(v)).collect();
+    let (min, max, for_minutes) = (
+        bound(spec.range.min),
+        bound(spec.range.max),
+        spec.for_minutes,
+    );
     let (state, minutes) = generator_state(app, at);
+    // The original's templates, word for word.
     let description = match state {
-        "inactive" => format!("Actual value {} in ({min}, {max})", num(series.value(at))),
+        "inactive" => format!(
+            "Actual value [{}] in ({min}, {max})",
+            py_float(series.value(at))
+        ),
         "pending" => format!(
-            "Service level agreement violated for {minutes}/{for_minutes} min ({}%), last three values {values} not in ({min}, {max})",
-            (f64::from(minutes) * 100.0 / f64::from(for_minutes)).round()
+            "Service level agreement violated for {minutes}/{for_minutes} min ({}%), last three values {} not in ({min}, {max})",
+            (f64::from(minutes) * 100.0 / f64::from(for_minutes)).round(),
+            values.join(",")
         ),
         _ => format!(
-            "Service level agreement violated for more than {for_minutes} min, last three values {values}, allowed range: ({min}, {max})"
+            "Service level agreement violated for more than {for_minutes} min, last three values [{}], allowed range: ({min}, {max})",
+            values.join(", ")
         ),
     };
     (state.to_owned(), minutes, last, description)
@@ -46,8 +56,17 @@ fn check_status(app: &TestApp, metrics: &[Value], at: i64) {
         "at end{:+}m",
         (at - app.end()) / 60
     );
-    assert_eq!(got["last_values"], json!(last));
+    assert_eq!(got["last-values"], json!(last));
     assert_eq!(got["description"], description.as_str());
+    // The current run began `minutes - 1` steps before `at`.
+    let since = (minutes > 0).then(|| {
+        time(at - 60 * (i64::from(minutes) - 1))
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    });
+    assert_eq!(
+        got.get("out_of_range_since").cloned(),
+        since.map(Value::from)
+    );
 }
 
 #[tokio::test]
@@ -69,15 +88,15 @@ async fn status_at_the_end_of_the_history_matches_the_generator() {
         assert_eq!(
             got["description"],
             format!(
-                "Actual value {} in ({}, {})",
-                num(value),
-                num(*min),
-                num(*max)
+                "Actual value [{}] in ({}, {})",
+                py_float(value),
+                bound(*min),
+                bound(*max)
             )
         );
         assert_eq!(got["for"], *for_minutes);
         assert_eq!(
-            got["last_values"],
+            got["last-values"],
             json!([series.value(end - 120), series.value(end - 60), value])
         );
     }
@@ -171,25 +190,22 @@ async fn check_violations(app: &TestApp, at: i64) {
     let got = app.find(&metrics, &app.sla_set()[0].0);
     let expected = expected_violations(app, at);
     let series = app.series(synthetic::SLA_NAME);
-    for (i, (name, seconds)) in [("1h", 3600), ("3h", 3 * 3600), ("12h", 12 * 3600)]
-        .into_iter()
-        .enumerate()
-    {
+    for (name, seconds) in [("1h", 3600), ("3h", 3 * 3600), ("12h", 12 * 3600)] {
         let inside: Vec<u32> = expected
             .iter()
             .map(|r| r.samples_in_window(at, seconds))
             .filter(|&n| n > 0)
             .collect();
-        let want =
-            json!({"window": name, "count": inside.len(), "minutes": inside.iter().sum::<u32>()});
+        // Minutes as a float, as in the original (`"time": 60.0`).
+        let want = json!({"n": inside.len(), "time": f64::from(inside.iter().sum::<u32>())});
         assert_eq!(
-            got["windows"][i],
+            got[name],
             want,
             "window {name} at end{:+}m",
             (at - app.end()) / 60
         );
     }
-    let listed = got["violations"].as_array().expect("a list");
+    let listed = got["violation_list"].as_array().expect("a list");
     assert_eq!(listed.len(), expected.len(), "{listed:?}");
     for (v, run) in listed.iter().zip(&expected) {
         let values: Vec<f64> = (run.first..=run.last)
@@ -197,25 +213,25 @@ async fn check_violations(app: &TestApp, at: i64) {
             .map(|t| series.value(t))
             .collect();
         assert_eq!(
-            v["start"],
+            v["start_time"],
             time(run.first).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
         );
         assert_eq!(
-            v["end"],
+            v["end_time"],
             time(run.last + 60).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
         );
-        assert_eq!(v["duration_minutes"], run.samples);
+        assert_eq!(v["duration"], json!(f64::from(run.samples)));
         let avg = values.iter().sum::<f64>() / values.len() as f64;
         assert!(
-            (v["avg"].as_f64().unwrap() - avg).abs() < 1e-9,
+            (v["avg_value"].as_f64().unwrap() - avg).abs() < 1e-9,
             "{v} vs {avg}"
         );
         assert_eq!(
-            v["max"].as_f64().unwrap(),
+            v["max_value"].as_f64().unwrap(),
             values.iter().copied().fold(f64::MIN, f64::max)
         );
         assert_eq!(
-            v["min"].as_f64().unwrap(),
+            v["min_value"].as_f64().unwrap(),
             values.iter().copied().fold(f64::MAX, f64::min)
         );
         assert_eq!(v["ongoing"], run.last == at);
@@ -223,8 +239,8 @@ async fn check_violations(app: &TestApp, at: i64) {
     // Series that never leave their range have no violations.
     for (labels, ..) in &app.sla_set()[1..] {
         let other = app.find(&metrics, labels);
-        assert_eq!(other["violations"], json!([]));
-        assert_eq!(other["windows"][2]["count"], 0);
+        assert_eq!(other["violation_list"], json!([]));
+        assert_eq!(other["12h"], json!({"n": 0, "time": 0.0}));
     }
 }
 
