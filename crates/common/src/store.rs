@@ -89,6 +89,42 @@ pub struct SlaDocument {
     pub sla: Sla,
 }
 
+/// Server error codes that retrying cannot fix: the credentials or the user's rights are wrong
+/// (UserNotFound 11, Unauthorized 13, AuthenticationFailed 18, Atlas' AtlasError 8000).
+const DETERMINISTIC_CODES: [i32; 4] = [11, 13, 18, 8000];
+
+/// Whether a failure may pass by itself (the network, a timeout, an election: retry with
+/// backoff) or is deterministic (bad credentials, missing rights, a bad configuration: retrying
+/// forever would hide it, so it is reported and stops the work).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureClass {
+    /// Retry with backoff.
+    Transient,
+    /// Report; retrying cannot help.
+    Deterministic,
+}
+
+/// The class of a driver error: authentication, authorization and configuration errors are
+/// deterministic; everything else (network, timeouts, server selection, not primary, a write
+/// concern not satisfied) is transient.
+pub fn classify(error: &mongodb::error::Error) -> FailureClass {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    let code = match error.kind.as_ref() {
+        ErrorKind::Authentication { .. }
+        | ErrorKind::InvalidArgument { .. }
+        | ErrorKind::InvalidTlsConfig { .. }
+        | ErrorKind::IncompatibleServer { .. } => return FailureClass::Deterministic,
+        ErrorKind::Command(command) => command.code,
+        ErrorKind::Write(WriteFailure::WriteError(write)) => write.code,
+        _ => return FailureClass::Transient,
+    };
+    if DETERMINISTIC_CODES.contains(&code) {
+        FailureClass::Deterministic
+    } else {
+        FailureClass::Transient
+    }
+}
+
 /// A database operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -120,6 +156,29 @@ pub enum StoreError {
         /// The first error's message.
         message: String,
     },
+    /// The writes were applied on the primary but the write concern was not satisfied (e.g. a
+    /// failover may roll them back): the batch must be written again, its offsets not
+    /// committed. Transient.
+    #[error("write concern not satisfied: code {code}: {message}")]
+    WriteConcern {
+        /// The server's code.
+        code: i32,
+        /// The server's message.
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// Whether retrying may help; see [`FailureClass`].
+    pub fn class(&self) -> FailureClass {
+        match self {
+            StoreError::Database { source, .. } => classify(source),
+            StoreError::WriteConcern { .. } => FailureClass::Transient,
+            StoreError::Conversion { .. } | StoreError::WritesRejected { .. } => {
+                FailureClass::Deterministic
+            }
+        }
+    }
 }
 
 impl StoreError {
@@ -254,12 +313,15 @@ impl MetricsRepository {
 fn upsert_statement(record: &Record) -> Result<Document, StoreError> {
     let kind = record.kind().as_str();
     let at_field = format!("{kind}_at");
+    // The raw serializer is not "human readable", so NaN and ±Inf stay BSON doubles instead of
+    // the strings JSON needs (`crate::float`).
     let result = match &record.payload {
-        Payload::Values { values } => bson::to_bson(values),
-        Payload::Metadata { metadata } => bson::to_bson(metadata),
-        Payload::Prediction { prediction } => bson::to_bson(prediction),
+        Payload::Values { values } => bson::to_raw_document_buf(values),
+        Payload::Metadata { metadata } => bson::to_raw_document_buf(metadata),
+        Payload::Prediction { prediction } => bson::to_raw_document_buf(prediction),
     }
-    .map_err(StoreError::conversion("upsert"))?;
+    .map_err(StoreError::conversion("upsert"))
+    .and_then(|raw| Document::try_from(raw.as_ref()).map_err(StoreError::conversion("upsert")))?;
     let name = bson::to_bson(&record.name).map_err(StoreError::conversion("upsert"))?;
     let at = Bson::DateTime(bson::DateTime::from_chrono(record.computed_at));
     Ok(doc! {
@@ -272,7 +334,16 @@ fn upsert_statement(record: &Record) -> Result<Document, StoreError> {
     })
 }
 
+/// What an `update` reply says: per-write errors (a duplicate key is a stale record), and a
+/// `writeConcernError`, which makes the whole batch a failure to retry even though the primary
+/// applied it, since a failover can roll it back.
 fn summarise_update_reply(reply: &Document, batch: usize) -> Result<UpsertSummary, StoreError> {
+    if let Ok(concern) = reply.get_document("writeConcernError") {
+        return Err(StoreError::WriteConcern {
+            code: concern.get_i32("code").unwrap_or_default(),
+            message: concern.get_str("errmsg").unwrap_or_default().to_owned(),
+        });
+    }
     let errors = reply
         .get_array("writeErrors")
         .map(|a| a.as_slice())
@@ -325,6 +396,38 @@ mod tests {
                 .unwrap()
                 .contains_key("metadata_at")
         );
+    }
+
+    #[test]
+    fn a_write_concern_error_fails_the_batch() {
+        let reply = doc! { "ok": 1, "n": 1, "writeConcernError": { "code": 91, "errmsg": "Replication is being shut down" } };
+        let error = summarise_update_reply(&reply, 1).unwrap_err();
+        assert!(
+            matches!(error, StoreError::WriteConcern { code: 91, .. }),
+            "{error:?}"
+        );
+        assert_eq!(error.class(), FailureClass::Transient);
+    }
+
+    #[test]
+    fn non_finite_results_are_stored_as_doubles() {
+        let mut record = values_record();
+        if let Payload::Values { values } = &mut record.payload {
+            values.h1.as_mut().unwrap().avg = f64::NAN;
+            values.h1.as_mut().unwrap().max = f64::INFINITY;
+        }
+        let statement = upsert_statement(&record).unwrap();
+        let h1 = statement
+            .get_document("u")
+            .unwrap()
+            .get_document("$set")
+            .unwrap()
+            .get_document("values")
+            .unwrap()
+            .get_document("1h")
+            .unwrap();
+        assert!(h1.get_f64("avg").unwrap().is_nan());
+        assert_eq!(h1.get_f64("max").unwrap(), f64::INFINITY);
     }
 
     #[test]

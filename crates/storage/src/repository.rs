@@ -4,7 +4,7 @@
 use common::{
     record::Record,
     retry::RetryPolicy,
-    store::{MetricsRepository, StoreError, UpsertSummary},
+    store::{FailureClass, MetricsRepository, StoreError, UpsertSummary},
 };
 use tokio_util::sync::CancellationToken;
 
@@ -18,6 +18,24 @@ pub enum WriteError {
     /// it): retrying the same records cannot help.
     #[error("the database refused records of the batch")]
     Refused(#[source] StoreError),
+    /// The database refuses this service, not a record (bad credentials, missing rights, a bad
+    /// configuration): retrying forever would hide it, so it is reported and stops the service.
+    #[error("the database refuses this service")]
+    Fatal(#[source] StoreError),
+}
+
+impl WriteError {
+    fn from_store(error: StoreError) -> Self {
+        match (&error, error.class()) {
+            (StoreError::Database { .. }, FailureClass::Deterministic) => WriteError::Fatal(error),
+            (StoreError::Database { .. } | StoreError::WriteConcern { .. }, _) => {
+                WriteError::Unavailable(error)
+            }
+            (StoreError::Conversion { .. } | StoreError::WritesRejected { .. }, _) => {
+                WriteError::Refused(error)
+            }
+        }
+    }
 }
 
 /// Writes batches of records into `metrics`.
@@ -38,23 +56,24 @@ impl MetricsWriter {
         self.repository
             .upsert(records)
             .await
-            .map_err(|error| match error {
-                StoreError::Database { .. } => WriteError::Unavailable(error),
-                StoreError::Conversion { .. } | StoreError::WritesRejected { .. } => {
-                    WriteError::Refused(error)
-                }
-            })
+            .map_err(WriteError::from_store)
     }
 
-    /// Creates the indexes, retrying until the database answers; `false` if cancelled first.
+    /// Creates the indexes, retrying while the database is unavailable; `Ok(false)` if
+    /// cancelled first, an error when the database refuses this service for good.
     #[tracing::instrument(name = "ensure_indexes", skip_all)]
-    pub async fn ensure_indexes(&self, retry: &RetryPolicy, token: &CancellationToken) -> bool {
+    pub async fn ensure_indexes(
+        &self,
+        retry: &RetryPolicy,
+        token: &CancellationToken,
+    ) -> Result<bool, StoreError> {
         let forever = retry.clone().with_max_elapsed(None);
+        let transient = |error: &StoreError| error.class() == FailureClass::Transient;
         tokio::select! {
-            _ = token.cancelled() => false,
-            result = forever.run("ensure_indexes", || self.repository.ensure_indexes(), |_| true) => {
-                // With no time limit and every error retryable, `run` returns only on success.
-                result.is_ok()
+            _ = token.cancelled() => Ok(false),
+            // With no time limit, `run` returns on success or on a deterministic error.
+            result = forever.run("ensure_indexes", || self.repository.ensure_indexes(), transient) => {
+                result.map(|()| true)
             }
         }
     }
