@@ -152,6 +152,47 @@ pub mod option_map {
     }
 }
 
+/// The OpenAPI schema of such a value: a number, or one of the three strings.
+#[cfg(feature = "openapi")]
+pub fn schema() -> utoipa::openapi::schema::Schema {
+    one_of(false)
+}
+
+/// The OpenAPI schema of an optional value: also `null`.
+#[cfg(feature = "openapi")]
+pub fn option_schema() -> utoipa::openapi::schema::Schema {
+    one_of(true)
+}
+
+/// The OpenAPI schema of a map of such values, by text key.
+#[cfg(feature = "openapi")]
+pub fn map_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(one_of(false)))
+        .build()
+        .into()
+}
+
+#[cfg(feature = "openapi")]
+fn one_of(nullable: bool) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    let number = ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Double)));
+    let special = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["NaN", "+Inf", "-Inf"]));
+    let mut builder = OneOfBuilder::new().item(number).item(special).description(Some(
+        r#"A number; NaN, +Inf and -Inf are the strings "NaN", "+Inf", "-Inf", as in Prometheus' API"#,
+    ));
+    if nullable {
+        builder = builder.item(ObjectBuilder::new().schema_type(Type::Null));
+    }
+    builder.build().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

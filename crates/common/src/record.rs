@@ -117,15 +117,19 @@ impl Payload {
 pub struct Window {
     /// `min_over_time`
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub min: f64,
     /// `max_over_time`
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub max: f64,
     /// `avg_over_time`
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub avg: f64,
     /// `stddev_over_time`: the population standard deviation.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub std_dev: f64,
     /// `count_over_time`
     pub count: u64,
@@ -179,9 +183,11 @@ pub struct Stationarity {
     pub stationary: bool,
     /// MacKinnon's approximate p-value.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub p_value: f64,
     /// The test statistic.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub adf_statistic: f64,
     /// Lags chosen by AIC.
     pub used_lag: u64,
@@ -193,6 +199,7 @@ pub struct Stationarity {
 pub struct Seasonality {
     /// The period kept, `null` when no peak of the periodogram is significant.
     #[serde(default, with = "crate::float::option")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::option_schema))]
     pub period: Option<f64>,
     /// The additive decomposition's best period and its residual mean square.
     #[serde(default)]
@@ -208,9 +215,11 @@ pub struct Seasonality {
 pub struct Decomposition {
     /// The period, in minutes.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub period: f64,
     /// The residual mean square.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub error: f64,
 }
 
@@ -222,15 +231,19 @@ pub struct Prediction {
     pub model: String,
     /// Its in-sample one-step RMSE.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub rmse: f64,
     /// The smallest predicted value.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub min: f64,
     /// The largest predicted value.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub max: f64,
     /// The mean predicted value.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub avg: f64,
     /// How far ahead the forecast reaches.
     pub horizon_minutes: u64,
@@ -248,12 +261,15 @@ pub struct PredictedPoint {
     pub timestamp: DateTime<Utc>,
     /// The point forecast.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub value: f64,
     /// The lower 95% bound.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub lower: f64,
     /// The upper 95% bound.
     #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub upper: f64,
 }
 
