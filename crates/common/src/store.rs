@@ -252,12 +252,32 @@ impl MetricsRepository {
     /// Writes a batch of records in one round trip, each setting only its own kind, and leaving
     /// out each one that is not newer than the stored result of its kind.
     pub async fn upsert(&self, records: &[Record]) -> Result<UpsertSummary, StoreError> {
+        self.upsert_with_horizon(records, None).await
+    }
+
+    /// Like [`upsert`](Self::upsert), but a stored result computed later than `horizon` (now
+    /// plus the allowed clock skew) does not count as newer: it came from a clock far ahead (or
+    /// was forged, before records were checked), and would otherwise block every real update
+    /// of its series until that time.
+    pub async fn upsert_within(
+        &self,
+        records: &[Record],
+        horizon: DateTime<Utc>,
+    ) -> Result<UpsertSummary, StoreError> {
+        self.upsert_with_horizon(records, Some(horizon)).await
+    }
+
+    async fn upsert_with_horizon(
+        &self,
+        records: &[Record],
+        horizon: Option<DateTime<Utc>>,
+    ) -> Result<UpsertSummary, StoreError> {
         if records.is_empty() {
             return Ok(UpsertSummary::default());
         }
         let updates = records
             .iter()
-            .map(upsert_statement)
+            .map(|record| upsert_statement(record, horizon))
             .collect::<Result<Vec<_>, _>>()?;
         let reply = self
             .database
@@ -309,8 +329,12 @@ impl MetricsRepository {
 ///
 /// "Older or absent" is written `{<kind>_at: {$not: {$gte: at}}}` rather than as an `$or` of
 /// `$exists: false` and `$lt`: the same documents match, and SecantusDB plans the single-field
-/// predicate on the `_id` lookup about ten times faster than the `$or`.
-fn upsert_statement(record: &Record) -> Result<Document, StoreError> {
+/// predicate on the `_id` lookup about ten times faster than the `$or`. With a `horizon`, a
+/// stored time beyond it matches too: `{$not: {$gte: at, $lte: horizon}}`.
+fn upsert_statement(
+    record: &Record,
+    horizon: Option<DateTime<Utc>>,
+) -> Result<Document, StoreError> {
     let kind = record.kind().as_str();
     let at_field = format!("{kind}_at");
     // The raw serializer is not "human readable", so NaN and ±Inf stay BSON doubles instead of
@@ -324,10 +348,14 @@ fn upsert_statement(record: &Record) -> Result<Document, StoreError> {
     .and_then(|raw| Document::try_from(raw.as_ref()).map_err(StoreError::conversion("upsert")))?;
     let name = bson::to_bson(&record.name).map_err(StoreError::conversion("upsert"))?;
     let at = Bson::DateTime(bson::DateTime::from_chrono(record.computed_at));
+    let mut as_new = doc! { "$gte": at.clone() };
+    if let Some(horizon) = horizon {
+        as_new.insert("$lte", bson::DateTime::from_chrono(horizon));
+    }
     Ok(doc! {
         "q": {
             "_id": record.id.to_string(),
-            &at_field: { "$not": { "$gte": at.clone() } },
+            &at_field: { "$not": as_new },
         },
         "u": { "$set": { "name": name, kind: result, &at_field: at } },
         "upsert": true,
@@ -378,7 +406,7 @@ mod tests {
 
     #[test]
     fn upsert_sets_only_its_own_kind() {
-        let statement = upsert_statement(&values_record()).unwrap();
+        let statement = upsert_statement(&values_record(), None).unwrap();
         let set = statement
             .get_document("u")
             .unwrap()
@@ -387,7 +415,7 @@ mod tests {
         let mut fields: Vec<&str> = set.keys().map(String::as_str).collect();
         fields.sort();
         assert_eq!(fields, ["name", "values", "values_at"]);
-        let metadata = upsert_statement(&metadata_record()).unwrap();
+        let metadata = upsert_statement(&metadata_record(), None).unwrap();
         assert!(
             metadata
                 .get_document("u")
@@ -416,7 +444,7 @@ mod tests {
             values.h1.as_mut().unwrap().avg = f64::NAN;
             values.h1.as_mut().unwrap().max = f64::INFINITY;
         }
-        let statement = upsert_statement(&record).unwrap();
+        let statement = upsert_statement(&record, None).unwrap();
         let h1 = statement
             .get_document("u")
             .unwrap()

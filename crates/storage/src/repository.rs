@@ -42,19 +42,26 @@ impl WriteError {
 #[derive(Debug, Clone)]
 pub struct MetricsWriter {
     repository: MetricsRepository,
+    max_clock_skew: chrono::TimeDelta,
 }
 
 impl MetricsWriter {
-    /// A writer over `repository`.
-    pub fn new(repository: MetricsRepository) -> Self {
-        Self { repository }
+    /// A writer over `repository`; a stored result more than `max_clock_skew` in the future
+    /// does not block a real update.
+    pub fn new(repository: MetricsRepository, max_clock_skew: chrono::TimeDelta) -> Self {
+        Self {
+            repository,
+            max_clock_skew,
+        }
     }
 
-    /// Upserts `records` in one round trip (a stale record is skipped, not an error).
+    /// Upserts `records` in one round trip (a stale record is skipped, not an error): the one
+    /// place storage writes a batch.
     #[tracing::instrument(name = "upsert", skip_all, fields(records = records.len()))]
     pub async fn write(&self, records: &[Record]) -> Result<UpsertSummary, WriteError> {
+        let horizon = chrono::Utc::now() + self.max_clock_skew;
         self.repository
-            .upsert(records)
+            .upsert_within(records, horizon)
             .await
             .map_err(WriteError::from_store)
     }

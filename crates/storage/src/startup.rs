@@ -39,7 +39,10 @@ impl App {
             .database()
             .await
             .map_err(StorageError::DatabaseClient)?;
-        let writer = MetricsWriter::new(MetricsRepository::new(&database));
+        let writer = MetricsWriter::new(
+            MetricsRepository::new(&database),
+            config.limits().max_clock_skew,
+        );
         let dead_letters = DeadLetters::new(
             &config.kafka.kafka_brokers,
             &config.kafka.kafka_topic,

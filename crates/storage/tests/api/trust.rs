@@ -127,6 +127,34 @@ async fn a_record_from_the_year_2100_is_dead_lettered_and_real_updates_still_lan
 }
 
 #[tokio::test]
+async fn a_result_stored_from_the_year_2100_before_records_were_checked_does_not_block_updates() {
+    let app = spawn_app().await;
+    let year_2100 = "2100-01-01T00:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    // Written straight into the database, as an unchecked storage would have.
+    let poisoned = record(0, Kind::Values, (year_2100 - epoch()).num_minutes(), 99.0);
+    app.repository
+        .upsert(std::slice::from_ref(&poisoned))
+        .await
+        .unwrap();
+    let real = record(0, Kind::Values, 1, 1.0);
+
+    app.produce(std::slice::from_ref(&real)).await;
+    wait_until(
+        "the real update replaces it",
+        Duration::from_secs(60),
+        || async {
+            app.document(real.id)
+                .await
+                .is_some_and(|d| marker(&d, Kind::Values) == Some(1.0))
+        },
+    )
+    .await;
+    app.stop().await.expect("storage stops cleanly");
+}
+
+#[tokio::test]
 async fn a_record_whose_id_is_not_the_fingerprint_of_its_labels_is_dead_lettered() {
     let app = spawn_app().await;
     let victim = record(1, Kind::Values, 5, 1.0);
