@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod float;
 pub mod http;
 pub mod params;
 pub mod promql;

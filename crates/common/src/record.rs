@@ -2,6 +2,11 @@
 //!
 //! On the wire (topic `prometheusdata`, JSON, key = the series id):
 //! `{"id", "name", "kind": "values|metadata|prediction", "computed_at", "<kind>": {...}}`.
+//!
+//! Every floating-point field may be NaN or ±Inf (Prometheus computes them: a summary without
+//! observations has NaN quantiles). In JSON they are the strings `"NaN"`, `"+Inf"`, `"-Inf"`,
+//! as in Prometheus' HTTP API, and `null` reads as NaN (the form the etl wrote before); in
+//! MongoDB they are BSON doubles. See [`crate::float`].
 
 use std::collections::BTreeMap;
 
@@ -111,12 +116,20 @@ impl Payload {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Window {
     /// `min_over_time`
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub min: f64,
     /// `max_over_time`
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub max: f64,
     /// `avg_over_time`
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub avg: f64,
     /// `stddev_over_time`: the population standard deviation.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub std_dev: f64,
     /// `count_over_time`
     pub count: u64,
@@ -151,7 +164,11 @@ pub struct Metadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stationarity: Option<Stationarity>,
     /// Lag (in steps, as text) to autocorrelation: lag 0 and every significant lag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::float::option_map"
+    )]
     pub autocorrelation: Option<BTreeMap<String, f64>>,
     /// Seasonality found by the periodogram and refined by decomposition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,8 +182,12 @@ pub struct Stationarity {
     /// `p_value < 0.05`.
     pub stationary: bool,
     /// MacKinnon's approximate p-value.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub p_value: f64,
     /// The test statistic.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub adf_statistic: f64,
     /// Lags chosen by AIC.
     pub used_lag: u64,
@@ -177,6 +198,8 @@ pub struct Stationarity {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Seasonality {
     /// The period kept, `null` when no peak of the periodogram is significant.
+    #[serde(default, with = "crate::float::option")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::option_schema))]
     pub period: Option<f64>,
     /// The additive decomposition's best period and its residual mean square.
     #[serde(default)]
@@ -191,8 +214,12 @@ pub struct Seasonality {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Decomposition {
     /// The period, in minutes.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub period: f64,
     /// The residual mean square.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub error: f64,
 }
 
@@ -203,12 +230,20 @@ pub struct Prediction {
     /// The model kept (the lowest in-sample RMSE).
     pub model: String,
     /// Its in-sample one-step RMSE.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub rmse: f64,
     /// The smallest predicted value.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub min: f64,
     /// The largest predicted value.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub max: f64,
     /// The mean predicted value.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub avg: f64,
     /// How far ahead the forecast reaches.
     pub horizon_minutes: u64,
@@ -225,10 +260,16 @@ pub struct PredictedPoint {
     /// When.
     pub timestamp: DateTime<Utc>,
     /// The point forecast.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub value: f64,
     /// The lower 95% bound.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub lower: f64,
     /// The upper 95% bound.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
     pub upper: f64,
 }
 
@@ -336,6 +377,41 @@ pub(crate) mod tests {
             value,
             json!({"constant": true, "samples": 10, "step_seconds": 60})
         );
+    }
+
+    #[test]
+    fn non_finite_aggregates_travel_as_prometheus_strings_and_old_nulls_read_as_nan() {
+        let mut record = values_record();
+        let Payload::Values { values } = &mut record.payload else {
+            unreachable!()
+        };
+        let window = values.h1.as_mut().unwrap();
+        window.min = f64::NEG_INFINITY;
+        window.max = f64::INFINITY;
+        window.avg = f64::NAN;
+        window.std_dev = f64::NAN;
+        let text = serde_json::to_value(&record).unwrap();
+        assert_eq!(
+            text["values"]["1h"],
+            json!({"min": "-Inf", "max": "+Inf", "avg": "NaN", "std_dev": "NaN", "count": 60})
+        );
+        let back: Record = serde_json::from_value(text.clone()).unwrap();
+        let h1 = match back.payload {
+            Payload::Values { values } => values.h1.unwrap(),
+            _ => unreachable!(),
+        };
+        assert!(h1.avg.is_nan() && h1.std_dev.is_nan());
+        assert_eq!((h1.min, h1.max), (f64::NEG_INFINITY, f64::INFINITY));
+
+        // What the etl wrote before: NaN as `null`.
+        let mut old = text;
+        old["values"]["1h"]["avg"] = json!(null);
+        old["values"]["1h"]["std_dev"] = json!(null);
+        let back: Record = serde_json::from_value(old).unwrap();
+        let Payload::Values { values } = back.payload else {
+            unreachable!()
+        };
+        assert!(values.h1.unwrap().avg.is_nan());
     }
 
     #[test]

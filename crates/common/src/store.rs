@@ -89,6 +89,42 @@ pub struct SlaDocument {
     pub sla: Sla,
 }
 
+/// Server error codes that retrying cannot fix: the credentials or the user's rights are wrong
+/// (UserNotFound 11, Unauthorized 13, AuthenticationFailed 18, Atlas' AtlasError 8000).
+const DETERMINISTIC_CODES: [i32; 4] = [11, 13, 18, 8000];
+
+/// Whether a failure may pass by itself (the network, a timeout, an election: retry with
+/// backoff) or is deterministic (bad credentials, missing rights, a bad configuration: retrying
+/// forever would hide it, so it is reported and stops the work).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureClass {
+    /// Retry with backoff.
+    Transient,
+    /// Report; retrying cannot help.
+    Deterministic,
+}
+
+/// The class of a driver error: authentication, authorization and configuration errors are
+/// deterministic; everything else (network, timeouts, server selection, not primary, a write
+/// concern not satisfied) is transient.
+pub fn classify(error: &mongodb::error::Error) -> FailureClass {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    let code = match error.kind.as_ref() {
+        ErrorKind::Authentication { .. }
+        | ErrorKind::InvalidArgument { .. }
+        | ErrorKind::InvalidTlsConfig { .. }
+        | ErrorKind::IncompatibleServer { .. } => return FailureClass::Deterministic,
+        ErrorKind::Command(command) => command.code,
+        ErrorKind::Write(WriteFailure::WriteError(write)) => write.code,
+        _ => return FailureClass::Transient,
+    };
+    if DETERMINISTIC_CODES.contains(&code) {
+        FailureClass::Deterministic
+    } else {
+        FailureClass::Transient
+    }
+}
+
 /// A database operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -120,6 +156,29 @@ pub enum StoreError {
         /// The first error's message.
         message: String,
     },
+    /// The writes were applied on the primary but the write concern was not satisfied (e.g. a
+    /// failover may roll them back): the batch must be written again, its offsets not
+    /// committed. Transient.
+    #[error("write concern not satisfied: code {code}: {message}")]
+    WriteConcern {
+        /// The server's code.
+        code: i32,
+        /// The server's message.
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// Whether retrying may help; see [`FailureClass`].
+    pub fn class(&self) -> FailureClass {
+        match self {
+            StoreError::Database { source, .. } => classify(source),
+            StoreError::WriteConcern { .. } => FailureClass::Transient,
+            StoreError::Conversion { .. } | StoreError::WritesRejected { .. } => {
+                FailureClass::Deterministic
+            }
+        }
+    }
 }
 
 impl StoreError {
@@ -193,12 +252,32 @@ impl MetricsRepository {
     /// Writes a batch of records in one round trip, each setting only its own kind, and leaving
     /// out each one that is not newer than the stored result of its kind.
     pub async fn upsert(&self, records: &[Record]) -> Result<UpsertSummary, StoreError> {
+        self.upsert_with_horizon(records, None).await
+    }
+
+    /// Like [`upsert`](Self::upsert), but a stored result computed later than `horizon` (now
+    /// plus the allowed clock skew) does not count as newer: it came from a clock far ahead (or
+    /// was forged, before records were checked), and would otherwise block every real update
+    /// of its series until that time.
+    pub async fn upsert_within(
+        &self,
+        records: &[Record],
+        horizon: DateTime<Utc>,
+    ) -> Result<UpsertSummary, StoreError> {
+        self.upsert_with_horizon(records, Some(horizon)).await
+    }
+
+    async fn upsert_with_horizon(
+        &self,
+        records: &[Record],
+        horizon: Option<DateTime<Utc>>,
+    ) -> Result<UpsertSummary, StoreError> {
         if records.is_empty() {
             return Ok(UpsertSummary::default());
         }
         let updates = records
             .iter()
-            .map(upsert_statement)
+            .map(|record| upsert_statement(record, horizon))
             .collect::<Result<Vec<_>, _>>()?;
         let reply = self
             .database
@@ -250,29 +329,49 @@ impl MetricsRepository {
 ///
 /// "Older or absent" is written `{<kind>_at: {$not: {$gte: at}}}` rather than as an `$or` of
 /// `$exists: false` and `$lt`: the same documents match, and SecantusDB plans the single-field
-/// predicate on the `_id` lookup about ten times faster than the `$or`.
-fn upsert_statement(record: &Record) -> Result<Document, StoreError> {
+/// predicate on the `_id` lookup about ten times faster than the `$or`. With a `horizon`, a
+/// stored time beyond it matches too: `{$not: {$gte: at, $lte: horizon}}`.
+fn upsert_statement(
+    record: &Record,
+    horizon: Option<DateTime<Utc>>,
+) -> Result<Document, StoreError> {
     let kind = record.kind().as_str();
     let at_field = format!("{kind}_at");
+    // The raw serializer is not "human readable", so NaN and ±Inf stay BSON doubles instead of
+    // the strings JSON needs (`crate::float`).
     let result = match &record.payload {
-        Payload::Values { values } => bson::to_bson(values),
-        Payload::Metadata { metadata } => bson::to_bson(metadata),
-        Payload::Prediction { prediction } => bson::to_bson(prediction),
+        Payload::Values { values } => bson::to_raw_document_buf(values),
+        Payload::Metadata { metadata } => bson::to_raw_document_buf(metadata),
+        Payload::Prediction { prediction } => bson::to_raw_document_buf(prediction),
     }
-    .map_err(StoreError::conversion("upsert"))?;
+    .map_err(StoreError::conversion("upsert"))
+    .and_then(|raw| Document::try_from(raw.as_ref()).map_err(StoreError::conversion("upsert")))?;
     let name = bson::to_bson(&record.name).map_err(StoreError::conversion("upsert"))?;
     let at = Bson::DateTime(bson::DateTime::from_chrono(record.computed_at));
+    let mut as_new = doc! { "$gte": at.clone() };
+    if let Some(horizon) = horizon {
+        as_new.insert("$lte", bson::DateTime::from_chrono(horizon));
+    }
     Ok(doc! {
         "q": {
             "_id": record.id.to_string(),
-            &at_field: { "$not": { "$gte": at.clone() } },
+            &at_field: { "$not": as_new },
         },
         "u": { "$set": { "name": name, kind: result, &at_field: at } },
         "upsert": true,
     })
 }
 
+/// What an `update` reply says: per-write errors (a duplicate key is a stale record), and a
+/// `writeConcernError`, which makes the whole batch a failure to retry even though the primary
+/// applied it, since a failover can roll it back.
 fn summarise_update_reply(reply: &Document, batch: usize) -> Result<UpsertSummary, StoreError> {
+    if let Ok(concern) = reply.get_document("writeConcernError") {
+        return Err(StoreError::WriteConcern {
+            code: concern.get_i32("code").unwrap_or_default(),
+            message: concern.get_str("errmsg").unwrap_or_default().to_owned(),
+        });
+    }
     let errors = reply
         .get_array("writeErrors")
         .map(|a| a.as_slice())
@@ -307,7 +406,7 @@ mod tests {
 
     #[test]
     fn upsert_sets_only_its_own_kind() {
-        let statement = upsert_statement(&values_record()).unwrap();
+        let statement = upsert_statement(&values_record(), None).unwrap();
         let set = statement
             .get_document("u")
             .unwrap()
@@ -316,7 +415,7 @@ mod tests {
         let mut fields: Vec<&str> = set.keys().map(String::as_str).collect();
         fields.sort();
         assert_eq!(fields, ["name", "values", "values_at"]);
-        let metadata = upsert_statement(&metadata_record()).unwrap();
+        let metadata = upsert_statement(&metadata_record(), None).unwrap();
         assert!(
             metadata
                 .get_document("u")
@@ -325,6 +424,38 @@ mod tests {
                 .unwrap()
                 .contains_key("metadata_at")
         );
+    }
+
+    #[test]
+    fn a_write_concern_error_fails_the_batch() {
+        let reply = doc! { "ok": 1, "n": 1, "writeConcernError": { "code": 91, "errmsg": "Replication is being shut down" } };
+        let error = summarise_update_reply(&reply, 1).unwrap_err();
+        assert!(
+            matches!(error, StoreError::WriteConcern { code: 91, .. }),
+            "{error:?}"
+        );
+        assert_eq!(error.class(), FailureClass::Transient);
+    }
+
+    #[test]
+    fn non_finite_results_are_stored_as_doubles() {
+        let mut record = values_record();
+        if let Payload::Values { values } = &mut record.payload {
+            values.h1.as_mut().unwrap().avg = f64::NAN;
+            values.h1.as_mut().unwrap().max = f64::INFINITY;
+        }
+        let statement = upsert_statement(&record, None).unwrap();
+        let h1 = statement
+            .get_document("u")
+            .unwrap()
+            .get_document("$set")
+            .unwrap()
+            .get_document("values")
+            .unwrap()
+            .get_document("1h")
+            .unwrap();
+        assert!(h1.get_f64("avg").unwrap().is_nan());
+        assert_eq!(h1.get_f64("max").unwrap(), f64::INFINITY);
     }
 
     #[test]

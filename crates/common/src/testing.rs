@@ -202,17 +202,24 @@ pub struct DatabaseServer(ServerProcess);
 impl DatabaseServer {
     /// Starts one on a free port (`SECANTUSD_BIN`).
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Likewise, with `extra` arguments (`--auth`, `--enable-test-commands`).
+    pub async fn start_with(extra: &[&str]) -> Self {
         Self(
             ServerProcess::launch("secantusd", "SECANTUSD_BIN", |port, dir| {
                 let data = dir.join("data");
-                vec![
+                let mut args: Vec<String> = vec![
                     "--host".into(),
                     "127.0.0.1".into(),
                     "--port".into(),
                     port.to_string(),
                     "--storage-path".into(),
                     data.display().to_string(),
-                ]
+                ];
+                args.extend(extra.iter().map(|a| a.to_string()));
+                args
             })
             .await,
         )

@@ -34,13 +34,13 @@ use std::{
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{
-    promql::{PromClient, PromError},
+    promql::{PromClient, PromError, RangeSeries},
     record::{Window, Windows},
     series::{Labels, METRIC_NAME_LABEL, SeriesId, selector},
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
-use crate::{analysis::History, shard::Shard};
+use crate::{analysis::History, error::EtlError, shard::Shard};
 
 /// The label each leg of an aggregate query carries its metric name in.
 const NAME_LABEL: &str = "__etl_name__";
@@ -230,10 +230,13 @@ impl Discovery {
     }
 
     /// The history of one series over `from..=to` on a grid of `step` (both ends aligned by
-    /// the caller), cut to the part the series lived in (see [`grid`]).
+    /// the caller), cut to the part the series lived in (see [`grid`]). The selector of
+    /// `labels` also matches every series with more labels; only one series is ever read (see
+    /// [`one_series`]), never several merged.
     ///
     /// # Errors
-    /// Prometheus did not answer or refused the query.
+    /// Prometheus did not answer or refused the query; `labels` match several series and none
+    /// exactly.
     #[tracing::instrument(name = "history", skip(self, labels), fields(series_id = %SeriesId::of(labels)))]
     pub async fn history(
         &self,
@@ -241,10 +244,38 @@ impl Discovery {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         step: Duration,
-    ) -> Result<History, PromError> {
+    ) -> Result<History, EtlError> {
         let series = self.client.range(&selector(labels), from, to, step).await?;
-        let points = series.into_iter().flat_map(|s| s.points);
+        let points = one_series(labels, series)?;
         Ok(grid(points, from, to, step))
+    }
+}
+
+/// The points of the one series `labels` name, out of those their selector matched: the
+/// series whose label set is exactly `labels` if there is one (others that merely contain
+/// them are left out), else the only series matched (`labels` are a subset of its labels).
+/// Several matches and none exact is an error, reported by the caller as
+/// `etl_failures_total{cause="ambiguous_selector"}`: merging them would make one history of
+/// several series.
+pub fn one_series(labels: &Labels, series: Vec<RangeSeries>) -> Result<Vec<(f64, f64)>, EtlError> {
+    let matched = series.len();
+    if let Some(exact) = series.iter().position(|s| s.labels == *labels) {
+        if matched > 1 {
+            tracing::debug!(
+                matched,
+                "the selector also matched series with more labels; reading the exact one"
+            );
+        }
+        return Ok(series
+            .into_iter()
+            .nth(exact)
+            .map(|s| s.points)
+            .unwrap_or_default());
+    }
+    match <[RangeSeries; 1]>::try_from(series) {
+        Ok([only]) => Ok(only.points),
+        Err(series) if series.is_empty() => Ok(Vec::new()),
+        Err(_) => Err(EtlError::AmbiguousSelector { matched }),
     }
 }
 
@@ -588,6 +619,43 @@ pub fn grid(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn series(pairs: &[(&str, &str)], value: f64) -> RangeSeries {
+        RangeSeries {
+            labels: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            points: vec![(0.0, value)],
+        }
+    }
+
+    #[test]
+    fn a_selector_that_matches_several_series_never_merges_them() {
+        let wanted: Labels = [("__name__", "up"), ("job", "a")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let exact = series(&[("__name__", "up"), ("job", "a")], 1.0);
+        let wider = series(&[("__name__", "up"), ("job", "a"), ("instance", "x")], 2.0);
+        let other = series(&[("__name__", "up"), ("job", "a"), ("instance", "y")], 3.0);
+        // The exact series is read alone.
+        let points = one_series(&wanted, vec![wider.clone(), exact, other.clone()]).unwrap();
+        assert_eq!(points, [(0.0, 1.0)]);
+        // One series that holds the labels is unambiguous.
+        assert_eq!(
+            one_series(&wanted, vec![wider.clone()]).unwrap(),
+            [(0.0, 2.0)]
+        );
+        // Several, none exact: an error, not a merged history.
+        let error = one_series(&wanted, vec![wider, other]).unwrap_err();
+        assert!(
+            matches!(error, EtlError::AmbiguousSelector { matched: 2 }),
+            "{error}"
+        );
+        assert_eq!(error.cause(), "ambiguous_selector");
+        assert!(one_series(&wanted, vec![]).unwrap().is_empty());
+    }
 
     #[test]
     fn selectors_split_into_name_and_matchers() {

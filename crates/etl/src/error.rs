@@ -24,6 +24,12 @@ pub enum EtlError {
     /// The cycle's deadline passed before the step ended.
     #[error("the cycle's deadline passed")]
     Deadline,
+    /// An SLA's labels match several series and none exactly: which one is meant is unknown.
+    #[error("the labels match {matched} series and none exactly; give the full label set")]
+    AmbiguousSelector {
+        /// How many series matched.
+        matched: usize,
+    },
 }
 
 impl EtlError {
@@ -36,6 +42,7 @@ impl EtlError {
             EtlError::Analysis(_) => "analysis",
             EtlError::Task(_) => "task",
             EtlError::Deadline => "deadline",
+            EtlError::AmbiguousSelector { .. } => "ambiguous_selector",
         }
     }
 }

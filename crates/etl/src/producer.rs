@@ -67,6 +67,9 @@ enum Undelivered {
 pub struct Producer {
     /// The current producer and its generation (bumped at each rebuild).
     inner: Arc<RwLock<(u64, FutureProducer)>>,
+    /// Creates the topic again after a failed attempt; made once, as every record that fails
+    /// while the broker is away asks for it.
+    admin: Arc<AdminClient<DefaultClientContext>>,
     topic: TopicArgs,
     message_timeout: Duration,
     instruments: Instruments,
@@ -91,8 +94,10 @@ impl Producer {
         instruments: Instruments,
     ) -> Result<Self, KafkaError> {
         let inner = build(&topic.kafka.kafka_brokers, attempt_timeout(message_timeout))?;
+        let admin = admin_client(&topic.kafka.kafka_brokers)?;
         Ok(Self {
             inner: Arc::new(RwLock::new((0, inner))),
+            admin: Arc::new(admin),
             topic,
             message_timeout,
             instruments,
@@ -109,7 +114,7 @@ impl Producer {
     /// # Errors
     /// The broker did not answer or refused.
     pub async fn ensure_topic(&self) -> Result<(), KafkaError> {
-        create_topic(&self.topic).await
+        create_topic_with(&self.admin, &self.topic).await
     }
 
     /// Answers when the broker gives the cluster's metadata.
@@ -325,9 +330,19 @@ fn build(brokers: &str, attempt: Duration) -> Result<FutureProducer, KafkaError>
 /// # Errors
 /// The broker did not answer or refused.
 pub async fn create_topic(topic: &TopicArgs) -> Result<(), KafkaError> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &topic.kafka.kafka_brokers)
-        .create()?;
+    create_topic_with(&admin_client(&topic.kafka.kafka_brokers)?, topic).await
+}
+
+fn admin_client(brokers: &str) -> Result<AdminClient<DefaultClientContext>, KafkaError> {
+    ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+}
+
+async fn create_topic_with(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &TopicArgs,
+) -> Result<(), KafkaError> {
     let new = NewTopic::new(
         &topic.kafka.kafka_topic,
         topic.partitions,

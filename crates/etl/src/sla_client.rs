@@ -17,6 +17,13 @@ use crate::error::EtlError;
 /// How long one call may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The longest seasonal period a forecast uses, in minutes: one week. A forecast reads two
+/// periods and an hour of history at a one-minute step (at most 20,220 points), and the slow
+/// loop, over its 3-day lookback, finds periods of at most a day and a half. A longer period
+/// (from a corrupt or foreign document: `u32::MAX` minutes would ask for billions of points) is
+/// ignored, with a warning, and the series is forecast without seasonality.
+pub const MAX_PERIOD_MINUTES: u32 = 7 * 24 * 60;
+
 /// One series under an SLA, as far as forecasting needs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlaTarget {
@@ -37,7 +44,14 @@ impl From<SlaSetResponse> for SlaTarget {
         // 0 means "not known" (a period is at least one minute): the additive period first.
         let period_minutes = message
             .seasonality
-            .and_then(|s| [s.add, s.mul].into_iter().find(|&m| m > 0));
+            .and_then(|s| [s.add, s.mul].into_iter().find(|&m| m > 0))
+            .filter(|&minutes| {
+                let bounded = minutes <= MAX_PERIOD_MINUTES;
+                if !bounded {
+                    tracing::warn!(series_id = %id, period_minutes = minutes, bound = MAX_PERIOD_MINUTES, "seasonal period beyond the bound ignored; forecasting without seasonality");
+                }
+                bounded
+            });
         Self {
             labels,
             id,
@@ -142,5 +156,20 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(bare.period_minutes, None);
+    }
+
+    #[test]
+    fn periods_beyond_the_bound_are_ignored() {
+        let with = |minutes| {
+            SlaTarget::from(SlaSetResponse {
+                metric: [("__name__".to_owned(), "up".to_owned())].into(),
+                seasonality: Some(Seasonality { add: minutes, mul: 0 }),
+                ..Default::default()
+            })
+            .period_minutes
+        };
+        assert_eq!(with(MAX_PERIOD_MINUTES), Some(MAX_PERIOD_MINUTES));
+        assert_eq!(with(MAX_PERIOD_MINUTES + 1), None);
+        assert_eq!(with(u32::MAX), None);
     }
 }

@@ -64,7 +64,8 @@ impl From<ReadError> for ApiError {
             ReadError::Store(StoreError::Conversion { .. } | StoreError::WritesRejected { .. }) => {
                 Self::Internal(Box::new(error))
             }
-            ReadError::TimedOut { .. } | ReadError::Store(StoreError::Database { .. }) => {
+            ReadError::TimedOut { .. }
+            | ReadError::Store(StoreError::Database { .. } | StoreError::WriteConcern { .. }) => {
                 Self::DatabaseUnavailable(error)
             }
         }

@@ -196,4 +196,18 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn non_finite_values_are_documented_as_prometheus_strings() {
+        let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let avg = &document["components"]["schemas"]["Window"]["properties"]["avg"];
+        let kinds: Vec<&serde_json::Value> =
+            avg["oneOf"].as_array().expect("oneOf").iter().collect();
+        assert_eq!(kinds[0]["type"], "number", "{avg}");
+        assert_eq!(
+            kinds[1]["enum"],
+            serde_json::json!(["NaN", "+Inf", "-Inf"]),
+            "{avg}"
+        );
+    }
 }

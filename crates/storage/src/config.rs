@@ -51,12 +51,29 @@ pub struct Config {
     #[arg(long, env = "STORAGE_PREFETCH_KIB", default_value_t = 8192,
           value_parser = clap::value_parser!(u32).range(64..=1_048_576))]
     pub prefetch_kib: u32,
+    /// How far in the future a record's `computed_at` may be (the etl's clock ahead of ours);
+    /// a later record is dead-lettered (`future_computed_at`), so that it cannot make every
+    /// real update of its series look stale.
+    #[arg(long, env = "STORAGE_MAX_CLOCK_SKEW", default_value = "5m", value_parser = parse_duration)]
+    pub max_clock_skew: Duration,
+    /// Largest dead letter sent, in bytes (the broker's `message.max.bytes`, 1,000,000 by
+    /// default in Kafka): a larger payload is cut to fit and marked `dlq.truncated`.
+    #[arg(long, env = "STORAGE_DEAD_LETTER_MAX_BYTES", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u32).range(16_384..=100_000_000))]
+    pub dead_letter_max_bytes: u32,
     /// Longest wait between two attempts to write a batch while the database is down.
     #[arg(long, env = "STORAGE_RETRY_MAX_DELAY", default_value = "5s", value_parser = parse_duration)]
     pub retry_max_delay: Duration,
 }
 
 impl Config {
+    /// The bounds each record is checked against.
+    pub fn limits(&self) -> crate::domain::Limits {
+        crate::domain::Limits::with_skew(
+            chrono::TimeDelta::from_std(self.max_clock_skew).unwrap_or(chrono::TimeDelta::MAX),
+        )
+    }
+
     /// The dead-letter topic: the configured one, or `<topic>.dlq`.
     pub fn dead_letter_topic(&self) -> String {
         self.dead_letter_topic
@@ -86,6 +103,8 @@ mod tests {
         assert_eq!(config.batch_linger, Duration::from_millis(200));
         assert_eq!(config.group_id, "storage");
         assert_eq!(config.dead_letter_topic(), "prometheusdata.dlq");
+        assert_eq!(config.max_clock_skew, Duration::from_secs(300));
+        assert_eq!(config.dead_letter_max_bytes, 1_000_000);
     }
 
     #[test]

@@ -57,8 +57,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::Config,
-    dead_letter::{DeadLetter, DeadLetters},
-    domain::{Batch, Position, Rejection, decode},
+    dead_letter::{self, DeadLetter, DeadLetters},
+    domain::{Batch, Limits, Position, Rejection, accept},
     error::StorageError,
     instruments::Instruments,
     repository::{MetricsWriter, WriteError},
@@ -194,12 +194,13 @@ enum Incoming {
 }
 
 impl Incoming {
-    fn from_message(message: &BorrowedMessage<'_>) -> Self {
+    /// Decodes and checks a message against `limits`, now.
+    fn from_message(message: &BorrowedMessage<'_>, limits: &Limits) -> Self {
         let position = Position {
             partition: message.partition(),
             offset: message.offset(),
         };
-        match decode(message.payload()) {
+        match accept(message.payload(), chrono::Utc::now(), limits) {
             Ok(record) => Incoming::Record { record, position },
             Err(rejection) => Incoming::Undecodable {
                 position,
@@ -215,6 +216,8 @@ impl Incoming {
 enum Written {
     Done(UpsertSummary),
     Refused(WriteError),
+    /// The database refuses this service: stop.
+    Fatal(common::store::StoreError),
     Cancelled,
 }
 
@@ -229,6 +232,7 @@ pub struct Pipeline {
     retry: RetryPolicy,
     batch_size: usize,
     linger: Duration,
+    limits: Limits,
     carried: VecDeque<Incoming>,
     /// Per partition, the offset after the last written message, committed again
     /// synchronously at shutdown.
@@ -301,6 +305,7 @@ impl Pipeline {
             retry,
             batch_size: config.batch_size as usize,
             linger: config.batch_linger,
+            limits: config.limits(),
             carried: VecDeque::new(),
             last_offsets: BTreeMap::new(),
             pending_commit: None,
@@ -340,7 +345,7 @@ impl Pipeline {
                             received = consumer.recv() => match received {
                                 Ok(message) => {
                                     consecutive_errors = 0;
-                                    Incoming::from_message(&message)
+                                    Incoming::from_message(&message, &self.limits)
                                 }
                                 Err(error) => {
                                     consecutive_errors += 1;
@@ -353,7 +358,7 @@ impl Pipeline {
                         }
                     }
                 };
-                if !self.accept(&mut batch, incoming, &token).await {
+                if !self.accept(&mut batch, incoming, &token).await? {
                     break true;
                 }
                 deadline.get_or_insert_with(|| Instant::now() + self.linger);
@@ -362,7 +367,7 @@ impl Pipeline {
                 }
             };
             if !batch.is_empty() {
-                self.flush(batch, &token).await;
+                self.flush(batch, &token).await?;
             }
             if stopping {
                 break;
@@ -389,16 +394,23 @@ impl Pipeline {
                 source: error,
             });
         }
-        let delay = self.retry.delay(attempt);
-        self.instruments
-            .retries
-            .with_label_values(&["consume"])
-            .inc();
+        let delay = self.backoff("consume", attempt);
         tracing::warn!(topic = %self.topic, attempt, delay_ms = delay.as_millis() as u64, error = %error_chain(&error), "consumption error; retrying");
         Ok(tokio::select! {
             _ = token.cancelled() => false,
             _ = tokio::time::sleep(delay) => true,
         })
+    }
+
+    /// The delay before retry number `attempt` of `operation`, counted in
+    /// `storage_retries_total`: the one backoff of the consumer's three retry loops (consume,
+    /// dead letter, upsert).
+    fn backoff(&self, operation: &'static str, attempt: u32) -> Duration {
+        self.instruments
+            .retries
+            .with_label_values(&[operation])
+            .inc();
+        self.retry.delay(attempt)
     }
 
     /// Puts a message in the batch, or sends it to the dead-letter topic and counts its offset.
@@ -408,7 +420,7 @@ impl Pipeline {
         batch: &mut Batch,
         incoming: Incoming,
         token: &CancellationToken,
-    ) -> bool {
+    ) -> Result<bool, StorageError> {
         match incoming {
             Incoming::Record { record, position } => batch.push(record, position),
             Incoming::Undecodable {
@@ -432,40 +444,67 @@ impl Pipeline {
                     reason: rejection.reason(),
                     error: error_chain(&rejection),
                 };
-                if !self.send_dead_letter(&letter, token).await {
-                    return false;
+                if !self.send_dead_letter(&letter, token).await? {
+                    return Ok(false);
                 }
                 batch.skip(position);
             }
         }
-        true
+        Ok(true)
     }
 
-    /// Delivers a dead letter, retrying with backoff; `false` when cancelled first.
-    async fn send_dead_letter(&self, letter: &DeadLetter<'_>, token: &CancellationToken) -> bool {
+    /// Delivers a dead letter, retrying transient failures with backoff; `false` when
+    /// cancelled first. A dead letter the broker can never take as it is (refused for its
+    /// size or form even after its payload was cut) is reported (error log,
+    /// `storage_dead_letters_failed_total`) and skipped, so its partition moves on; being
+    /// refused the topic stops the service.
+    async fn send_dead_letter(
+        &self,
+        letter: &DeadLetter<'_>,
+        token: &CancellationToken,
+    ) -> Result<bool, StorageError> {
         let mut attempt = 0;
         loop {
-            match self.dead_letters.send(letter).await {
+            let error = match self.dead_letters.send(letter).await {
                 Ok(()) => {
                     self.instruments
                         .dead_letters
                         .with_label_values(&[letter.reason])
                         .inc();
-                    return true;
+                    return Ok(true);
                 }
-                Err(error) => {
-                    attempt += 1;
-                    let delay = self.retry.delay(attempt);
-                    self.instruments
-                        .retries
-                        .with_label_values(&["dead_letter"])
-                        .inc();
-                    tracing::warn!(topic = %self.dead_letters.topic(), attempt, delay_ms = delay.as_millis() as u64, %error, "dead letter not delivered; retrying");
-                    tokio::select! {
-                        _ = token.cancelled() => return false,
-                        _ = tokio::time::sleep(delay) => {}
-                    }
+                Err(error) => error,
+            };
+            if dead_letter::is_deterministic(&error) {
+                tracing::error!(
+                    topic = %self.dead_letters.topic(),
+                    partition = letter.position.partition,
+                    offset = letter.position.offset,
+                    reason = letter.reason,
+                    error = %error_chain(&error),
+                    "the broker refuses this dead letter for good; skipped",
+                );
+                self.instruments.dead_letters_failed.inc();
+                if matches!(
+                    error.rdkafka_error_code(),
+                    Some(
+                        RDKafkaErrorCode::TopicAuthorizationFailed
+                            | RDKafkaErrorCode::ClusterAuthorizationFailed
+                    )
+                ) {
+                    return Err(StorageError::DeadLetterTopic {
+                        topic: self.dead_letters.topic().to_owned(),
+                        source: error,
+                    });
                 }
+                return Ok(true);
+            }
+            attempt += 1;
+            let delay = self.backoff("dead_letter", attempt);
+            tracing::warn!(topic = %self.dead_letters.topic(), attempt, delay_ms = delay.as_millis() as u64, %error, "dead letter not delivered; retrying");
+            tokio::select! {
+                _ = token.cancelled() => return Ok(false),
+                _ = tokio::time::sleep(delay) => {}
             }
         }
     }
@@ -473,7 +512,7 @@ impl Pipeline {
     /// Writes a batch kind by kind, then commits its offsets. When cancelled before every
     /// record is written, nothing is committed.
     #[tracing::instrument(name = "batch", skip_all, fields(messages = batch.len()))]
-    async fn flush(&mut self, batch: Batch, token: &CancellationToken) {
+    async fn flush(&mut self, batch: Batch, token: &CancellationToken) -> Result<(), StorageError> {
         let started = Instant::now();
         let messages = batch.len();
         let parts = batch.into_parts();
@@ -487,7 +526,8 @@ impl Pipeline {
             let records: Vec<Record> = group.iter().map(|p| p.record.clone()).collect();
             match self.write_until_done(&records, token).await {
                 Written::Done(summary) => self.count(*kind, summary),
-                Written::Cancelled => return,
+                Written::Cancelled => return Ok(()),
+                Written::Fatal(error) => return Err(self.refused_for_good(error)),
                 Written::Refused(error) => {
                     tracing::warn!(kind = %kind, error = %error_chain(&error), "batch refused; writing its records one by one");
                     for pending in group {
@@ -496,9 +536,12 @@ impl Pipeline {
                             .await
                         {
                             Written::Done(summary) => self.count(*kind, summary),
-                            Written::Cancelled => return,
+                            Written::Cancelled => return Ok(()),
+                            Written::Fatal(error) => return Err(self.refused_for_good(error)),
                             Written::Refused(
-                                WriteError::Refused(error) | WriteError::Unavailable(error),
+                                WriteError::Refused(error)
+                                | WriteError::Unavailable(error)
+                                | WriteError::Fatal(error),
                             ) => {
                                 let rejection = Rejection::RejectedByDatabase(error);
                                 let payload = serde_json::to_vec(&pending.record).ok();
@@ -518,8 +561,8 @@ impl Pipeline {
                                     reason: rejection.reason(),
                                     error: error_chain(&rejection),
                                 };
-                                if !self.send_dead_letter(&letter, token).await {
-                                    return;
+                                if !self.send_dead_letter(&letter, token).await? {
+                                    return Ok(());
                                 }
                             }
                         }
@@ -533,6 +576,15 @@ impl Pipeline {
             .batch_seconds
             .observe(started.elapsed().as_secs_f64());
         self.instruments.batch_messages.observe(messages as f64);
+        Ok(())
+    }
+
+    /// Reports that the database refuses this service (log, metric) and makes the error that
+    /// stops it: nothing of the batch is committed, so nothing is lost.
+    fn refused_for_good(&self, error: common::store::StoreError) -> StorageError {
+        tracing::error!(error = %error_chain(&error), "the database refuses this service (credentials, rights or configuration); stopping without committing");
+        self.instruments.database_refusals.inc();
+        StorageError::DatabaseRefused(error)
     }
 
     fn count(&self, kind: Kind, summary: UpsertSummary) {
@@ -554,13 +606,10 @@ impl Pipeline {
             match self.writer.write(records).await {
                 Ok(summary) => break Written::Done(summary),
                 Err(error @ WriteError::Refused(_)) => break Written::Refused(error),
+                Err(WriteError::Fatal(error)) => break Written::Fatal(error),
                 Err(WriteError::Unavailable(error)) => {
                     attempt += 1;
-                    let delay = self.retry.delay(attempt);
-                    self.instruments
-                        .retries
-                        .with_label_values(&["upsert"])
-                        .inc();
+                    let delay = self.backoff("upsert", attempt);
                     tracing::warn!(attempt, records = records.len(), delay_ms = delay.as_millis() as u64, error = %error_chain(&error), "database unavailable; consumption paused, retrying the batch");
                     self.pause();
                     if !self.wait_polling(delay, token).await {
@@ -620,7 +669,7 @@ impl Pipeline {
                 _ = token.cancelled() => return false,
                 _ = &mut wake => return true,
                 received = consumer.recv(), if room => match received {
-                    Ok(message) => self.carried.push_back(Incoming::from_message(&message)),
+                    Ok(message) => self.carried.push_back(Incoming::from_message(&message, &self.limits)),
                     Err(error) => tracing::debug!(%error, "consumption error while paused"),
                 },
             }

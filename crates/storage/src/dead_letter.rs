@@ -20,6 +20,10 @@ use crate::{domain::Position, error::StorageError};
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a metadata request of the readiness probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Bytes kept for the key, the headers and Kafka's record framing when a payload is cut.
+const ENVELOPE_BYTES: usize = 8 * 1024;
+/// The longest `dlq.error` header.
+const MAX_ERROR_BYTES: usize = 2 * 1024;
 
 /// A message that cannot be stored.
 #[derive(Debug)]
@@ -40,9 +44,11 @@ pub struct DeadLetter<'a> {
 #[derive(Clone)]
 pub struct DeadLetters {
     producer: FutureProducer,
-    brokers: String,
+    /// Created once: `ensure_topic` is retried while the broker is away.
+    admin: std::sync::Arc<AdminClient<DefaultClientContext>>,
     source_topic: String,
     topic: String,
+    max_bytes: usize,
 }
 
 impl std::fmt::Debug for DeadLetters {
@@ -54,8 +60,14 @@ impl std::fmt::Debug for DeadLetters {
 }
 
 impl DeadLetters {
-    /// A producer for `topic`, the dead letters of `source_topic`.
-    pub fn new(brokers: &str, source_topic: &str, topic: String) -> Result<Self, StorageError> {
+    /// A producer for `topic`, the dead letters of `source_topic`, none larger than
+    /// `max_bytes` (a larger payload is cut to fit).
+    pub fn new(
+        brokers: &str,
+        source_topic: &str,
+        topic: String,
+        max_bytes: usize,
+    ) -> Result<Self, StorageError> {
         let producer = ClientConfig::new()
             .set("bootstrap.servers", brokers)
             .set("acks", "all")
@@ -64,16 +76,25 @@ impl DeadLetters {
                 "message.timeout.ms",
                 DELIVERY_TIMEOUT.as_millis().to_string(),
             )
+            .set("message.max.bytes", max_bytes.to_string())
             .create()
             .map_err(|source| StorageError::KafkaClient {
                 client: "dead-letter producer",
                 source,
             })?;
+        let admin = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .create()
+            .map_err(|source| StorageError::KafkaClient {
+                client: "admin client",
+                source,
+            })?;
         Ok(Self {
             producer,
-            brokers: brokers.to_owned(),
+            admin: std::sync::Arc::new(admin),
             source_topic: source_topic.to_owned(),
             topic,
+            max_bytes,
         })
     }
 
@@ -84,9 +105,7 @@ impl DeadLetters {
 
     /// Creates the topic unless it exists. Errors are the broker's; an existing topic is fine.
     pub async fn ensure_topic(&self, replication: i32) -> Result<(), KafkaError> {
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", &self.brokers)
-            .create()?;
+        let admin = &self.admin;
         let topic = NewTopic::new(&self.topic, 1, TopicReplication::Fixed(replication));
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         for result in admin.create_topics(&[topic], &options).await? {
@@ -98,11 +117,26 @@ impl DeadLetters {
         Ok(())
     }
 
-    /// Sends one dead letter and waits until the broker has it.
+    /// Sends one dead letter and waits until the broker has it. A payload that would make the
+    /// message larger than the bound is cut to fit, and the header `dlq.truncated` gives its
+    /// original length; the error text is cut likewise.
     #[tracing::instrument(name = "dead_letter", skip_all, fields(partition = letter.position.partition, offset = letter.position.offset, reason = letter.reason))]
     pub async fn send(&self, letter: &DeadLetter<'_>) -> Result<(), KafkaError> {
         let partition = letter.position.partition.to_string();
         let offset = letter.position.offset.to_string();
+        let error = truncate(letter.error.as_bytes(), MAX_ERROR_BYTES);
+        let key = letter.key.map(|k| truncate(k, MAX_ERROR_BYTES));
+        let room = self.max_bytes.saturating_sub(ENVELOPE_BYTES);
+        let payload = letter.payload.map(|p| truncate(p, room));
+        let original = letter.payload.map_or(0, <[u8]>::len);
+        let truncated = (payload.map_or(0, <[u8]>::len) < original).then(|| original.to_string());
+        if truncated.is_some() {
+            tracing::warn!(
+                bytes = original,
+                bound = room,
+                "dead letter too large; its payload is cut to fit"
+            );
+        }
         let headers = OwnedHeaders::new()
             .insert(Header {
                 key: "dlq.source.topic",
@@ -122,14 +156,21 @@ impl DeadLetters {
             })
             .insert(Header {
                 key: "dlq.error",
-                value: Some(letter.error.as_bytes()),
+                value: Some(error),
             });
+        let headers = match &truncated {
+            Some(length) => headers.insert(Header {
+                key: "dlq.truncated",
+                value: Some(length.as_bytes()),
+            }),
+            None => headers,
+        };
         let mut record: FutureRecord<'_, [u8], [u8]> =
             FutureRecord::to(&self.topic).headers(headers);
-        if let Some(key) = letter.key {
+        if let Some(key) = key {
             record = record.key(key);
         }
-        if let Some(payload) = letter.payload {
+        if let Some(payload) = payload {
             record = record.payload(payload);
         }
         self.producer
@@ -160,4 +201,27 @@ impl DeadLetters {
             tracing::warn!(%error, "dead letters still queued at shutdown");
         }
     }
+}
+
+/// The first `bound` bytes (all of them when shorter).
+fn truncate(bytes: &[u8], bound: usize) -> &[u8] {
+    &bytes[..bytes.len().min(bound)]
+}
+
+/// Whether a failed delivery can never succeed however often it is retried (the message is
+/// refused as it is, or this service may not write the topic): the caller reports it and moves
+/// on instead of blocking its partition forever.
+pub fn is_deterministic(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::MessageSizeTooLarge
+                | RDKafkaErrorCode::InvalidMessageSize
+                | RDKafkaErrorCode::InvalidMessage
+                | RDKafkaErrorCode::InvalidRecord
+                | RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::ClusterAuthorizationFailed
+                | RDKafkaErrorCode::InvalidTopic
+        )
+    )
 }

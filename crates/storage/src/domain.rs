@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, TimeDelta, Utc};
 use common::{
     SeriesId,
-    record::{Kind, Record},
+    record::{Kind, Payload, Record},
 };
 
 /// Where a message sits in its topic.
@@ -29,9 +30,124 @@ pub enum Rejection {
     /// The value is JSON, but not a record (unknown kind, missing id, wrong field type...).
     #[error("the payload is not a valid record")]
     InvalidRecord(#[source] serde_json::Error),
+    /// The record decodes but cannot be trusted (see [`validate`]).
+    #[error("the record is not acceptable")]
+    Untrusted(#[source] Untrusted),
     /// The database refused the record itself (not a transient failure).
     #[error("the database rejected the record")]
     RejectedByDatabase(#[source] common::store::StoreError),
+}
+
+/// Why a decoded record is not stored.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Untrusted {
+    /// Its id is not the fingerprint of its labels: it would overwrite another series.
+    #[error("id {id} is not the fingerprint of its labels ({expected})")]
+    IdMismatch {
+        /// The record's id.
+        id: SeriesId,
+        /// The fingerprint of its labels.
+        expected: SeriesId,
+    },
+    /// It claims to be computed later than now plus the allowed clock skew: stored, it would
+    /// make every real update of its series look stale.
+    #[error("computed_at {computed_at} is later than now plus {skew_seconds} s of clock skew")]
+    FromTheFuture {
+        /// The record's time.
+        computed_at: DateTime<Utc>,
+        /// The allowed skew.
+        skew_seconds: i64,
+    },
+    /// It is larger than any record the etl writes.
+    #[error("{what} is {got}, more than the bound of {bound}")]
+    Oversized {
+        /// What is too large.
+        what: &'static str,
+        /// Its size.
+        got: usize,
+        /// The bound.
+        bound: usize,
+    },
+}
+
+/// The bounds a record must keep. The etl's records are far within them: a Prometheus series
+/// has a few dozen labels at most, the forecast 10 points, the autocorrelation a few dozen lags.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// How far in the future `computed_at` may be (the etl's clock ahead of ours).
+    pub max_clock_skew: TimeDelta,
+    /// Labels per series.
+    pub max_labels: usize,
+    /// Bytes of a label name or value.
+    pub max_label_bytes: usize,
+    /// Predicted points, or autocorrelation lags.
+    pub max_values: usize,
+}
+
+impl Limits {
+    /// Labels per series.
+    pub const MAX_LABELS: usize = 128;
+    /// Bytes of a label name or value.
+    pub const MAX_LABEL_BYTES: usize = 4096;
+    /// Predicted points or autocorrelation lags.
+    pub const MAX_VALUES: usize = 10_000;
+
+    /// The default bounds with `max_clock_skew`.
+    pub fn with_skew(max_clock_skew: TimeDelta) -> Self {
+        Self {
+            max_clock_skew,
+            max_labels: Self::MAX_LABELS,
+            max_label_bytes: Self::MAX_LABEL_BYTES,
+            max_values: Self::MAX_VALUES,
+        }
+    }
+}
+
+/// Checks what the decoder cannot: the id is the fingerprint of the labels, `computed_at` is
+/// not later than `now` plus the skew, and the record keeps the size bounds.
+pub fn validate(record: &Record, now: DateTime<Utc>, limits: &Limits) -> Result<(), Untrusted> {
+    let bound = |what, got: usize, bound: usize| {
+        if got > bound {
+            Err(Untrusted::Oversized { what, got, bound })
+        } else {
+            Ok(())
+        }
+    };
+    bound("the label count", record.name.len(), limits.max_labels)?;
+    let longest = record
+        .name
+        .iter()
+        .map(|(name, value)| name.len().max(value.len()))
+        .max()
+        .unwrap_or(0);
+    bound("the longest label", longest, limits.max_label_bytes)?;
+    let values = match &record.payload {
+        Payload::Values { .. } => 0,
+        Payload::Metadata { metadata } => metadata.autocorrelation.as_ref().map_or(0, |a| a.len()),
+        Payload::Prediction { prediction } => prediction.values.len(),
+    };
+    bound("the number of values", values, limits.max_values)?;
+    if let Payload::Prediction { prediction } = &record.payload {
+        bound(
+            "the model name",
+            prediction.model.len(),
+            limits.max_label_bytes,
+        )?;
+    }
+    let expected = SeriesId::of(&record.name);
+    if record.id != expected {
+        return Err(Untrusted::IdMismatch {
+            id: record.id,
+            expected,
+        });
+    }
+    if record.computed_at > now + limits.max_clock_skew {
+        return Err(Untrusted::FromTheFuture {
+            computed_at: record.computed_at,
+            skew_seconds: limits.max_clock_skew.num_seconds(),
+        });
+    }
+    Ok(())
 }
 
 impl Rejection {
@@ -41,6 +157,9 @@ impl Rejection {
             Rejection::Empty => "empty",
             Rejection::MalformedJson(_) => "malformed_json",
             Rejection::InvalidRecord(_) => "invalid_record",
+            Rejection::Untrusted(Untrusted::IdMismatch { .. }) => "id_mismatch",
+            Rejection::Untrusted(Untrusted::FromTheFuture { .. }) => "future_computed_at",
+            Rejection::Untrusted(Untrusted::Oversized { .. }) => "oversized",
             Rejection::RejectedByDatabase(_) => "rejected_by_database",
         }
     }
@@ -53,6 +172,17 @@ pub fn decode(payload: Option<&[u8]>) -> Result<Record, Rejection> {
         serde_json::error::Category::Data => Rejection::InvalidRecord(error),
         _ => Rejection::MalformedJson(error),
     })
+}
+
+/// Decodes a message value and checks the record ([`validate`]).
+pub fn accept(
+    payload: Option<&[u8]>,
+    now: DateTime<Utc>,
+    limits: &Limits,
+) -> Result<Record, Rejection> {
+    let record = decode(payload)?;
+    validate(&record, now, limits).map_err(Rejection::Untrusted)?;
+    Ok(record)
 }
 
 /// A record waiting in a batch, with where it came from.
@@ -206,6 +336,66 @@ mod tests {
                 .reason(),
             "invalid_record"
         );
+    }
+
+    fn limits() -> Limits {
+        Limits::with_skew(TimeDelta::minutes(5))
+    }
+
+    #[test]
+    fn a_record_whose_id_is_not_its_fingerprint_is_refused() {
+        let mut forged = record("up", 0);
+        forged.id = SeriesId::of(&[("__name__".to_owned(), "other".to_owned())].into());
+        let error = validate(&forged, at(10), &limits()).unwrap_err();
+        assert!(matches!(error, Untrusted::IdMismatch { .. }), "{error}");
+        assert_eq!(Rejection::Untrusted(error).reason(), "id_mismatch");
+        assert_eq!(validate(&record("up", 0), at(10), &limits()), Ok(()));
+    }
+
+    #[test]
+    fn computed_at_may_lead_now_by_the_skew_and_no_more() {
+        let now = at(0);
+        assert_eq!(validate(&record("up", 5), now, &limits()), Ok(()));
+        let error = validate(&record("up", 6), now, &limits()).unwrap_err();
+        assert!(matches!(error, Untrusted::FromTheFuture { .. }), "{error}");
+        let year_2100 = "2100-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let minutes = (year_2100 - at(0)).num_minutes();
+        assert!(validate(&record("up", minutes), now, &limits()).is_err());
+    }
+
+    #[test]
+    fn oversized_records_are_refused() {
+        let mut labels: Labels = (0..200)
+            .map(|i| (format!("l{i}"), "v".to_owned()))
+            .collect();
+        labels.insert("__name__".to_owned(), "up".to_owned());
+        let many = Record::new(
+            labels,
+            at(0),
+            Payload::Values {
+                values: Windows::default(),
+            },
+        );
+        let error = validate(&many, at(0), &limits()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Untrusted::Oversized {
+                    what: "the label count",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        let long: Labels = [("__name__".to_owned(), "x".repeat(5000))].into();
+        let long = Record::new(
+            long,
+            at(0),
+            Payload::Values {
+                values: Windows::default(),
+            },
+        );
+        assert!(validate(&long, at(0), &limits()).is_err());
     }
 
     #[test]

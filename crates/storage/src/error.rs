@@ -47,6 +47,10 @@ pub enum StorageError {
         #[source]
         source: KafkaError,
     },
+    /// The database refuses this service for good (bad credentials, missing rights, a bad
+    /// configuration): reported instead of retried forever.
+    #[error("the database refuses this service")]
+    DatabaseRefused(#[source] common::store::StoreError),
     /// The broker did not answer a readiness probe.
     #[error("the broker does not answer")]
     BrokerUnavailable(#[source] KafkaError),

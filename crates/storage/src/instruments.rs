@@ -14,6 +14,10 @@ pub struct Instruments {
     pub records_stale: IntCounterVec,
     /// Messages sent to the dead-letter topic, by reason.
     pub dead_letters: IntCounterVec,
+    /// Dead letters the broker refused for good (too large or malformed even when cut), skipped.
+    pub dead_letters_failed: IntCounter,
+    /// Times the database refused this service for good (credentials, rights), each stopping it.
+    pub database_refusals: IntCounter,
     /// Batches written and committed.
     pub batches: IntCounter,
     /// Time to write a batch, retries included (its offset commit overlaps the next batch).
@@ -47,6 +51,8 @@ impl Instruments {
                 Opts::new("storage_dead_letters_total", "Messages sent to the dead-letter topic, by reason."),
                 &["reason"],
             )?,
+            dead_letters_failed: IntCounter::new("storage_dead_letters_failed_total", "Dead letters the broker refused for good, reported and skipped.")?,
+            database_refusals: IntCounter::new("storage_database_refusals_total", "Times the database refused this service for good (credentials, rights), each stopping it.")?,
             batches: IntCounter::new("storage_batches_total", "Batches written and committed.")?,
             batch_seconds: Histogram::with_opts(
                 HistogramOpts::new("storage_batch_duration_seconds", "Time to write a batch, retries included; its offset commit overlaps the next batch.")
@@ -70,6 +76,8 @@ impl Instruments {
         registry.register(Box::new(instruments.records_written.clone()))?;
         registry.register(Box::new(instruments.records_stale.clone()))?;
         registry.register(Box::new(instruments.dead_letters.clone()))?;
+        registry.register(Box::new(instruments.dead_letters_failed.clone()))?;
+        registry.register(Box::new(instruments.database_refusals.clone()))?;
         registry.register(Box::new(instruments.batches.clone()))?;
         registry.register(Box::new(instruments.batch_seconds.clone()))?;
         registry.register(Box::new(instruments.batch_messages.clone()))?;

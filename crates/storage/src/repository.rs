@@ -4,7 +4,7 @@
 use common::{
     record::Record,
     retry::RetryPolicy,
-    store::{MetricsRepository, StoreError, UpsertSummary},
+    store::{FailureClass, MetricsRepository, StoreError, UpsertSummary},
 };
 use tokio_util::sync::CancellationToken;
 
@@ -18,43 +18,69 @@ pub enum WriteError {
     /// it): retrying the same records cannot help.
     #[error("the database refused records of the batch")]
     Refused(#[source] StoreError),
+    /// The database refuses this service, not a record (bad credentials, missing rights, a bad
+    /// configuration): retrying forever would hide it, so it is reported and stops the service.
+    #[error("the database refuses this service")]
+    Fatal(#[source] StoreError),
+}
+
+impl WriteError {
+    fn from_store(error: StoreError) -> Self {
+        match (&error, error.class()) {
+            (StoreError::Database { .. }, FailureClass::Deterministic) => WriteError::Fatal(error),
+            (StoreError::Database { .. } | StoreError::WriteConcern { .. }, _) => {
+                WriteError::Unavailable(error)
+            }
+            (StoreError::Conversion { .. } | StoreError::WritesRejected { .. }, _) => {
+                WriteError::Refused(error)
+            }
+        }
+    }
 }
 
 /// Writes batches of records into `metrics`.
 #[derive(Debug, Clone)]
 pub struct MetricsWriter {
     repository: MetricsRepository,
+    max_clock_skew: chrono::TimeDelta,
 }
 
 impl MetricsWriter {
-    /// A writer over `repository`.
-    pub fn new(repository: MetricsRepository) -> Self {
-        Self { repository }
+    /// A writer over `repository`; a stored result more than `max_clock_skew` in the future
+    /// does not block a real update.
+    pub fn new(repository: MetricsRepository, max_clock_skew: chrono::TimeDelta) -> Self {
+        Self {
+            repository,
+            max_clock_skew,
+        }
     }
 
-    /// Upserts `records` in one round trip (a stale record is skipped, not an error).
+    /// Upserts `records` in one round trip (a stale record is skipped, not an error): the one
+    /// place storage writes a batch.
     #[tracing::instrument(name = "upsert", skip_all, fields(records = records.len()))]
     pub async fn write(&self, records: &[Record]) -> Result<UpsertSummary, WriteError> {
+        let horizon = chrono::Utc::now() + self.max_clock_skew;
         self.repository
-            .upsert(records)
+            .upsert_within(records, horizon)
             .await
-            .map_err(|error| match error {
-                StoreError::Database { .. } => WriteError::Unavailable(error),
-                StoreError::Conversion { .. } | StoreError::WritesRejected { .. } => {
-                    WriteError::Refused(error)
-                }
-            })
+            .map_err(WriteError::from_store)
     }
 
-    /// Creates the indexes, retrying until the database answers; `false` if cancelled first.
+    /// Creates the indexes, retrying while the database is unavailable; `Ok(false)` if
+    /// cancelled first, an error when the database refuses this service for good.
     #[tracing::instrument(name = "ensure_indexes", skip_all)]
-    pub async fn ensure_indexes(&self, retry: &RetryPolicy, token: &CancellationToken) -> bool {
+    pub async fn ensure_indexes(
+        &self,
+        retry: &RetryPolicy,
+        token: &CancellationToken,
+    ) -> Result<bool, StoreError> {
         let forever = retry.clone().with_max_elapsed(None);
+        let transient = |error: &StoreError| error.class() == FailureClass::Transient;
         tokio::select! {
-            _ = token.cancelled() => false,
-            result = forever.run("ensure_indexes", || self.repository.ensure_indexes(), |_| true) => {
-                // With no time limit and every error retryable, `run` returns only on success.
-                result.is_ok()
+            _ = token.cancelled() => Ok(false),
+            // With no time limit, `run` returns on success or on a deterministic error.
+            result = forever.run("ensure_indexes", || self.repository.ensure_indexes(), transient) => {
+                result.map(|()| true)
             }
         }
     }

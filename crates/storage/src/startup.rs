@@ -39,11 +39,15 @@ impl App {
             .database()
             .await
             .map_err(StorageError::DatabaseClient)?;
-        let writer = MetricsWriter::new(MetricsRepository::new(&database));
+        let writer = MetricsWriter::new(
+            MetricsRepository::new(&database),
+            config.limits().max_clock_skew,
+        );
         let dead_letters = DeadLetters::new(
             &config.kafka.kafka_brokers,
             &config.kafka.kafka_topic,
             config.dead_letter_topic(),
+            config.dead_letter_max_bytes as usize,
         )?;
         let retry = RetryPolicy {
             initial: Duration::from_millis(100),
@@ -146,8 +150,13 @@ async fn consume(
     pipeline: Pipeline,
     token: CancellationToken,
 ) -> Result<(), StorageError> {
-    if !writer.ensure_indexes(&retry, &token).await {
-        return Ok(());
+    match writer.ensure_indexes(&retry, &token).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(()),
+        Err(error) => {
+            tracing::error!(error = %common::admin::error_chain(&error), "the database refuses this service; stopping");
+            return Err(StorageError::DatabaseRefused(error));
+        }
     }
     tracing::info!("indexes ensured");
     let create_topic = retry.run(

@@ -168,3 +168,69 @@ async fn broker_down_mid_cycle_pauses_production_then_recovers() {
         "no record dropped"
     );
 }
+
+/// The threads of this process (each librdkafka client runs several while it lives).
+fn threads() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .expect("/proc/self/status has a thread count")
+}
+
+#[tokio::test]
+async fn failed_produces_reuse_one_admin_client() {
+    // Arrange: a private broker, an etl producing to it every second, short attempts.
+    let mut broker = BrokerServer::start().await;
+    let sla_port = free_port();
+    let _sla = SlaServer::start(sla_port, vec![]).await;
+    let app = spawn_app(Options {
+        brokers: broker.brokers(),
+        fast_secs: 1,
+        // Attempts of 5 s, retried for 20 s.
+        message_timeout: "20s",
+        ..Options::new(sla_port)
+    })
+    .await;
+    app.wait_for_metric(
+        "etl_records_produced_total",
+        &[("kind", "values")],
+        1.0,
+        Duration::from_secs(60),
+    )
+    .await;
+    let retries_before = app
+        .metric("etl_retries_total", &[("operation", "kafka_produce")])
+        .await;
+    let baseline = threads();
+
+    // Act: the broker dies; every record's failed attempt asks for the topic to be created.
+    broker.process().kill().await;
+    let mut peak = baseline;
+    let until = tokio::time::Instant::now() + Duration::from_secs(30);
+    while tokio::time::Instant::now() < until {
+        peak = peak.max(threads());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Assert: many failed attempts, but no client per attempt (one librdkafka client is 3 to 5
+    // threads; a rebuilt producer overlaps its predecessor for a while).
+    let retries = app
+        .metric("etl_retries_total", &[("operation", "kafka_produce")])
+        .await
+        - retries_before;
+    let dropped = app.metric("etl_records_dropped_total", &[]).await;
+    assert!(
+        retries + dropped >= 5.0,
+        "{retries} retried and {dropped} dropped attempts"
+    );
+    assert!(
+        peak <= baseline + 16,
+        "{} threads more at the peak ({retries} failed attempts): a client per attempt",
+        peak - baseline
+    );
+}

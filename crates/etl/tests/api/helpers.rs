@@ -52,6 +52,8 @@ pub(crate) struct Options {
     pub(crate) election: Option<Election>,
     /// Shards, when the etl runs alone.
     pub(crate) shards: u32,
+    /// `ETL_SERIES_SELECTOR`.
+    pub(crate) selector: &'static str,
 }
 
 /// How a test replica takes part in leader election.
@@ -78,6 +80,7 @@ impl Options {
             topic: None,
             election: None,
             shards: 1,
+            selector: SELECTOR,
         }
     }
 }
@@ -130,7 +133,7 @@ pub(crate) async fn spawn_app(options: Options) -> TestApp {
         "--sla-manager-grpc",
         &format!("http://127.0.0.1:{}", options.sla_port),
         "--series-selector",
-        SELECTOR,
+        options.selector,
         "--fast-loop-secs",
         &options.fast_secs.to_string(),
         "--slow-loop-secs",

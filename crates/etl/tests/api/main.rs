@@ -2,8 +2,10 @@
 //! broker and a real tonic SLA server; run through scripts/test.sh.
 
 mod analyze_cli;
+mod bounds;
 mod cycles;
 mod faults;
 mod helpers;
 mod init_topic;
 mod leadership;
+mod non_finite;

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Instant};
 
 use axum::{Json, extract::State};
 use chrono::Utc;
-use common::SeriesId;
+use common::{Labels, SeriesId, promql::RangeSeries, series::METRIC_NAME_LABEL};
 
 use super::AppState;
 use crate::{
@@ -59,9 +59,65 @@ pub async fn aggregate(
         .with_label_values(&[outcome])
         .observe(started.elapsed().as_secs_f64());
     let series = answer?;
-    let points = series
-        .first()
-        .map(|s| s.points.as_slice())
-        .unwrap_or_default();
-    Ok(Json(aggregation.buckets(points)))
+    Ok(Json(
+        aggregation.buckets(points_of(&document.name, &series)),
+    ))
+}
+
+/// The points of the stored series among those its selector matched (it also matches every
+/// series with more labels): the one whose labels are exactly the series' (`*_over_time`
+/// drops `__name__`), else the only one; several and none exact answer no points rather than
+/// another series' or a merge of them.
+fn points_of<'a>(labels: &Labels, series: &'a [RangeSeries]) -> &'a [(f64, f64)] {
+    let mut wanted = labels.clone();
+    wanted.remove(METRIC_NAME_LABEL);
+    let exact = series.iter().find(|s| {
+        let mut got = s.labels.clone();
+        got.remove(METRIC_NAME_LABEL);
+        got == wanted
+    });
+    match (exact, series) {
+        (Some(exact), _) => &exact.points,
+        (None, [only]) => &only.points,
+        (None, []) => &[],
+        (None, _) => {
+            tracing::warn!(
+                matched = series.len(),
+                "the selector matched several series and none exactly; no points"
+            );
+            &[]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(pairs: &[(&str, &str)], value: f64) -> RangeSeries {
+        RangeSeries {
+            labels: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            points: vec![(0.0, value)],
+        }
+    }
+
+    #[test]
+    fn the_exact_series_is_aggregated_not_the_first_match() {
+        let stored: Labels = [("__name__", "up"), ("job", "a")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let wider = series(&[("job", "a"), ("instance", "x")], 2.0);
+        let exact = series(&[("job", "a")], 1.0);
+        assert_eq!(points_of(&stored, &[wider.clone(), exact]), [(0.0, 1.0)]);
+        assert_eq!(
+            points_of(&stored, std::slice::from_ref(&wider)),
+            [(0.0, 2.0)]
+        );
+        let other = series(&[("job", "a"), ("instance", "y")], 3.0);
+        assert!(points_of(&stored, &[wider, other]).is_empty());
+    }
 }

@@ -77,3 +77,28 @@ async fn malformed_ids_and_unknown_kinds_are_400s_naming_the_problem() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn nan_and_infinite_results_are_served_as_prometheus_strings() {
+    let app = spawn_app().await;
+    let name = labels("quantile_seconds", &[("quantile", "0.99")]);
+    let mut record = values_record(name.clone());
+    let Payload::Values { values } = &mut record.payload else {
+        unreachable!("a values record")
+    };
+    let window = values.h1.as_mut().expect("a 1h window");
+    window.avg = f64::NAN;
+    window.std_dev = f64::NAN;
+    window.max = f64::INFINITY;
+    window.min = f64::NEG_INFINITY;
+    app.seed(std::slice::from_ref(&record)).await;
+
+    let id = SeriesId::of(&name);
+    let (status, _, body) = app.get(&format!("/metrics/{id}/values")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let h1 = &body["values"]["1h"];
+    assert_eq!(h1["avg"], "NaN", "{body}");
+    assert_eq!(h1["std_dev"], "NaN", "{body}");
+    assert_eq!(h1["max"], "+Inf", "{body}");
+    assert_eq!(h1["min"], "-Inf", "{body}");
+}

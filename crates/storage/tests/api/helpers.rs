@@ -272,6 +272,17 @@ impl TestApp {
             .expect("storage does not panic")
     }
 
+    /// How it ended by itself within `patience`; `None` while it still runs.
+    pub(crate) async fn ended_within(
+        &mut self,
+        patience: Duration,
+    ) -> Option<Result<(), StorageError>> {
+        match tokio::time::timeout(patience, &mut self.task).await {
+            Ok(ended) => Some(ended.expect("storage does not panic")),
+            Err(_) => None,
+        }
+    }
+
     /// Kills it mid-work, as a crash would: nothing in hand is written or committed.
     pub(crate) async fn kill(self) -> Setup {
         self.task.abort();

@@ -5,3 +5,4 @@ mod dead_letters;
 mod faults;
 mod helpers;
 mod records;
+mod trust;
