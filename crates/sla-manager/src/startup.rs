@@ -24,6 +24,7 @@ use crate::{
     manager::Manager,
     repository::SlaSetRepository,
     routes::{self, AppState},
+    ui,
 };
 
 /// How long a Prometheus call keeps retrying transient failures: short, because a request is
@@ -45,6 +46,9 @@ pub enum StartupError {
     /// The Prometheus client could not be built.
     #[error("cannot build the Prometheus client")]
     Prometheus(#[from] common::promql::PromError),
+    /// The HTTP client of the UI could not be built.
+    #[error("cannot build the retrieval client")]
+    Retrieval(#[from] reqwest::Error),
     /// A listener could not be bound.
     #[error("cannot listen on {address}")]
     Bind {
@@ -84,6 +88,7 @@ pub struct App {
     grpc_service: SlaGrpc,
     manager: Manager,
     refresh_interval: Duration,
+    forecast: (ui::ForecastExport, PromClient),
 }
 
 impl App {
@@ -93,6 +98,7 @@ impl App {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let registry = common::telemetry::registry();
         let instruments = Arc::new(Instruments::register(&registry)?);
+        let forecast_export = ui::ForecastExport::register(&registry)?;
         let database = config.mongo.database().await?;
         let slaset = SlaSetRepository::new(&database);
         let metrics = MetricsRepository::new(&database);
@@ -114,10 +120,15 @@ impl App {
             api_token: config.api_token.clone(),
         };
         let api_router = common::http::with_edge(
-            routes::router(state),
+            routes::router(state).merge(ui::router(ui::UiState::new(
+                manager.clone(),
+                prometheus.clone(),
+                &config.ui,
+            )?)),
             &config.edge,
             instruments.http.clone(),
         );
+        let prometheus_for_export = prometheus.clone();
         let probes = vec![
             Probe::new("database", move || {
                 let slaset = slaset.clone();
@@ -140,6 +151,7 @@ impl App {
             grpc_service: SlaGrpc::new(manager.clone()),
             manager,
             refresh_interval: config.refresh_interval,
+            forecast: (forecast_export, prometheus_for_export),
         })
     }
 
@@ -178,6 +190,7 @@ impl App {
         tasks.spawn(async move { grpc.await.map_err(RunError::from) });
         tasks.spawn(refresh_loop(
             self.manager,
+            self.forecast,
             self.refresh_interval,
             stop.clone(),
         ));
@@ -234,6 +247,7 @@ async fn serve_http(
 /// Recomputes the SLA telemetry every `every`, the first time one interval after start.
 async fn refresh_loop(
     manager: Manager,
+    (forecast, prometheus): (ui::ForecastExport, PromClient),
     every: Duration,
     stop: CancellationToken,
 ) -> Result<(), RunError> {
@@ -248,6 +262,9 @@ async fn refresh_loop(
                     tracing::warn!(error = %common::admin::error_chain(error), "SLA refresh failed");
                 }
                 manager.refreshed(outcome.is_ok());
+                if let Err(error) = forecast.refresh(&manager, &prometheus).await {
+                    tracing::warn!(error = %common::admin::error_chain(&error), "forecast export failed");
+                }
             }
         }
     }

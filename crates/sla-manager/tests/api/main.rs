@@ -8,3 +8,4 @@ mod grpc;
 mod helpers;
 mod slaset;
 mod state;
+mod ui;
