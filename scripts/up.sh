@@ -168,9 +168,9 @@ if [[ " ${present[*]} " == *" sla-manager "* ]]; then
 
 Open $sla_url/ in a browser (every SLA, its chart and forecast; the page reloads every minute).
 Try:
-  curl -sS $sla_url/status
-  curl -sS $sla_url/violations
-  curl -sS $sla_url/future-violations
+  curl -fsS $sla_url/status
+  curl -fsS $sla_url/violations
+  curl -fsS $sla_url/future-violations
 The forecast appears after the etl's first fast cycle (${ETL_FAST_LOOP_SECS:-120} s).
 TXT
 fi

@@ -29,12 +29,25 @@ pub(crate) fn labels_text(labels: &Labels) -> String {
     escape(&format!("{name}{{{}}}", rest.join(", ")))
 }
 
+/// A label set split for display: the metric name and the other labels as `{a="b", ...}`,
+/// both escaped for HTML.
+pub(crate) fn name_and_labels(labels: &Labels) -> (String, String) {
+    let name = labels.get("__name__").map(String::as_str).unwrap_or("");
+    let rest: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| k.as_str() != "__name__")
+        .map(|(k, v)| format!("{k}={v:?}"))
+        .collect();
+    (escape(name), escape(&format!("{{{}}}", rest.join(", "))))
+}
+
 /// Seconds between automatic reloads of every page: the etl's fast loop is 2 minutes.
 pub(crate) const REFRESH_SECONDS: u32 = 60;
 
 const STYLE: &str = "
 :root{--fg:#1d2430;--muted:#5b6574;--line:#d5dae1;--ok:#1b7f3b;--warn:#9a6700;--bad:#b42318;--unk:#5b6574}
-body{font:15px/1.45 system-ui,sans-serif;color:var(--fg);margin:0 auto;max-width:1000px;padding:0 16px 32px}
+body{font:15px/1.45 system-ui,sans-serif;color:var(--fg);margin:0 auto;max-width:1100px;padding:0 16px 32px}
+.labels{display:block;font-size:12px;font-weight:normal;color:var(--muted);word-break:break-word}
 header{display:flex;gap:16px;align-items:baseline;border-bottom:1px solid var(--line);margin-bottom:12px}
 header a{color:var(--fg)}
 h1{font-size:22px;margin:14px 0 4px}h2{font-size:17px;margin:22px 0 6px}
@@ -97,6 +110,10 @@ mod tests {
         ]
         .into();
         assert_eq!(labels_text(&labels), "up{job=&quot;&lt;b&gt;&quot;}");
+        assert_eq!(
+            name_and_labels(&labels),
+            ("up".to_owned(), "{job=&quot;&lt;b&gt;&quot;}".to_owned())
+        );
     }
 
     #[test]

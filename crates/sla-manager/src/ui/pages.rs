@@ -11,7 +11,7 @@ use common::{
 
 use super::{
     data::{SlaDetail, SlaSummary},
-    html::{escape, labels_text, page},
+    html::{escape, labels_text, name_and_labels, page},
     retrieval::SeriesResults,
     svg::{self, TimeChart, short_number},
 };
@@ -44,15 +44,15 @@ pub(crate) fn overview(slas: &[SlaSummary], at: i64) -> String {
         return page("Overview", &body);
     }
     body.push_str(
-        r#"<table id="overview"><caption class="muted">The SLA set</caption><thead><tr><th scope="col">series</th><th scope="col">range</th><th scope="col">state</th><th scope="col" class="num">minutes out of range</th><th scope="col" class="num">violations 1h</th><th scope="col" class="num">3h</th><th scope="col" class="num">12h</th><th scope="col">predicted</th><th scope="col">details</th></tr></thead><tbody>"#,
+        r#"<table id="overview"><caption class="muted">The SLA set</caption><thead><tr><th scope="col">series</th><th scope="col">range</th><th scope="col">state</th><th scope="col" class="num">minutes out of range</th><th scope="col" class="num">violations 1h</th><th scope="col" class="num">3h</th><th scope="col" class="num">12h</th><th scope="col">predicted</th></tr></thead><tbody>"#,
     );
     for s in slas {
         let count = |name| window(s, name).map_or(0, |w| w.1);
         let id = escape(&s.id);
+        let (name, rest) = name_and_labels(&s.labels);
         let _ = write!(
             body,
-            r#"<tr><th scope="row"><a href="/sla/{id}">{}</a></th><td>{} to {}, for {} min</td><td title="{}">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td><td><a href="/series/{id}" aria-label="statistics of {}">statistics</a></td></tr>"#,
-            labels_text(&s.labels),
+            r#"<tr><th scope="row"><a href="/sla/{id}">{name}</a><span class="labels">{rest}</span><a class="labels" href="/series/{id}" aria-label="statistics of {name}{rest}">statistics</a></th><td>{} to {}, for {} min</td><td title="{}">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
             escape(&short_number(s.min)),
             escape(&short_number(s.max)),
             s.for_minutes,
@@ -63,7 +63,6 @@ pub(crate) fn overview(slas: &[SlaSummary], at: i64) -> String {
             count("3h"),
             count("12h"),
             badge(s.predicted.word()),
-            labels_text(&s.labels),
         );
     }
     body.push_str("</tbody></table>");
@@ -85,7 +84,10 @@ pub(crate) fn sla(detail: &SlaDetail) -> String {
         s.for_minutes,
         escape(&s.id),
     );
-    let from = detail.at - 12 * 3600;
+    // The last 12 hours, or less for a young series (at least 30 minutes), so that a series
+    // watched for minutes is not a few pixels at the right edge.
+    let first = detail.samples.first().map_or(detail.at, |s| s.0);
+    let from = (detail.at - 12 * 3600).max(first.min(detail.at - 1800));
     let to = detail
         .forecast
         .last()
@@ -98,8 +100,9 @@ pub(crate) fn sla(detail: &SlaDetail) -> String {
         .collect();
     let plain_name = common::series::selector(&s.labels);
     let description = format!(
-        "{} values over the last 12 hours, allowed range {} to {}, {} past violations shaded, {}.",
+        "{} values over the last {} minutes, allowed range {} to {}, {} past violations shaded, {}.",
         samples.len(),
+        (detail.at - from) / 60,
         short_number(s.min),
         short_number(s.max),
         detail.violations.len(),
@@ -112,7 +115,7 @@ pub(crate) fn sla(detail: &SlaDetail) -> String {
             )
         }
     );
-    let title = format!("{plain_name}: the last 12 hours and the forecast");
+    let title = format!("{plain_name}: the last 12 hours (at most) and the forecast");
     body.push_str(&svg::time_chart(
         "sla-chart",
         &TimeChart {

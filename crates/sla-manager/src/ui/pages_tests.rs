@@ -100,12 +100,22 @@ fn the_sla_page_has_one_chart_with_every_layer_and_a_table_fallback() {
             "{class}"
         );
     }
-    assert!(html.contains("721 values over the last 12 hours"));
+    assert!(html.contains("721 values over the last 720 minutes"));
     assert!(html.contains(r#"id="chart-data""#));
     // Every 10th of 721 values and the 10 forecast points.
     let rows = html.split(r#"id="chart-data""#).nth(1).unwrap();
     assert_eq!(rows.matches("<tr><td>").count(), 73 + 10);
     assert!(html.contains("<td>yes</td><td class=\"num\">93%</td>"));
+}
+
+#[test]
+fn a_young_series_gets_a_shorter_axis_and_an_old_one_12_hours() {
+    let mut d = detail();
+    d.samples = (0..10).map(|i| (AT - 540 + i * 60, 3.0)).collect();
+    // 10 values: the axis starts 30 minutes back, not 12 hours.
+    assert!(sla(&d).contains("10 values over the last 30 minutes"));
+    d.samples = (0..=800).map(|i| (AT - 800 * 60 + i * 60, 3.0)).collect();
+    assert!(sla(&d).contains("721 values over the last 720 minutes"));
 }
 
 #[test]
