@@ -167,7 +167,7 @@ COUNTS = """JSON.stringify({
   aggregates: document.querySelectorAll('#aggregates tbody tr').length,
   bars: document.querySelectorAll('#acf-chart rect.bar').length,
   acf_rows: document.querySelectorAll('#acf-data tbody tr').length,
-  statistics: !!document.querySelector('#stationarity') || document.body.innerText.includes('None stored yet (the etl\'s slow loop'),
+  statistics: !!document.querySelector('#statistics') || document.body.innerText.includes("None stored yet (the etl's slow loop"),
   constant: document.body.innerText.includes('The series is constant'),
   error: document.querySelector('#error')?.innerText || null,
 })"""

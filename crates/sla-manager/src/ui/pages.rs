@@ -359,7 +359,9 @@ pub(crate) fn series(id: &str, labels: Option<&Labels>, results: &SeriesResults)
             if let Some(at) = at {
                 let _ = write!(body, "<p>Statistics computed at {}.</p>", at.to_rfc3339());
             }
+            body.push_str(r#"<section id="statistics">"#);
             statistics(&mut body, metadata);
+            body.push_str("</section>");
         }
         None => body.push_str(
             "<h2>Statistics</h2><p>None stored yet (the etl's slow loop computes them).</p>",

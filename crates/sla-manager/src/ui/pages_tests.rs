@@ -179,6 +179,7 @@ fn the_series_page_shows_aggregates_statistics_and_the_autocorrelation() {
     assert!(html.contains(r#"<th scope="row">12h</th><td colspan="5">no samples</td>"#));
     assert!(html.contains("<strong>stationary</strong> (p-value 0.0010"));
     assert!(html.contains("Period kept: 60 min."));
+    assert!(html.contains(r#"<section id="statistics">"#));
     assert_eq!(html.matches(r#"class="bar""#).count(), 3);
     // Bars in lag order, not in text order.
     let lags: Vec<&str> = html

@@ -225,13 +225,13 @@ pub(crate) fn time_chart(id: &str, chart: &TimeChart<'_>) -> String {
     let y = Scale::new(lo, hi, HEIGHT - BOTTOM, TOP);
     let mut out = String::new();
     open_svg(&mut out, id, chart.title, chart.description);
-    // One tick per hour-ish: round to the hour for a 12-hour chart.
-    let hours = ((to - from) / 3600).max(1);
-    let every = [1, 2, 3, 6, 12, 24]
-        .into_iter()
-        .find(|h| hours / h <= 8)
-        .unwrap_or(24)
-        * 3600;
+    // At most about 8 ticks at round times: minutes for a young series, hours for 12 hours.
+    let every = [
+        60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+    ]
+    .into_iter()
+    .find(|step| (to - from) / step <= 8)
+    .unwrap_or(86400);
     let x_ticks: Vec<(f64, String)> = (from / every + 1..=to / every)
         .map(|k| k * every)
         .map(|t| (t as f64, clock(t)))
@@ -437,6 +437,25 @@ mod tests {
             svg.contains(&format!(r#"<path class="forecast" d="M{x:.1},"#)),
             "{svg}"
         );
+    }
+
+    #[test]
+    fn time_ticks_are_round_minutes_or_hours() {
+        let labels = |from: i64, to: i64| -> Vec<String> {
+            let mut c = chart(&[], &[]);
+            (c.from, c.to) = (from, to);
+            let svg = time_chart("t", &c);
+            svg.match_indices(r#"text-anchor="middle">"#)
+                .map(|(i, m)| svg[i + m.len()..i + m.len() + 5].to_owned())
+                .collect()
+        };
+        // 30 minutes from 00:03: every 5 minutes.
+        assert_eq!(
+            labels(180, 1980),
+            vec!["00:05", "00:10", "00:15", "00:20", "00:25", "00:30"]
+        );
+        // 12 hours: every 2 hours.
+        assert_eq!(labels(0, 12 * 3600).len(), 6);
     }
 
     #[test]
