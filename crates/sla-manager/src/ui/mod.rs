@@ -119,8 +119,13 @@ fn html_response(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-#[tracing::instrument(name = "ui.overview", skip_all, fields(at = %at.0))]
-async fn overview(State(state): State<UiState>, at: EvaluationTime) -> Result<Response, UiError> {
+// A bad `at` is answered by an HTML page too, hence `Result<EvaluationTime, _>`.
+#[tracing::instrument(name = "ui.overview", skip_all)]
+async fn overview(
+    State(state): State<UiState>,
+    at: Result<EvaluationTime, Error>,
+) -> Result<Response, UiError> {
+    let at = at?;
     let slas = data::overview(&state.manager, &state.prometheus, at.0).await?;
     Ok(html_response(
         StatusCode::OK,
@@ -128,12 +133,13 @@ async fn overview(State(state): State<UiState>, at: EvaluationTime) -> Result<Re
     ))
 }
 
-#[tracing::instrument(name = "ui.sla", skip_all, fields(id = %id, at = %at.0))]
+#[tracing::instrument(name = "ui.sla", skip_all, fields(id = %id))]
 async fn sla_page(
     State(state): State<UiState>,
     Path(id): Path<String>,
-    at: EvaluationTime,
+    at: Result<EvaluationTime, Error>,
 ) -> Result<Response, UiError> {
+    let at = at?;
     let id: SeriesId = id.parse()?;
     let detail = data::detail(&state.manager, &state.prometheus, &id.to_string(), at.0)
         .await?

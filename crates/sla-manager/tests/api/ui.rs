@@ -116,6 +116,10 @@ async fn every_page_answers_html_with_its_charts() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _, _) = app.get_text("/series/<script>").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, content_type, html) = app.get_text("/?at=yesterday").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(html.contains("at must be an RFC 3339 time"), "{html}");
 }
 
 #[tokio::test]
