@@ -13,7 +13,8 @@
 # 3. before the block's last line (scripts/down.sh): waits until the first SLA has a stored
 #    forecast, checks that `/` answers the overview, then runs deploy/tools/browser_check.py
 #    (headless Chromium; WITH_BROWSER=1 scripts/deps.sh installs it) against the clone's stack,
-#    unless SKIP_BROWSER=1. SCREENSHOTS_DIR=docs/screenshots saves its screenshots there.
+#    unless SKIP_BROWSER=1, with the series page of synthetic_seasonal too (its autocorrelation
+#    must be drawn). SCREENSHOTS_DIR=docs/screenshots saves its screenshots there.
 # Everything it started is stopped whatever happens; KEEP_QUICKSTART_RUN=1 keeps the clone.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -90,7 +91,15 @@ if [[ ${SKIP_BROWSER:-} != 1 ]]; then
     step="installing chromium (WITH_BROWSER=1 scripts/deps.sh)"
     WITH_BROWSER=1 "$ROOT_DIR/scripts/deps.sh"
     step="checking every page in headless Chromium (deploy/tools/browser_check.py)"
-    python3 "$ROOT_DIR/deploy/tools/browser_check.py" "$sla" \
+    # A synthetic series has a day of history, hence an autocorrelation beyond lag 0.
+    seasonal=$(curl -fsS "http://127.0.0.1:$RETRIEVAL_PORT/metrics?name=synthetic_seasonal" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+    deadline=$((SECONDS + 300))
+    until curl -fsS -o /dev/null "http://127.0.0.1:$RETRIEVAL_PORT/metrics/$seasonal/metadata" 2>/dev/null; do
+        ((SECONDS < deadline)) || die "no metadata for synthetic_seasonal ($seasonal) after 300 s"
+        sleep 5
+    done
+    python3 "$ROOT_DIR/deploy/tools/browser_check.py" "$sla" --series-with-acf "$seasonal" \
         ${SCREENSHOTS_DIR:+--screenshots "$SCREENSHOTS_DIR"}
 fi
 run_line "${lines[-1]}"

@@ -1,6 +1,7 @@
 """Loads every page of the sla-manager's web UI in headless Chromium and checks it.
 
 Usage: python3 deploy/tools/browser_check.py SLA_MANAGER_URL [--screenshots DIR] [--chromium BIN]
+       [--series-with-acf ID]...
 
 Starts Chromium with the DevTools protocol on a free port (a WebSocket client of the
 standard library's sockets, no package needed), opens `/`, then every `/sla/...` and
@@ -9,8 +10,10 @@ any console error or uncaught exception, any failed request or answer >= 400, an
 without its table, an SLA chart without its series, range band or forecast with its 95% band
 (and with fewer violation shades than the page lists), a series page without aggregates or statistics (or with autocorrelation bars that differ
 from its table).
-With --screenshots, saves overview.png, sla.png (the first SLA) and series.png (the first
-series with an autocorrelation chart) into DIR.
+--series-with-acf ID also loads /series/ID, which must have its autocorrelation bar chart
+(a series with enough history, e.g. a synthetic one; the SLA series of a young stack have
+only lag 0). With --screenshots, saves overview.png, sla.png (the first SLA) and series.png (the series page
+with the most autocorrelation bars) into DIR.
 """
 import argparse
 import base64
@@ -177,6 +180,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("url")
     parser.add_argument("--screenshots")
+    parser.add_argument("--series-with-acf", action="append", default=[])
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     args = parser.parse_args()
     base = args.url.rstrip("/")
@@ -262,23 +266,23 @@ def main():
             ])
             if i == 0:
                 shoot("sla.png")
-        shot_series = False
-        for path in series_links:
+        most_bars = (-1, None)
+        for path in series_links + [f"/series/{i}" for i in args.series_with_acf]:
             counts, problems = load(path)
+            wanted = path.split("/")[-1] in args.series_with_acf
             check(path, counts, problems, [
                 ("no aggregates table", counts["aggregates"] == 3),
                 ("no statistics section", counts["statistics"] or counts["constant"]),
                 ("autocorrelation bars and table rows differ", counts["bars"] == counts["acf_rows"]),
+                ("no autocorrelation bar chart", counts["bars"] > 1 or not wanted),
                 ("a chart without <title>, <desc> and aria-labelledby", counts["titled_charts"] == counts["charts"]),
             ])
-            if counts["bars"] > 0 and not shot_series:
-                shoot("series.png")
-                shot_series = True
+            if counts["bars"] > most_bars[0]:
+                most_bars = (counts["bars"], path)
         if not series_links:
             failures.append("/: no series links")
-        elif not shot_series:
-            # No series has an autocorrelation yet (a young stack): the first one, as it is.
-            load(series_links[0])
+        elif args.screenshots:
+            load(most_bars[1])
             shoot("series.png")
     finally:
         try:
@@ -293,7 +297,7 @@ def main():
     if failures:
         print("\n".join(["browser check FAILED:"] + failures), file=sys.stderr)
         sys.exit(1)
-    print(f"browser check passed: {1 + len(sla_links) + len(series_links)} pages")
+    print(f"browser check passed: {1 + len(sla_links) + len(series_links) + len(args.series_with_acf)} pages")
 
 
 if __name__ == "__main__":
