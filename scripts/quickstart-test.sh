@@ -45,6 +45,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 git clone --quiet "$ROOT_DIR" "$clone"
+# shellcheck disable=SC2016 # the backticks are Markdown's, not an expansion
 block=$(sed -n '/^<!-- quickstart -->$/,/^<!-- \/quickstart -->$/p' "$clone/README.md" |
     sed -n '/^```sh$/,/^```$/p' | sed '1d;$d' | sed 's/[[:space:]]*#.*$//' | sed '/^$/d')
 [[ -n $block ]] || die "README.md has no quickstart block (<!-- quickstart --> ... <!-- /quickstart -->)"
