@@ -138,3 +138,61 @@ async fn a_retrieval_that_does_not_answer_is_a_502_page() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn the_refresh_exports_the_forecast_and_the_range_for_grafana() {
+    let app = spawn_app_with(Options {
+        refresh: Some("200ms"),
+        ..Options::default()
+    })
+    .await;
+    app.define_sla_set().await;
+    let set = app.sla_set();
+    let (labels, min, max, _) = &set[0];
+    let id = SeriesId::of(labels);
+    // A forecast from now on: 1, 2, ... 10, each with bounds value -+ 1.96 * 0.5.
+    let values: Vec<f64> = (1..=10).map(f64::from).collect();
+    app.seed_prediction(labels, chrono::Utc::now().timestamp(), &values, 0.5)
+        .await;
+    let name = synthetic::SLA_NAME;
+    let series = |rest: &str| format!("{{{rest}id=\"{id}\",metric_name=\"{name}\"");
+    let expected = [
+        format!("sla_range{}}} {min}", series("bound=\"min\",")),
+        format!("sla_range{}}} {max}", series("bound=\"max\",")),
+        // The first point is a minute ahead, the last ten minutes ahead.
+        format!(
+            "sla_forecast{},step=\"next\"}} 1",
+            series("bound=\"value\",")
+        ),
+        format!(
+            "sla_forecast{},step=\"horizon\"}} 10",
+            series("bound=\"value\",")
+        ),
+        format!(
+            "sla_forecast{},step=\"horizon\"}} {}",
+            series("bound=\"upper\","),
+            10.0 + 1.959_963_984_540_054 * 0.5
+        ),
+    ];
+    common::testing::wait_until(
+        "a refresh to export the forecast",
+        std::time::Duration::from_secs(30),
+        || async {
+            let telemetry = app.telemetry().await;
+            expected
+                .iter()
+                .all(|line| telemetry.contains(&format!("{line}\n")))
+        },
+    )
+    .await;
+    // The last value is Prometheus' (the history ends minutes before the tests run): present,
+    // and positive like every latency the generator writes.
+    let telemetry = app.telemetry().await;
+    let value: f64 = telemetry
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("sla_value{}}} ", series(""))))
+        .unwrap_or_else(|| panic!("no sla_value of {id} in {telemetry}"))
+        .parse()
+        .expect("a number");
+    assert!(value.is_finite() && value > 0.0, "{value}");
+}
