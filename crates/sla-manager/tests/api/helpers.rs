@@ -27,6 +27,10 @@ pub(crate) struct Options {
     pub(crate) prometheus_url: Option<String>,
     /// `SLA_REFRESH_INTERVAL` (default 1h: the refresh stays out of the tests' way).
     pub(crate) refresh: Option<&'static str>,
+    /// Also start a retrieval service over the same database, for the UI's series pages.
+    pub(crate) with_retrieval: bool,
+    /// `RETRIEVAL_URL` otherwise.
+    pub(crate) retrieval_url: Option<&'static str>,
 }
 
 /// A running app with a database of its own.
@@ -97,12 +101,18 @@ pub(crate) async fn spawn_app_with(options: Options) -> TestApp {
     if let Some(token) = options.token {
         args.extend(["--api-token".into(), token]);
     }
+    let stop = CancellationToken::new();
+    if options.with_retrieval {
+        let url = spawn_retrieval(&mongo_uri, &database_name, &stop).await;
+        args.extend(["--retrieval-url".into(), url]);
+    } else if let Some(url) = options.retrieval_url {
+        args.extend(["--retrieval-url".into(), url.to_owned()]);
+    }
     let args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
     let config: Config =
         common::config::try_parse_from(&args, |_| None).expect("a valid test configuration");
     let app = App::build(&config).await.expect("the app builds");
     let (api, grpc, admin) = (app.api_address(), app.grpc_address(), app.admin_address());
-    let stop = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(stop.clone()));
 
     let client = mongodb::Client::with_uri_str(&mongo_uri)
@@ -123,6 +133,30 @@ pub(crate) async fn spawn_app_with(options: Options) -> TestApp {
             .expect("an HTTP client"),
         stop,
     }
+}
+
+/// A retrieval service over `database`, stopped with `stop`; returns its URL.
+async fn spawn_retrieval(mongo_uri: &str, database: &str, stop: &CancellationToken) -> String {
+    let args: Vec<OsString> = [
+        "retrieval".to_owned(),
+        "--port=0".into(),
+        "--admin-port=0".into(),
+        "--bind-address=127.0.0.1".into(),
+        format!("--mongo-uri={mongo_uri}"),
+        format!("--mongo-db={database}"),
+        format!("--prometheus-url={}", testing::prometheus_url()),
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .collect();
+    let config: retrieval::config::Config =
+        common::config::try_parse_from(&args, |_| None).expect("a valid retrieval configuration");
+    let app = retrieval::startup::App::build(config)
+        .await
+        .expect("retrieval builds");
+    let url = format!("http://{}", app.api_address());
+    tokio::spawn(app.run_until_stopped(stop.clone()));
+    url
 }
 
 /// Unix seconds to a time.
@@ -238,6 +272,24 @@ impl TestApp {
             serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
         };
         (status, body)
+    }
+
+    /// `GET path`: the status, the content type and the body as text.
+    pub(crate) async fn get_text(&self, path: &str) -> (StatusCode, String, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.api))
+            .send()
+            .await
+            .expect("the API answers");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, content_type, response.text().await.expect("a body"))
     }
 
     pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {

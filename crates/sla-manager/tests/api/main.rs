@@ -12,3 +12,4 @@ mod helpers;
 mod shape;
 mod slaset;
 mod state;
+mod ui;

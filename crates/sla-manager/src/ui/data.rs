@@ -1,0 +1,256 @@
+//! The adapter between the SLA logic and the pages: it reads the set, the history and the
+//! stored prediction, calls the [`crate::domain`] functions and keeps only what the pages show,
+//! in the UI's own types. The REST answers' shapes may change; only this file knows the
+//! domain's types.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use common::{
+    Labels,
+    promql::{PromClient, PromError},
+    series::selector,
+    sla::Sla,
+};
+use futures::future::try_join_all;
+
+use super::svg::Band;
+use crate::{
+    domain::{self, STEP_SECONDS, Sample, State},
+    error::Error,
+    manager::Manager,
+    repository::StoredSla,
+};
+
+/// What the SLA's forecast says will happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Predicted {
+    /// No prediction stored, or its horizon has passed.
+    Unavailable,
+    /// Predicted in range over the whole horizon.
+    InRange,
+    /// Predicted out of range, too briefly to fire.
+    Pending,
+    /// Predicted to fire (or keep firing).
+    Firing,
+}
+
+impl Predicted {
+    /// The word shown, also the CSS class of the state badge.
+    pub(crate) fn word(&self) -> &'static str {
+        match self {
+            Predicted::Unavailable => "unknown",
+            Predicted::InRange => "inactive",
+            Predicted::Pending => "pending",
+            Predicted::Firing => "firing",
+        }
+    }
+}
+
+/// One SLA as the overview shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SlaSummary {
+    /// The series id.
+    pub(crate) id: String,
+    /// The series' labels.
+    pub(crate) labels: Labels,
+    /// Allowed range.
+    pub(crate) min: f64,
+    /// See `min`.
+    pub(crate) max: f64,
+    /// Minutes out of range before it fires.
+    pub(crate) for_minutes: u32,
+    /// `inactive`, `pending`, `firing` or `unknown`.
+    pub(crate) state: &'static str,
+    /// The state in words.
+    pub(crate) description: String,
+    /// Minutes out of range without interruption now.
+    pub(crate) out_of_range_minutes: u32,
+    /// Violations overlapping the last 1, 3 and 12 hours: (window, count, minutes).
+    pub(crate) windows: Vec<(String, usize, u32)>,
+    /// What the forecast says.
+    pub(crate) predicted: Predicted,
+}
+
+/// One SLA with what its chart needs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SlaDetail {
+    /// The overview's line.
+    pub(crate) summary: SlaSummary,
+    /// The last 12 hours (and `for` minutes) at a 1-minute step.
+    pub(crate) samples: Vec<Sample>,
+    /// Past violations: start and end, unix seconds.
+    pub(crate) violations: Vec<(i64, i64)>,
+    /// The stored forecast after the evaluation time.
+    pub(crate) forecast: Vec<Band>,
+    /// The forecasting model and its RMSE.
+    pub(crate) model: Option<(String, f64)>,
+    /// Predicted out-of-range runs: start, end, whether it fires, probability.
+    pub(crate) future: Vec<(i64, i64, bool, f64)>,
+    /// The evaluation time.
+    pub(crate) at: i64,
+}
+
+fn state_word(state: State) -> &'static str {
+    match state {
+        State::Inactive => "inactive",
+        State::Pending => "pending",
+        State::Firing => "firing",
+        State::Unknown => "unknown",
+    }
+}
+
+/// Every SLA of the set evaluated at `at`; an empty list when no set is stored.
+pub(crate) async fn overview(
+    manager: &Manager,
+    prometheus: &PromClient,
+    at: DateTime<Utc>,
+) -> Result<Vec<SlaSummary>, Error> {
+    let set = match manager.sla_set().await {
+        Ok(set) => set,
+        Err(Error::SlaSetNotDefined) => return Ok(Vec::new()),
+        Err(other) => return Err(other),
+    };
+    let details = try_join_all(set.iter().map(|s| detail_of(manager, prometheus, s, at))).await?;
+    Ok(details.into_iter().map(|d| d.summary).collect())
+}
+
+/// The SLA of series `id` evaluated at `at`, `None` when the set does not hold it.
+pub(crate) async fn detail(
+    manager: &Manager,
+    prometheus: &PromClient,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<SlaDetail>, Error> {
+    let set = match manager.sla_set().await {
+        Ok(set) => set,
+        Err(Error::SlaSetNotDefined) => return Ok(None),
+        Err(other) => return Err(other),
+    };
+    match set.iter().find(|s| s.id.to_string() == id) {
+        Some(stored) => Ok(Some(detail_of(manager, prometheus, stored, at).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The labels of series `id` when the SLA set holds it.
+pub(crate) async fn labels_of(manager: &Manager, id: &str) -> Option<Labels> {
+    let set = manager.sla_set().await.ok()?;
+    set.into_iter()
+        .find(|s| s.id.to_string() == id)
+        .map(|s| s.sla.name)
+}
+
+async fn detail_of(
+    manager: &Manager,
+    prometheus: &PromClient,
+    stored: &StoredSla,
+    at: DateTime<Utc>,
+) -> Result<SlaDetail, Error> {
+    let sla = &stored.sla;
+    let at_unix = at.timestamp();
+    let samples = history(prometheus, sla, at).await?;
+    let status = domain::status(&samples, sla, at_unix);
+    let report = domain::violations(&samples, sla, at_unix);
+    let prediction = manager
+        .metrics()
+        .find(stored.id)
+        .await?
+        .and_then(|d| d.prediction);
+    let future = prediction
+        .as_ref()
+        .and_then(|p| domain::future_violations(p, &status, sla, at_unix));
+    let predicted = match &future {
+        None => Predicted::Unavailable,
+        Some(f) if f.violations.iter().any(|r| r.description.fires()) => Predicted::Firing,
+        Some(f) if !f.violations.is_empty() => Predicted::Pending,
+        Some(_) => Predicted::InRange,
+    };
+    let forecast = match (&prediction, &future) {
+        (Some(p), Some(_)) => p
+            .values
+            .iter()
+            .filter(|v| v.timestamp.timestamp() > at_unix)
+            .map(|v| Band {
+                t: v.timestamp.timestamp(),
+                value: v.value,
+                lower: v.lower,
+                upper: v.upper,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let summary = SlaSummary {
+        id: stored.id.to_string(),
+        labels: sla.name.clone(),
+        min: sla.range.min,
+        max: sla.range.max,
+        for_minutes: sla.for_minutes,
+        state: state_word(status.status),
+        description: status.description.clone(),
+        out_of_range_minutes: status.out_of_range_minutes,
+        windows: report
+            .windows()
+            .iter()
+            .map(|(window, w)| ((*window).to_owned(), w.count, w.minutes))
+            .collect(),
+        predicted,
+    };
+    Ok(SlaDetail {
+        summary,
+        violations: report
+            .violations
+            .iter()
+            .map(|v| (v.start.timestamp(), v.end.timestamp()))
+            .collect(),
+        future: future
+            .map(|f| f.violations)
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                (
+                    r.start.timestamp(),
+                    r.end.timestamp(),
+                    r.description.fires(),
+                    r.probability,
+                )
+            })
+            .collect(),
+        model: prediction.map(|p| (p.model, p.rmse)),
+        forecast,
+        samples,
+        at: at_unix,
+    })
+}
+
+/// The series' values at a 1-minute step up to `at`, back 12 hours and `for` minutes: the
+/// history the SLA logic judges, so the chart shows what the state was computed from.
+async fn history(
+    prometheus: &PromClient,
+    sla: &Sla,
+    at: DateTime<Utc>,
+) -> Result<Vec<Sample>, PromError> {
+    let end = at.timestamp();
+    let start =
+        DateTime::from_timestamp(domain::history_start(end, sla.for_minutes), 0).unwrap_or(at);
+    let end = DateTime::from_timestamp(end, 0).unwrap_or(at);
+    let series = prometheus
+        .range(
+            &selector(&sla.name),
+            start,
+            end,
+            Duration::from_secs(STEP_SECONDS as u64),
+        )
+        .await?;
+    // The selector also matches series with more labels: keep the one that is exactly this.
+    Ok(series
+        .into_iter()
+        .find(|s| s.labels == sla.name)
+        .map(|s| {
+            s.points
+                .into_iter()
+                .map(|(t, v)| (t.round() as i64, v))
+                .collect()
+        })
+        .unwrap_or_default())
+}
