@@ -15,7 +15,13 @@ collection outside a role's resources is not refused here as mongod refuses it; 
 only checked statically (validate/mongo_users.py reads roles.json). The ping of the readiness
 probes and `hello` need no privilege on either server.
 
-Usage: $VENV_DIR/bin/python deploy/tools/mongo_roles_live.py [--roles FILE]
+3. With --services DIR (the built binaries, e.g. target/debug): retrieval and the sla-manager
+   start with MONGO_URI naming their users, as compose and Kubernetes give it, and must log in
+   (the Rust driver's SCRAM; /readyz's database check "ok") and read (GET /metrics, GET /slaset);
+   with a wrong password retrieval's database check must fail. (The etl and storage need Kafka
+   to start: their commands are the ones of step 2.)
+
+Usage: $VENV_DIR/bin/python deploy/tools/mongo_roles_live.py [--roles FILE] [--services DIR]
   (pymongo and secantusd-py from scripts/deps.sh's venv; exits 0 when every step passed)
 """
 import argparse
@@ -26,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 import pymongo
 from pymongo.errors import OperationFailure
@@ -64,6 +72,7 @@ def command_of(call):
 
 
 def run_script(mongo_dir, env, state):
+    mongo_dir = os.path.abspath(mongo_dir)  # require() resolves a relative path as a module name
     out = subprocess.run(["node", "-e", SHIM], input=json.dumps(state), capture_output=True, text=True,
                          env={**os.environ, **env, "SCRIPT": os.path.join(mongo_dir, "create-users.js"),
                               "MONGO_INIT_DIR": mongo_dir, "MONGO_DB": DB})
@@ -163,7 +172,58 @@ def service_operations(db, client):
     }
 
 
-def check(roles_file, mongo_dir=MONGO_DIR):
+def http_get(url):
+    """(status, body) of a GET; status None when nothing answered."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+    except OSError as e:
+        return None, str(e)
+
+
+def database_check(body):
+    try:
+        return json.loads(body)["checks"]["database"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def check_services(server, services_dir, passwords, spec, log_dir):
+    """The Rust services log in with their own users and read; a wrong password is refused."""
+    problems = []
+    cases = [("retrieval", passwords[spec["users"]["retrieval"]["passwordEnv"]], "/metrics", True),
+             ("sla-manager", passwords[spec["users"]["sla-manager"]["passwordEnv"]], "/slaset", True),
+             ("retrieval", "a-wrong-password", "/metrics", False)]
+    for service, password, path, good in cases:
+        api, admin, grpc = free_port(), free_port(), free_port()
+        prefix = service.upper().replace("-", "_")
+        env = {**os.environ, "BIND_ADDRESS": "127.0.0.1", "RUST_LOG": "warn", "MONGO_DB": DB,
+               "MONGO_URI": f"mongodb://{service}:{password}@127.0.0.1:{server.port}/?authSource={DB}"
+                            "&directConnection=true",
+               f"{prefix}_PORT": str(api), f"{prefix}_ADMIN_PORT": str(admin), "SLA_GRPC_PORT": str(grpc)}
+        with open(os.path.join(log_dir, f"{service}-{'good' if good else 'bad'}.log"), "w") as log:
+            proc = subprocess.Popen([os.path.join(services_dir, service)], env=env, stdout=log, stderr=log)
+        try:
+            deadline, state = time.monotonic() + 30, None
+            while time.monotonic() < deadline:
+                state = database_check(http_get(f"http://127.0.0.1:{admin}/readyz")[1])
+                if state == "ok" or (state is not None and not good):
+                    break
+                time.sleep(0.5)
+            status, body = http_get(f"http://127.0.0.1:{api}{path}")
+            if good and (state != "ok" or status not in (200, 404)):
+                problems.append(f"{service} as {service}: database check {state!r}, GET {path} {status} {body[:200]}")
+            if not good and (state is None or "AuthenticationFailed" not in state):
+                problems.append(f"{service} with a wrong password: database check {state!r}, want AuthenticationFailed")
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    return problems
+
+
+def check(roles_file, mongo_dir=MONGO_DIR, services_dir=None):
     """Problems found (one line each); empty when every step passed."""
     spec = json.load(open(roles_file))
     passwords = {d["passwordEnv"]: f"test-{user}-{os.getpid()}" for user, d in spec["users"].items()}
@@ -199,6 +259,9 @@ def check(roles_file, mongo_dir=MONGO_DIR):
                 problems.append("secantusd --auth answered an unauthenticated find")
             except OperationFailure:
                 pass
+            # The services first, on the empty database (step 2's test documents are not theirs).
+            if services_dir:
+                problems += check_services(server, services_dir, passwords, spec, data)
             # storage first: the others read what it wrote. Each service's user has its name.
             for service in ("storage", "retrieval", "etl", "sla-manager"):
                 password = passwords[spec["users"][service]["passwordEnv"]]
@@ -221,7 +284,9 @@ def check(roles_file, mongo_dir=MONGO_DIR):
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--roles", default=os.path.join(MONGO_DIR, "roles.json"))
-    problems = check(parser.parse_args(argv).roles)
+    parser.add_argument("--services", help="directory of the built service binaries (target/debug)")
+    args = parser.parse_args(argv)
+    problems = check(args.roles, services_dir=args.services)
     for line in problems:
         print(line)
     print("mongo roles on SecantusDB: " + ("FAIL" if problems else "every operation as granted"))

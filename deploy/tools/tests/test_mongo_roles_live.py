@@ -16,9 +16,12 @@ PYTHON = os.path.join(VENV, "bin", "python")
 READY = (os.path.exists(os.path.join(VENV, "bin", "secantusd-py")) and os.path.exists(PYTHON)
          and shutil.which("node") is not None)
 SCRIPT = repo_path("deploy", "tools", "mongo_roles_live.py")
+# The built services, when there are any (scripts/test.sh builds them): step 3 of the script.
+BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR", repo_path("target")), "debug")
+HAVE_BIN = all(os.access(os.path.join(BIN, b), os.X_OK) for b in ("retrieval", "sla-manager"))
 
 
-def run_with(change=None):
+def run_with(change=None, services=False):
     """(exit status, output) of the live run with roles.json after change(spec)."""
     with open(repo_path("deploy", "mongo", "roles.json")) as f:
         spec = json.load(f)
@@ -27,7 +30,8 @@ def run_with(change=None):
     with tempfile.NamedTemporaryFile("w", suffix=".json") as roles:
         json.dump(spec, roles)
         roles.flush()
-        out = subprocess.run([PYTHON, SCRIPT, "--roles", roles.name], capture_output=True, text=True,
+        out = subprocess.run([PYTHON, SCRIPT, "--roles", roles.name] + (["--services", BIN] if services else []),
+                             capture_output=True, text=True,
                              env={**os.environ, "VENV_DIR": VENV}, timeout=300)
     return out.returncode, out.stdout + out.stderr
 
@@ -62,6 +66,20 @@ class LiveRoles(unittest.TestCase):
         status, out = run_with(lambda s: actions(s, "slaEtlRole").remove("remove"))
         self.assertEqual(status, 1, out)
         self.assertIn("etl: delete etl_leases failed (13", out)
+
+
+    @unittest.skipUnless(HAVE_BIN, f"no built retrieval and sla-manager in {BIN}")
+    def test_services_log_in_with_their_users(self):
+        status, out = run_with(services=True)
+        self.assertEqual(status, 0, out)
+
+    @unittest.skipUnless(HAVE_BIN, f"no built retrieval and sla-manager in {BIN}")
+    def test_service_whose_role_cannot_read_fails(self):
+        def change(spec):
+            spec["roles"]["slaRetrievalRole"]["privileges"][0]["actions"] = ["listIndexes"]
+        status, out = run_with(change, services=True)
+        self.assertEqual(status, 1, out)
+        self.assertIn("retrieval as retrieval: database check 'ok', GET /metrics 50", out)
 
 
 if __name__ == "__main__":
