@@ -93,6 +93,13 @@ class Check(CheckTestCase):
             svc["spec"]["ports"].append({"name": "jmx", "port": 9999, "targetPort": 9999})
         self.assertProblem(broken(DOCS, change), "port 9999 (kafka:9999): not in the intended table")
 
+    def test_container_port_without_a_service_counts(self):
+        # A pod is reachable at its own address: a port no Service exposes is checked too.
+        def change(d):
+            pod = next(x for _, x in d if x["kind"] == "StatefulSet" and x["metadata"]["name"] == "mongo")
+            pod["spec"]["template"]["spec"]["containers"][0]["ports"].append({"containerPort": 28017})
+        self.assertProblem(broken(DOCS, change), "StatefulSet/mongo port 28017: not in the intended table")
+
 
 class Matches(unittest.TestCase):
     def test_selectors(self):

@@ -2,7 +2,7 @@
 
 - a default deny: a policy selecting every pod (`podSelector: {}`) with Ingress and no rule;
 - every pod (the templates of the Deployments, StatefulSets and Jobs) is selected by a policy;
-- every port of every Service is in INTENDED, and the pods the policies let in on it (by their
+- every port of every Service and every container port is in INTENDED, and the pods the policies let in on it (by their
   `app.kubernetes.io/name`) are exactly the ones INTENDED names: no more (a leak), no fewer (the
   system would break). ANYONE is a port open to every source (the public REST APIs, Grafana).
 
@@ -52,11 +52,11 @@ def matches(selector, labels):
 
 
 def pods(docs):
-    """(what, labels, {port name: number}) of every pod template."""
+    """(what, labels, {port name (or number): number}) of every pod template."""
     for _, doc, what, spec in workloads(docs):
         labels = doc["spec"]["template"]["metadata"].get("labels", {})
-        ports = {p["name"]: p["containerPort"] for c in spec["containers"]
-                 for p in c.get("ports", []) if "name" in p}
+        ports = {p.get("name", p["containerPort"]): p["containerPort"]
+                 for c in spec["containers"] for p in c.get("ports", [])}
         yield what, labels, ports
 
 
@@ -99,6 +99,9 @@ def check(docs):
         if not any(matches(p["spec"].get("podSelector") or {}, labels) for p in ingress_policies(docs)):
             problems.append(f"{what}: its pods are selected by no NetworkPolicy")
     by_name = {labels.get(NAME): (labels, ports) for _, labels, ports in templates}
+    # A pod is reachable at its own address too, Service or not: every container port counts.
+    ports_to_check = [(f"{what} port {number}", labels.get(NAME), labels, ports, number)
+                      for what, labels, ports in templates for number in ports.values()]
     for _, svc in docs:
         if svc["kind"] != "Service":
             continue
@@ -110,22 +113,24 @@ def check(docs):
         for p in svc["spec"]["ports"]:
             tp = p.get("targetPort", p["port"])
             number = port_names.get(tp, tp)
-            where = f"Service {svc['metadata']['name']} port {p['port']} ({target}:{number})"
-            if (target, number) not in INTENDED:
-                problems.append(f"{where}: not in the intended table of validate/network_policies.py")
-                continue
-            want, got = INTENDED[(target, number)], allowed_sources(docs, labels, port_names, number)
-            if want == got:
-                continue
-            if got == ANYONE:
-                problems.append(f"{where}: open to anyone, intended only {sorted(want)}")
-            elif want == ANYONE:
-                problems.append(f"{where}: open only to {sorted(got)}, intended for anyone")
-            else:
-                if got - want:
-                    problems.append(f"{where}: reachable from {sorted(got - want)} too (intended {sorted(want)})")
-                if want - got:
-                    problems.append(f"{where}: not reachable from {sorted(want - got)}, which need it")
+            ports_to_check.append((f"Service {svc['metadata']['name']} port {p['port']} ({target}:{number})",
+                                   target, labels, port_names, number))
+    for where, target, labels, port_names, number in ports_to_check:
+        if (target, number) not in INTENDED:
+            problems.append(f"{where}: not in the intended table of validate/network_policies.py")
+            continue
+        want, got = INTENDED[(target, number)], allowed_sources(docs, labels, port_names, number)
+        if want == got:
+            continue
+        if got == ANYONE:
+            problems.append(f"{where}: open to anyone, intended only {sorted(want)}")
+        elif want == ANYONE:
+            problems.append(f"{where}: open only to {sorted(got)}, intended for anyone")
+        else:
+            if got - want:
+                problems.append(f"{where}: reachable from {sorted(got - want)} too (intended {sorted(want)})")
+            if want - got:
+                problems.append(f"{where}: not reachable from {sorted(want - got)}, which need it")
     return problems
 
 
