@@ -100,6 +100,37 @@ class Check(CheckTestCase):
             pod["spec"]["template"]["spec"]["containers"][0]["ports"].append({"containerPort": 28017})
         self.assertProblem(broken(DOCS, change), "StatefulSet/mongo port 28017: not in the intended table")
 
+    def test_store_egress_not_restricted_fails(self):
+        self.assertProblem(without(DOCS, "kafka-egress"), "StatefulSet/kafka: its egress is not restricted")
+
+    def test_egress_without_dns_fails(self):
+        def change(d):
+            policy(d, "mongo-egress")["spec"]["egress"].pop(1)
+        self.assertProblem(broken(DOCS, change), "StatefulSet/mongo: egress restricted without DNS")
+
+    def test_egress_to_anywhere_fails(self):
+        def change(d):
+            policy(d, "mongo-egress")["spec"]["egress"][0].pop("to")
+        self.assertProblem(broken(DOCS, change), "StatefulSet/mongo: egress to any address on TCP port 27017")
+
+    def test_egress_to_another_pod_fails(self):
+        def change(d):
+            policy(d, "kafka-egress")["spec"]["egress"][0]["to"].append(peer("mongo"))
+        self.assertProblem(broken(DOCS, change), "StatefulSet/kafka: egress to [('mongo', 9092), ('mongo', 9093)] too")
+
+    def test_egress_missing_a_peer_port_fails(self):
+        def change(d):
+            policy(d, "kafka-egress")["spec"]["egress"][0]["ports"].pop(1)
+        self.assertProblem(broken(DOCS, change), "StatefulSet/kafka: no egress to [('kafka', 9093)], which it needs")
+
+    def test_new_egress_policy_without_dns_fails(self):
+        def change(d):
+            extra = broken(policy(d, "mongo-egress"), lambda p: p["spec"]["egress"].pop(1))
+            extra["metadata"]["name"] = "etl-egress"
+            extra["spec"]["podSelector"] = {"matchLabels": {network_policies.NAME: "etl"}}
+            d.append(("extra.yaml", extra))
+        self.assertProblem(broken(DOCS, change), "Deployment/etl: egress restricted without DNS")
+
 
 class Matches(unittest.TestCase):
     def test_selectors(self):

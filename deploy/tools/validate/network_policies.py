@@ -4,7 +4,10 @@
 - every pod (the templates of the Deployments, StatefulSets and Jobs) is selected by a policy;
 - every port of every Service and every container port is in INTENDED, and the pods the policies let in on it (by their
   `app.kubernetes.io/name`) are exactly the ones INTENDED names: no more (a leak), no fewer (the
-  system would break). ANYONE is a port open to every source (the public REST APIs, Grafana).
+  system would break). ANYONE is a port open to every source (the public REST APIs, Grafana);
+- egress: the pods of EGRESS are restricted, reach exactly the (pod, port) pairs named there and
+  otherwise only DNS (port 53, UDP and TCP, to any address); every pod whose egress a policy
+  restricts may still resolve names (without DNS it cannot find its peers).
 
 What it cannot show: that the cluster's CNI enforces the policies (without one they are ignored).
 
@@ -35,6 +38,13 @@ INTENDED = {
     ("alertmanager", 9093): frozenset({"prometheus"}),
     ("grafana", 3000): ANYONE,
 }
+
+# pod -> the (pod, port) pairs it may connect to, besides DNS. Pods not named here: egress open.
+EGRESS = {
+    "kafka": frozenset({("kafka", 9092), ("kafka", 9093)}),
+    "mongo": frozenset({("mongo", 27017)}),
+}
+DNS = frozenset({("UDP", 53), ("TCP", 53)})
 
 
 def matches(selector, labels):
@@ -89,12 +99,47 @@ def allowed_sources(docs, labels, port_names, port):
     return frozenset(sources)
 
 
+def egress_problems(docs, templates):
+    problems = []
+    egress = [d for _, d in docs if d["kind"] == "NetworkPolicy" and "Egress" in d["spec"].get("policyTypes", [])]
+    for what, labels, _ in templates:
+        name = labels.get(NAME)
+        policies = [d for d in egress if matches(d["spec"].get("podSelector") or {}, labels)]
+        if not policies:
+            if name in EGRESS:
+                problems.append(f"{what}: its egress is not restricted (intended: {sorted(EGRESS[name])} and DNS)")
+            continue
+        reached, anywhere = set(), set()
+        for rule in (r for d in policies for r in d["spec"].get("egress") or []):
+            ports = {(p.get("protocol", "TCP"), p.get("port")) for p in rule.get("ports") or [{"port": None}]}
+            peers = rule.get("to")
+            if not peers or any("podSelector" not in peer or "namespaceSelector" in peer or "ipBlock" in peer
+                                for peer in peers):
+                anywhere |= ports
+                continue
+            for peer in peers:
+                for _, other, _ in pods(docs):
+                    if matches(peer["podSelector"], other):
+                        reached |= {(other.get(NAME), port) for _, port in ports}
+        if not DNS <= anywhere:
+            problems.append(f"{what}: egress restricted without DNS (port 53 UDP and TCP)")
+        for protocol, port in sorted(anywhere - DNS, key=str):
+            problems.append(f"{what}: egress to any address on {protocol} port {port or 'any'}")
+        want = EGRESS.get(name, frozenset())
+        if reached - want:
+            problems.append(f"{what}: egress to {sorted(reached - want, key=str)} too (intended {sorted(want)})")
+        if want - reached:
+            problems.append(f"{what}: no egress to {sorted(want - reached)}, which it needs")
+    return problems
+
+
 def check(docs):
     problems = []
     if not any(p["spec"].get("podSelector") in ({}, None) and not p["spec"].get("ingress")
                for p in ingress_policies(docs)):
         problems.append("no default-deny NetworkPolicy (podSelector {}, Ingress, no rules)")
     templates = list(pods(docs))
+    problems += egress_problems(docs, templates)
     for what, labels, _ in templates:
         if not any(matches(p["spec"].get("podSelector") or {}, labels) for p in ingress_policies(docs)):
             problems.append(f"{what}: its pods are selected by no NetworkPolicy")
