@@ -18,7 +18,12 @@
 #                a PodDisruptionBudget per service, HorizontalPodAutoscalers on existing
 #                Deployments with requests (storage at most the topic's partitions), the etl's
 #                replicas above ETL_SHARDS, its MONGO_URI and ETL_REPLICA_ID (the pod's name);
-#                NodePorts 31000/31001 for the REST APIs and nothing else leaves the cluster.
+#                NodePorts 31000/31001 for the REST APIs and nothing else leaves the cluster;
+#                NetworkPolicies: a default deny, every pod selected, every Service port
+#                reachable from exactly the pods of the intended table (network_policies.py).
+#   mongo users  each service's MONGO_URI (compose and Kubernetes) names its own user of
+#                deploy/mongo/roles.json with the password the init script sets, never root;
+#                the init scripts create every user; their ConfigMap is fresh.
 #   prometheus   promtool check config (compose and Kubernetes configs), check rules, test rules
 #                (deploy/prometheus/rules.test.yml).
 #   alertmanager amtool check-config (Debian prometheus-alertmanager; skipped without it).
@@ -132,6 +137,13 @@ compose_config() {
     validate compose "$WORK/compose.yml"
 }
 check compose compose_config
+# Each service's own MongoDB user (deploy/mongo/roles.json), never root, in compose and
+# Kubernetes; the init scripts create them; the generated ConfigMap is fresh.
+mongo_users() {
+    [[ -f $WORK/compose.yml ]] || { echo "no resolved compose file (the compose check failed)"; return 1; }
+    validate mongo_users "$WORK/compose.yml" kubernetes
+}
+check mongo-users mongo_users
 
 # ---- Dockerfile ----------------------------------------------------------------------------
 docker_files() {
@@ -175,6 +187,7 @@ k8s_schemas() {
 check kubernetes-schemas k8s_schemas
 
 check kubernetes-policy validate kubernetes kubernetes
+check kubernetes-network-policies validate network_policies kubernetes
 check kubernetes-generated "$PY" deploy/tools/make_k8s_configmaps.py --check
 
 # ---- Prometheus ----------------------------------------------------------------------------
