@@ -163,7 +163,10 @@ mod tests {
         let with = |minutes| {
             SlaTarget::from(SlaSetResponse {
                 metric: [("__name__".to_owned(), "up".to_owned())].into(),
-                seasonality: Some(Seasonality { add: minutes, mul: 0 }),
+                seasonality: Some(Seasonality {
+                    add: minutes,
+                    mul: 0,
+                }),
                 ..Default::default()
             })
             .period_minutes
