@@ -99,6 +99,17 @@ async fn overload_or_timeout(error: BoxError) -> Response {
     }
 }
 
+/// Whether the edge answers 503 beyond the in-flight limit: always, except in a mutation run of
+/// `reliability/` (feature `fault-injection`, `FAULT_NO_LOAD_SHED=1`), where requests queue.
+fn sheds_load() -> bool {
+    #[cfg(feature = "fault-injection")]
+    if crate::fault::no_load_shed() {
+        tracing::warn!("fault injection: load shedding removed");
+        return false;
+    }
+    true
+}
+
 /// `router` behind the edge stack: each request gets an `x-request-id` (kept if the client sent
 /// one, echoed back) and a span with the route template; answers are compressed; bodies are
 /// limited; a request taking longer than the timeout gets a 504, and one beyond the in-flight
@@ -109,7 +120,7 @@ pub fn with_edge(router: Router, limits: &EdgeArgs, metrics: HttpMetrics) -> Rou
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(overload_or_timeout))
-                .load_shed()
+                .option_layer(sheds_load().then(tower::load_shed::LoadShedLayer::new))
                 .concurrency_limit(limits.max_in_flight)
                 .timeout(limits.request_timeout),
         )
