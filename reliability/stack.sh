@@ -10,6 +10,10 @@ cd "$ROOT_DIR" || exit 1
 REL_DIR=$ROOT_DIR/reliability
 VENV=$ROOT_DIR/.cache/reliability-venv
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
+# The cargo features that compile the fault switches into the four services.
+FAULT_FEATURES=etl/fault-injection,storage/fault-injection,retrieval/fault-injection,sla-manager/fault-injection
+# record-audit (crates/pipeline-check), built with the services by scripts/up.sh.
+RECORD_AUDIT=$CARGO_TARGET_DIR/debug/record-audit
 
 # ensure_venv: schemathesis (pinned) and pymongo in .cache/reliability-venv.
 ensure_venv() {
@@ -46,6 +50,9 @@ stack_up() {
         export "$var=$(free_port)"
     done
     export SERVICES_PROFILE=${SERVICES_PROFILE:-dev}
+    # The fault switches (common/src/fault.rs) are compiled in; each stays off unless its FAULT_*
+    # variable is set, as only reliability/mutations.sh does.
+    export SERVICES_FEATURES=${SERVICES_FEATURES-$FAULT_FEATURES}
     export HISTORY_DAYS=${HISTORY_DAYS:-1}
     export ETL_FAST_LOOP_SECS=${ETL_FAST_LOOP_SECS:-20}
     export ETL_SERIES_SELECTOR=${ETL_SERIES_SELECTOR:-'{__name__=~"node_load1|node_load5|node_memory_MemAvailable_bytes|node_procs_running|node_procs_blocked|synthetic_.+"}'}

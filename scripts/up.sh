@@ -12,7 +12,8 @@
 #   services            etl, storage, retrieval, sla-manager: each one whose binary the workspace
 #                       defines is built (cargo build --release --bins; SERVICES_PROFILE=dev
 #                       builds and runs the debug binaries the tests already built) and started
-#                       with the variables of DESIGN.md pointing at the above.
+#                       with the variables of DESIGN.md pointing at the above; SERVICES_FEATURES
+#                       adds cargo features to that build.
 #
 # Everything listens on 127.0.0.1 (BIND_ADDRESS for the services). Idempotent: parts already
 # running (by their pid files) are left alone. RUN_DIR overrides .run/. Run scripts/deps.sh first.
@@ -126,7 +127,8 @@ done
 if ((${#present[@]})); then
     profile=${SERVICES_PROFILE:-release}
     log "building services ($profile): ${present[*]}"
-    cargo build --profile "$profile" --bins ||
+    # SERVICES_FEATURES: extra cargo features (reliability/stack.sh: the fault switches).
+    cargo build --profile "$profile" --bins ${SERVICES_FEATURES:+--features "$SERVICES_FEATURES"} ||
         die "building the services failed; the rest of the stack is up (scripts/down.sh stops it)"
 fi
 [[ ${profile:-release} == dev ]] && profile_dir=debug || profile_dir=${profile:-release}
