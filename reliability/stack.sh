@@ -8,10 +8,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$ROOT_DIR" || exit 1
 # shellcheck disable=SC2034 # used by the scripts that source this file
 REL_DIR=$ROOT_DIR/reliability
+# Where a script writes its result: reliability/results/, or elsewhere for a short run.
+RESULTS_DIR=${RESULTS_DIR:-$REL_DIR/results}
 VENV=$ROOT_DIR/.cache/reliability-venv
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
 # The cargo features that compile the fault switches into the four services.
 FAULT_FEATURES=etl/fault-injection,storage/fault-injection,retrieval/fault-injection,sla-manager/fault-injection
+# shellcheck disable=SC2034 # used by the scripts that source this file
 # record-audit (crates/pipeline-check), built with the services by scripts/up.sh.
 RECORD_AUDIT=$CARGO_TARGET_DIR/debug/record-audit
 
@@ -24,6 +27,17 @@ ensure_venv() {
         log "pip: installing schemathesis==$SCHEMATHESIS_VERSION and pymongo into $VENV"
         python3 -m venv "$VENV"
         "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" pymongo >&2
+    fi
+}
+
+# pymongo_python: a python with pymongo: the test venv's (secantusdb brings it), else
+# .cache/reliability-venv's (installed by ensure_venv).
+pymongo_python() {
+    if "$VENV_DIR/bin/python" -c 'import pymongo' 2>/dev/null; then
+        echo "$VENV_DIR/bin/python"
+    else
+        ensure_venv
+        echo "$VENV/bin/python"
     fi
 }
 
