@@ -54,6 +54,7 @@ export BIND_ADDRESS=127.0.0.1
 # The identity audit looks from now on (the etl's first records are already on their way).
 "$RECORD_AUDIT" loss --watch-until "$work/audit.stop" --interval 1s >"$work/audit.txt" 2>"$work/audit.err" &
 AUDIT=$!
+trap 'rc=$?; kill "$AUDIT" 2>/dev/null || true; stack_cleanup "$rc"' EXIT
 load_slaset
 
 pid_of() { cat "$RUN_DIR/pids/$1.pid" 2>/dev/null || echo none; }
@@ -84,7 +85,7 @@ scrape_once() {
 }
 (while :; do scrape_once; sleep 1; done) &
 SCRAPER=$!
-trap 'rc=$?; kill "$SCRAPER" "$AUDIT" 2>/dev/null || true; (exit "$rc"); stack_cleanup' EXIT
+trap 'rc=$?; kill "$SCRAPER" "$AUDIT" 2>/dev/null || true; stack_cleanup "$rc"' EXIT
 
 last_counter() { # SERVICE METRIC: the last scraped value of the current process
     awk -v s="$1" -v m="$2" -v p="$(pid_of "$1")" '$2 == s && $3 == p && $4 == m {v = $5} END {print v + 0}' "$work/counters.log"

@@ -41,8 +41,11 @@ pymongo_python() {
     fi
 }
 
+# stack_cleanup [RC]: stops the stack and exits with RC (default: the last command's status).
+# A caller's own EXIT trap passes its status: under `set -e`, `(exit "$rc")` there would end the
+# trap before the stack is stopped.
 stack_cleanup() {
-    local rc=$?
+    local rc=${1:-$?}
     "$ROOT_DIR/scripts/down.sh" >/dev/null 2>&1 || true
     if [[ ${KEEP_RUN:-} == 1 || $rc != 0 ]]; then log "run dir kept: $RUN_DIR"; else rm -rf "$RUN_DIR"; fi
     exit "$rc"
