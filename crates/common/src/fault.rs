@@ -64,7 +64,7 @@ pub fn storage_drops_next() -> bool {
     let Some(every) = storage_drop_every() else {
         return false;
     };
-    SEEN.fetch_add(1, Ordering::Relaxed) % every == 0
+    SEEN.fetch_add(1, Ordering::Relaxed).is_multiple_of(every)
 }
 
 #[cfg(test)]

@@ -203,7 +203,7 @@ pub async fn stored(database: &mongodb::Database) -> Result<Stored, ReadError> {
             continue;
         };
         for kind in Kind::ALL {
-            if let Ok(at) = document.get_datetime(&format!("{}_at", kind.as_str())) {
+            if let Ok(at) = document.get_datetime(format!("{}_at", kind.as_str())) {
                 stored.insert((id, kind), at.timestamp_millis());
             }
         }
