@@ -9,7 +9,7 @@
 # series has a document. Then for each part: SIGKILL its process group, leave it down --down
 # seconds (default 10), start it again exactly as scripts/up.sh does, and wait (at most
 # --recovery-timeout, default 240 s) until every series' document has `values_at` later than the
-# kill (read with pymongo from .cache/reliability-venv). After each fault: every other service
+# kill (read with pymongo). After each fault: every other service
 # still runs with the same pid (no manual restart) and answers /healthz.
 # Loss is accounted by record identity (series id, kind, computed_at), from the topic to the
 # database, by `record-audit loss` (crates/pipeline-check/src/audit.rs): from the start it
