@@ -10,7 +10,7 @@
 //!   many replicas share the shards.
 //!
 //! Collection `etl_cycles`, the journal: one document per completed cycle `{loop, shard, slot,
-//! replica, term, started_at, finished_at, records, failures}`, from which a new leader learns
+//! replica, term, started_at, finished_at, records, dropped, fenced, failures}`, from which a new leader learns
 //! which slot its predecessor finished last, and an SRE (or `reliability/availability.sh`)
 //! which cycles ran on time and under which leader.
 //!
