@@ -9,14 +9,20 @@
 # series has a document. Then for each part: SIGKILL its process group, leave it down --down
 # seconds (default 10), start it again exactly as scripts/up.sh does, and wait (at most
 # --recovery-timeout, default 240 s) until every series' document has `values_at` later than the
-# kill (read with pymongo from .cache/reliability-venv). After each fault: every other service
+# kill (read with pymongo). After each fault: every other service
 # still runs with the same pid (no manual restart) and answers /healthz.
+# Loss is accounted by record identity (series id, kind, computed_at), from the topic to the
+# database, by `record-audit loss` (crates/pipeline-check/src/audit.rs): from the start it
+# looks every second, and every record the storage group has committed must then be in the
+# database (or a newer one of its series and kind, or in the dead-letter topic); at the end the
+# etl is stopped gracefully, storage drains, and every record seen in the topic must be so.
+# A duplicate cannot hide a loss. The run fails on any record lost.
 # Counters: etl and storage admin /metrics are scraped every second (per process, since a
-# restart resets them); at the end the etl is stopped gracefully, storage drains, and
-#   produced (etl_records_produced_total)  vs  written + stale + dead letters (storage)
-# is compared, summed over all process instances. Killing Tansu loses what it held (memory
-# storage): the storage consumer lag and etl_records_pending at that moment are reported as the
-# local broker's loss. Writes reliability/results/faults.md. Takes about 10-15 minutes.
+# restart resets them) and reported: produced vs written + stale + dead letters. Killing Tansu
+# loses what it held (memory storage): the storage consumer lag and etl_records_pending at that
+# moment are reported. Writes reliability/results/faults.md. Takes about 10-15 minutes;
+# reliability/mutations.sh runs it with --parts storage --down 2, also with storage dropping
+# records (FAULT_STORAGE_DROP_PERCENT=1), which it must fail.
 set -euo pipefail
 # shellcheck source=reliability/stack.sh
 source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
@@ -33,20 +39,23 @@ while (($#)); do
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
-ensure_venv
 export ETL_FAST_LOOP_SECS=${ETL_FAST_LOOP_SECS:-15}
 export STORAGE_SESSION_TIMEOUT=${STORAGE_SESSION_TIMEOUT:-10s}
 stack_up
-load_slaset
 work=$RUN_DIR/faults
-mkdir -p "$work" "$REL_DIR/results"
-PY=$VENV/bin/python
+mkdir -p "$work" "$RESULTS_DIR"
+PY=$(pymongo_python)
 SERVICES=(sla-manager storage retrieval etl)
 declare -A ADMIN=([etl]=$ETL_ADMIN_PORT [storage]=$STORAGE_ADMIN_PORT [retrieval]=$RETRIEVAL_ADMIN_PORT
     [sla-manager]=$SLA_MANAGER_ADMIN_PORT)
 # what up.sh exports to the services
 export PROMETHEUS_URL=$TARGET_PROMETHEUS_URL KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" MONGO_URI=$MONGO_URI_LOCAL
 export BIND_ADDRESS=127.0.0.1
+# The identity audit looks from now on (the etl's first records are already on their way).
+"$RECORD_AUDIT" loss --watch-until "$work/audit.stop" --interval 1s >"$work/audit.txt" 2>"$work/audit.err" &
+AUDIT=$!
+trap 'rc=$?; kill "$AUDIT" 2>/dev/null || true; stack_cleanup "$rc"' EXIT
+load_slaset
 
 pid_of() { cat "$RUN_DIR/pids/$1.pid" 2>/dev/null || echo none; }
 
@@ -76,7 +85,7 @@ scrape_once() {
 }
 (while :; do scrape_once; sleep 1; done) &
 SCRAPER=$!
-trap 'rc=$?; kill "$SCRAPER" 2>/dev/null || true; (exit "$rc"); stack_cleanup' EXIT
+trap 'rc=$?; kill "$SCRAPER" "$AUDIT" 2>/dev/null || true; stack_cleanup "$rc"' EXIT
 
 last_counter() { # SERVICE METRIC: the last scraped value of the current process
     awk -v s="$1" -v m="$2" -v p="$(pid_of "$1")" '$2 == s && $3 == p && $4 == m {v = $5} END {print v + 0}' "$work/counters.log"
@@ -166,6 +175,14 @@ until [[ $(last_counter storage storage_consumer_lag_records) == 0 ]] && sleep 5
     sleep 2
 done
 kill "$SCRAPER" 2>/dev/null || true
+touch "$work/audit.stop"
+audit_rc=0
+wait "$AUDIT" || audit_rc=$?
+case $audit_rc in
+    0) ;;
+    1) bad=1; findings+=("records lost by identity (record-audit, see below)") ;;
+    *) bad=1; findings+=("record-audit could not run (exit $audit_rc): $(tail -c 300 "$work/audit.err")") ;;
+esac
 read -r produced dropped consumed written stale dead <<<"$(awk '
     {last[$2 " " $3 " " $4] = $5}
     END {
@@ -192,13 +209,14 @@ panics=$(panics_in_logs)
     echo "| $produced | $dropped | $written | $stale | $dead | $diff |"
     echo
     echo "Records the local broker (Tansu, memory storage) held unconsumed when it was killed (lag + pending): $tansu_lost"
-    if ((diff >= 0)); then
-        echo "Records lost (produced but never consumed): 0 by the counters; $diff consumed more than once (at-least-once redelivery after a kill; an upsert never lets an older record overwrite a newer one)."
-    else
-        echo "Records lost by the counters: $((-diff)) (produced but never consumed), of which the broker held $tansu_lost when it was killed: $((-diff > tansu_lost ? -diff - tansu_lost : 0)) not explained by the broker's loss."
-    fi
+    echo
+    echo "By identity (record-audit loss, from the topic to the database; exit $audit_rc):"
+    echo
+    echo '```'
+    cat "$work/audit.txt"
+    echo '```'
     echo "Panics in service logs: $([[ -z $panics ]] && echo none || echo yes)"
     for f in "${findings[@]}"; do echo "FINDING: $f"; done
     echo "verdict: $([[ $bad == 0 ]] && echo "every fault survived without a manual restart, every series fresh again" || echo "FAILED (see findings)")"
-} | tee "$REL_DIR/results/faults.md"
+} | tee "$RESULTS_DIR/faults.md"
 ((bad == 0))

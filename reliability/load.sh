@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load on the REST APIs of a whole local stack with wrk, at rising concurrency.
 #
-# Usage: reliability/load.sh [--levels "1 4 16 64 256"] [--duration 10s] [--help]
+# Usage: reliability/load.sh [--levels "1 4 16 64 256"] [--duration 10s] [--min-ok-rps 5] [--help]
 #
 # Brings the stack up like scripts/e2e.sh (temporary run dir, free loopback ports, debug
 # binaries) with HTTP_MAX_IN_FLIGHT (default here 16) low enough that the top levels must be
@@ -12,22 +12,28 @@
 # and reports, per endpoint and level: requests/s, p50/p99 latency, 2xx, 503 and other non-2xx
 # answers, socket errors, and the RSS of the service under test after the level (VmRSS from
 # /proc). Writes the table to reliability/results/load.md. Fails if an answer is a 5xx other
-# than 503 or a p99 exceeds the service's request timeout (HTTP_REQUEST_TIMEOUT, 10 s): the APIs
-# must shed load with 503 rather than slow down without bound. Takes about 4-5 minutes.
+# than 503, a p99 exceeds the service's request timeout (HTTP_REQUEST_TIMEOUT, 10 s), a level
+# with more than twice HTTP_MAX_IN_FLIGHT connections got no 503 (load was not shed), or a level
+# got fewer than --min-ok-rps 2xx answers per second (shedding starved the service). Takes about
+# 4-5 minutes; reliability/mutations.sh runs it with --levels 64 --duration 3s, also with the
+# shedding removed (FAULT_NO_LOAD_SHED=1), which it must fail.
 set -euo pipefail
 # shellcheck source=reliability/stack.sh
 source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 
 LEVELS="1 4 16 64 256"
 DURATION=10s
+MIN_OK_RPS=5
 while (($#)); do
     case $1 in
         -h | --help) usage_from_header "$0"; exit 0 ;;
         --levels) LEVELS=$2; shift 2 ;;
         --duration) DURATION=$2; shift 2 ;;
+        --min-ok-rps) MIN_OK_RPS=$2; shift 2 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
+[[ $DURATION =~ ^[0-9]+s$ ]] || die "--duration takes whole seconds, e.g. 10s"
 if ! command -v wrk >/dev/null; then
     log "apt: installing wrk"
     { apt-get update -qq && apt-get install -y -qq wrk; } >&2
@@ -39,7 +45,7 @@ load_slaset
 ID=$(first_sla_id)
 log "waiting for the first values of $ID"
 wait_values "$ID" 300 || die "no values for $ID after 300 s"
-mkdir -p "$REL_DIR/results"
+mkdir -p "$RESULTS_DIR"
 work=$RUN_DIR/load
 mkdir -p "$work"
 
@@ -66,6 +72,13 @@ run_level() {
     printf '%s\n' "${rows[-1]}" >&2
     [[ $other == 0 || $other != *5??:* ]] || { bad=1; log "unexpected non-2xx on $url at $conns: $other"; }
     if [[ -n $p99 ]] && awk -v p="$p99" 'BEGIN {exit !(p > 10000)}'; then bad=1; log "p99 over 10 s on $url at $conns"; fi
+    if ((conns > 2 * HTTP_MAX_IN_FLIGHT && shed == 0)); then
+        bad=1; log "no 503 on $url at $conns connections (in-flight limit $HTTP_MAX_IN_FLIGHT): load was not shed"
+    fi
+    local seconds=${DURATION%s}
+    if awk -v ok="$ok" -v s="$seconds" -v min="$MIN_OK_RPS" 'BEGIN {exit !(ok < min * s)}'; then
+        bad=1; log "only $ok 2xx in ${DURATION} on $url at $conns connections (floor: $MIN_OK_RPS/s)"
+    fi
 }
 
 rss_start=$(for s in etl storage retrieval sla-manager; do printf '%s %s MiB; ' "$s" "$(rss_mib "$s")"; done)
@@ -94,6 +107,6 @@ panics=$(panics_in_logs)
     echo "RSS at end: $rss_end"
     echo "healthz after the run: $alive"
     echo "panics in service logs: $([[ -z $panics ]] && echo none || echo "$panics")"
-    echo "verdict: $([[ $bad == 0 ]] && echo "held (no 5xx other than 503 shedding, every p99 under 10 s)" || echo FAILED)"
-} | tee "$REL_DIR/results/load.md"
+    echo "verdict: $([[ $bad == 0 ]] && echo "held (no 5xx other than 503 shedding, every p99 under 10 s, 503s above twice the in-flight limit, at least $MIN_OK_RPS 2xx/s at every level)" || echo FAILED)"
+} | tee "$RESULTS_DIR/load.md"
 ((bad == 0))

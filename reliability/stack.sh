@@ -8,8 +8,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$ROOT_DIR" || exit 1
 # shellcheck disable=SC2034 # used by the scripts that source this file
 REL_DIR=$ROOT_DIR/reliability
+# Where a script writes its result: reliability/results/, or elsewhere for a short run.
+RESULTS_DIR=${RESULTS_DIR:-$REL_DIR/results}
 VENV=$ROOT_DIR/.cache/reliability-venv
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
+# The cargo features that compile the fault switches into the four services.
+FAULT_FEATURES=etl/fault-injection,storage/fault-injection,retrieval/fault-injection,sla-manager/fault-injection
+# shellcheck disable=SC2034 # used by the scripts that source this file
+# record-audit (crates/pipeline-check), built with the services by scripts/up.sh.
+RECORD_AUDIT=$CARGO_TARGET_DIR/debug/record-audit
 
 # ensure_venv: schemathesis (pinned) and pymongo in .cache/reliability-venv.
 ensure_venv() {
@@ -23,8 +30,22 @@ ensure_venv() {
     fi
 }
 
+# pymongo_python: a python with pymongo: the test venv's (secantusdb brings it), else
+# .cache/reliability-venv's (installed by ensure_venv).
+pymongo_python() {
+    if "$VENV_DIR/bin/python" -c 'import pymongo' 2>/dev/null; then
+        echo "$VENV_DIR/bin/python"
+    else
+        ensure_venv
+        echo "$VENV/bin/python"
+    fi
+}
+
+# stack_cleanup [RC]: stops the stack and exits with RC (default: the last command's status).
+# A caller's own EXIT trap passes its status: under `set -e`, `(exit "$rc")` there would end the
+# trap before the stack is stopped.
 stack_cleanup() {
-    local rc=$?
+    local rc=${1:-$?}
     "$ROOT_DIR/scripts/down.sh" >/dev/null 2>&1 || true
     if [[ ${KEEP_RUN:-} == 1 || $rc != 0 ]]; then log "run dir kept: $RUN_DIR"; else rm -rf "$RUN_DIR"; fi
     exit "$rc"
@@ -46,6 +67,9 @@ stack_up() {
         export "$var=$(free_port)"
     done
     export SERVICES_PROFILE=${SERVICES_PROFILE:-dev}
+    # The fault switches (common/src/fault.rs) are compiled in; each stays off unless its FAULT_*
+    # variable is set, as only reliability/mutations.sh does.
+    export SERVICES_FEATURES=${SERVICES_FEATURES-$FAULT_FEATURES}
     export HISTORY_DAYS=${HISTORY_DAYS:-1}
     export ETL_FAST_LOOP_SECS=${ETL_FAST_LOOP_SECS:-20}
     export ETL_SERIES_SELECTOR=${ETL_SERIES_SELECTOR:-'{__name__=~"node_load1|node_load5|node_memory_MemAvailable_bytes|node_procs_running|node_procs_blocked|synthetic_.+"}'}
@@ -58,12 +82,15 @@ stack_up() {
     log "stack up in $RUN_DIR (retrieval $RETRIEVAL_URL, sla-manager $SLA_MANAGER_URL)"
 }
 
-# load_slaset: sla_set.json adapted to the target Prometheus (as deploy/tools/postman-e2e.sh
-# does), stored with PUT /slaset; writes $RUN_DIR/slaset.json and $RUN_DIR/slaset-put.json.
+# load_slaset: sla_set.json (or SLA_SET_FILE) adapted to the target Prometheus (as
+# deploy/tools/postman-e2e.sh does), stored with PUT /slaset; writes $RUN_DIR/slaset.json and
+# $RUN_DIR/slaset-put.json. reliability/sla_set.synthetic.json is a set over the synthetic
+# series, whose day of history lets the etl forecast them from its first cycle (a fresh
+# node-exporter's series have too little history for a forecast for about four minutes).
 load_slaset() {
     # node-exporter's series appear after the first scrape (15 s): retry for a minute.
     local deadline=$((SECONDS + 90))
-    until python3 "$ROOT_DIR/deploy/tools/adapt_sla_set.py" "$ROOT_DIR/sla_set.json" "$TARGET_PROMETHEUS_URL" \
+    until python3 "$ROOT_DIR/deploy/tools/adapt_sla_set.py" "${SLA_SET_FILE:-$ROOT_DIR/sla_set.json}" "$TARGET_PROMETHEUS_URL" \
         >"$RUN_DIR/slaset.json" 2>"$RUN_DIR/slaset.err"
     do
         ((SECONDS < deadline)) || die "adapting the SLA set: $(cat "$RUN_DIR/slaset.err")"

@@ -22,6 +22,9 @@
 #    the Postman collection against it (SKIP_E2E=1 skips it; so does picking packages), then
 #    scripts/quickstart-test.sh runs the README's quick start on a fresh clone and checks the web
 #    UI in headless Chromium (SKIP_QUICKSTART=1 skips it, SKIP_BROWSER=1 only the browser).
+# 6. Last, reliability/mutations.sh: short runs of the reliability scripts, each as it is (must
+#    pass) and against its fault switch (must fail), with the services built with the
+#    `fault-injection` feature (SKIP_MUTATIONS=1 skips it; so does picking packages).
 # Before all that, scripts/validate-deploy.sh checks the deployment files (compose, Kubernetes,
 # Prometheus rules, Grafana, Postman) without Docker (SKIP_DEPLOY_CHECKS=1 skips it), and
 # `cargo fmt --check`, `cargo clippy --all-targets -D warnings` and scripts/audit.sh (RustSec
@@ -155,4 +158,9 @@ if [[ $runner == nextest ]]; then
     cargo nextest run --no-fail-fast "${scope[@]}" "$@"
 else
     cargo test --no-fail-fast "${scope[@]}" "$@"
+fi
+if [[ ${SKIP_MUTATIONS:-} != 1 && ${#picked[@]} == 0 ]]; then
+    log "mutation runs: each reliability script fails against its fault switch (reliability/mutations.sh)"
+    stage="running reliability/mutations.sh"
+    "$ROOT_DIR/reliability/mutations.sh"
 fi

@@ -12,7 +12,8 @@
 #   services            etl, storage, retrieval, sla-manager: each one whose binary the workspace
 #                       defines is built (cargo build --release --bins; SERVICES_PROFILE=dev
 #                       builds and runs the debug binaries the tests already built) and started
-#                       with the variables of DESIGN.md pointing at the above.
+#                       with the variables of DESIGN.md pointing at the above; SERVICES_FEATURES
+#                       adds cargo features to that build.
 #
 # First it installs what is missing (scripts/deps.sh; SKIP_DEPS=1 skips it). Last, when no SLA
 # set is stored yet, it stores sla_set.json adapted to this stack (five node-exporter series,
@@ -133,7 +134,8 @@ done
 if ((${#present[@]})); then
     profile=${SERVICES_PROFILE:-release}
     log "building services ($profile): ${present[*]}"
-    cargo build --profile "$profile" --bins ||
+    # SERVICES_FEATURES: extra cargo features (reliability/stack.sh: the fault switches).
+    cargo build --profile "$profile" --bins ${SERVICES_FEATURES:+--features "$SERVICES_FEATURES"} ||
         die "building the services failed; the rest of the stack is up (scripts/down.sh stops it)"
 fi
 [[ ${profile:-release} == dev ]] && profile_dir=debug || profile_dir=${profile:-release}

@@ -124,7 +124,12 @@ struct Limits {
 /// its work. The permit and the deadline go with the response body: a streamed body counts as
 /// in flight until it ends, and is cut at the deadline.
 async fn shed_and_bound(State(limits): State<Limits>, request: Request, next: Next) -> Response {
-    let Ok(permit) = limits.in_flight.clone().try_acquire_owned() else {
+    let permit = if sheds_load() {
+        limits.in_flight.clone().try_acquire_owned().ok()
+    } else {
+        limits.in_flight.clone().acquire_owned().await.ok()
+    };
+    let Some(permit) = permit else {
         return error_response(StatusCode::SERVICE_UNAVAILABLE, BUSY_MESSAGE);
     };
     let deadline = tokio::time::Instant::now() + limits.timeout;
@@ -199,6 +204,18 @@ fn panic_response(panics: IntCounter) -> impl Fn(Box<dyn Any + Send>) -> Respons
         tracing::error!(panic = %message, "handler panicked");
         error_response(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE)
     }
+}
+
+/// Whether the edge answers 503 beyond the in-flight limit: always, except in a mutation run of
+/// `reliability/` (feature `fault-injection`, `FAULT_NO_LOAD_SHED=1`), where requests queue.
+fn sheds_load() -> bool {
+    #[cfg(feature = "fault-injection")]
+    if crate::fault::no_load_shed() {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| tracing::warn!("fault injection: load shedding removed"));
+        return false;
+    }
+    true
 }
 
 /// `router` behind the edge stack: each request gets an `x-request-id` (kept if the client sent

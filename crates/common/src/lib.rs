@@ -6,6 +6,8 @@
 
 pub mod admin;
 pub mod config;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod float;
 pub mod http;
 pub mod params;

@@ -154,6 +154,14 @@ impl Coordinator {
         let rank = live.iter().position(|id| id == me).unwrap_or(live.len());
         let replicas = live.len().max(rank + 1);
         let share = fair_share(self.shards, replicas);
+        // A mutation run of reliability/ (feature `fault-injection`, FAULT_ETL_DOUBLE_LEADER=1):
+        // every replica wants every shard.
+        #[cfg(feature = "fault-injection")]
+        let share = if common::fault::etl_double_leader() {
+            self.shards as usize
+        } else {
+            share
+        };
         while self.held.len() > share {
             let Some((&shard, _)) = self.held.last_key_value() else {
                 break;

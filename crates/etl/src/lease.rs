@@ -10,7 +10,7 @@
 //!   many replicas share the shards.
 //!
 //! Collection `etl_cycles`, the journal: one document per completed cycle `{loop, shard, slot,
-//! replica, term, started_at, finished_at, records, failures}`, from which a new leader learns
+//! replica, term, started_at, finished_at, records, dropped, fenced, failures}`, from which a new leader learns
 //! which slot its predecessor finished last, and an SRE (or `reliability/availability.sh`)
 //! which cycles ran on time and under which leader.
 //!
@@ -142,6 +142,12 @@ pub struct CycleEntry {
     pub finished_at: bson::DateTime,
     /// Records the broker acknowledged.
     pub records: i64,
+    /// Records dropped after the delivery budget (0 in journals written before it was kept).
+    #[serde(default)]
+    pub dropped: i64,
+    /// Records not sent because the lease lapsed (0 in journals written before it was kept).
+    #[serde(default)]
+    pub fenced: i64,
     /// Failed steps.
     pub failures: i64,
 }
@@ -250,7 +256,7 @@ impl LeaseStore {
         let taken = self
             .leases
             .find_one_and_update(
-                doc! { "_id": &name, "expires_at": { "$lte": bson::DateTime::from_chrono(now) } },
+                Self::free(&name, now),
                 doc! {
                     "$set": { "holder": self.replica.as_ref(), "expires_at": self.expiry(now) },
                     "$inc": { "term": 1_i64 },
@@ -283,6 +289,17 @@ impl LeaseStore {
         }))
     }
 
+    /// The filter of `name`'s lease when it is free (expired at `now`).
+    fn free(name: &str, now: DateTime<Utc>) -> bson::Document {
+        // A mutation run of reliability/ (feature `fault-injection`, FAULT_ETL_DOUBLE_LEADER=1):
+        // a held lease is taken too.
+        #[cfg(feature = "fault-injection")]
+        if common::fault::etl_double_leader() {
+            return doc! { "_id": name };
+        }
+        doc! { "_id": name, "expires_at": { "$lte": bson::DateTime::from_chrono(now) } }
+    }
+
     /// Extends `lease` when this replica still holds it in its term; `false` when it was lost.
     ///
     /// # Errors
@@ -296,7 +313,12 @@ impl LeaseStore {
                 doc! { "$set": { "expires_at": self.expiry(Utc::now()) } },
             )
             .await?;
-        if renewed.matched_count == 1 {
+        // A mutation run of reliability/ (feature `fault-injection`, FAULT_ETL_DOUBLE_LEADER=1):
+        // a lost lease is kept, so the replica that took it over is a second leader.
+        let kept = renewed.matched_count == 1;
+        #[cfg(feature = "fault-injection")]
+        let kept = kept || common::fault::etl_double_leader();
+        if kept {
             lease.tenure.extend_to(self.tenure_end(asked));
             Ok(true)
         } else {

@@ -159,6 +159,8 @@ pub async fn run_slots<C: Cycle>(
                 started_at: started_at.into(),
                 finished_at: Utc::now().into(),
                 records: summary.produced as i64,
+                dropped: summary.dropped as i64,
+                fenced: summary.fenced as i64,
                 failures: summary.failures as i64,
             };
             if let Err(error) = journal.record(&entry).await {
@@ -171,6 +173,22 @@ pub async fn run_slots<C: Cycle>(
 /// Runs one turn of `cycle`, then records and logs its summary.
 pub async fn once<C: Cycle>(cycle: &C, turn: &Turn, instruments: &Instruments) -> Summary {
     let started = Instant::now();
+    // A mutation run of reliability/ (feature `fault-injection`, FAULT_ETL_FAIL_STEPS=1): every
+    // step fails and nothing is produced, yet the cycle ends and is journaled as usual.
+    #[cfg(feature = "fault-injection")]
+    let mut summary = if common::fault::etl_fail_steps() {
+        tracing::warn!(
+            r#loop = C::NAME,
+            "fault injection: every step of the cycle failed"
+        );
+        Summary {
+            failures: 1,
+            ..Summary::default()
+        }
+    } else {
+        cycle.run(turn).await
+    };
+    #[cfg(not(feature = "fault-injection"))]
     let mut summary = cycle.run(turn).await;
     let seconds = started.elapsed().as_secs_f64();
     summary.seconds = seconds;

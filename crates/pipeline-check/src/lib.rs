@@ -5,8 +5,12 @@
 //! - [`compare`]: the comparison rules and the tally of assertions and mismatches (pure).
 //! - [`check`]: gathers the documents, the selected series and the SLA set, and runs the rules.
 //! - [`config`]: the command line.
+//! - [`audit`]: the records of the topic accounted for by identity, and their leaders (pure).
+//! - [`topic`]: reads the topic, the storage group's offsets and the stored timestamps for it.
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod check;
 pub mod compare;
 pub mod config;
+pub mod topic;

@@ -59,6 +59,22 @@ impl MetricsWriter {
     /// place storage writes a batch.
     #[tracing::instrument(name = "upsert", skip_all, fields(records = records.len()))]
     pub async fn write(&self, records: &[Record]) -> Result<UpsertSummary, WriteError> {
+        // A mutation run of reliability/ (feature `fault-injection`, FAULT_STORAGE_DROP_PERCENT):
+        // some records are left out, yet the batch succeeds and its offsets are committed.
+        #[cfg(feature = "fault-injection")]
+        let kept: Vec<Record> = records
+            .iter()
+            .filter(|record| {
+                let drop = common::fault::storage_drops_next();
+                if drop {
+                    tracing::warn!(series_id = %record.id, kind = %record.kind(), "fault injection: record dropped");
+                }
+                !drop
+            })
+            .cloned()
+            .collect();
+        #[cfg(feature = "fault-injection")]
+        let records = kept.as_slice();
         let horizon = chrono::Utc::now() + self.max_clock_skew;
         self.repository
             .upsert_within(records, horizon)

@@ -1,0 +1,212 @@
+//! Reading a running pipeline for [`crate::audit`]: every message of a topic from its beginning
+//! (with the producer headers), a consumer group's committed offsets, and the newest stored
+//! computed_at of each series and kind.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use bson::{Document, doc};
+use chrono::{DateTime, Utc};
+use common::{SeriesId, record::Kind, store::METRICS_COLLECTION};
+use futures::TryStreamExt;
+use rdkafka::{
+    ClientConfig, Message, Offset, TopicPartitionList,
+    consumer::{BaseConsumer, Consumer},
+    error::KafkaError,
+    message::Headers,
+};
+use serde::Deserialize;
+
+use crate::audit::{Identity, Producer, Stored, TopicRecord};
+
+/// How long one broker request may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long reading a whole topic may take.
+const READ_DEADLINE: Duration = Duration::from_secs(60);
+
+/// What could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The broker did not answer or refused.
+    #[error("broker: {0}")]
+    Kafka(#[from] KafkaError),
+    /// The database did not answer or refused.
+    #[error("database: {0}")]
+    Database(#[from] mongodb::error::Error),
+    /// The topic was not read to its end in time.
+    #[error("topic {topic} not read to its end within {seconds} s")]
+    Deadline {
+        /// The topic.
+        topic: String,
+        /// The deadline.
+        seconds: u64,
+    },
+    /// A reading thread ended abnormally.
+    #[error("reader task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// The part of a record that says what it is.
+#[derive(Deserialize)]
+struct Head {
+    id: SeriesId,
+    kind: Kind,
+    computed_at: DateTime<Utc>,
+}
+
+fn identity(payload: Option<&[u8]>) -> Option<Identity> {
+    let head: Head = serde_json::from_slice(payload?).ok()?;
+    Some(Identity {
+        id: head.id,
+        kind: head.kind,
+        computed_at_ms: head.computed_at.timestamp_millis(),
+    })
+}
+
+fn producer<H: Headers>(headers: Option<&H>) -> Option<Producer> {
+    let headers = headers?;
+    let value = |key: &str| {
+        headers
+            .iter()
+            .find(|header| header.key == key)
+            .and_then(|header| header.value)
+            .and_then(|value| std::str::from_utf8(value).ok())
+            .map(str::to_owned)
+    };
+    Some(Producer {
+        replica: value("etl-replica")?,
+        shard: value("etl-shard")?,
+        term: value("etl-term")?.parse().ok()?,
+        slot: value("etl-slot")?,
+    })
+}
+
+fn consumer(brokers: &str, group: &str) -> Result<BaseConsumer, KafkaError> {
+    ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true")
+        .set("log_level", "3")
+        .create()
+}
+
+fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<Vec<i32>, KafkaError> {
+    let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .filter(|found| found.name() == topic && found.error().is_none())
+        .flat_map(|found| found.partitions().iter().map(|partition| partition.id()))
+        .collect())
+}
+
+/// Every message of `topic` from the beginning to its end as of now (none when the topic does
+/// not exist), in partition order.
+pub async fn read_topic(brokers: &str, topic: &str) -> Result<Vec<TopicRecord>, ReadError> {
+    let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
+    tokio::task::spawn_blocking(move || read_topic_blocking(&brokers, &topic)).await?
+}
+
+fn read_topic_blocking(brokers: &str, topic: &str) -> Result<Vec<TopicRecord>, ReadError> {
+    let consumer = consumer(brokers, &format!("record-audit-{}", std::process::id()))?;
+    let mut ends = BTreeMap::new();
+    let mut assignment = TopicPartitionList::new();
+    for partition in partitions(&consumer, topic)? {
+        let (low, high) = consumer.fetch_watermarks(topic, partition, TIMEOUT)?;
+        if high > low {
+            ends.insert(partition, high);
+            assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
+        }
+    }
+    let mut records = Vec::new();
+    if ends.is_empty() {
+        return Ok(records);
+    }
+    consumer.assign(&assignment)?;
+    let deadline = std::time::Instant::now() + READ_DEADLINE;
+    while !ends.is_empty() {
+        if std::time::Instant::now() > deadline {
+            return Err(ReadError::Deadline {
+                topic: topic.to_owned(),
+                seconds: READ_DEADLINE.as_secs(),
+            });
+        }
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(partition))) => {
+                ends.remove(&partition);
+            }
+            Some(Err(error)) => return Err(error.into()),
+            Some(Ok(message)) => {
+                let (partition, offset) = (message.partition(), message.offset());
+                records.push(TopicRecord {
+                    partition,
+                    offset,
+                    identity: identity(message.payload()),
+                    producer: producer(message.headers()),
+                });
+                if ends.get(&partition).is_some_and(|&end| offset + 1 >= end) {
+                    ends.remove(&partition);
+                }
+            }
+        }
+    }
+    records.sort_by_key(|record| (record.partition, record.offset));
+    Ok(records)
+}
+
+/// Per partition of `topic`, the offset after the last message `group` committed.
+pub async fn committed(
+    brokers: &str,
+    topic: &str,
+    group: &str,
+) -> Result<BTreeMap<i32, i64>, ReadError> {
+    let (brokers, topic, group) = (brokers.to_owned(), topic.to_owned(), group.to_owned());
+    tokio::task::spawn_blocking(move || {
+        // Asking for a group's offsets does not join it: the group's members are undisturbed.
+        let consumer = consumer(&brokers, &group)?;
+        let mut list = TopicPartitionList::new();
+        for partition in partitions(&consumer, &topic)? {
+            list.add_partition(&topic, partition);
+        }
+        let offsets = consumer.committed_offsets(list, TIMEOUT)?;
+        Ok(offsets
+            .elements()
+            .iter()
+            .filter_map(|element| match element.offset() {
+                Offset::Offset(next) => Some((element.partition(), next)),
+                _ => None,
+            })
+            .collect())
+    })
+    .await?
+}
+
+/// The newest stored computed_at of each series and kind in `metrics`.
+pub async fn stored(database: &mongodb::Database) -> Result<Stored, ReadError> {
+    let collection = database.collection::<Document>(METRICS_COLLECTION);
+    let projection = doc! { "values_at": 1, "metadata_at": 1, "prediction_at": 1 };
+    let documents: Vec<Document> = collection
+        .find(doc! {})
+        .projection(projection)
+        .await?
+        .try_collect()
+        .await?;
+    let mut stored = Stored::new();
+    for document in documents {
+        let Some(id) = document
+            .get_str("_id")
+            .ok()
+            .and_then(|id| id.parse::<SeriesId>().ok())
+        else {
+            continue;
+        };
+        for kind in Kind::ALL {
+            if let Ok(at) = document.get_datetime(format!("{}_at", kind.as_str())) {
+                stored.insert((id, kind), at.timestamp_millis());
+            }
+        }
+    }
+    Ok(stored)
+}
