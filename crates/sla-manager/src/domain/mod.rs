@@ -12,6 +12,7 @@
 mod future;
 mod probability;
 mod runs;
+pub mod slo;
 mod status;
 mod validation;
 mod violations;

@@ -11,4 +11,5 @@ mod helpers;
 #[path = "../../../../conformance/shape.rs"]
 mod shape;
 mod slaset;
+mod slo;
 mod state;
