@@ -18,6 +18,10 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+mod slo;
+
+pub use slo::{MetricSlo, in_range_indicator, subquery};
+
 use crate::{
     domain::{
         self, ForecastSummary, FutureItem, STEP_SECONDS, Sample, State, Status, ViolationReport,
