@@ -11,4 +11,5 @@ pub mod instruments;
 pub mod manager;
 pub mod repository;
 pub mod routes;
+pub mod rules;
 pub mod startup;
