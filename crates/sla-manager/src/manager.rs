@@ -333,10 +333,12 @@ impl Manager {
     #[tracing::instrument(name = "manager.refresh", skip(self))]
     pub async fn refresh(&self) -> Result<(), Error> {
         let at = Utc::now();
-        let evaluated = self.evaluate(self.slaset.find_all().await?, at).await?;
+        let set = self.slaset.find_all().await?;
+        let evaluated = self.evaluate(set.clone(), at).await?;
         let statuses = self.statuses(&evaluated, at);
         self.violation_reports(&evaluated, at);
         self.futures(&evaluated, statuses, at).await?;
+        self.refresh_slo(&set, at).await?;
         Ok(())
     }
 

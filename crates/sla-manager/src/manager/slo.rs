@@ -25,6 +25,8 @@ use super::{Manager, SlaView};
 use crate::{
     domain::slo::{self, Counts, Objective, SloReport},
     error::Error,
+    instruments::SlaKey,
+    repository::StoredSla,
 };
 
 /// An SLA with an objective and the objective's figures: an item of `GET /slo`.
@@ -38,6 +40,19 @@ pub struct MetricSlo {
     pub slo: SloReport,
     /// The evaluation time (`at`, or now).
     pub evaluated_at: DateTime<Utc>,
+}
+
+/// The telemetry's labels of an SLA: its metric name and id.
+fn sla_key(stored: &StoredSla) -> SlaKey {
+    (
+        stored
+            .sla
+            .name
+            .get(METRIC_NAME_LABEL)
+            .cloned()
+            .unwrap_or_default(),
+        stored.id.to_string(),
+    )
 }
 
 /// A PromQL float literal.
@@ -69,6 +84,29 @@ impl Manager {
     #[tracing::instrument(name = "manager.slo", skip(self))]
     pub async fn slo(&self, at: DateTime<Utc>) -> Result<Vec<MetricSlo>, Error> {
         let set = self.sla_set().await?;
+        self.slo_of(&set, at).await
+    }
+
+    /// Records the figures of the objectives of `set` now in the telemetry (not those of
+    /// requests, whose `at` may be in the past).
+    pub(super) async fn refresh_slo(
+        &self,
+        set: &[StoredSla],
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let slos = self.slo_of(set, at).await?;
+        let keyed: Vec<_> = set
+            .iter()
+            .filter(|stored| stored.objective.is_some())
+            .map(sla_key)
+            .zip(slos.iter().map(|m| &m.slo))
+            .collect();
+        self.instruments.slo.record(&keyed);
+        Ok(())
+    }
+
+    /// The figures of the objectives of `set` at `at`.
+    async fn slo_of(&self, set: &[StoredSla], at: DateTime<Utc>) -> Result<Vec<MetricSlo>, Error> {
         let with_objectives: Vec<_> = set
             .iter()
             .filter_map(|stored| stored.objective.map(|objective| (stored, objective)))

@@ -246,3 +246,69 @@ async fn slo_figures_follow_the_planted_minutes_and_agree_with_promql() {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn the_refresh_publishes_the_objectives_as_gauges_and_forgets_them_with_the_objective() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        refresh: Some("200ms"),
+        ..Default::default()
+    })
+    .await;
+    let (status, _) = app.put_slaset(&set_with_objectives(&app)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let set = app.sla_set();
+    let sla = |index: usize| {
+        format!(
+            "id=\"{}\",metric_name=\"{}\"",
+            common::SeriesId::of(&set[index].0),
+            set[index].0["__name__"]
+        )
+    };
+    let (burning, quiet, without) = (sla(0), sla(1), sla(2));
+    let expected = [
+        format!("slo_objective_ratio{{{burning}}} 0.995"),
+        format!("slo_objective_ratio{{{quiet}}} 0.999"),
+        format!("slo_compliance_ratio{{{quiet}}} 1"),
+        format!("slo_error_budget_remaining_ratio{{{quiet}}} 1"),
+        format!("slo_burn_rate{{{quiet},window=\"1h\"}} 0"),
+        // The planted runs overspend the 7-day budget: exhausted.
+        format!(
+            "slo_time_to_exhaustion_seconds{{id=\"{}\",method=\"burn_rate\",metric_name=\"{}\"}} 0",
+            common::SeriesId::of(&set[0].0),
+            set[0].0["__name__"]
+        ),
+    ];
+    common::testing::wait_until(
+        "a refresh to publish the SLO gauges",
+        std::time::Duration::from_secs(30),
+        || async {
+            let telemetry = app.telemetry().await;
+            expected
+                .iter()
+                .all(|line| telemetry.contains(line.as_str()))
+        },
+    )
+    .await;
+    let telemetry = app.telemetry().await;
+    for window in ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] {
+        let line = format!("slo_burn_rate{{{burning},window=\"{window}\"}} ");
+        assert!(telemetry.contains(&line), "{line} not in\n{telemetry}");
+    }
+    assert!(!telemetry.contains(&format!("slo_objective_ratio{{{without}}}")));
+    // Nothing burns on the constant series: no time to exhaustion.
+    let quiet_exhaustion = format!(
+        "slo_time_to_exhaustion_seconds{{{}",
+        quiet.replace(",metric_name", ",method=\"burn_rate\",metric_name")
+    );
+    assert!(!telemetry.contains(&quiet_exhaustion), "{telemetry}");
+
+    // Without objectives the gauges go.
+    let (status, body) = app.put_slaset(&app.sla_set_body()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    common::testing::wait_until(
+        "a refresh to forget the SLO gauges",
+        std::time::Duration::from_secs(30),
+        || async { !app.telemetry().await.contains("slo_objective_ratio{") },
+    )
+    .await;
+}
