@@ -155,3 +155,54 @@ fn an_invalid_set_names_every_problem_and_writes_nothing() {
     );
     assert!(!dir.path().join("rules.yml").exists());
 }
+
+/// A slow burn, one bad minute in a hundred at a 99.5% target (2x), fires the 1x ticket only:
+/// the thresholds, not just the windows, decide.
+#[test]
+fn a_slow_burn_opens_the_1x_ticket_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = generate(dir.path(), "prometheus");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tests: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("tests.yml")).unwrap())
+            .unwrap();
+    // The first objective (latency_seconds, range 0 to 0.5, 99.5%): its burn case.
+    let mut case = tests["tests"][0].clone();
+    // Minutes 50 and 150 of 0..=180 are out of range: at 3h, 2 of 181 in 6h and 3d (2.2x),
+    // 1 of 121 in 2h (1.7x), 1 of 61 in 1h (3.3x).
+    let values: Vec<String> = (0..=180)
+        .map(|minute| if minute % 100 == 50 { "2" } else { "0.25" }.to_owned())
+        .collect();
+    case["input_series"][0]["values"] = json!(values.join(" "));
+    let alerts: Vec<Value> = case["alert_rule_test"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["eval_time"] == "3h")
+        .map(|a| {
+            let mut a = a.clone();
+            if a["alertname"] != "SloBurnRate1x" {
+                a["exp_alerts"] = json!([]);
+            }
+            a
+        })
+        .collect();
+    assert_eq!(alerts.len(), 4);
+    assert_eq!(alerts[3]["exp_alerts"].as_array().unwrap().len(), 1);
+    case["alert_rule_test"] = json!(alerts);
+    let mut file = tests.clone();
+    file["tests"] = json!([case.clone()]);
+    std::fs::write(dir.path().join("slow.yml"), file.to_string()).unwrap();
+    let (ok, text) = promtool(&["test", "rules", "slow.yml"], dir.path());
+    assert!(ok, "{text}");
+    // And it is the burn that opens it: expecting the ticket quiet fails.
+    case["alert_rule_test"][3]["exp_alerts"] = json!([]);
+    file["tests"] = json!([case]);
+    std::fs::write(dir.path().join("slow.yml"), file.to_string()).unwrap();
+    let (ok, _) = promtool(&["test", "rules", "slow.yml"], dir.path());
+    assert!(!ok, "the 1x ticket fires on a 2x burn");
+}
