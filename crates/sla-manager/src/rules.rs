@@ -34,7 +34,7 @@ use crate::{
 
 /// `sla-manager rules`: writes rules for the objectives of an SLA set file.
 #[derive(Debug, Parser)]
-#[command(name = "sla-manager rules")]
+#[command(name = "sla-manager rules", bin_name = "sla-manager rules")]
 pub struct RulesArgs {
     /// The output format.
     #[arg(long, value_enum, default_value_t = Format::Prometheus)]
@@ -64,7 +64,7 @@ pub enum Format {
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
     /// The input could not be read, or the output written.
-    #[error("{what}: {source}")]
+    #[error("cannot read or write {what}")]
     Io {
         /// Which file.
         what: String,
@@ -72,7 +72,7 @@ pub enum RulesError {
         source: io::Error,
     },
     /// The input is not JSON.
-    #[error("the SLA set is not JSON: {0}")]
+    #[error("the SLA set is not JSON")]
     Json(#[from] serde_json::Error),
     /// The set is invalid: every problem.
     #[error("invalid SLA set:\n{}", .0.join("\n"))]

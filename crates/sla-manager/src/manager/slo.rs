@@ -17,7 +17,7 @@ use common::{
     series::{METRIC_NAME_LABEL, selector},
     sla::Sla,
 };
-use futures::future::try_join_all;
+use futures::{StreamExt, TryStreamExt, future::try_join_all, stream};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -28,6 +28,9 @@ use crate::{
     instruments::SlaKey,
     repository::StoredSla,
 };
+
+/// Windows of one objective queried at once (each is two instant queries).
+const WINDOWS_AT_ONCE: usize = 4;
 
 /// An SLA with an objective and the objective's figures: an item of `GET /slo`.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -136,8 +139,16 @@ impl Manager {
         at: DateTime<Utc>,
     ) -> Result<SloReport, PromError> {
         let windows = slo::windows(objective);
-        let counts =
-            try_join_all(windows.iter().map(|seconds| self.counts(sla, *seconds, at))).await?;
+        // A few windows at a time: each is two subqueries, and the set's objectives run at once.
+        // (Collected first: a lazy iterator of borrowing futures is not `Send` in a stream.)
+        let queries: Vec<_> = windows
+            .iter()
+            .map(|seconds| self.counts(sla, *seconds, at))
+            .collect();
+        let counts: Vec<Counts> = stream::iter(queries)
+            .buffered(WINDOWS_AT_ONCE)
+            .try_collect()
+            .await?;
         let by_window: BTreeMap<i64, Counts> = windows.into_iter().zip(counts).collect();
         Ok(slo::report(objective, |seconds| {
             by_window.get(&seconds).copied().unwrap_or_default()
