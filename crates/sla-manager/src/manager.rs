@@ -25,7 +25,7 @@ pub use slo::{MetricSlo, in_range_indicator, subquery};
 use crate::{
     domain::{
         self, ForecastSummary, FutureItem, STEP_SECONDS, Sample, State, Status, ViolationReport,
-        slo::Objective,
+        slo::{Objective, ObjectiveWire},
     },
     error::Error,
     instruments::{Instruments, SlaKey},
@@ -78,6 +78,7 @@ pub struct SlaSetItem {
     pub sla: SlaView,
     /// Its objective.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ObjectiveWire>)]
     pub objective: Option<Objective>,
 }
 
@@ -104,6 +105,7 @@ pub struct SlaInput {
     pub for_minutes: u32,
     /// An objective over the share of minutes in range, optional.
     #[serde(default)]
+    #[schema(value_type = Option<ObjectiveWire>)]
     pub objective: Option<Objective>,
 }
 

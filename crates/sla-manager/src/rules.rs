@@ -212,7 +212,7 @@ fn summary(sla: &Sla, objective: &Objective, alert: &BurnAlert) -> String {
         alert.long,
         alert.short,
         objective.target,
-        String::from(objective.window)
+        objective.window.text()
     )
 }
 

@@ -10,6 +10,7 @@
 //!   ends included, as Prometheus range selectors.
 
 mod future;
+mod objective;
 mod probability;
 mod runs;
 pub mod slo;

@@ -1,6 +1,6 @@
 //! Service level objectives over the SLAs: a timeslice SLO (OpenSLO's `Timeslices` budgeting)
 //! where each minute is good when the series is in its range, and the objective is the share
-//! of good minutes over a rolling window. Pure functions over minute counts: no I/O, no clock.
+//! of good minutes over a rolling window or a calendar period (see [`Window`]). Pure functions over minute counts: no I/O, no clock.
 //!
 //! The model, with the conventions of [`crate::domain`] (a window of `W` seconds at `at` holds
 //! the minutes `at - W <= t <= at`):
@@ -19,118 +19,15 @@
 //! rate of (12/60)/0.005 = 40, which pages, and spends the rest in 107.6 / (40 x 0.005) = 538
 //! minutes.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::STEP_SECONDS;
 use common::sla::SlaRange;
 
-/// The rolling windows an objective may have, in days.
-pub const WINDOW_DAYS: [u32; 3] = [7, 28, 30];
-
-/// An objective: the share of good minutes to keep over a rolling window.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Objective {
-    /// The share of good minutes to keep, strictly between 0 and 1 (`0.995`).
-    pub target: f64,
-    /// The rolling window: `7d`, `28d` or `30d`.
-    #[schema(value_type = String, example = "28d")]
-    pub window: Window,
-}
-
-/// A rolling window of whole days, written `28d`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Window {
-    days: u32,
-}
-
-impl Window {
-    /// The window of `days` days, when it is one of [`WINDOW_DAYS`].
-    pub fn days(days: u32) -> Option<Self> {
-        WINDOW_DAYS.contains(&days).then_some(Self { days })
-    }
-
-    /// Its length in seconds.
-    pub fn seconds(self) -> i64 {
-        i64::from(self.days) * 86_400
-    }
-
-    /// Its length in minutes.
-    pub fn minutes(self) -> f64 {
-        (self.seconds() / STEP_SECONDS) as f64
-    }
-}
-
-impl TryFrom<String> for Window {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, String> {
-        text.strip_suffix('d')
-            .and_then(|days| days.parse().ok())
-            .and_then(Self::days)
-            .ok_or_else(|| format!("window must be one of 7d, 28d, 30d, got {text:?}"))
-    }
-}
-
-impl From<Window> for String {
-    fn from(window: Window) -> Self {
-        format!("{}d", window.days)
-    }
-}
-
-impl Objective {
-    /// The share of minutes that may be bad.
-    pub fn allowed_bad(&self) -> f64 {
-        1.0 - self.target
-    }
-}
-
-/// Reads the `objective` of an SLA entry: absent or `null` is none; every problem is listed.
-pub fn parse_objective(value: Option<&Value>) -> Result<Option<Objective>, Vec<String>> {
-    let value = match value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(value) => value,
-    };
-    let Some(fields) = value.as_object() else {
-        return Err(vec![
-            "objective must be an object with target and window".to_owned(),
-        ]);
-    };
-    let mut problems: Vec<String> = fields
-        .keys()
-        .filter(|key| !["target", "window"].contains(&key.as_str()))
-        .map(|key| format!("objective: unknown field {key:?} (expected target and window)"))
-        .collect();
-    let target = match fields.get("target") {
-        None | Some(Value::Null) => Err("objective.target is missing".to_owned()),
-        Some(target) => target
-            .as_f64()
-            .filter(|t| *t > 0.0 && *t < 1.0)
-            .ok_or_else(|| {
-                format!(
-                    "objective.target must be a number between 0 and 1 (exclusive), got {target}"
-                )
-            }),
-    };
-    let window = match fields.get("window") {
-        None | Some(Value::Null) => Err("objective.window is missing".to_owned()),
-        Some(Value::String(text)) => {
-            Window::try_from(text.clone()).map_err(|problem| format!("objective.{problem}"))
-        }
-        Some(other) => Err(format!(
-            "objective.window must be one of 7d, 28d, 30d, got {other}"
-        )),
-    };
-    match (target, window) {
-        (Ok(target), Ok(window)) if problems.is_empty() => Ok(Some(Objective { target, window })),
-        (target, window) => {
-            problems.extend([target.err(), window.err()].into_iter().flatten());
-            Err(problems)
-        }
-    }
-}
+pub use super::objective::{
+    CalendarPeriod, Objective, ObjectiveWire, Span, WINDOW_DAYS, Window, parse_objective,
+};
 
 /// Minutes of a window: how many had a value, and how many of those were in range.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -225,9 +122,10 @@ pub const ALERTS: [BurnAlert; 4] = [
     },
 ];
 
-/// Every window length a report needs counts for: the objective's and [`BURN_WINDOWS`].
-pub fn windows(objective: &Objective) -> Vec<i64> {
-    std::iter::once(objective.window.seconds())
+/// Every window length a report at `at` needs counts for: the objective's and
+/// [`BURN_WINDOWS`].
+pub fn windows(objective: &Objective, at: i64) -> Vec<i64> {
+    std::iter::once(objective.window.span(at).elapsed_seconds)
         .chain(BURN_WINDOWS.iter().map(|(_, seconds)| *seconds))
         .collect()
 }
@@ -281,11 +179,10 @@ pub struct AlertState {
 /// Everything an objective's figures are at one time.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct SloReport {
-    /// The target.
-    pub target: f64,
-    /// The rolling window.
-    #[schema(value_type = String, example = "28d")]
-    pub window: Window,
+    /// The objective: `target` and `window`, or `calendar` and `time_zone`.
+    #[serde(flatten)]
+    #[schema(value_type = ObjectiveWire)]
+    pub objective: Objective,
     /// Good / measured minutes in the window; null without a value in it.
     pub compliance: Option<f64>,
     /// Minutes in range in the window.
@@ -330,11 +227,12 @@ pub fn time_to_exhaustion(
     Some(remaining_minutes / (rate * objective.allowed_bad()) * STEP_SECONDS as f64)
 }
 
-/// The report of `objective`, from the counts of each window of [`windows`] (`counts` is
-/// asked each length in seconds).
-pub fn report(objective: &Objective, counts: impl Fn(i64) -> Counts) -> SloReport {
-    let whole = counts(objective.window.seconds());
-    let total = objective.allowed_bad() * objective.window.minutes();
+/// The report of `objective` at `at`, from the counts of each window of [`windows`] ending at
+/// `at` (`counts` is asked each length in seconds).
+pub fn report(objective: &Objective, at: i64, counts: impl Fn(i64) -> Counts) -> SloReport {
+    let span = objective.window.span(at);
+    let whole = counts(span.elapsed_seconds);
+    let total = objective.allowed_bad() * (span.length_seconds / STEP_SECONDS) as f64;
     let consumed = whole.bad() as f64;
     let remaining = total - consumed;
     let budget = Budget {
@@ -379,8 +277,7 @@ pub fn report(objective: &Objective, counts: impl Fn(i64) -> Counts) -> SloRepor
     let time_to_exhaustion_seconds =
         time_to_exhaustion(objective, remaining, rate_of(CURRENT_BURN_WINDOW));
     SloReport {
-        target: objective.target,
-        window: objective.window,
+        objective: *objective,
         compliance: (whole.total > 0).then(|| whole.good as f64 / whole.total as f64),
         good_minutes: whole.good,
         measured_minutes: whole.total,

@@ -107,7 +107,10 @@ impl SloInstruments {
             labels.push(extra.to_owned());
             labels
         };
-        let objective: Vec<_> = reports.iter().map(|(k, r)| (sla(k), r.target)).collect();
+        let objective: Vec<_> = reports
+            .iter()
+            .map(|(k, r)| (sla(k), r.objective.target))
+            .collect();
         let compliance: Vec<_> = reports
             .iter()
             .filter_map(|(k, r)| r.compliance.map(|c| (sla(k), c)))

@@ -138,7 +138,7 @@ impl Manager {
         objective: &Objective,
         at: DateTime<Utc>,
     ) -> Result<SloReport, PromError> {
-        let windows = slo::windows(objective);
+        let windows = slo::windows(objective, at.timestamp());
         // A few windows at a time: each is two subqueries, and the set's objectives run at once.
         // (Collected first: a lazy iterator of borrowing futures is not `Send` in a stream.)
         let queries: Vec<_> = windows
@@ -150,7 +150,7 @@ impl Manager {
             .try_collect()
             .await?;
         let by_window: BTreeMap<i64, Counts> = windows.into_iter().zip(counts).collect();
-        Ok(slo::report(objective, |seconds| {
+        Ok(slo::report(objective, at.timestamp(), |seconds| {
             by_window.get(&seconds).copied().unwrap_or_default()
         }))
     }

@@ -68,7 +68,8 @@ async fn a_bad_objective_is_listed_with_the_other_problems_and_nothing_is_stored
     );
     assert!(
         details[3].starts_with("metric 4 (")
-            && details[3].ends_with("objective must be an object with target and window")
+            && details[3]
+                .ends_with("objective must be an object with target and window (or calendar)")
     );
     assert_eq!(app.get("/slaset").await.0, StatusCode::NOT_FOUND);
 }
@@ -311,4 +312,59 @@ async fn the_refresh_publishes_the_objectives_as_gauges_and_forgets_them_with_th
         || async { !app.telemetry().await.contains("slo_objective_ratio{") },
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_calendar_month_counts_from_its_first_minute_and_budgets_the_whole_month() {
+    use chrono::{Datelike, NaiveDate};
+    let app = spawn_app().await;
+    let mut body = app.sla_set_body();
+    body[0]["objective"] = json!({"target": 0.99, "calendar": "month", "time_zone": "+02:00"});
+    let (status, reply) = app.put_slaset(&body).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    assert_eq!(
+        app.get("/slaset").await.1[0]["objective"],
+        body[0]["objective"]
+    );
+
+    let end = app.end();
+    // The month holding `end` at +02:00, its first minute and its length.
+    let local =
+        crate::helpers::time(end).with_timezone(&chrono::FixedOffset::east_opt(7_200).unwrap());
+    let first = NaiveDate::from_ymd_opt(local.year(), local.month(), 1).unwrap();
+    let next = first.checked_add_months(chrono::Months::new(1)).unwrap();
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() - 7_200;
+    let (start, month_minutes) = (midnight(first), (midnight(next) - midnight(first)) / 60);
+    let elapsed = (end - start).max(1);
+
+    let item = &app.evaluate("/slo", end).await[0];
+    assert_eq!(
+        (item["calendar"].clone(), item["time_zone"].clone()),
+        (json!("month"), json!("+02:00"))
+    );
+    assert!(close(
+        item["budget"]["total_minutes"].as_f64().unwrap(),
+        0.01 * month_minutes as f64
+    ));
+    let spec = &app.manifest.sla;
+    let bad: u64 = spec
+        .runs
+        .iter()
+        .map(|r| u64::from(r.samples_in_window(end, elapsed)))
+        .sum();
+    assert_eq!(item["budget"]["consumed_minutes"], bad as f64);
+    let history_start = app.manifest.config.start();
+    let measured = ((end - start.max(history_start)) / 60 + 1) as u64;
+    assert_eq!(item["measured_minutes"], measured);
+    let labels = app.sla_set()[0].0.clone();
+    let (min, max) = (spec.range.min, spec.range.max);
+    let by_promql = promql(
+        &format!(
+            "count_over_time(((synthetic_sla_latency >= bool {min:?}) * (synthetic_sla_latency <= bool {max:?}))[{elapsed}s:1m])"
+        ),
+        &labels,
+        end,
+    )
+    .await;
+    assert_eq!(by_promql, measured as f64);
 }
