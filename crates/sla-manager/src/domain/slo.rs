@@ -1,6 +1,7 @@
 //! Service level objectives over the SLAs: a timeslice SLO (OpenSLO's `Timeslices` budgeting)
 //! where each minute is good when the series is in its range, and the objective is the share
-//! of good minutes over a rolling window or a calendar period (see [`Window`]). Pure functions over minute counts: no I/O, no clock.
+//! of good minutes over a rolling window or a calendar period (see [`Window`]). Pure functions
+//! over minute counts: no I/O, no clock.
 //!
 //! The model, with the conventions of [`crate::domain`] (a window of `W` seconds at `at` holds
 //! the minutes `at - W <= t <= at`):
