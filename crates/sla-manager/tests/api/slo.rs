@@ -246,6 +246,13 @@ async fn slo_figures_follow_the_planted_minutes_and_agree_with_promql() {
         app.get("/slo?at=yesterday").await.0,
         StatusCode::BAD_REQUEST
     );
+    // The ends of the `at` range are answered, with no value to count there.
+    for at in [0_i64, 253_402_300_799] {
+        let (status, body) = app.get(&format!("/slo?at={at}")).await;
+        assert_eq!(status, StatusCode::OK, "{at}: {body}");
+        assert_eq!(body[0]["measured_minutes"], 0, "{at}");
+        assert_eq!(body[0]["compliance"], Value::Null, "{at}");
+    }
 }
 
 #[tokio::test]
