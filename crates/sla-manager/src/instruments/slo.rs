@@ -141,3 +141,54 @@ impl SloInstruments {
         self.exhaustion.replace_all(&exhaustion);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::slo::{Counts, Objective, Window, report};
+
+    fn text(registry: &Registry) -> String {
+        let mut buffer = Vec::new();
+        prometheus::Encoder::encode(
+            &prometheus::TextEncoder::new(),
+            &registry.gather(),
+            &mut buffer,
+        )
+        .unwrap();
+        String::from_utf8(buffer).unwrap()
+    }
+
+    #[test]
+    fn each_objective_is_published_and_forgotten_when_it_goes() {
+        let registry = Registry::new();
+        let slo = SloInstruments::register(&registry).unwrap();
+        let objective = Objective {
+            target: 0.75,
+            window: Window::days(7).unwrap(),
+        };
+        // Half of the last hour bad (2x at 75%), nothing measured elsewhere.
+        let burning = report(&objective, 0, |seconds| match seconds {
+            3_600 => Counts {
+                good: 30,
+                total: 60,
+            },
+            _ => Counts::default(),
+        });
+        let key = |id: &str| ("latency".to_owned(), id.to_owned());
+        slo.record(&[(key("a"), &burning), (key("b"), &burning)]);
+        let before = text(&registry);
+        for line in [
+            r#"slo_objective_ratio{id="a",metric_name="latency"} 0.75"#,
+            r#"slo_burn_rate{id="a",metric_name="latency",window="1h"} 2"#,
+            r#"slo_error_budget_remaining_ratio{id="b",metric_name="latency"} 1"#,
+        ] {
+            assert!(before.contains(line), "{line} not in\n{before}");
+        }
+        // No value in 5m: no burn rate, and no compliance without a value in the window.
+        assert!(!before.contains(r#"window="5m""#) && !before.contains("slo_compliance_ratio{"));
+        slo.record(&[(key("b"), &burning)]);
+        let after = text(&registry);
+        assert!(!after.contains(r#"id="a""#), "{after}");
+        assert!(after.contains(r#"slo_objective_ratio{id="b",metric_name="latency"} 0.75"#));
+    }
+}
