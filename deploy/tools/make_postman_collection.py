@@ -189,6 +189,26 @@ pm.test("a list as in the original: the runs then the forecast's statistics, or 
     });
 });''', "Each SLA's predicted out-of-range runs over the forecast horizon (from the stored prediction), a list as in the original: `violations` holds the runs, labelled from the state now (\"Was already firing, continuing firing\", \"Was pending, will fire\", \"Will fire\", \"Will be pending\"), then `{avg_value, max_value, min_value}` of the forecast; with `prediction_rmse`. Without a prediction: `error` \"Prediction not available\".",
       examples=[("Predicted", "OK", 200, fut_ex)]),
+  req("GET /slo", "GET", "sla_manager_url", "/slo", JSONCT + status(200) + '''
+pm.test("each SLA with an objective: compliance, budget, burn rates, alerts", function () {
+    const body = pm.response.json();
+    pm.expect(body).to.be.an("array");
+    body.forEach(function (m) {
+        pm.expect(m.id).to.match(/^[0-9a-f]{16}$/);
+        pm.expect(m).to.include.all.keys("target", "window", "compliance", "budget", "burn_rates", "alerts", "time_to_exhaustion_seconds");
+        pm.expect(m.budget).to.include.all.keys("total_minutes", "consumed_minutes", "remaining_minutes", "consumed_ratio", "remaining_ratio");
+        pm.expect(m.burn_rates.map(function (b) { return b.window; })).to.eql(["5m", "30m", "1h", "2h", "6h", "1d", "3d"]);
+        pm.expect(m.alerts).to.have.lengthOf(4);
+        m.alerts.forEach(function (a) { pm.expect(a.severity).to.be.oneOf(["page", "ticket"]); pm.expect(a.firing).to.be.a("boolean"); });
+    });
+});''', "Each SLA of the set that has an `objective` (`{\"target\": 0.995, \"window\": \"28d\"}`): a timeslice SLO over the minutes in range. "
+      "Compliance over the rolling window, the error budget in minutes and as shares, burn rates over 5m to 3d, the SRE workbook's multi-window multi-burn-rate alerts "
+      "(page 14.4x 1h/5m, 6x 6h/30m; ticket 3x 1d/2h, 1x 3d/6h) and the time until the budget is spent at the 1h burn rate. `at` evaluates the past, as for /status.",
+      examples=[("Objectives", "OK", 200, [dict(sla_view[0], target=0.995, window="28d", compliance=0.99767, good_minutes=40227, measured_minutes=40321,
+                  budget={"total_minutes": 201.6, "consumed_minutes": 94.0, "remaining_minutes": 107.6, "consumed_ratio": 0.4663, "remaining_ratio": 0.5337},
+                  burn_rates=[{"window": "1h", "rate": 40.0, "bad_minutes": 12, "measured_minutes": 60, "time_to_exhaustion_seconds": 32280.0}],
+                  alerts=[{"severity": "page", "factor": 14.4, "long_window": "1h", "short_window": "5m", "firing": True}],
+                  time_to_exhaustion_seconds=32280.0, evaluated_at="2026-11-22T06:00:00Z")])]),
   req("GET /openapi.json (sla-manager)", "GET", "sla_manager_url", "/openapi.json", JSONCT + status(200) + '''
 pm.test("an OpenAPI 3 document of every route", function () {
     const doc = pm.response.json();

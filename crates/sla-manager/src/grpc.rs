@@ -112,6 +112,7 @@ mod tests {
             id: sla.id(),
             sla,
             position: 0,
+            objective: None,
         }
     }
 

@@ -6,6 +6,10 @@ use std::{collections::BTreeSet, sync::Mutex};
 use common::http::HttpMetrics;
 use prometheus::{IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
+mod slo;
+
+pub use slo::SloInstruments;
+
 /// Labels of the per-SLA gauges: bounded by the SLA set size.
 const SLA_LABELS: [&str; 2] = ["metric_name", "id"];
 
@@ -22,6 +26,8 @@ pub struct Instruments {
     predicted_violations: TrackedGauge,
     refreshes: IntCounterVec,
     api_token_configured: IntGauge,
+    /// The objectives' gauges.
+    pub slo: SloInstruments,
 }
 
 /// A gauge per SLA that forgets SLAs no longer in the set.
@@ -105,6 +111,7 @@ impl Instruments {
             )?,
             refreshes,
             api_token_configured,
+            slo: SloInstruments::register(registry)?,
         })
     }
 

@@ -11,5 +11,6 @@ pub mod instruments;
 pub mod manager;
 pub mod repository;
 pub mod routes;
+pub mod rules;
 pub mod startup;
 pub mod ui;

@@ -3,6 +3,11 @@ use sla_manager::{config::Config, startup::App};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `sla-manager rules ...` writes rule files and exits; the service's flags do not apply.
+    if std::env::args_os().nth(1).is_some_and(|arg| arg == "rules") {
+        return sla_manager::rules::run(std::env::args_os().skip(1))
+            .context("cannot write the rules");
+    }
     let config: Config = common::config::load();
     common::telemetry::init(config.telemetry.log_format)
         .context("cannot install the log subscriber")?;

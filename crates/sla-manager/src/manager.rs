@@ -18,9 +18,14 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+mod slo;
+
+pub use slo::{MetricSlo, in_range_indicator, subquery};
+
 use crate::{
     domain::{
         self, ForecastSummary, FutureItem, STEP_SECONDS, Sample, State, Status, ViolationReport,
+        slo::{Objective, ObjectiveWire},
     },
     error::Error,
     instruments::{Instruments, SlaKey},
@@ -64,6 +69,28 @@ impl From<&StoredSla> for SlaView {
     }
 }
 
+/// One SLA of the set as `GET /slaset` and `PUT /slaset` answer it: with its objective, if any
+/// (absent otherwise, so a set without objectives reads as before).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SlaSetItem {
+    /// The SLA.
+    #[serde(flatten)]
+    pub sla: SlaView,
+    /// Its objective.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ObjectiveWire>)]
+    pub objective: Option<Objective>,
+}
+
+impl From<&StoredSla> for SlaSetItem {
+    fn from(stored: &StoredSla) -> Self {
+        Self {
+            sla: SlaView::from(stored),
+            objective: stored.objective,
+        }
+    }
+}
+
 /// One SLA as `PUT /slaset` takes it (the validation reads the body as JSON, to report every
 /// problem; this is its shape for the OpenAPI document and for clients).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, ToSchema)]
@@ -76,6 +103,10 @@ pub struct SlaInput {
     #[serde(rename = "for")]
     #[schema(minimum = 1, maximum = 720)]
     pub for_minutes: u32,
+    /// An objective over the share of minutes in range, optional.
+    #[serde(default)]
+    #[schema(value_type = Option<ObjectiveWire>)]
+    pub objective: Option<Objective>,
 }
 
 /// An allowed range as given.
@@ -234,7 +265,7 @@ impl Manager {
     /// Checks `body` in full (shape, values, and each series in Prometheus) and, when valid,
     /// replaces the stored set with it.
     #[tracing::instrument(name = "manager.replace_set", skip_all)]
-    pub async fn replace_set(&self, body: &Value) -> Result<(Replaced, Vec<SlaView>), Error> {
+    pub async fn replace_set(&self, body: &Value) -> Result<(Replaced, Vec<SlaSetItem>), Error> {
         let parsed = domain::parse_sla_set(body, self.set_size);
         // Prometheus "has" a series when any of the data it keeps holds it: a series that is
         // quiet now is still a valid SLA metric (its state is then unknown).
@@ -259,17 +290,19 @@ impl Manager {
             .try_collect()
             .await?;
         let missing = missing.into_iter().flatten().collect();
+        let objectives = parsed.objectives();
         let slas = domain::finish_validation(parsed, missing).map_err(Error::InvalidSlaSet)?;
-        let replaced = self.slaset.replace(&slas).await?;
+        let replaced = self.slaset.replace(&slas, &objectives).await?;
         tracing::info!(?replaced, metrics = slas.len(), "SLA set replaced");
         let views = slas
             .iter()
             .enumerate()
             .map(|(position, sla)| {
-                SlaView::from(&StoredSla {
+                SlaSetItem::from(&StoredSla {
                     id: sla.id(),
                     sla: sla.clone(),
                     position: position as u32,
+                    objective: objectives.get(position).copied().flatten(),
                 })
             })
             .collect();
@@ -302,10 +335,12 @@ impl Manager {
     #[tracing::instrument(name = "manager.refresh", skip(self))]
     pub async fn refresh(&self) -> Result<(), Error> {
         let at = Utc::now();
-        let evaluated = self.evaluate(self.slaset.find_all().await?, at).await?;
+        let set = self.slaset.find_all().await?;
+        let evaluated = self.evaluate(set.clone(), at).await?;
         let statuses = self.statuses(&evaluated, at);
         self.violation_reports(&evaluated, at);
         self.futures(&evaluated, statuses, at).await?;
+        self.refresh_slo(&set, at).await?;
         Ok(())
     }
 

@@ -14,6 +14,8 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::domain::slo::Objective;
+
 /// Staging collections are named `slaset` + this + random hex digits.
 pub const STAGING_INFIX: &str = "_staging_";
 
@@ -37,6 +39,9 @@ pub struct StoredSla {
     /// Place in the set, from 0.
     #[serde(default)]
     pub position: u32,
+    /// Its objective, if it has one (absent in sets stored before objectives existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<Objective>,
 }
 
 /// Whether a replacement created the first set or replaced one.
@@ -101,7 +106,11 @@ impl SlaSetRepository {
     /// a mix or nothing. Unlike a transaction, this works on a standalone server as well as on
     /// a replica set. Both writes wait for a majority's journal: the set is configuration.
     #[tracing::instrument(name = "slaset.replace", skip_all, fields(metrics = slas.len()))]
-    pub async fn replace(&self, slas: &[Sla]) -> Result<Replaced, StoreError> {
+    pub async fn replace(
+        &self,
+        slas: &[Sla],
+        objectives: &[Option<Objective>],
+    ) -> Result<Replaced, StoreError> {
         let existed = self
             .collection
             .estimated_document_count()
@@ -125,6 +134,7 @@ impl SlaSetRepository {
                 id: sla.id(),
                 sla: sla.clone(),
                 position: position as u32,
+                objective: objectives.get(position).copied().flatten(),
             })
             .collect();
         let written = async {

@@ -26,6 +26,7 @@ REQUIRED = [
     ("sla_manager_url", "GET", "/slaset", False), ("sla_manager_url", "PUT", "/slaset", False),
     ("sla_manager_url", "GET", "/status", False), ("sla_manager_url", "GET", "/violations", False),
     ("sla_manager_url", "GET", "/future-violations", False), ("sla_manager_url", "GET", "/openapi.json", False),
+    ("sla_manager_url", "GET", "/slo", False),
 ]
 
 

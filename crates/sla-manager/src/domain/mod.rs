@@ -10,8 +10,10 @@
 //!   ends included, as Prometheus range selectors.
 
 mod future;
+mod objective;
 mod probability;
 mod runs;
+pub mod slo;
 mod status;
 mod validation;
 mod violations;

@@ -7,6 +7,8 @@ use common::{
 };
 use serde_json::{Map, Value};
 
+use super::slo::{self, Objective};
+
 /// The longest `for`: 12 hours, the longest window the reports look at. Each evaluation reads
 /// the 12 hours before `at` plus `for` minutes at a 1-minute step; with this bound that is at
 /// most 1,441 points, one Prometheus range query per SLA (its limit is 11,000 points) over 24
@@ -16,7 +18,7 @@ use serde_json::{Map, Value};
 pub const MAX_FOR_MINUTES: u32 = 720;
 
 /// The fields an SLA entry may have (`id` is what `GET /slaset` adds; it is recomputed).
-const FIELDS: [&str; 4] = ["name", "range", "for", "id"];
+const FIELDS: [&str; 5] = ["name", "range", "for", "objective", "id"];
 
 /// A proposed set after the checks that need nothing but the body.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +28,8 @@ pub struct ParsedSet {
     pub names: Vec<(usize, Labels)>,
     /// Each entry that passed every check, by position.
     slas: Vec<Option<Sla>>,
+    /// Each entry's objective, by position (none when it has none or did not parse).
+    objectives: Vec<Option<Objective>>,
     /// Everything wrong so far.
     pub problems: Vec<String>,
 }
@@ -36,6 +40,7 @@ pub fn parse_sla_set(body: &Value, size: usize) -> ParsedSet {
     let mut parsed = ParsedSet {
         names: Vec::new(),
         slas: Vec::new(),
+        objectives: Vec::new(),
         problems: Vec::new(),
     };
     let Some(entries) = body.as_array() else {
@@ -53,6 +58,14 @@ pub fn parse_sla_set(body: &Value, size: usize) -> ParsedSet {
     for (index, entry) in entries.iter().enumerate() {
         let sla = parse_entry(index, entry, &mut parsed);
         parsed.slas.push(sla);
+        let objective = slo::parse_objective(entry.get("objective")).unwrap_or_else(|list| {
+            let who = subject(index, parse_name(entry.get("name")).ok().as_ref());
+            parsed
+                .problems
+                .extend(list.into_iter().map(|p| format!("{who}: {p}")));
+            None
+        });
+        parsed.objectives.push(objective);
     }
     parsed
 }
@@ -63,6 +76,13 @@ pub fn not_in_prometheus(index: usize, labels: &Labels) -> String {
         "{}: not found in the target Prometheus (no series with exactly these labels)",
         subject(index, Some(labels))
     )
+}
+
+impl ParsedSet {
+    /// The objective of each entry, in the set's order (call before [`finish_validation`]).
+    pub fn objectives(&self) -> Vec<Option<Objective>> {
+        self.objectives.clone()
+    }
 }
 
 /// The valid set, or every problem: those found in the body and `more` (found elsewhere).
@@ -349,5 +369,26 @@ mod tests {
         let mut e = entry("a", 0.0, 1.0, 5);
         e["id"] = json!("0123456789abcdef");
         assert!(finish_validation(parse_sla_set(&json!([e]), 1), vec![]).is_ok());
+    }
+
+    #[test]
+    fn objectives_are_checked_with_the_rest() {
+        let mut a = entry("a", 0.0, 1.0, 5);
+        a["objective"] = json!({"target": 0.995, "window": "28d"});
+        let mut b = entry("b", 2.0, 1.0, 5);
+        b["objective"] = json!({"target": 99.5, "window": "28d"});
+        let found = problems(json!([a.clone(), b]), 2);
+        assert_eq!(
+            found,
+            [
+                r#"metric 2 ({__name__="b",job="j"}): range.min (2) is greater than range.max (1)"#,
+                r#"metric 2 ({__name__="b",job="j"}): objective.target must be a number between 0 and 1 (exclusive), got 99.5"#,
+            ]
+        );
+        let parsed = parse_sla_set(&json!([a, entry("c", 0.0, 1.0, 5)]), 2);
+        let objectives = parsed.objectives();
+        assert!(finish_validation(parsed, vec![]).is_ok());
+        assert_eq!(objectives[0].map(|o| o.target), Some(0.995));
+        assert_eq!(objectives[1], None);
     }
 }

@@ -3,6 +3,7 @@
 
 mod openapi;
 mod slaset;
+mod slo;
 mod state;
 
 use axum::{
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/status", get(state::status))
         .route("/violations", get(state::violations))
         .route("/future-violations", get(state::future_violations))
+        .route("/slo", get(slo::slo))
         .route("/openapi.json", get(openapi::openapi_json))
         .with_state(state)
 }

@@ -20,6 +20,7 @@ use utoipa::{
         super::state::status,
         super::state::violations,
         super::state::future_violations,
+        super::slo::slo,
         openapi_json
     ),
     modifiers(&BearerAuth)

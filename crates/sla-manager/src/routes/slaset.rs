@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::{ApiJson, AppState, Authorized};
 use crate::{
     error::{Error, ErrorBody, NOT_DEFINED},
-    manager::{SlaInput, SlaView},
+    manager::{SlaInput, SlaSetItem},
     repository::Replaced,
 };
 
@@ -18,19 +18,21 @@ pub(crate) struct SetReply {
     /// "SLA set created" or "SLA set updated".
     pub(crate) message: String,
     /// The stored set, with each metric's id.
-    pub(crate) slaset: Vec<SlaView>,
+    pub(crate) slaset: Vec<SlaSetItem>,
 }
 
 /// The stored SLA set, in the order it was given.
 #[utoipa::path(get, path = "/slaset", tag = "slaset", responses(
-    (status = 200, description = "The SLA set", body = Vec<SlaView>),
+    (status = 200, description = "The SLA set", body = Vec<SlaSetItem>),
     (status = 404, description = "SLA set not defined", body = ErrorBody),
     (status = 504, description = "DB not available", body = ErrorBody),
 ))]
 #[tracing::instrument(name = "get_slaset", skip_all)]
-pub(super) async fn get_slaset(State(state): State<AppState>) -> Result<Json<Vec<SlaView>>, Error> {
+pub(super) async fn get_slaset(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<SlaSetItem>>, Error> {
     match state.manager.sla_set().await {
-        Ok(set) => Ok(Json(set.iter().map(SlaView::from).collect())),
+        Ok(set) => Ok(Json(set.iter().map(SlaSetItem::from).collect())),
         // Here nothing was asked of the set: its absence is a 404, not a bad request.
         Err(Error::SlaSetNotDefined) => Err(Error::NotFound(NOT_DEFINED.to_owned())),
         Err(error) => Err(error),

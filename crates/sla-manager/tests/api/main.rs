@@ -8,8 +8,10 @@ mod faults;
 mod future;
 mod grpc;
 mod helpers;
+mod rules;
 #[path = "../../../../conformance/shape.rs"]
 mod shape;
 mod slaset;
+mod slo;
 mod state;
 mod ui;

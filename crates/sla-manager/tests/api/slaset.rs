@@ -242,6 +242,7 @@ async fn the_openapi_document_describes_the_api() {
         "/status",
         "/violations",
         "/future-violations",
+        "/slo",
         "/openapi.json",
     ] {
         assert!(document["paths"][path].is_object(), "{path} missing");

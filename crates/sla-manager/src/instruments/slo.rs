@@ -1,0 +1,194 @@
+//! The objectives' gauges: `slo_objective_ratio`, `slo_compliance_ratio`,
+//! `slo_error_budget_remaining_ratio`, `slo_burn_rate{window}` and
+//! `slo_time_to_exhaustion_seconds{method="burn_rate"}`, labelled by SLA (`metric_name`, `id`).
+
+use std::{collections::BTreeSet, sync::Mutex};
+
+use prometheus::{GaugeVec, Opts, Registry};
+
+use super::SlaKey;
+use crate::domain::slo::SloReport;
+
+/// A float gauge that forgets the label sets not recorded last time.
+#[derive(Debug)]
+struct TrackedFloat {
+    gauge: GaugeVec,
+    present: Mutex<BTreeSet<Vec<String>>>,
+}
+
+impl TrackedFloat {
+    fn register(
+        registry: &Registry,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> Result<Self, prometheus::Error> {
+        let gauge = GaugeVec::new(Opts::new(name, help), labels)?;
+        registry.register(Box::new(gauge.clone()))?;
+        Ok(Self {
+            gauge,
+            present: Mutex::new(BTreeSet::new()),
+        })
+    }
+
+    /// Sets these values and removes every other label set.
+    fn replace_all(&self, values: &[(Vec<String>, f64)]) {
+        let mut present = self
+            .present
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current: BTreeSet<Vec<String>> = values.iter().map(|(k, _)| k.clone()).collect();
+        for gone in present.difference(&current) {
+            let labels: Vec<&str> = gone.iter().map(String::as_str).collect();
+            // Absent already is fine.
+            let _ = self.gauge.remove_label_values(&labels);
+        }
+        for (labels, value) in values {
+            let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+            self.gauge.with_label_values(&labels).set(*value);
+        }
+        *present = current;
+    }
+}
+
+/// The objectives' gauges.
+#[derive(Debug)]
+pub struct SloInstruments {
+    objective: TrackedFloat,
+    compliance: TrackedFloat,
+    remaining: TrackedFloat,
+    burn_rate: TrackedFloat,
+    exhaustion: TrackedFloat,
+}
+
+impl SloInstruments {
+    /// Registers the gauges in `registry`.
+    pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let sla = ["metric_name", "id"];
+        Ok(Self {
+            objective: TrackedFloat::register(
+                registry,
+                "slo_objective_ratio",
+                "Target share of minutes in range over the objective's window.",
+                &sla,
+            )?,
+            compliance: TrackedFloat::register(
+                registry,
+                "slo_compliance_ratio",
+                "Share of measured minutes in range over the objective's window; absent without a value.",
+                &sla,
+            )?,
+            remaining: TrackedFloat::register(
+                registry,
+                "slo_error_budget_remaining_ratio",
+                "Share of the error budget left over the objective's window; negative once overspent.",
+                &sla,
+            )?,
+            burn_rate: TrackedFloat::register(
+                registry,
+                "slo_burn_rate",
+                "Error budget burn rate over a window: (bad / measured minutes) / (1 - target).",
+                &["metric_name", "id", "window"],
+            )?,
+            exhaustion: TrackedFloat::register(
+                registry,
+                "slo_time_to_exhaustion_seconds",
+                "Seconds until the error budget is spent, by method (burn_rate: at the 1h burn rate); absent while nothing burns.",
+                &["metric_name", "id", "method"],
+            )?,
+        })
+    }
+
+    /// Records the reports of the current set's objectives; SLAs not among them disappear.
+    pub fn record(&self, reports: &[(SlaKey, &SloReport)]) {
+        let sla = |(name, id): &SlaKey| vec![name.clone(), id.clone()];
+        let with = |key: &SlaKey, extra: &str| {
+            let mut labels = sla(key);
+            labels.push(extra.to_owned());
+            labels
+        };
+        let objective: Vec<_> = reports
+            .iter()
+            .map(|(k, r)| (sla(k), r.objective.target))
+            .collect();
+        let compliance: Vec<_> = reports
+            .iter()
+            .filter_map(|(k, r)| r.compliance.map(|c| (sla(k), c)))
+            .collect();
+        let remaining: Vec<_> = reports
+            .iter()
+            .map(|(k, r)| (sla(k), r.budget.remaining_ratio))
+            .collect();
+        let burn: Vec<_> = reports
+            .iter()
+            .flat_map(|(k, r)| {
+                r.burn_rates
+                    .iter()
+                    .filter_map(move |b| b.rate.map(|rate| (with(k, b.window), rate)))
+            })
+            .collect();
+        let exhaustion: Vec<_> = reports
+            .iter()
+            .filter_map(|(k, r)| {
+                r.time_to_exhaustion_seconds
+                    .map(|seconds| (with(k, "burn_rate"), seconds))
+            })
+            .collect();
+        self.objective.replace_all(&objective);
+        self.compliance.replace_all(&compliance);
+        self.remaining.replace_all(&remaining);
+        self.burn_rate.replace_all(&burn);
+        self.exhaustion.replace_all(&exhaustion);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::slo::{Counts, Objective, Window, report};
+
+    fn text(registry: &Registry) -> String {
+        let mut buffer = Vec::new();
+        prometheus::Encoder::encode(
+            &prometheus::TextEncoder::new(),
+            &registry.gather(),
+            &mut buffer,
+        )
+        .unwrap();
+        String::from_utf8(buffer).unwrap()
+    }
+
+    #[test]
+    fn each_objective_is_published_and_forgotten_when_it_goes() {
+        let registry = Registry::new();
+        let slo = SloInstruments::register(&registry).unwrap();
+        let objective = Objective {
+            target: 0.75,
+            window: Window::days(7).unwrap(),
+        };
+        // Half of the last hour bad (2x at 75%), nothing measured elsewhere.
+        let burning = report(&objective, 0, |seconds| match seconds {
+            3_600 => Counts {
+                good: 30,
+                total: 60,
+            },
+            _ => Counts::default(),
+        });
+        let key = |id: &str| ("latency".to_owned(), id.to_owned());
+        slo.record(&[(key("a"), &burning), (key("b"), &burning)]);
+        let before = text(&registry);
+        for line in [
+            r#"slo_objective_ratio{id="a",metric_name="latency"} 0.75"#,
+            r#"slo_burn_rate{id="a",metric_name="latency",window="1h"} 2"#,
+            r#"slo_error_budget_remaining_ratio{id="b",metric_name="latency"} 1"#,
+        ] {
+            assert!(before.contains(line), "{line} not in\n{before}");
+        }
+        // No value in 5m: no burn rate, and no compliance without a value in the window.
+        assert!(!before.contains(r#"window="5m""#) && !before.contains("slo_compliance_ratio{"));
+        slo.record(&[(key("b"), &burning)]);
+        let after = text(&registry);
+        assert!(!after.contains(r#"id="a""#), "{after}");
+        assert!(after.contains(r#"slo_objective_ratio{id="b",metric_name="latency"} 0.75"#));
+    }
+}

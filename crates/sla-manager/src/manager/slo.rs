@@ -1,0 +1,194 @@
+//! The objectives' figures for `GET /slo`: minute counts per window from the target Prometheus,
+//! then the pure [`crate::domain::slo`].
+//!
+//! Cost: each window's good and measured minutes are two instant PromQL subqueries
+//! (`sum_over_time` and `count_over_time` of the in-range indicator at a 1-minute step), so
+//! Prometheus evaluates the indicator once per minute of the window (40,320 times for 28 days)
+//! and only two numbers travel per window. This stands in for the per-minute counts kept
+//! incrementally in MongoDB that issue 16 asks for, which will replace these queries without
+//! changing the domain: it takes counts, whatever produced them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use common::{
+    Labels,
+    promql::PromError,
+    series::{METRIC_NAME_LABEL, selector},
+    sla::Sla,
+};
+use futures::{StreamExt, TryStreamExt, future::try_join_all, stream};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Manager, SlaView};
+use crate::{
+    domain::slo::{self, Counts, Objective, SloReport},
+    error::Error,
+    instruments::SlaKey,
+    repository::StoredSla,
+};
+
+/// Windows of one objective queried at once (each is two instant queries).
+const WINDOWS_AT_ONCE: usize = 4;
+
+/// An SLA with an objective and the objective's figures: an item of `GET /slo`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MetricSlo {
+    /// The SLA.
+    #[serde(flatten)]
+    pub sla: SlaView,
+    /// The objective's figures at the evaluation time.
+    #[serde(flatten)]
+    pub slo: SloReport,
+    /// The evaluation time (`at`, or now).
+    pub evaluated_at: DateTime<Utc>,
+}
+
+/// The telemetry's labels of an SLA: its metric name and id.
+fn sla_key(stored: &StoredSla) -> SlaKey {
+    (
+        stored
+            .sla
+            .name
+            .get(METRIC_NAME_LABEL)
+            .cloned()
+            .unwrap_or_default(),
+        stored.id.to_string(),
+    )
+}
+
+/// A PromQL float literal.
+fn literal(value: f64) -> String {
+    format!("{value:?}")
+}
+
+/// The PromQL 0/1 series of `sla`'s series being in range, one per matching series (the
+/// comparisons drop `__name__`).
+pub fn in_range_indicator(sla: &Sla) -> String {
+    let series = selector(&sla.name);
+    format!(
+        "(({series} >= bool {min}) * ({series} <= bool {max}))",
+        min = literal(sla.range.min),
+        max = literal(sla.range.max)
+    )
+}
+
+/// `function(indicator[window:1m])`: a subquery at the domain's 1-minute step.
+pub fn subquery(function: &str, sla: &Sla, window_seconds: i64) -> String {
+    format!(
+        "{function}({indicator}[{window_seconds}s:1m])",
+        indicator = in_range_indicator(sla)
+    )
+}
+
+impl Manager {
+    /// The figures of each SLA of the set that has an objective, at `at`, in the set's order.
+    #[tracing::instrument(name = "manager.slo", skip(self))]
+    pub async fn slo(&self, at: DateTime<Utc>) -> Result<Vec<MetricSlo>, Error> {
+        let set = self.sla_set().await?;
+        self.slo_of(&set, at).await
+    }
+
+    /// Records the figures of the objectives of `set` now in the telemetry (not those of
+    /// requests, whose `at` may be in the past).
+    pub(super) async fn refresh_slo(
+        &self,
+        set: &[StoredSla],
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let slos = self.slo_of(set, at).await?;
+        let keyed: Vec<_> = set
+            .iter()
+            .filter(|stored| stored.objective.is_some())
+            .map(sla_key)
+            .zip(slos.iter().map(|m| &m.slo))
+            .collect();
+        self.instruments.slo.record(&keyed);
+        Ok(())
+    }
+
+    /// The figures of the objectives of `set` at `at`.
+    async fn slo_of(&self, set: &[StoredSla], at: DateTime<Utc>) -> Result<Vec<MetricSlo>, Error> {
+        let with_objectives: Vec<_> = set
+            .iter()
+            .filter_map(|stored| stored.objective.map(|objective| (stored, objective)))
+            .collect();
+        let reports = try_join_all(
+            with_objectives
+                .iter()
+                .map(|(stored, objective)| self.slo_report(&stored.sla, objective, at)),
+        )
+        .await?;
+        Ok(with_objectives
+            .into_iter()
+            .zip(reports)
+            .map(|((stored, _), slo)| MetricSlo {
+                sla: SlaView::from(stored),
+                slo,
+                evaluated_at: at,
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(name = "manager.slo_report", skip_all, fields(series = %selector(&sla.name)))]
+    async fn slo_report(
+        &self,
+        sla: &Sla,
+        objective: &Objective,
+        at: DateTime<Utc>,
+    ) -> Result<SloReport, PromError> {
+        let windows = slo::windows(objective, at.timestamp());
+        // A few windows at a time: each is two subqueries, and the set's objectives run at once.
+        // (Collected first: a lazy iterator of borrowing futures is not `Send` in a stream.)
+        let queries: Vec<_> = windows
+            .iter()
+            .map(|seconds| self.counts(sla, *seconds, at))
+            .collect();
+        let counts: Vec<Counts> = stream::iter(queries)
+            .buffered(WINDOWS_AT_ONCE)
+            .try_collect()
+            .await?;
+        let by_window: BTreeMap<i64, Counts> = windows.into_iter().zip(counts).collect();
+        Ok(slo::report(objective, at.timestamp(), |seconds| {
+            by_window.get(&seconds).copied().unwrap_or_default()
+        }))
+    }
+
+    /// The good and measured minutes of `sla`'s series in the window of `window_seconds`
+    /// ending at `at`.
+    async fn counts(
+        &self,
+        sla: &Sla,
+        window_seconds: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Counts, PromError> {
+        let good = subquery("sum_over_time", sla, window_seconds);
+        let total = subquery("count_over_time", sla, window_seconds);
+        let (good, total) = futures::try_join!(
+            self.exact_value(&good, sla, at),
+            self.exact_value(&total, sla, at),
+        )?;
+        Ok(Counts {
+            good: good.unwrap_or(0.0).round() as u64,
+            total: total.unwrap_or(0.0).round() as u64,
+        })
+    }
+
+    /// The value of `query` at `at` for `sla`'s series exactly (the selector also matches
+    /// series with more labels); none when the window has no sample.
+    async fn exact_value(
+        &self,
+        query: &str,
+        sla: &Sla,
+        at: DateTime<Utc>,
+    ) -> Result<Option<f64>, PromError> {
+        let mut labels: Labels = sla.name.clone();
+        labels.remove(METRIC_NAME_LABEL);
+        let samples = self.prometheus.instant(query, Some(at)).await?;
+        Ok(samples
+            .into_iter()
+            .find(|sample| sample.labels == labels)
+            .map(|sample| sample.value))
+    }
+}
