@@ -108,8 +108,12 @@ impl Manager {
         Ok(())
     }
 
-    /// The figures of the objectives of `set` at `at`.
-    async fn slo_of(&self, set: &[StoredSla], at: DateTime<Utc>) -> Result<Vec<MetricSlo>, Error> {
+    /// The figures of the objectives of `set` at `at` (the web UI's budgets too).
+    pub(crate) async fn slo_of(
+        &self,
+        set: &[StoredSla],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<MetricSlo>, Error> {
         let with_objectives: Vec<_> = set
             .iter()
             .filter_map(|stored| stored.objective.map(|objective| (stored, objective)))

@@ -70,6 +70,19 @@ pub(crate) struct SlaSummary {
     pub(crate) windows: Vec<(String, usize, u32)>,
     /// What the forecast says.
     pub(crate) predicted: Predicted,
+    /// The objective's error budget, when the SLA has an objective.
+    pub(crate) budget: Option<BudgetLeft>,
+}
+
+/// What is left of an objective's error budget, and when it runs out at the current burn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct BudgetLeft {
+    /// The objective's target, e.g. 0.995.
+    pub(crate) target: f64,
+    /// The share of the window's budget not yet spent (negative when overspent).
+    pub(crate) remaining_ratio: f64,
+    /// Seconds until the budget is spent at the last hour's burn rate; none while nothing burns.
+    pub(crate) time_to_exhaustion_seconds: Option<f64>,
 }
 
 /// One SLA with what its chart needs.
@@ -111,8 +124,50 @@ pub(crate) async fn overview(
         Err(Error::SlaSetNotDefined) => return Ok(Vec::new()),
         Err(other) => return Err(other),
     };
-    let details = try_join_all(set.iter().map(|s| detail_of(manager, prometheus, s, at))).await?;
-    Ok(details.into_iter().map(|d| d.summary).collect())
+    let (details, budgets) = futures::try_join!(
+        try_join_all(set.iter().map(|s| detail_of(manager, prometheus, s, at))),
+        budgets(manager, &set, at),
+    )?;
+    let mut summaries: Vec<SlaSummary> = details.into_iter().map(|d| d.summary).collect();
+    with_budgets(&mut summaries, &budgets);
+    Ok(summaries)
+}
+
+/// The error budget of each SLA of `set` that has an objective, by series id.
+async fn budgets(
+    manager: &Manager,
+    set: &[StoredSla],
+    at: DateTime<Utc>,
+) -> Result<Vec<(String, BudgetLeft)>, Error> {
+    if set.iter().all(|stored| stored.objective.is_none()) {
+        return Ok(Vec::new());
+    }
+    Ok(manager
+        .slo_of(set, at)
+        .await?
+        .into_iter()
+        .map(|metric| {
+            let budget = BudgetLeft {
+                target: metric.slo.objective.target,
+                remaining_ratio: metric.slo.budget.remaining_ratio,
+                time_to_exhaustion_seconds: metric.slo.time_to_exhaustion_seconds,
+            };
+            (metric.sla.id, budget)
+        })
+        .collect())
+}
+
+/// Puts each budget of `budgets` on the summary of its series.
+fn with_budgets<'a>(
+    summaries: impl IntoIterator<Item = &'a mut SlaSummary>,
+    budgets: &[(String, BudgetLeft)],
+) {
+    for summary in summaries {
+        summary.budget = budgets
+            .iter()
+            .find(|(id, _)| *id == summary.id)
+            .map(|(_, budget)| *budget);
+    }
 }
 
 /// The SLA of series `id` evaluated at `at`, `None` when the set does not hold it.
@@ -128,7 +183,15 @@ pub(crate) async fn detail(
         Err(other) => return Err(other),
     };
     match set.iter().find(|s| s.id.to_string() == id) {
-        Some(stored) => Ok(Some(detail_of(manager, prometheus, stored, at).await?)),
+        Some(stored) => {
+            let one = std::slice::from_ref(stored);
+            let (mut detail, budgets) = futures::try_join!(
+                detail_of(manager, prometheus, stored, at),
+                budgets(manager, one, at),
+            )?;
+            with_budgets([&mut detail.summary], &budgets);
+            Ok(Some(detail))
+        }
         None => Ok(None),
     }
 }
@@ -195,6 +258,7 @@ async fn detail_of(
             .map(|(window, w)| ((*window).to_owned(), w.count, w.minutes))
             .collect(),
         predicted,
+        budget: None,
     };
     Ok(SlaDetail {
         summary,

@@ -29,7 +29,37 @@ fn window<'a>(summary: &'a SlaSummary, name: &str) -> Option<&'a (String, usize,
     summary.windows.iter().find(|w| w.0 == name)
 }
 
-/// `/`: every SLA with its state, violations and predicted state.
+/// The overview's two budget cells: the share of the error budget left (with the target) and
+/// when it is spent at the last hour's burn rate; dashes without an objective.
+fn budget_cells(s: &SlaSummary) -> (String, String) {
+    let Some(budget) = s.budget else {
+        return ("—".to_owned(), "—".to_owned());
+    };
+    let left = format!(
+        r#"<span title="target {target}%">{left}%</span>"#,
+        target = short_number(budget.target * 100.0),
+        left = short_number((budget.remaining_ratio * 100.0 * 10.0).round() / 10.0),
+    );
+    let spent_in = match budget.time_to_exhaustion_seconds {
+        Some(seconds) if seconds <= 0.0 => "spent".to_owned(),
+        Some(seconds) => duration_text(seconds),
+        None => "not burning".to_owned(),
+    };
+    (left, spent_in)
+}
+
+/// A duration in the largest whole unit that fits: `3 d 4 h`, `5 h 12 min`, `12 min`.
+fn duration_text(seconds: f64) -> String {
+    let minutes = (seconds / 60.0).round() as u64;
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours) {
+        (0, 0) => format!("{minutes} min"),
+        (0, _) => format!("{hours} h {minutes} min"),
+        _ => format!("{days} d {hours} h"),
+    }
+}
+
+/// `/`: every SLA with its state, violations, predicted state and error budget.
 pub(crate) fn overview(slas: &[SlaSummary], at: i64) -> String {
     let mut body = String::new();
     let _ = write!(
@@ -44,15 +74,16 @@ pub(crate) fn overview(slas: &[SlaSummary], at: i64) -> String {
         return page("Overview", &body);
     }
     body.push_str(
-        r#"<table id="overview"><caption class="muted">The SLA set</caption><thead><tr><th scope="col">series</th><th scope="col">range</th><th scope="col">state</th><th scope="col" class="num">minutes out of range</th><th scope="col" class="num">violations 1h</th><th scope="col" class="num">3h</th><th scope="col" class="num">12h</th><th scope="col">predicted</th></tr></thead><tbody>"#,
+        r#"<table id="overview"><caption class="muted">The SLA set</caption><thead><tr><th scope="col">series</th><th scope="col">range</th><th scope="col">state</th><th scope="col" class="num">minutes out of range</th><th scope="col" class="num">violations 1h</th><th scope="col" class="num">3h</th><th scope="col" class="num">12h</th><th scope="col">predicted</th><th scope="col" class="num">budget left</th><th scope="col">budget spent in</th></tr></thead><tbody>"#,
     );
     for s in slas {
+        let (budget_left, spent_in) = budget_cells(s);
         let count = |name| window(s, name).map_or(0, |w| w.1);
         let id = escape(&s.id);
         let (name, rest) = name_and_labels(&s.labels);
         let _ = write!(
             body,
-            r#"<tr><th scope="row"><a href="/sla/{id}">{name}</a><span class="labels">{rest}</span><a class="labels" href="/series/{id}" aria-label="statistics of {name}{rest}">statistics</a></th><td>{} to {}, for {} min</td><td title="{}">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+            r#"<tr><th scope="row"><a href="/sla/{id}">{name}</a><span class="labels">{rest}</span><a class="labels" href="/series/{id}" aria-label="statistics of {name}{rest}">statistics</a></th><td>{} to {}, for {} min</td><td title="{}">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td><td class="num">{budget_left}</td><td>{spent_in}</td></tr>"#,
             escape(&short_number(s.min)),
             escape(&short_number(s.max)),
             s.for_minutes,

@@ -31,6 +31,7 @@ fn summary(state: &'static str) -> SlaSummary {
             ("12h".into(), 7, 40),
         ],
         predicted: Predicted::Firing,
+        budget: None,
     }
 }
 
@@ -79,6 +80,39 @@ fn the_overview_lists_each_sla_with_its_numbers_and_links() {
         r#"<td class="num">3</td><td class="num">1</td><td class="num">2</td><td class="num">7</td>"#
     ));
     assert!(html.contains("2027-01-15T08:00:00+00:00"));
+}
+
+#[test]
+fn the_overview_shows_the_budget_left_and_when_it_is_spent() {
+    let mut with_objective = summary("pending");
+    with_objective.budget = Some(crate::ui::data::BudgetLeft {
+        target: 0.995,
+        remaining_ratio: 0.4321,
+        time_to_exhaustion_seconds: Some(3.0 * 86_400.0 + 4.0 * 3_600.0),
+    });
+    let mut spent = summary("firing");
+    spent.budget = Some(crate::ui::data::BudgetLeft {
+        target: 0.99,
+        remaining_ratio: -0.25,
+        time_to_exhaustion_seconds: Some(0.0),
+    });
+    let html = overview(&[with_objective, spent, summary("inactive")], AT);
+    assert!(html.contains("budget left"), "{html}");
+    assert!(
+        html.contains(r#"<span title="target 99.5%">43.2%</span>"#),
+        "{html}"
+    );
+    assert!(html.contains("<td>3 d 4 h</td>"), "{html}");
+    assert!(
+        html.contains(r#"<span title="target 99%">-25%</span>"#),
+        "{html}"
+    );
+    assert!(html.contains("<td>spent</td>"), "{html}");
+    // Without an objective: dashes, not zeros.
+    assert!(
+        html.contains(r#"<td class="num">—</td><td>—</td>"#),
+        "{html}"
+    );
 }
 
 #[test]

@@ -119,7 +119,7 @@ async fn every_page_answers_html_with_its_charts() {
     let (status, content_type, html) = app.get_text("/?at=yesterday").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
     assert!(content_type.starts_with("text/html"), "{content_type}");
-    assert!(html.contains("at must be an RFC 3339 time"), "{html}");
+    assert!(html.contains("`at` must be an RFC 3339 time"), "{html}");
 }
 
 #[tokio::test]
@@ -195,4 +195,49 @@ async fn the_refresh_exports_the_forecast_and_the_range_for_grafana() {
         .parse()
         .expect("a number");
     assert!(value.is_finite() && value > 0.0, "{value}");
+}
+
+#[tokio::test]
+async fn the_overview_shows_each_objectives_budget_as_get_slo_reports_it() {
+    let app = spawn_app_with(Options {
+        with_retrieval: true,
+        ..Options::default()
+    })
+    .await;
+    let end = app.end();
+    let mut body = app.sla_set_body();
+    body[0]["objective"] = serde_json::json!({"target": 0.995, "window": "7d"});
+    body[1]["objective"] = serde_json::json!({"target": 0.999, "window": "28d"});
+    let (status, _) = app.put_slaset(&body).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (status, slo) = app.get(&format!("/slo?at={end}")).await;
+    assert_eq!(status, StatusCode::OK, "{slo}");
+    let (status, _, html) = app.get_text(&format!("/?at={end}")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let set = app.sla_set();
+    let row_of = |labels: &common::Labels| {
+        let id = SeriesId::of(labels);
+        html.split("<tr>")
+            .find(|row| row.contains(&format!("/sla/{id}\"")))
+            .unwrap_or_else(|| panic!("the row of {id}: {html}"))
+            .to_owned()
+    };
+    // The SLA series: the share left as /slo computes it, to a tenth of a percent.
+    let left = slo[0]["budget"]["remaining_ratio"].as_f64().unwrap();
+    let percent = (left * 1000.0).round() / 10.0;
+    let row = row_of(&set[0].0);
+    assert!(
+        row.contains(&format!(r#"<span title="target 99.5%">{percent}%</span>"#)),
+        "{percent}: {row}"
+    );
+    // The constant series never leaves its range: all of its budget, nothing burning.
+    let row = row_of(&set[1].0);
+    assert!(
+        row.contains(r#"<span title="target 99.9%">100%</span></td><td>not burning</td>"#),
+        "{row}"
+    );
+    // No objective: dashes.
+    let row = row_of(&set[2].0);
+    assert!(row.contains(r#"<td class="num">—</td><td>—</td>"#), "{row}");
 }
