@@ -77,10 +77,21 @@ pub fn router(registry: Registry, probes: Vec<Probe>) -> Router {
         })
 }
 
-async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
+/// Every metric of `registry` in Prometheus' text exposition format, as `/metrics` serves it
+/// (tests read a registry's figures this way too).
+///
+/// # Errors
+/// A metric cannot be encoded.
+pub fn exposition(registry: &Registry) -> Result<String, prometheus::Error> {
     let mut body = Vec::new();
-    match TextEncoder::new().encode(&state.registry.gather(), &mut body) {
-        Ok(()) => (
+    TextEncoder::new().encode(&registry.gather(), &mut body)?;
+    // The text encoder writes UTF-8 only.
+    String::from_utf8(body).map_err(|e| prometheus::Error::Msg(e.to_string()))
+}
+
+async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
+    match exposition(&state.registry) {
+        Ok(body) => (
             StatusCode::OK,
             [("content-type", prometheus::TEXT_FORMAT)],
             body,

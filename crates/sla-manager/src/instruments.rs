@@ -152,14 +152,7 @@ mod tests {
     }
 
     fn text(registry: &Registry) -> String {
-        let mut buffer = Vec::new();
-        prometheus::Encoder::encode(
-            &prometheus::TextEncoder::new(),
-            &registry.gather(),
-            &mut buffer,
-        )
-        .unwrap();
-        String::from_utf8(buffer).unwrap()
+        common::admin::exposition(registry).expect("the metrics encode")
     }
 
     #[test]

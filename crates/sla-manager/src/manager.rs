@@ -360,7 +360,11 @@ impl Manager {
 
     /// The series' values at a 1-minute step up to `at`, reaching back 12 hours and `for` minutes.
     #[tracing::instrument(name = "manager.history", skip_all, fields(series = %selector(&sla.name)))]
-    async fn history(&self, sla: &Sla, at: DateTime<Utc>) -> Result<Vec<Sample>, PromError> {
+    pub(crate) async fn history(
+        &self,
+        sla: &Sla,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Sample>, PromError> {
         let end = at.timestamp();
         let start =
             DateTime::from_timestamp(domain::history_start(end, sla.for_minutes), 0).unwrap_or(at);

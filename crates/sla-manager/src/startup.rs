@@ -147,11 +147,7 @@ impl App {
             api_token: config.api_token.clone(),
         };
         let api_router = common::http::with_edge(
-            routes::router(state).merge(ui::router(ui::UiState::new(
-                manager.clone(),
-                prometheus.clone(),
-                &config.ui,
-            )?)),
+            routes::router(state).merge(ui::router(ui::UiState::new(manager.clone(), &config.ui)?)),
             &config.edge,
             instruments.http.clone(),
         );

@@ -3,20 +3,13 @@
 //! in the UI's own types. The REST answers' shapes may change; only this file knows the
 //! domain's types.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
-use common::{
-    Labels,
-    promql::{PromClient, PromError},
-    series::selector,
-    sla::Sla,
-};
+use common::Labels;
 use futures::future::try_join_all;
 
 use super::svg::Band;
 use crate::{
-    domain::{self, STEP_SECONDS, Sample, State},
+    domain::{self, Sample, State},
     error::Error,
     manager::Manager,
     repository::StoredSla,
@@ -116,7 +109,6 @@ fn state_word(state: State) -> &'static str {
 /// Every SLA of the set evaluated at `at`; an empty list when no set is stored.
 pub(crate) async fn overview(
     manager: &Manager,
-    prometheus: &PromClient,
     at: DateTime<Utc>,
 ) -> Result<Vec<SlaSummary>, Error> {
     let set = match manager.sla_set().await {
@@ -125,7 +117,7 @@ pub(crate) async fn overview(
         Err(other) => return Err(other),
     };
     let (details, budgets) = futures::try_join!(
-        try_join_all(set.iter().map(|s| detail_of(manager, prometheus, s, at))),
+        try_join_all(set.iter().map(|s| detail_of(manager, s, at))),
         budgets(manager, &set, at),
     )?;
     let mut summaries: Vec<SlaSummary> = details.into_iter().map(|d| d.summary).collect();
@@ -173,7 +165,6 @@ fn with_budgets<'a>(
 /// The SLA of series `id` evaluated at `at`, `None` when the set does not hold it.
 pub(crate) async fn detail(
     manager: &Manager,
-    prometheus: &PromClient,
     id: &str,
     at: DateTime<Utc>,
 ) -> Result<Option<SlaDetail>, Error> {
@@ -185,10 +176,8 @@ pub(crate) async fn detail(
     match set.iter().find(|s| s.id.to_string() == id) {
         Some(stored) => {
             let one = std::slice::from_ref(stored);
-            let (mut detail, budgets) = futures::try_join!(
-                detail_of(manager, prometheus, stored, at),
-                budgets(manager, one, at),
-            )?;
+            let (mut detail, budgets) =
+                futures::try_join!(detail_of(manager, stored, at), budgets(manager, one, at),)?;
             with_budgets([&mut detail.summary], &budgets);
             Ok(Some(detail))
         }
@@ -206,13 +195,13 @@ pub(crate) async fn labels_of(manager: &Manager, id: &str) -> Option<Labels> {
 
 async fn detail_of(
     manager: &Manager,
-    prometheus: &PromClient,
     stored: &StoredSla,
     at: DateTime<Utc>,
 ) -> Result<SlaDetail, Error> {
     let sla = &stored.sla;
     let at_unix = at.timestamp();
-    let samples = history(prometheus, sla, at).await?;
+    // The history the SLA logic judges, so the chart shows what the state was computed from.
+    let samples = manager.history(sla, at).await?;
     let status = domain::status(&samples, sla, at_unix);
     let report = domain::violations(&samples, sla, at_unix);
     let prediction = manager
@@ -285,36 +274,4 @@ async fn detail_of(
         samples,
         at: at_unix,
     })
-}
-
-/// The series' values at a 1-minute step up to `at`, back 12 hours and `for` minutes: the
-/// history the SLA logic judges, so the chart shows what the state was computed from.
-async fn history(
-    prometheus: &PromClient,
-    sla: &Sla,
-    at: DateTime<Utc>,
-) -> Result<Vec<Sample>, PromError> {
-    let end = at.timestamp();
-    let start =
-        DateTime::from_timestamp(domain::history_start(end, sla.for_minutes), 0).unwrap_or(at);
-    let end = DateTime::from_timestamp(end, 0).unwrap_or(at);
-    let series = prometheus
-        .range(
-            &selector(&sla.name),
-            start,
-            end,
-            Duration::from_secs(STEP_SECONDS as u64),
-        )
-        .await?;
-    // The selector also matches series with more labels: keep the one that is exactly this.
-    Ok(series
-        .into_iter()
-        .find(|s| s.labels == sla.name)
-        .map(|s| {
-            s.points
-                .into_iter()
-                .map(|(t, v)| (t.round() as i64, v))
-                .collect()
-        })
-        .unwrap_or_default())
 }

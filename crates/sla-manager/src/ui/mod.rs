@@ -20,7 +20,7 @@ use axum::{
     routing::get,
 };
 use clap::Args;
-use common::{SeriesId, admin::error_chain, config::parse_duration, promql::PromClient};
+use common::{SeriesId, admin::error_chain, config::parse_duration};
 use url::Url;
 
 pub use export::ForecastExport;
@@ -43,20 +43,15 @@ pub struct UiArgs {
 #[derive(Debug, Clone)]
 pub struct UiState {
     manager: Manager,
-    prometheus: PromClient,
     retrieval: RetrievalClient,
 }
 
 impl UiState {
-    /// The UI over this manager and Prometheus, reading retrieval as `args` say.
-    pub fn new(
-        manager: Manager,
-        prometheus: PromClient,
-        args: &UiArgs,
-    ) -> Result<Self, reqwest::Error> {
+    /// The UI over this manager (which reads Prometheus and the database), reading retrieval
+    /// as `args` say.
+    pub fn new(manager: Manager, args: &UiArgs) -> Result<Self, reqwest::Error> {
         Ok(Self {
             manager,
-            prometheus,
             retrieval: RetrievalClient::new(args.retrieval_url.clone(), args.retrieval_timeout)?,
         })
     }
@@ -126,7 +121,7 @@ async fn overview(
     at: Result<EvaluationTime, Error>,
 ) -> Result<Response, UiError> {
     let at = at?;
-    let slas = data::overview(&state.manager, &state.prometheus, at.0).await?;
+    let slas = data::overview(&state.manager, at.0).await?;
     Ok(html_response(
         StatusCode::OK,
         pages::overview(&slas, at.0.timestamp()),
@@ -141,7 +136,7 @@ async fn sla_page(
 ) -> Result<Response, UiError> {
     let at = at?;
     let id: SeriesId = id.parse()?;
-    let detail = data::detail(&state.manager, &state.prometheus, &id.to_string(), at.0)
+    let detail = data::detail(&state.manager, &id.to_string(), at.0)
         .await?
         .ok_or_else(|| UiError::NoSuchSla(id.to_string()))?;
     Ok(html_response(StatusCode::OK, pages::sla(&detail)))
