@@ -38,6 +38,23 @@ pub fn full_metadata() -> Metadata {
     }
 }
 
+/// A label set from `(name, value)` pairs.
+pub fn labels(pairs: &[(&str, &str)]) -> crate::Labels {
+    pairs
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
+/// A range-query series with `pairs` as its labels and one point, `value` at time 0: what a
+/// selector matched, for the code that picks the right series among them.
+pub fn one_point_series(pairs: &[(&str, &str)], value: f64) -> crate::promql::RangeSeries {
+    crate::promql::RangeSeries {
+        labels: labels(pairs),
+        points: vec![(0.0, value)],
+    }
+}
+
 /// The value of `name`, or a panic that says how to get one.
 pub fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {

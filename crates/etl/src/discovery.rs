@@ -619,23 +619,11 @@ pub fn grid(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn series(pairs: &[(&str, &str)], value: f64) -> RangeSeries {
-        RangeSeries {
-            labels: pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            points: vec![(0.0, value)],
-        }
-    }
+    use common::testing::one_point_series as series;
 
     #[test]
     fn a_selector_that_matches_several_series_never_merges_them() {
-        let wanted: Labels = [("__name__", "up"), ("job", "a")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let wanted = common::testing::labels(&[("__name__", "up"), ("job", "a")]);
         let exact = series(&[("__name__", "up"), ("job", "a")], 1.0);
         let wider = series(&[("__name__", "up"), ("job", "a"), ("instance", "x")], 2.0);
         let other = series(&[("__name__", "up"), ("job", "a"), ("instance", "y")], 3.0);

@@ -93,23 +93,11 @@ fn points_of<'a>(labels: &Labels, series: &'a [RangeSeries]) -> &'a [(f64, f64)]
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn series(pairs: &[(&str, &str)], value: f64) -> RangeSeries {
-        RangeSeries {
-            labels: pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            points: vec![(0.0, value)],
-        }
-    }
+    use common::testing::one_point_series as series;
 
     #[test]
     fn the_exact_series_is_aggregated_not_the_first_match() {
-        let stored: Labels = [("__name__", "up"), ("job", "a")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let stored = common::testing::labels(&[("__name__", "up"), ("job", "a")]);
         let wider = series(&[("job", "a"), ("instance", "x")], 2.0);
         let exact = series(&[("job", "a")], 1.0);
         assert_eq!(points_of(&stored, &[wider.clone(), exact]), [(0.0, 1.0)]);
