@@ -1,23 +1,25 @@
-//! Shared core of the SLA monitor: the contracts every service agrees on (series identity,
-//! Kafka records, MongoDB documents, the SLA model, the gRPC API), and the plumbing every
-//! service needs once (configuration, telemetry, the admin listener, retry, shutdown and the
-//! PromQL client).
+//! The service kit of the SLA monitor: the plumbing every service needs once (configuration,
+//! telemetry, the admin listener, the REST edge, retry, shutdown, the PromQL client, the MongoDB
+//! store, the gRPC API and test support).
+//!
+//! The contracts the services exchange (series identity, Kafka records, documents, the SLA
+//! model, the aggregate windows and operations) live in the pure `contracts` crate; they are
+//! re-exported here under their old paths (`common::record::Record`), so that a service needs
+//! only this crate.
 #![warn(missing_docs)]
+
+pub use contracts::{document, float, record, series, sla, window};
 
 pub mod admin;
 pub mod config;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
-pub mod float;
 pub mod http;
 pub mod params;
 pub mod promql;
 pub mod proto;
-pub mod record;
 pub mod retry;
-pub mod series;
 pub mod shutdown;
-pub mod sla;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "test-support")]

@@ -1,93 +1,25 @@
-//! MongoDB documents and the `metrics` repository, which `storage` writes and `retrieval` and
-//! `sla-manager` read.
-//!
-//! `metrics`: `{_id, name, values, values_at, metadata, metadata_at, prediction, prediction_at}`.
-//! Each record sets only its own kind, and never overwrites a newer result of that kind.
+//! The `metrics` repository, which `storage` writes and `retrieval` and `sla-manager` read; the
+//! documents themselves are contracts (`contracts::document`, re-exported here).
 
 use bson::{Bson, Document, doc};
 use chrono::{DateTime, Utc};
+pub use contracts::document::{
+    METRICS_COLLECTION, MetricDocument, SLASET_COLLECTION, SeriesSummary, SlaDocument,
+};
 use futures::{Stream, TryStreamExt};
 use mongodb::{
     Collection, Database, IndexModel,
     options::{FindOptions, IndexOptions},
 };
-use serde::{Deserialize, Serialize};
 
 use crate::{
-    record::{Kind, Metadata, Payload, Prediction, Record, Windows},
-    series::{Labels, METRIC_NAME_LABEL, SeriesId},
-    sla::Sla,
+    record::{Payload, Record},
+    series::{METRIC_NAME_LABEL, SeriesId},
 };
-
-/// The collection of computed results, one document per series.
-pub const METRICS_COLLECTION: &str = "metrics";
-/// The collection of the SLA set, one document per SLA metric.
-pub const SLASET_COLLECTION: &str = "slaset";
 
 /// MongoDB's code for a duplicate key: here, an upsert whose filter did not match because the
 /// stored result is newer, so the insert collided with the existing `_id`.
 const DUPLICATE_KEY: i32 = 11000;
-
-/// A series' stored results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MetricDocument {
-    /// The series id.
-    #[serde(rename = "_id")]
-    pub id: SeriesId,
-    /// The series' labels.
-    pub name: Labels,
-    /// The latest windowed aggregates.
-    #[serde(default)]
-    pub values: Option<Windows>,
-    /// When they were computed.
-    #[serde(default)]
-    pub values_at: Option<bson::DateTime>,
-    /// The latest statistics.
-    #[serde(default)]
-    pub metadata: Option<Metadata>,
-    /// When they were computed.
-    #[serde(default)]
-    pub metadata_at: Option<bson::DateTime>,
-    /// The latest forecast.
-    #[serde(default)]
-    pub prediction: Option<Prediction>,
-    /// When it was computed.
-    #[serde(default)]
-    pub prediction_at: Option<bson::DateTime>,
-}
-
-impl MetricDocument {
-    /// When the result of `kind` was computed, if there is one.
-    pub fn computed_at(&self, kind: Kind) -> Option<DateTime<Utc>> {
-        let at = match kind {
-            Kind::Values => self.values_at,
-            Kind::Metadata => self.metadata_at,
-            Kind::Prediction => self.prediction_at,
-        };
-        at.map(bson::DateTime::to_chrono)
-    }
-}
-
-/// A series as listed by `GET /metrics`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SeriesSummary {
-    /// The series id.
-    #[serde(rename = "_id")]
-    pub id: SeriesId,
-    /// The series' labels.
-    pub name: Labels,
-}
-
-/// An SLA as stored in `slaset`, keyed by its series id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SlaDocument {
-    /// The series id.
-    #[serde(rename = "_id")]
-    pub id: SeriesId,
-    /// The SLA.
-    #[serde(flatten)]
-    pub sla: Sla,
-}
 
 /// Server error codes that retrying cannot fix: the credentials or the user's rights are wrong
 /// (UserNotFound 11, Unauthorized 13, AuthenticationFailed 18, Atlas' AtlasError 8000).
@@ -402,7 +334,35 @@ fn summarise_update_reply(reply: &Document, batch: usize) -> Result<UpsertSummar
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::tests::{metadata_record, values_record};
+    use crate::{
+        record::{Window, Windows},
+        testing::{full_metadata, labels},
+    };
+
+    fn record(payload: Payload) -> Record {
+        let at = "2026-11-22T06:00:00Z".parse().unwrap();
+        Record::new(labels(&[("__name__", "node_load1")]), at, payload)
+    }
+
+    fn values_record() -> Record {
+        let window = Window {
+            min: 0.1,
+            max: 2.5,
+            avg: 1.0,
+            std_dev: 0.4,
+            count: 60,
+        };
+        let (h1, h3, h12) = (Some(window), Some(window), None);
+        record(Payload::Values {
+            values: Windows { h1, h3, h12 },
+        })
+    }
+
+    fn metadata_record() -> Record {
+        record(Payload::Metadata {
+            metadata: full_metadata(),
+        })
+    }
 
     #[test]
     fn upsert_sets_only_its_own_kind() {

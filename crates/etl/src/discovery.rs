@@ -37,6 +37,7 @@ use common::{
     promql::{PromClient, PromError, RangeSeries},
     record::{Window, Windows},
     series::{Labels, METRIC_NAME_LABEL, SeriesId, selector},
+    window::AggregateOp,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -49,70 +50,29 @@ const NAME_LABEL: &str = "__etl_name__";
 /// with more series has queries of its own.
 pub const SERIES_PER_QUERY: usize = 2_000;
 
-/// The aggregate windows of the `values` record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WindowSpan {
-    /// The last hour.
-    H1,
-    /// The last 3 hours.
-    H3,
-    /// The last 12 hours.
-    H12,
-}
+pub use common::window::WindowSpan;
 
-impl WindowSpan {
-    /// Every window.
-    pub const ALL: [WindowSpan; 3] = [WindowSpan::H1, WindowSpan::H3, WindowSpan::H12];
-
-    /// The PromQL range.
-    pub fn range(self) -> &'static str {
-        match self {
-            WindowSpan::H1 => "1h",
-            WindowSpan::H3 => "3h",
-            WindowSpan::H12 => "12h",
-        }
-    }
-
-    /// The length in milliseconds.
-    fn millis(self) -> i64 {
-        match self {
-            WindowSpan::H1 => 3_600_000,
-            WindowSpan::H3 => 3 * 3_600_000,
-            WindowSpan::H12 => 12 * 3_600_000,
-        }
-    }
-
-    /// The range and offset selecting the samples of this window that the shorter windows
-    /// do not hold: `[at - self, at - shorter - 1ms]`, as `[range] offset offset`.
-    fn slice(self) -> String {
-        let shorter = match self {
-            WindowSpan::H1 => return format!("[{}]", self.range()),
-            WindowSpan::H3 => WindowSpan::H1,
-            WindowSpan::H12 => WindowSpan::H3,
-        };
-        let offset = shorter.millis() + 1;
-        format!(
-            "[{}] offset {}",
-            promql_duration(self.millis() - offset),
-            promql_duration(offset)
-        )
-    }
-
-    /// The longest window, the span series are discovered over in the fast loop.
-    pub const LONGEST: TimeDelta = TimeDelta::hours(12);
+/// The range and offset selecting the samples of `window` that the shorter windows do not
+/// hold: `[at - window, at - shorter - 1ms]`, as `[range] offset offset`.
+fn slice(window: WindowSpan) -> String {
+    let shorter = match window {
+        WindowSpan::H1 => return format!("[{}]", window.range()),
+        WindowSpan::H3 => WindowSpan::H1,
+        WindowSpan::H12 => WindowSpan::H3,
+    };
+    let offset = shorter.millis() + 1;
+    format!(
+        "[{}] offset {}",
+        promql_duration(window.millis() - offset),
+        promql_duration(offset)
+    )
 }
 
 /// The five aggregates of one window of one series as they arrive, in [`Window`]'s order.
 type Operations = [Option<f64>; 5];
 
 /// The five aggregates of a window, in [`Window`]'s order.
-const OPERATIONS: [&str; 5] = [
-    "min_over_time",
-    "max_over_time",
-    "avg_over_time",
-    "stddev_over_time",
-    "count_over_time",
-];
+const OPERATIONS: [AggregateOp; 5] = AggregateOp::IN_WINDOW_ORDER;
 
 /// The target Prometheus, seen through the etl's selector.
 #[derive(Debug, Clone)]
@@ -183,8 +143,12 @@ impl Discovery {
             .collect();
         let results: Vec<_> = stream::iter(queries)
             .map(|(window, batch, op)| {
-                let query =
-                    aggregate_query(OPERATIONS[op], window, &self.selector, &batches[batch]);
+                let query = aggregate_query(
+                    OPERATIONS[op].promql_function(),
+                    window,
+                    &self.selector,
+                    &batches[batch],
+                );
                 async move {
                     let started = std::time::Instant::now();
                     let samples = self.client.instant(&query, Some(at)).await?;
@@ -215,7 +179,7 @@ impl Discovery {
                     continue;
                 }
                 let entry = slices.entry(id).or_insert_with(|| (labels, [[None; 5]; 3]));
-                entry.1[window_index(window)][op] = Some(sample.value);
+                entry.1[window.index()][op] = Some(sample.value);
             }
         }
         for (id, (labels, slices)) in slices {
@@ -286,14 +250,6 @@ pub struct Aggregates {
     pub series: HashMap<SeriesId, (Labels, Windows)>,
     /// Per metric name and window: seconds its queries took (summed over the five operations).
     pub durations: BTreeMap<(String, WindowSpan), Duration>,
-}
-
-fn window_index(window: WindowSpan) -> usize {
-    match window {
-        WindowSpan::H1 => 0,
-        WindowSpan::H3 => 1,
-        WindowSpan::H12 => 2,
-    }
 }
 
 /// A series selector split into its metric name and its matchers, so that a name matcher can
@@ -473,7 +429,7 @@ fn aggregate_query(
         format!(
             "{operation}({}{})",
             selector.with_name(&scope.name, scope.matcher.as_deref()),
-            window.slice()
+            slice(window)
         )
     };
     match scopes {
@@ -712,10 +668,10 @@ mod tests {
 
     #[test]
     fn slices_cut_the_windows_without_overlap() {
-        assert_eq!(WindowSpan::H1.slice(), "[1h]");
+        assert_eq!(slice(WindowSpan::H1), "[1h]");
         // [at-3h, at-1h-1ms] and [at-12h, at-3h-1ms]
-        assert_eq!(WindowSpan::H3.slice(), "[1h59m59s999ms] offset 1h1ms");
-        assert_eq!(WindowSpan::H12.slice(), "[8h59m59s999ms] offset 3h1ms");
+        assert_eq!(slice(WindowSpan::H3), "[1h59m59s999ms] offset 1h1ms");
+        assert_eq!(slice(WindowSpan::H12), "[8h59m59s999ms] offset 3h1ms");
         assert_eq!(promql_duration(0), "0s");
         assert_eq!(promql_duration(61_001), "1m1s1ms");
     }

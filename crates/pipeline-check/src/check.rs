@@ -12,24 +12,15 @@ use common::{
     record::{Kind, Metadata, Window, Windows},
     series::selector,
     store::{METRICS_COLLECTION, MetricDocument, SLASET_COLLECTION, SlaDocument},
+    window::{AggregateOp, WindowSpan},
 };
 use futures::{StreamExt, TryStreamExt, stream};
 use synthetic::{Dataset, Manifest, Series, Shape};
 
 use crate::{compare::Tally, config::Config};
 
-/// The windows of a `values` document, with their length in seconds.
-const WINDOWS: [(&str, i64); 3] = [("1h", 3_600), ("3h", 3 * 3_600), ("12h", 12 * 3_600)];
-/// PromQL's functions for a window's fields, in [`Window`]'s order.
-const OPERATIONS: [&str; 5] = [
-    "min_over_time",
-    "max_over_time",
-    "avg_over_time",
-    "stddev_over_time",
-    "count_over_time",
-];
 /// The span over which the etl's fast loop discovers series.
-const DISCOVERY_SPAN: TimeDelta = TimeDelta::hours(12);
+const DISCOVERY_SPAN: TimeDelta = WindowSpan::LONGEST;
 /// Prometheus' lookback for an instant sample: a grid point of the slow loop's history may take
 /// a raw sample this much older than the start of the lookback.
 const STALENESS: TimeDelta = TimeDelta::minutes(5);
@@ -309,7 +300,8 @@ async fn check_series(
         (Some(values), Some(at)) => {
             tally.fresh(name, "values", at, now, fast);
             let promql = promql_windows(prometheus, subject.labels, at).await?;
-            for (k, (range, seconds)) in WINDOWS.iter().enumerate() {
+            for window in WindowSpan::ALL {
+                let (k, range) = (window.index(), window.range());
                 let stored = window_of(values, k);
                 tally.window(
                     name,
@@ -320,7 +312,7 @@ async fn check_series(
                 );
                 if let Some(series) = subject.synthetic {
                     let expected = data
-                        .window_stats(series, at.timestamp(), *seconds)
+                        .window_stats(series, at.timestamp(), window.secs())
                         .map(|w| Window {
                             min: w.min,
                             max: w.max,
@@ -414,10 +406,16 @@ async fn check_metadata(
             let range = format!("{}s", (lookback + STALENESS).num_seconds());
             let sel = selector(subject.labels);
             let min = prometheus
-                .instant(&format!("min_over_time({sel}[{range}])"), Some(at))
+                .instant(
+                    &format!("{}({sel}[{range}])", AggregateOp::Min.promql_function()),
+                    Some(at),
+                )
                 .await?;
             let max = prometheus
-                .instant(&format!("max_over_time({sel}[{range}])"), Some(at))
+                .instant(
+                    &format!("{}({sel}[{range}])", AggregateOp::Max.promql_function()),
+                    Some(at),
+                )
                 .await?;
             if let (Some(min), Some(max)) = (min.first(), max.first())
                 && min.value == max.value
@@ -443,9 +441,11 @@ async fn promql_windows(
 ) -> Result<[Option<Window>; 3], PromError> {
     let sel = selector(labels);
     let mut windows = [None; 3];
-    for (k, (range, _)) in WINDOWS.iter().enumerate() {
+    for window in WindowSpan::ALL {
+        let (k, range) = (window.index(), window.range());
         let mut fields = [None; 5];
-        for (op, field) in OPERATIONS.iter().zip(fields.iter_mut()) {
+        for (op, field) in AggregateOp::IN_WINDOW_ORDER.iter().zip(fields.iter_mut()) {
+            let op = op.promql_function();
             let samples = prometheus
                 .instant(&format!("{op}({sel}[{range}])"), Some(at))
                 .await?;

@@ -1,7 +1,7 @@
 //! Types that can only hold valid requests, each built by parsing, and the pure logic of the
 //! windowed aggregation (the PromQL it sends and how the answer becomes windows).
 
-use std::{fmt, str::FromStr, time::Duration};
+use std::{str::FromStr, time::Duration};
 
 use chrono::{DateTime, Utc};
 use common::{
@@ -68,76 +68,23 @@ impl ListParams {
     }
 }
 
-/// A `*_over_time` aggregation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AggregateOp {
-    /// `avg_over_time`
-    Avg,
-    /// `min_over_time`
-    Min,
-    /// `max_over_time`
-    Max,
-    /// `count_over_time`
-    Count,
-    /// `stddev_over_time` (population standard deviation)
-    StdDev,
+pub use common::window::AggregateOp;
+
+/// The operation named `text`, or a message that names the known ones.
+fn parse_op(text: &str) -> Result<AggregateOp, String> {
+    AggregateOp::from_name(text).ok_or_else(|| {
+        let known: Vec<&str> = AggregateOp::ALL.iter().map(|op| op.as_str()).collect();
+        format!(
+            "`op` must be one of {}, got {:?}",
+            known.join(", "),
+            clip(text)
+        )
+    })
 }
 
-impl AggregateOp {
-    /// Every operation, in the order the documentation lists them.
-    pub const ALL: [AggregateOp; 5] = [Self::Avg, Self::Min, Self::Max, Self::Count, Self::StdDev];
-
-    /// The name in the query string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Avg => "avg",
-            Self::Min => "min",
-            Self::Max => "max",
-            Self::Count => "count",
-            Self::StdDev => "std_dev",
-        }
-    }
-
-    /// The PromQL function that computes it.
-    pub fn promql_function(self) -> &'static str {
-        match self {
-            Self::Avg => "avg_over_time",
-            Self::Min => "min_over_time",
-            Self::Max => "max_over_time",
-            Self::Count => "count_over_time",
-            Self::StdDev => "stddev_over_time",
-        }
-    }
-
-    /// The value of a window without samples: a count of zero; nothing for the others.
-    fn empty_value(self) -> Option<f64> {
-        (self == Self::Count).then_some(0.0)
-    }
-}
-
-impl fmt::Display for AggregateOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl TryFrom<&str> for AggregateOp {
-    type Error = String;
-
-    fn try_from(text: &str) -> Result<Self, Self::Error> {
-        Self::ALL
-            .into_iter()
-            .find(|op| op.as_str() == text)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Self::ALL.iter().map(|op| op.as_str()).collect();
-                format!(
-                    "`op` must be one of {}, got {:?}",
-                    known.join(", "),
-                    clip(text)
-                )
-            })
-    }
+/// The value of a window without samples: a count of zero; nothing for the others.
+fn empty_value(op: AggregateOp) -> Option<f64> {
+    (op == AggregateOp::Count).then_some(0.0)
 }
 
 /// The length of each aggregation window: whole seconds, from 1 to [`MAX_WINDOW_SECS`].
@@ -231,9 +178,7 @@ impl Aggregation {
     pub fn parse(params: &AggregateParams, now: DateTime<Utc>) -> Result<Self, Vec<String>> {
         let mut problems = Vec::new();
         let op = match params.op.as_deref() {
-            Some(text) => AggregateOp::try_from(text)
-                .map_err(|p| problems.push(p))
-                .ok(),
+            Some(text) => parse_op(text).map_err(|p| problems.push(p)).ok(),
             None => {
                 problems.push("`op` is required (avg, min, max, count or std_dev)".to_owned());
                 None
@@ -342,7 +287,7 @@ impl Aggregation {
         let step_ms = self.window.secs() as i64 * 1000;
         let first_end = self.evaluation_span().0.timestamp_millis();
         let count = self.window_count();
-        let mut values: Vec<Option<f64>> = vec![self.op.empty_value(); count as usize];
+        let mut values: Vec<Option<f64>> = vec![empty_value(self.op); count as usize];
         for &(timestamp, value) in points {
             let offset = (timestamp * 1000.0).round() as i64 - first_end;
             if offset % step_ms == 0 && (0..count).contains(&(offset / step_ms)) {
@@ -389,10 +334,10 @@ mod tests {
     #[test]
     fn operations_parse_and_map_to_promql() {
         for op in AggregateOp::ALL {
-            assert_eq!(AggregateOp::try_from(op.as_str()), Ok(op));
+            assert_eq!(parse_op(op.as_str()), Ok(op));
             assert!(op.promql_function().ends_with("_over_time"));
         }
-        let error = AggregateOp::try_from("median").unwrap_err();
+        let error = parse_op("median").unwrap_err();
         assert!(
             error.contains("`op`") && error.contains("median"),
             "{error}"

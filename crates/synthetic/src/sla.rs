@@ -175,8 +175,8 @@ mod tests {
                 && lengths.contains(&5)
                 && lengths.iter().any(|&n| n > 5)
         );
-        for hours in [1, 3, 12] {
-            let range = hours * 3600;
+        for window in contracts::window::WindowSpan::ALL {
+            let (hours, range) = (window.hours(), window.secs());
             let crossing = spec.runs.iter().filter(|r| {
                 let inside = r.samples_in_window(END, range);
                 inside > 0 && inside < r.samples

@@ -11,7 +11,7 @@
 //!   and `null` means NaN: the etl wrote NaN as `null` before, and records of that form may
 //!   still be in the topic. A number written as a string (`"1.5"`) is refused.
 //! - **BSON** (MongoDB): a double, which holds NaN and ±Inf as they are. Documents are written
-//!   with a non-human-readable serializer ([`crate::store`]) so that the value stays a double.
+//!   with a non-human-readable serializer (`common::store`) so that the value stays a double.
 
 use std::{collections::BTreeMap, fmt};
 
