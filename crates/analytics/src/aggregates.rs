@@ -46,6 +46,36 @@ pub fn aggregates(x: &[f64]) -> Result<Aggregates> {
     })
 }
 
+/// The aggregates of the union of disjoint windows, from the aggregates of each: min, max and
+/// count exactly, the mean weighted by the counts and the variance pooled (Chan, Golub and
+/// LeVeque), equal to computing them over all the values to about 1e-14. One window is taken as
+/// it is; none gives `None`.
+///
+/// A NaN min or max of a part is skipped (`f64::min` and `max`), as PromQL's `min_over_time`
+/// and `max_over_time` skip NaN samples.
+pub fn combine(parts: &[Aggregates]) -> Option<Aggregates> {
+    match parts {
+        [] => None,
+        [one] => Some(*one),
+        _ => {
+            let count: usize = parts.iter().map(|p| p.count).sum();
+            let n = count as f64;
+            let avg = parts.iter().map(|p| p.count as f64 * p.avg).sum::<f64>() / n;
+            let squares: f64 = parts
+                .iter()
+                .map(|p| p.count as f64 * (p.std_dev * p.std_dev + (p.avg - avg).powi(2)))
+                .sum();
+            Some(Aggregates {
+                min: parts.iter().map(|p| p.min).fold(f64::NAN, f64::min),
+                max: parts.iter().map(|p| p.max).fold(f64::NAN, f64::max),
+                avg,
+                std_dev: (squares / n).sqrt(),
+                count,
+            })
+        }
+    }
+}
+
 /// Arithmetic mean of a non-empty slice.
 pub(crate) fn mean(x: &[f64]) -> f64 {
     x.iter().sum::<f64>() / x.len() as f64
@@ -63,6 +93,22 @@ mod tests {
         assert_eq!(a.avg, 5.0);
         assert_eq!(a.std_dev, 2.0);
         assert_eq!(a.count, 8);
+    }
+
+    #[test]
+    fn disjoint_windows_combine_into_the_whole() {
+        let values = [3.0, 7.5, -2.0, 10.0, 4.25, 4.25, 1e3, 0.5];
+        let whole = aggregates(&values).unwrap();
+        for split in 1..values.len() {
+            let (recent, older) = values.split_at(split);
+            let parts = [aggregates(recent).unwrap(), aggregates(older).unwrap()];
+            let combined = combine(&parts).unwrap();
+            assert_eq!((combined.min, combined.max, combined.count), (-2.0, 1e3, 8));
+            assert!((combined.avg - whole.avg).abs() <= 1e-12 * whole.avg.abs());
+            assert!((combined.std_dev - whole.std_dev).abs() <= 1e-12 * whole.std_dev);
+        }
+        assert_eq!(combine(&[whole]), Some(whole));
+        assert_eq!(combine(&[]), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Types that can only hold valid requests, each built by parsing, and the pure logic of the
-//! windowed aggregation (the PromQL it sends and how the answer becomes windows).
+//! `GET /metrics/{id}/aggregate`: a request that can only hold valid parameters, built by
+//! parsing, and the pure logic of the windowed aggregation (the PromQL it sends and how the
+//! answer becomes windows).
 
-use std::{str::FromStr, time::Duration};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use common::{
@@ -12,6 +13,8 @@ use common::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::clip;
+
 /// The longest aggregation window: 31 days.
 pub const MAX_WINDOW_SECS: u64 = 31 * 86_400;
 /// The longest span `from..to` of an aggregation: 31 days.
@@ -20,53 +23,6 @@ pub const MAX_SPAN_SECS: i64 = 31 * 86_400;
 pub const MAX_WINDOWS: i64 = 11_000;
 /// The span aggregated when neither `from` nor `to` is given, and the default distance between them.
 pub const DEFAULT_SPAN_SECS: i64 = 3_600;
-
-/// A metric name (`__name__`) to filter the listing by, as Prometheus spells them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetricName(String);
-
-impl MetricName {
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for MetricName {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut chars = s.chars();
-        let valid_first = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':');
-        if valid_first && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(format!(
-                "`name` must be a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got {:?}",
-                clip(s)
-            ))
-        }
-    }
-}
-
-/// The query string of `GET /metrics`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Only the series with this metric name (`__name__`).
-    #[param(example = "node_load1")]
-    pub name: Option<String>,
-}
-
-impl ListParams {
-    /// The validated filter.
-    pub fn metric_name(&self) -> Result<Option<MetricName>, String> {
-        self.name.as_deref().map(str::parse).transpose()
-    }
-}
 
 pub use common::window::AggregateOp;
 
@@ -309,11 +265,6 @@ impl Aggregation {
     }
 }
 
-/// At most 64 characters of what the client sent, for error messages.
-fn clip(text: &str) -> String {
-    text.chars().take(64).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,15 +309,6 @@ mod tests {
         ] {
             let error = Window::try_from(bad).unwrap_err();
             assert!(error.contains("`window`"), "{bad:?}: {error}");
-        }
-    }
-
-    #[test]
-    fn metric_names_follow_prometheus() {
-        assert!("node_load1".parse::<MetricName>().is_ok());
-        assert!("job:rate5m:sum".parse::<MetricName>().is_ok());
-        for bad in ["", "1abc", "a-b", "a{b}", "x\"y"] {
-            assert!(bad.parse::<MetricName>().is_err(), "{bad:?}");
         }
     }
 

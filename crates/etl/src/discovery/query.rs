@@ -1,0 +1,240 @@
+//! The PromQL text of the aggregate queries: the disjoint slices of the windows, one leg per
+//! metric name joined by a balanced `or`, and the answers turned back into windows.
+
+use analytics::Aggregates;
+use common::{
+    record::Window,
+    series::{Labels, METRIC_NAME_LABEL},
+    window::{AggregateOp, WindowSpan},
+};
+
+use super::{scope::Scope, selector::Selector};
+
+/// The label each leg of an aggregate query carries its metric name in.
+const NAME_LABEL: &str = "__etl_name__";
+
+/// The five aggregates of one window of one series as they arrive, in [`Window`]'s order.
+pub(super) type Operations = [Option<f64>; 5];
+
+/// The five aggregates of a window, in [`Window`]'s order.
+pub(super) const OPERATIONS: [AggregateOp; 5] = AggregateOp::IN_WINDOW_ORDER;
+
+/// The range and offset selecting the samples of `window` that the shorter windows do not
+/// hold: `[at - window, at - shorter - 1ms]`, as `[range] offset offset`.
+fn slice(window: WindowSpan) -> String {
+    let shorter = match window {
+        WindowSpan::H1 => return format!("[{}]", window.range()),
+        WindowSpan::H3 => WindowSpan::H1,
+        WindowSpan::H12 => WindowSpan::H3,
+    };
+    let offset = shorter.millis() + 1;
+    format!(
+        "[{}] offset {}",
+        promql_duration(window.millis() - offset),
+        promql_duration(offset)
+    )
+}
+
+/// `op(selector[slice])` over the metric names of a batch: the bare function for one name, else
+/// one leg per name labelled with its name, the legs joined by a balanced tree of `or`.
+pub(super) fn aggregate_query(
+    operation: &str,
+    window: WindowSpan,
+    selector: &Selector,
+    scopes: &[&Scope],
+) -> String {
+    let leg = |scope: &Scope| {
+        format!(
+            "{operation}({}{})",
+            selector.with_name(&scope.name, scope.matcher.as_deref()),
+            slice(window)
+        )
+    };
+    match scopes {
+        [scope] => leg(scope),
+        _ => or_tree(
+            &scopes
+                .iter()
+                .map(|scope| {
+                    // Metric names are [a-zA-Z_:][a-zA-Z0-9_:]*: nothing to escape here.
+                    format!(
+                        "label_replace({}, \"{NAME_LABEL}\", \"{}\", \"\", \"\")",
+                        leg(scope),
+                        scope.name
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+/// `legs` joined by `or` as a balanced tree: `(a or b) or (c or d)`.
+fn or_tree(legs: &[String]) -> String {
+    let group = |legs: &[String]| match legs {
+        [leg] => leg.clone(),
+        _ => format!("({})", or_tree(legs)),
+    };
+    match legs {
+        [] => String::new(),
+        [leg] => leg.clone(),
+        _ => {
+            let (left, right) = legs.split_at(legs.len() / 2);
+            format!("{} or {}", group(left), group(right))
+        }
+    }
+}
+
+/// A duration in PromQL's notation, e.g. `1h59m59s999ms`.
+fn promql_duration(millis: i64) -> String {
+    let mut text = String::new();
+    let mut rest = millis;
+    for (unit, length) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)] {
+        if rest >= length {
+            text.push_str(&format!("{}{unit}", rest / length));
+            rest %= length;
+        }
+    }
+    if text.is_empty() {
+        text.push_str("0s");
+    }
+    text
+}
+
+/// The full label set of a result of a query over `batch`: its name label turned back into
+/// `__name__`, or the batch's one name.
+pub(super) fn full_labels(mut labels: Labels, batch: &[&Scope]) -> Option<Labels> {
+    let name = match batch {
+        [scope] => scope.name.clone(),
+        _ => labels.remove(NAME_LABEL)?,
+    };
+    labels.insert(METRIC_NAME_LABEL.to_owned(), name);
+    Some(labels)
+}
+
+/// The window made of `slices` (disjoint, each its five aggregates as they arrived): `None`
+/// when no slice has samples, or when one has only some of its aggregates (a series that
+/// appeared or vanished between the queries). The slices are combined by
+/// [`analytics::aggregates::combine`].
+pub(super) fn combine(slices: &[Operations]) -> Option<Window> {
+    let mut parts = Vec::with_capacity(slices.len());
+    for slice in slices {
+        match *slice {
+            [Some(min), Some(max), Some(avg), Some(std_dev), Some(count)] => {
+                parts.push(Aggregates {
+                    min,
+                    max,
+                    avg,
+                    std_dev,
+                    count: count as usize,
+                });
+            }
+            [None, None, None, None, None] => {}
+            _ => return None,
+        }
+    }
+    analytics::aggregates::combine(&parts).map(|a| Window {
+        min: a.min,
+        max: a.max,
+        avg: a.avg,
+        std_dev: a.std_dev,
+        count: a.count as u64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::scope::tests::scope;
+
+    #[test]
+    fn one_name_is_queried_bare() {
+        let query = aggregate_query(
+            "min_over_time",
+            WindowSpan::H1,
+            &Selector::parse(r#"{job="x"}"#),
+            &[&scope("a", 1)],
+        );
+        assert_eq!(query, r#"min_over_time({__name__="a",job="x"}[1h])"#);
+    }
+
+    #[test]
+    fn names_of_a_batch_are_labelled_legs_of_a_balanced_or() {
+        let (a, b, c) = (scope("a", 1), scope("b", 1), scope("c", 1));
+        let query = aggregate_query(
+            "min_over_time",
+            WindowSpan::H3,
+            &Selector::parse(r#"{job="x"}"#),
+            &[&a, &b, &c],
+        );
+        let leg = |name: &str| {
+            format!(
+                r#"label_replace(min_over_time({{__name__="{name}",job="x"}}[1h59m59s999ms] offset 1h1ms), "__etl_name__", "{name}", "", "")"#
+            )
+        };
+        assert_eq!(
+            query,
+            format!("{} or ({} or {})", leg("a"), leg("b"), leg("c"))
+        );
+        let legs: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
+        assert_eq!(or_tree(&legs), "(a or b) or (c or d)");
+    }
+
+    #[test]
+    fn slices_cut_the_windows_without_overlap() {
+        assert_eq!(slice(WindowSpan::H1), "[1h]");
+        // [at-3h, at-1h-1ms] and [at-12h, at-3h-1ms]
+        assert_eq!(slice(WindowSpan::H3), "[1h59m59s999ms] offset 1h1ms");
+        assert_eq!(slice(WindowSpan::H12), "[8h59m59s999ms] offset 3h1ms");
+        assert_eq!(promql_duration(0), "0s");
+        assert_eq!(promql_duration(61_001), "1m1s1ms");
+    }
+
+    #[test]
+    fn labels_get_their_name_back() {
+        let (up, other) = (scope("up", 1), scope("other", 1));
+        let labels: Labels = [("job", "x"), (NAME_LABEL, "up")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let restored = full_labels(labels, &[&up, &other]).unwrap();
+        assert_eq!(restored.get("__name__").map(String::as_str), Some("up"));
+        assert!(!restored.contains_key(NAME_LABEL));
+        assert_eq!(full_labels(Labels::new(), &[&up, &other]), None);
+        let bare = full_labels(Labels::new(), &[&up]).unwrap();
+        assert_eq!(bare.get("__name__").map(String::as_str), Some("up"));
+    }
+
+    /// The five aggregates of `values` as PromQL computes them.
+    fn promql(values: &[f64]) -> Operations {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        [
+            Some(values.iter().copied().fold(f64::NAN, f64::min)),
+            Some(values.iter().copied().fold(f64::NAN, f64::max)),
+            Some(mean),
+            Some(var.sqrt()),
+            Some(n),
+        ]
+    }
+
+    #[test]
+    fn slices_combine_into_the_window() {
+        let values = [3.0, 7.5, -2.0, 10.0, 4.25, 4.25, 1e3, 0.5];
+        let (recent, older) = values.split_at(3);
+        let whole = combine(&[promql(&values)]).unwrap();
+        let combined = combine(&[promql(recent), [None; 5], promql(older)]).unwrap();
+        assert_eq!((combined.min, combined.max, combined.count), (-2.0, 1e3, 8));
+        assert!((combined.avg - whole.avg).abs() <= 1e-12 * whole.avg.abs());
+        assert!((combined.std_dev - whole.std_dev).abs() <= 1e-12 * whole.std_dev);
+        // One slice is taken as it is; none, or one with only some aggregates, is no window.
+        assert_eq!(
+            combine(&[[None; 5], promql(older)]),
+            combine(&[promql(older)])
+        );
+        assert_eq!(combine(&[[None; 5]]), None);
+        let mut partial = promql(older);
+        partial[3] = None;
+        assert_eq!(combine(&[promql(recent), partial]), None);
+    }
+}
