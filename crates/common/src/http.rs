@@ -22,7 +22,6 @@ use axum::{
 use clap::Args;
 use http_body::{Frame, SizeHint};
 use prometheus::{HistogramOpts, HistogramVec, IntCounter, Registry};
-use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceBuilder;
 use tower_http::{
@@ -51,7 +50,7 @@ pub struct EdgeArgs {
 
 /// An error answer: `status` with `{"error": message}`.
 pub fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
+    (status, Json(crate::rest::ErrorBody::new(message))).into_response()
 }
 
 /// The message of a 504 when a request takes longer than the timeout.
@@ -254,6 +253,7 @@ mod tests {
     use super::*;
     use axum::routing::get;
     use futures::{StreamExt, stream};
+    use serde_json::json;
     use std::sync::atomic::{AtomicBool, Ordering};
     use tower::ServiceExt;
 

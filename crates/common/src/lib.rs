@@ -18,6 +18,7 @@ pub mod http;
 pub mod params;
 pub mod promql;
 pub mod proto;
+pub mod rest;
 pub mod retry;
 pub mod shutdown;
 pub mod store;

@@ -9,7 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod instruments;
-pub mod openapi;
 pub mod repository;
 pub mod routes;
 pub mod startup;
+pub mod state;

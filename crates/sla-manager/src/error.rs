@@ -6,9 +6,8 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+pub use common::rest::ErrorBody;
 use common::{admin::error_chain, http::error_response, promql::PromError, store::StoreError};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// The message of a 502: fixed, whatever the cause.
 pub const PROMETHEUS_UNAVAILABLE: &str = "Prometheus not available";
@@ -18,7 +17,7 @@ pub const NOT_DEFINED: &str = "SLA set not defined";
 
 /// A request that could not be answered.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum ApiError {
     /// The proposed SLA set is invalid; every problem is listed.
     #[error("the SLA set is invalid")]
     InvalidSlaSet(Vec<String>),
@@ -48,18 +47,12 @@ pub enum Error {
     PrometheusUnavailable(#[from] PromError),
 }
 
-/// An error answer: `{"error": "..."}`, with `details` for an invalid SLA set.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// What went wrong.
-    pub error: String,
-    /// Every problem of an invalid SLA set, one sentence each.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<Vec<String>>,
-}
+/// The name the handlers, the manager and the domain use.
+pub use self::ApiError as Error;
 
-impl Error {
-    fn status(&self) -> StatusCode {
+impl ApiError {
+    /// The status this error is answered with.
+    pub fn status(&self) -> StatusCode {
         match self {
             Error::InvalidSlaSet(_) | Error::BadRequest(_) | Error::SlaSetNotDefined => {
                 StatusCode::BAD_REQUEST
@@ -74,7 +67,7 @@ impl Error {
     }
 }
 
-impl IntoResponse for Error {
+impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         match self {
@@ -101,8 +94,8 @@ impl IntoResponse for Error {
     }
 }
 
-impl From<Error> for tonic::Status {
-    fn from(error: Error) -> Self {
+impl From<ApiError> for tonic::Status {
+    fn from(error: ApiError) -> Self {
         match &error {
             Error::DatabaseUnavailable(cause) => {
                 tracing::error!(error = %error_chain(cause), "database not available");

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod extract;
 pub mod grpc;
 pub mod instruments;
 pub mod manager;
@@ -13,4 +14,5 @@ pub mod repository;
 pub mod routes;
 pub mod rules;
 pub mod startup;
+pub mod state;
 pub mod ui;

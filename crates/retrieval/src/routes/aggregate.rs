@@ -1,18 +1,19 @@
 //! `GET /metrics/{id}/aggregate`: the windowed aggregation of one series, answered by the
 //! target Prometheus.
 
-use std::{sync::Arc, time::Instant};
+use std::time::Instant;
 
 use axum::{Json, extract::State};
 use chrono::Utc;
 use common::{Labels, SeriesId, promql::RangeSeries, series::METRIC_NAME_LABEL};
+
+use common::rest::ErrorBody;
 
 use super::AppState;
 use crate::{
     domain::{AggregateParams, Aggregation, Bucket},
     error::ApiError,
     extract::{ApiPath, ApiQuery},
-    openapi::ErrorBody,
 };
 
 /// `op` over `from..to` (default: the last hour) in consecutive windows of `window` seconds,
@@ -35,7 +36,7 @@ use crate::{
 )]
 #[tracing::instrument(name = "aggregate", skip_all, fields(series_id = %id, op = params.op.as_deref(), window = params.window.as_deref()))]
 pub async fn aggregate(
-    State(state): State<Arc<AppState>>,
+    State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
     ApiQuery(params): ApiQuery<AggregateParams>,
 ) -> Result<Json<Vec<Bucket>>, ApiError> {

@@ -1,7 +1,5 @@
 //! `GET /metrics` (the series) and `GET /metrics/{id}/{values|metadata|prediction}` (a stored result).
 
-use std::sync::Arc;
-
 use axum::{
     Json,
     body::{Body, Bytes},
@@ -19,12 +17,13 @@ use futures::{Stream, StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use common::rest::ErrorBody;
+
 use super::AppState;
 use crate::{
     domain::ListParams,
     error::ApiError,
     extract::{ApiPath, ApiQuery},
-    openapi::ErrorBody,
     repository::ReadError,
 };
 
@@ -65,7 +64,7 @@ impl From<SeriesSummary> for SeriesEntry {
 )]
 #[tracing::instrument(name = "list_series", skip_all, fields(metric_name = params.name.as_deref()))]
 pub async fn list(
-    State(state): State<Arc<AppState>>,
+    State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
     let name = params.metric_name().map_err(ApiError::bad_request)?;
@@ -186,7 +185,7 @@ impl ResultBody {
 )]
 #[tracing::instrument(name = "get_result", skip_all, fields(series_id = %id, kind = %kind))]
 pub async fn result(
-    State(state): State<Arc<AppState>>,
+    State(state): State<AppState>,
     ApiPath((id, kind)): ApiPath<(SeriesId, Kind)>,
 ) -> Result<Json<ResultBody>, ApiError> {
     let document = state

@@ -1,6 +1,8 @@
-//! `GET /openapi.json`.
+//! `GET /openapi.json`: the OpenAPI document, generated from the handlers' annotations and the
+//! types they return.
 
 use axum::Json;
+use common::rest::{EdgeResponses, ErrorBody};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -23,7 +25,8 @@ use utoipa::{
         super::slo::slo,
         openapi_json
     ),
-    modifiers(&BearerAuth)
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth, &EdgeResponses)
 )]
 pub struct ApiDoc;
 
