@@ -10,21 +10,24 @@
 #   availability.sh  --seconds 30 --kills 1, slow loop 20 s,            FAULT_ETL_FAIL_STEPS=1
 #                    SLA set over the synthetic series
 #                                                                       FAULT_ETL_DOUBLE_LEADER=1
+#   fuzz.sh          --max-examples 5 --grpc-cases 300                  FAULT_BAD_INPUT_FAILS=1
+#                                                                       (both must catch it: the
+#                    REST APIs' own 5xx counters and the gRPC cases' statuses)
 #
-# Usage: reliability/mutations.sh [--only "load faults availability"] [--help]
+# Usage: reliability/mutations.sh [--only "load faults availability fuzz"] [--help]
 #
 # First checks that `fault-injection` is in no crate's default features and that the
 # Dockerfile does not build it. Each run's log is kept under the printed directory; results go
 # there too (reliability/results/ is left alone). Exits non-zero when an unmutated run failed,
 # a mutated one passed, or a mutated one failed for another reason than its property (the line
 # its log must hold is in the cases below). MUTATION_JOBS (2) cases run at once, each with its
-# own stack on free ports. Takes about 6 minutes; scripts/test.sh runs it (SKIP_MUTATIONS=1
+# own stack on free ports. Takes about 9 minutes; scripts/test.sh runs it (SKIP_MUTATIONS=1
 # skips it).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
-ONLY="load faults availability"
+ONLY="load faults availability fuzz"
 while (($#)); do
     case $1 in
         -h | --help) usage_from_header "$0"; exit 0 ;;
@@ -46,9 +49,20 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/sla-mutations.XXXXXX")
 export RESULTS_DIR=$OUT/results
 log "mutation runs: logs and results in $OUT"
 
+# all_match PATTERNS FILE: whether FILE has a line for each of the &&-separated PATTERNS.
+all_match() {
+    local rest=$1 file=$2 pattern
+    while [[ -n $rest ]]; do
+        pattern=${rest%%&&*}
+        if [[ $rest == *'&&'* ]]; then rest=${rest#*&&}; else rest=; fi
+        grep -q -E -- "$pattern" "$file" || return 1
+    done
+}
+
 # run_case NAME EXPECT PATTERN ENV -- COMMAND...: runs COMMAND with ENV (VAR=value words, or -),
-# expecting `pass` (exit 0) or `fail` (non-zero, with a log line matching PATTERN); writes its
-# table row to $OUT/rows/NAME and, when it did not do what it must, $OUT/bad/NAME.
+# expecting `pass` (exit 0) or `fail` (non-zero, with a log line matching PATTERN, or one for each
+# of PATTERN's &&-separated parts); writes its table row to $OUT/rows/NAME and, when it did not do
+# what it must, $OUT/bad/NAME.
 run_case() {
     local name=$1 expect=$2 pattern=$3 env_words=$4
     shift 5
@@ -61,8 +75,8 @@ run_case() {
         if ((rc == 0)); then verdict="passed, as it must"; else verdict="FAILED (exit $rc): it must pass"; ok=false; fi
     elif ((rc == 0)); then
         verdict="PASSED: the mutation was not caught"; ok=false
-    elif grep -q -E -- "$pattern" "$logfile"; then
-        verdict="failed, as it must: $(grep -m1 -o -E -- "$pattern.{0,60}" "$logfile" | head -n 1)"
+    elif all_match "$pattern" "$logfile"; then
+        verdict="failed, as it must: $(grep -m1 -o -E -- "${pattern%%&&*}.{0,60}" "$logfile" | head -n 1)"
     else
         verdict="FAILED for another reason (exit $rc): no line matches '$pattern'"; ok=false
     fi
@@ -82,6 +96,7 @@ run_case() {
 R=$ROOT_DIR/reliability
 LOAD="$R/load.sh --levels 64 --duration 3s"
 FAULTS="$R/faults.sh --parts storage --down 2 --recovery-timeout 120"
+FUZZ="$R/fuzz.sh --max-examples 5 --grpc-cases 300"
 AVAILABILITY="env ETL_SLOW_LOOP_SECS=20 SLA_SET_FILE=$R/sla_set.synthetic.json $R/availability.sh --seconds 30 --kills 1 --warmup-timeout 30"
 cases=()
 for script in $ONLY; do
@@ -93,7 +108,9 @@ for script in $ONLY; do
         availability) cases+=("availability|pass|-|-|$AVAILABILITY"
             "availability-fail-steps|fail|failed \([0-9]+ failed steps|FAULT_ETL_FAIL_STEPS=1|$AVAILABILITY"
             "availability-double-leader|fail|DUPLICATE LEADER|FAULT_ETL_DOUBLE_LEADER=1|$AVAILABILITY") ;;
-        *) die "unknown script: $script (load, faults, availability)" ;;
+        fuzz) cases+=("fuzz|pass|-|-|$FUZZ"
+            "fuzz-bad-input-fails|fail|the services counted [0-9]+ 5xx answers&&FAILURE: case [0-9]+ .* UNKNOWN|FAULT_BAD_INPUT_FAILS=1|$FUZZ") ;;
+        *) die "unknown script: $script (load, faults, availability, fuzz)" ;;
     esac
 done
 

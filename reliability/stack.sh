@@ -12,21 +12,22 @@ REL_DIR=$ROOT_DIR/reliability
 RESULTS_DIR=${RESULTS_DIR:-$REL_DIR/results}
 VENV=$ROOT_DIR/.cache/reliability-venv
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
+GRPCIO_VERSION=${GRPCIO_VERSION:-1.85.3}
 # The cargo features that compile the fault switches into the four services.
 FAULT_FEATURES=etl/fault-injection,storage/fault-injection,retrieval/fault-injection,sla-manager/fault-injection
 # shellcheck disable=SC2034 # used by the scripts that source this file
 # record-audit (crates/pipeline-check), built with the services by scripts/up.sh.
 RECORD_AUDIT=$CARGO_TARGET_DIR/debug/record-audit
 
-# ensure_venv: schemathesis (pinned) and pymongo in .cache/reliability-venv.
+# ensure_venv: schemathesis and grpcio (pinned) and pymongo in .cache/reliability-venv.
 ensure_venv() {
     local shown
     shown=$("$VENV/bin/pip" show schemathesis 2>/dev/null || true)
     if [[ ! -x $VENV/bin/st || $'\n'$shown$'\n' != *$'\nVersion: '"$SCHEMATHESIS_VERSION"$'\n'* ]] ||
-        ! "$VENV/bin/python" -c 'import pymongo' 2>/dev/null; then
-        log "pip: installing schemathesis==$SCHEMATHESIS_VERSION and pymongo into $VENV"
+        ! "$VENV/bin/python" -c 'import pymongo, grpc' 2>/dev/null; then
+        log "pip: installing schemathesis==$SCHEMATHESIS_VERSION, grpcio==$GRPCIO_VERSION and pymongo into $VENV"
         python3 -m venv "$VENV"
-        "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" pymongo >&2
+        "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" "grpcio==$GRPCIO_VERSION" pymongo >&2
     fi
 }
 

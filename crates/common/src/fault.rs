@@ -11,6 +11,10 @@
 //! - `FAULT_ETL_FAIL_STEPS=1`: every etl cycle fails all its steps and produces nothing.
 //! - `FAULT_ETL_DOUBLE_LEADER=1`: an etl replica takes a shard's lease even while another holds
 //!   it, wants every shard, and keeps leading after losing its lease.
+//! - `FAULT_BAD_INPUT_FAILS=1`: bad input fails the services instead of being answered: an
+//!   instant parameter past the year 9000 panics the REST handler (as chrono's overflow did
+//!   before issue 14), and a gRPC call with more than four metadata entries of its own (`x-` keys) answers
+//!   `UNKNOWN`.
 
 use std::sync::{
     OnceLock,
@@ -38,6 +42,12 @@ pub fn etl_fail_steps() -> bool {
 pub fn etl_double_leader() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
     *ON.get_or_init(|| on("FAULT_ETL_DOUBLE_LEADER"))
+}
+
+/// Bad input fails the services (`FAULT_BAD_INPUT_FAILS=1`).
+pub fn bad_input_fails() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| on("FAULT_BAD_INPUT_FAILS"))
 }
 
 /// One in every how many records storage drops (`FAULT_STORAGE_DROP_PERCENT`), if any.

@@ -18,6 +18,19 @@ pub const MAX_INSTANT_SECS: i64 = 253_402_300_799;
 /// fractions allowed, kept to the millisecond), between [`MIN_INSTANT_SECS`] and
 /// [`MAX_INSTANT_SECS`]. The error names `parameter` and the accepted forms and range.
 pub fn parse_instant(parameter: &str, text: &str) -> Result<DateTime<Utc>, String> {
+    let at = parse_bounded_instant(parameter, text)?;
+    #[cfg(feature = "fault-injection")]
+    if crate::fault::bad_input_fails() && at.timestamp() > FAULT_PANIC_AFTER_SECS {
+        panic!("fault injection: `{parameter}` past the year 9000");
+    }
+    Ok(at)
+}
+
+/// 9000-01-01T00:00:00Z: past it, an instant panics under `FAULT_BAD_INPUT_FAILS=1`.
+#[cfg(feature = "fault-injection")]
+const FAULT_PANIC_AFTER_SECS: i64 = 221_845_392_000;
+
+fn parse_bounded_instant(parameter: &str, text: &str) -> Result<DateTime<Utc>, String> {
     let out_of_range = || {
         format!(
             "`{parameter}` must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z \

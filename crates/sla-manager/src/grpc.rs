@@ -38,8 +38,14 @@ impl SlaService for SlaGrpc {
     #[tracing::instrument(name = "grpc.get_sla_set", skip_all)]
     async fn get_sla_set(
         &self,
-        _request: Request<SlaRequest>,
+        request: Request<SlaRequest>,
     ) -> Result<Response<SlaStream>, Status> {
+        // A mutation run of reliability/fuzz.sh (feature `fault-injection`): bad input fails.
+        #[cfg(feature = "fault-injection")]
+        if common::fault::bad_input_fails() && client_metadata(&request) > 4 {
+            return Err(Status::unknown("fault injection: too much metadata"));
+        }
+        let _ = request;
         let set = match self.manager.sla_set().await {
             Ok(set) => set,
             // An empty stream means no set is defined.
@@ -58,6 +64,21 @@ impl SlaService for SlaGrpc {
         tracing::debug!(metrics = messages.len(), "streaming the SLA set");
         Ok(Response::new(Box::pin(futures::stream::iter(messages))))
     }
+}
+
+/// How many metadata entries of `request` are the client's own (`x-` keys), not gRPC's.
+#[cfg(feature = "fault-injection")]
+fn client_metadata<T>(request: &Request<T>) -> usize {
+    use tonic::metadata::KeyRef;
+    let custom = |name: &str| name.starts_with("x-");
+    request
+        .metadata()
+        .keys()
+        .filter(|key| match key {
+            KeyRef::Ascii(key) => custom(key.as_str()),
+            KeyRef::Binary(key) => custom(key.as_str()),
+        })
+        .count()
 }
 
 /// The message of one SLA metric, with the seasonal periods of its stored metadata if any.
