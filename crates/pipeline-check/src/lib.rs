@@ -7,6 +7,7 @@
 //! - [`config`]: the command line.
 //! - [`audit`]: the records of the topic accounted for by identity, and their leaders (pure).
 //! - [`fault`]: the faults `fault-proxy` injects, and its corruptions of a Prometheus answer (pure).
+//! - [`inject`]: the messages `record-inject` puts in the topic, and what must become of them (pure).
 //! - [`proxy`]: `fault-proxy`'s TCP proxy, HTTP front and control endpoint.
 //! - [`topic`]: reads the topic, the storage group's offsets and the stored timestamps for it.
 #![warn(missing_docs)]
@@ -16,5 +17,6 @@ pub mod check;
 pub mod compare;
 pub mod config;
 pub mod fault;
+pub mod inject;
 pub mod proxy;
 pub mod topic;
