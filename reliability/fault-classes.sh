@@ -6,6 +6,10 @@
 #   stop-leader-etl   SIGSTOP of the etl replica holding the shard lease (a second replica,
 #                     etl-b, stands by); the standby must take the lease over, and the hung
 #                     leader, continued, must not produce as a deposed leader
+#   clock-skew        the same with the leader etl and the standby etl-b, whose clock runs --skew
+#                     seconds ahead (default 1, within the documented bound: the leases' safety
+#                     margin, a fifth of ETL_LEASE_TTL; libfaketime, apt's faketime, installed when missing) for
+#                     the whole run: it judges the hung leader's lease expired that much early
 #
 # and, through `fault-proxy` (crates/pipeline-check, src/proxy.rs), which the script puts
 # between the etl and the target Prometheus (an HTTP front, then a TCP proxy) and between
@@ -14,6 +18,9 @@
 #   prom-delay, db-delay          every chunk held 1 s, both ways (TCP)
 #   prom-reset, db-reset          every open and new connection reset (TCP)
 #   prom-blackhole, db-blackhole  nothing forwarded while the fault lasts, then all of it (TCP)
+#   grpc-cut, grpc-reset          the etl's gRPC connections to the sla-manager: the next chunk
+#                                 of each cut in half and the connection reset, or every open
+#                                 and new one reset (TCP)
 #   prom-slow                     every Prometheus answer 8 s late (HTTP)
 #   prom-5xx                      every Prometheus answer a 503 (HTTP)
 #   prom-truncated                every Prometheus answer's body cut in half (HTTP)
@@ -33,7 +40,7 @@
 #                     (malformed_json, empty, invalid_record, id_mismatch, future_computed_at)
 #
 # record-inject fails the class when a message is not dealt with so within 90 s.
-# Usage: reliability/fault-classes.sh [--classes "CLASS ..."] [--fault SECS]
+# Usage: reliability/fault-classes.sh [--classes "CLASS ..."] [--fault SECS] [--skew SECS]
 #                                     [--recovery-timeout SECS] [--help]
 #
 # Brings the stack up like reliability/faults.sh (reliability/stack.sh, ETL_FAST_LOOP_SECS=15
@@ -58,22 +65,24 @@ declare -A PROXY_FAULT=([prom-delay]="prom-tcp delay=1s" [prom-reset]="prom-tcp 
     [prom-blackhole]="prom-tcp blackhole" [db-delay]="db-tcp delay=1s" [db-reset]="db-tcp reset"
     [db-blackhole]="db-tcp blackhole" [prom-slow]="prom-http delay=8s" [prom-5xx]="prom-http status=503"
     [prom-truncated]="prom-http truncate" [prom-nan]="prom-http nan" [prom-pos-inf]="prom-http +inf"
-    [prom-neg-inf]="prom-http -inf")
+    [prom-neg-inf]="prom-http -inf" [grpc-cut]="grpc-tcp cut" [grpc-reset]="grpc-tcp reset")
 # The topic classes: record-inject's cases.
 declare -A INJECT_CASES=([topic-duplicate]=duplicate [topic-reordered]=reordered [topic-oversized]=oversized
     [topic-poison]="not-json empty not-a-record id-mismatch future")
-ALL_CLASSES="stop-broker stop-database stop-leader-etl prom-delay prom-reset prom-blackhole db-delay
-    db-reset db-blackhole prom-slow prom-5xx prom-truncated prom-nan prom-pos-inf prom-neg-inf
+ALL_CLASSES="stop-broker stop-database stop-leader-etl clock-skew prom-delay prom-reset prom-blackhole db-delay
+    db-reset db-blackhole grpc-cut grpc-reset prom-slow prom-5xx prom-truncated prom-nan prom-pos-inf prom-neg-inf
     topic-duplicate topic-reordered topic-oversized topic-poison"
 ALL_CLASSES=$(tr -s ' \n' ' ' <<<"$ALL_CLASSES")
 CLASSES=$ALL_CLASSES
 FAULT=20
+SKEW=1
 RECOVERY_TIMEOUT=120
 while (($#)); do
     case $1 in
         -h | --help) usage_from_header "$0"; exit 0 ;;
         --classes) CLASSES=$2; shift 2 ;;
         --fault) FAULT=$2; shift 2 ;;
+        --skew) SKEW=$2; shift 2 ;;
         --recovery-timeout) RECOVERY_TIMEOUT=$2; shift 2 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
@@ -105,20 +114,31 @@ start_proxy prom-http http "http://127.0.0.1:$PROXY_PORT"
 ETL_PROMETHEUS_URL=http://127.0.0.1:$PROXY_PORT
 start_proxy db-tcp tcp "127.0.0.1:$MONGO_PORT"
 STORAGE_MONGO_URI="mongodb://127.0.0.1:$PROXY_PORT/?directConnection=true"
+start_proxy grpc-tcp tcp "127.0.0.1:$SLA_GRPC_PORT"
+ETL_GRPC=http://127.0.0.1:$PROXY_PORT
 stop_bg "$RUN_DIR" etl
 stop_bg "$RUN_DIR" storage
 # A group of its own for the storage started again: on Tansu 0.6, a storage started in the
 # group "storage" right after the first one stopped was never assigned a partition (minutes;
 # one with a new group was within 15 s). record-audit and record-inject read it from here too.
 export STORAGE_GROUP_ID=storage-via-proxy
-PROMETHEUS_URL=$ETL_PROMETHEUS_URL start_bg "$RUN_DIR" etl "$CARGO_TARGET_DIR/debug/etl"
+PROMETHEUS_URL=$ETL_PROMETHEUS_URL SLA_MANAGER_GRPC=$ETL_GRPC start_bg "$RUN_DIR" etl "$CARGO_TARGET_DIR/debug/etl"
 MONGO_URI=$STORAGE_MONGO_URI start_bg "$RUN_DIR" storage "$CARGO_TARGET_DIR/debug/storage"
-# A standby etl replica, so that a hung leader's shard has someone to take it over.
+# A standby etl replica, so that a hung leader's shard has someone to take it over, its clock
+# SKEW seconds ahead (the monotonic clock, which times the tenure, is left alone).
 ADMIN[etl-b]=$(free_port)
 SERVICES+=(etl-b)
-ETL_ADMIN_PORT=${ADMIN[etl-b]} PROMETHEUS_URL=$ETL_PROMETHEUS_URL start_bg "$RUN_DIR" etl-b "$CARGO_TARGET_DIR/debug/etl"
+skewed=()
+if ((SKEW != 0)); then
+    faketime_lib() { dpkg -L libfaketime 2>/dev/null | grep -m1 '/libfaketimeMT\.so\.1$'; }
+    [[ -n $(faketime_lib) ]] || apt_install faketime
+    # LD_PRELOAD, not the faketime command, which forks: the pid file must be the etl's.
+    skewed=(env "LD_PRELOAD=$(faketime_lib)" "FAKETIME=+$SKEW" FAKETIME_DONT_FAKE_MONOTONIC=1)
+fi
+ETL_ADMIN_PORT=${ADMIN[etl-b]} PROMETHEUS_URL=$ETL_PROMETHEUS_URL SLA_MANAGER_GRPC=$ETL_GRPC \
+    start_bg "$RUN_DIR" etl-b "${skewed[@]}" "$CARGO_TARGET_DIR/debug/etl"
 for svc in etl etl-b storage; do wait_for_http "$svc" "http://127.0.0.1:${ADMIN[$svc]}/healthz" 60 "$RUN_DIR"; done
-log "etl, etl-b (standby) and storage started again through fault-proxy (Prometheus: prom-http, prom-tcp; database: db-tcp)"
+log "etl, etl-b (standby, clock +${SKEW}s) and storage started again through fault-proxy (Prometheus: prom-http, prom-tcp; database: db-tcp; gRPC: grpc-tcp)"
 
 # set_fault PROXY FAULT: the proxy's fault, as its control endpoint answers it.
 set_fault() {
@@ -180,9 +200,18 @@ inject() {
     case $1 in
         stop-broker) STOPPED=tansu ;;
         stop-database) STOPPED=secantusd ;;
-        stop-leader-etl)
+        stop-leader-etl | clock-skew)
             local holder term
             read -r holder term <<<"$(leader)"
+            if [[ $1 == clock-skew && $(replica_of_holder "$holder") == etl-b ]]; then
+                # The skewed replica must be the one that takes over: hang it until etl leads.
+                kill -STOP -- "-$(pid_of etl-b)"
+                local deadline=$((SECONDS + 30))
+                until [[ $(replica_of_holder "$(leader | awk '{print $1}')") == etl ]] || ((SECONDS > deadline)); do sleep 1; done
+                kill -CONT -- "-$(pid_of etl-b)"
+                read -r holder term <<<"$(leader)"
+                [[ $(replica_of_holder "$holder") == etl ]] || die "clock-skew: etl did not take the lease from etl-b"
+            fi
             STOPPED=$(replica_of_holder "$holder")
             [[ -n $STOPPED ]] || die "no live lease holder among the etl replicas: '$holder'"
             LEADER_BEFORE="$holder term $term" ;;
@@ -202,7 +231,7 @@ heal() {
         ((touched > 0)) || FINDING="the fault touched no traffic"
         return
     fi
-    if [[ $1 == stop-leader-etl ]]; then
+    if [[ $1 == stop-leader-etl || $1 == clock-skew ]]; then
         local holder term
         read -r holder term <<<"$(leader)"
         NOTE="leader $LEADER_BEFORE hung; lease held by $holder term $term before SIGCONT"
@@ -242,7 +271,7 @@ leaders_rc=0
 ((leaders_rc == 0)) || { bad=1; findings+=("record-audit leaders failed (exit $leaders_rc)"); }
 
 {
-    echo "Fault-class run $(date -u +%FT%TZ): debug binaries, ETL_FAST_LOOP_SECS=$ETL_FAST_LOOP_SECS, ETL_LEASE_TTL=$ETL_LEASE_TTL, each fault kept ${FAULT}s, then healed; $SERIES series."
+    echo "Fault-class run $(date -u +%FT%TZ): debug binaries, ETL_FAST_LOOP_SECS=$ETL_FAST_LOOP_SECS, ETL_LEASE_TTL=$ETL_LEASE_TTL, etl-b's clock +${SKEW}s, each fault kept ${FAULT}s, then healed; $SERIES series."
     echo
     echo "| fault class | fault lasted (s) | recovery after the heal (s): every series has values computed after it | fresh docs | services | notes |"
     echo "|---|---|---|---|---|---|"

@@ -16,6 +16,9 @@ pub enum Fault {
     Delay(Duration),
     /// TCP: reset every open connection, and every new one as soon as it is accepted.
     Reset,
+    /// TCP: forward the first half of the next chunk read (either way), then reset the
+    /// connection: a message cut mid-way, on every connection while the fault lasts.
+    Cut,
     /// TCP: accept and read, forward nothing until the fault ends (a partition: what was held
     /// is forwarded then, as TCP would retransmit it).
     Blackhole,
@@ -52,7 +55,7 @@ impl Special {
 /// Why a fault's text is not one.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown fault {0:?}: expected none, delay=DURATION, reset, blackhole, status=CODE (100-599), truncate, nan, +inf or -inf"
+    "unknown fault {0:?}: expected none, delay=DURATION, reset, cut, blackhole, status=CODE (100-599), truncate, nan, +inf or -inf"
 )]
 pub struct UnknownFault(String);
 
@@ -74,6 +77,7 @@ impl FromStr for Fault {
             None => match text {
                 "none" => Fault::None,
                 "reset" => Fault::Reset,
+                "cut" => Fault::Cut,
                 "blackhole" => Fault::Blackhole,
                 "truncate" => Fault::Truncate,
                 "nan" => Fault::Sample(Special::NaN),
@@ -91,6 +95,7 @@ impl fmt::Display for Fault {
             Fault::None => f.write_str("none"),
             Fault::Delay(duration) => write!(f, "delay={}", humantime::format_duration(*duration)),
             Fault::Reset => f.write_str("reset"),
+            Fault::Cut => f.write_str("cut"),
             Fault::Blackhole => f.write_str("blackhole"),
             Fault::Status(code) => write!(f, "status={code}"),
             Fault::Truncate => f.write_str("truncate"),
@@ -147,6 +152,7 @@ mod tests {
             ("none", Fault::None),
             ("delay=1s 500ms", Fault::Delay(Duration::from_millis(1500))),
             ("reset", Fault::Reset),
+            ("cut", Fault::Cut),
             ("blackhole", Fault::Blackhole),
             ("status=503", Fault::Status(503)),
             ("truncate", Fault::Truncate),

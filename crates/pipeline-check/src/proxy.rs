@@ -138,7 +138,11 @@ async fn connection(mut client: TcpStream, upstream: &str, switch: Switch) -> io
             )
         };
         tokio::select! {
-            ended = both => { ended?; false }
+            ended = both => match ended {
+                Ok(_) => false,
+                Err(error) if error.kind() == CUT => true,
+                Err(error) => return Err(error),
+            },
             () = until_reset(switch.fault.subscribe()) => true,
         }
     };
@@ -149,6 +153,9 @@ async fn connection(mut client: TcpStream, upstream: &str, switch: Switch) -> io
     }
     Ok(())
 }
+
+/// The error kind by which a pump says it cut a message ([`Fault::Cut`]).
+const CUT: io::ErrorKind = io::ErrorKind::ConnectionAborted;
 
 /// Drops the connection with an RST instead of a FIN.
 fn reset(stream: &TcpStream) -> io::Result<()> {
@@ -167,8 +174,8 @@ async fn until_reset(mut fault: watch::Receiver<Fault>) {
 }
 
 /// Copies one direction, holding each chunk as the fault says; at the end of the input, shuts
-/// the output down so the other side sees it too.
-/// Counts each chunk it delayed or held as faulted.
+/// the output down so the other side sees it too. Counts each chunk it delayed, held or cut as
+/// faulted; after a cut it ends with an error of kind [`CUT`].
 async fn pump<R, W>(mut from: R, mut to: W, switch: &Switch) -> io::Result<()>
 where
     R: AsyncRead + Unpin,
@@ -181,11 +188,14 @@ where
         if read == 0 {
             return to.shutdown().await;
         }
-        if matches!(
-            *fault.borrow_and_update(),
-            Fault::Delay(_) | Fault::Blackhole
-        ) {
+        let now = *fault.borrow_and_update();
+        if matches!(now, Fault::Delay(_) | Fault::Blackhole | Fault::Cut) {
             switch.counts.faulted.fetch_add(1, Ordering::Relaxed);
+        }
+        if now == Fault::Cut {
+            to.write_all(&buffer[..read / 2]).await?;
+            to.flush().await?;
+            return Err(io::Error::new(CUT, "message cut by the fault"));
         }
         loop {
             let now = *fault.borrow_and_update();

@@ -105,6 +105,30 @@ async fn a_reset_drops_open_connections_and_every_new_one_until_it_ends() {
 }
 
 #[tokio::test]
+async fn a_cut_forwards_half_a_message_then_resets_the_connection() {
+    let (address, switch) = echo_behind_proxy(Fault::None).await;
+    let mut stream = TcpStream::connect(&address).await.unwrap();
+    round_trip(&mut stream, b"whole", QUIET * 10).await.unwrap();
+
+    switch.set(Fault::Cut);
+    stream.write_all(b"0123456789").await.unwrap();
+    let mut back = Vec::new();
+    let read = tokio::time::timeout(QUIET * 10, stream.read_to_end(&mut back))
+        .await
+        .unwrap();
+    assert!(read.is_err() || back.len() < 10, "{read:?} {back:?}");
+    assert!(
+        b"01234".starts_with(&back),
+        "at most the first half came back: {back:?}"
+    );
+    assert_eq!(
+        switch.counts(),
+        (1, 2),
+        "one chunk cut, one connection reset"
+    );
+}
+
+#[tokio::test]
 async fn a_blackhole_holds_everything_until_it_ends_then_forwards_it() {
     let (address, switch) = echo_behind_proxy(Fault::Blackhole).await;
     let mut stream = TcpStream::connect(&address).await.unwrap();
