@@ -42,65 +42,11 @@ done
 export ETL_FAST_LOOP_SECS=${ETL_FAST_LOOP_SECS:-15}
 export STORAGE_SESSION_TIMEOUT=${STORAGE_SESSION_TIMEOUT:-10s}
 stack_up
-work=$RUN_DIR/faults
-mkdir -p "$work" "$RESULTS_DIR"
-PY=$(pymongo_python)
-SERVICES=(sla-manager storage retrieval etl)
-declare -A ADMIN=([etl]=$ETL_ADMIN_PORT [storage]=$STORAGE_ADMIN_PORT [retrieval]=$RETRIEVAL_ADMIN_PORT
-    [sla-manager]=$SLA_MANAGER_ADMIN_PORT)
-# what up.sh exports to the services
-export PROMETHEUS_URL=$TARGET_PROMETHEUS_URL KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" MONGO_URI=$MONGO_URI_LOCAL
-export BIND_ADDRESS=127.0.0.1
-# The identity audit looks from now on (the etl's first records are already on their way).
-"$RECORD_AUDIT" loss --watch-until "$work/audit.stop" --interval 1s >"$work/audit.txt" 2>"$work/audit.err" &
-AUDIT=$!
-trap 'rc=$?; kill "$AUDIT" 2>/dev/null || true; stack_cleanup "$rc"' EXIT
+# shellcheck source=reliability/faultlib.sh
+source "$REL_DIR/faultlib.sh"
+fault_watch_start
 load_slaset
-
-pid_of() { cat "$RUN_DIR/pids/$1.pid" 2>/dev/null || echo none; }
-
-# docs_fresh SINCE_EPOCH: prints "fresh total" for the metrics documents (values_at > SINCE).
-docs_fresh() {
-    "$PY" - "$MONGO_URI_LOCAL" "$1" <<'PYEOF' 2>/dev/null || echo "0 -1"
-import sys, datetime, pymongo
-c = pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=2000)
-since = datetime.datetime.fromtimestamp(float(sys.argv[2]), datetime.timezone.utc).replace(tzinfo=None)
-m = c["sla_monitor"]["metrics"]
-print(m.count_documents({"values_at": {"$gt": since}}), m.count_documents({}))
-PYEOF
-}
-
-# ---- counters scraper: "epoch service pid metric value" every second ----------------------------
-scrape_once() {
-    local now svc pid
-    now=$(date +%s.%N)
-    for svc in etl storage; do
-        pid=$(pid_of "$svc")
-        curl -sS --max-time 1 "http://127.0.0.1:${ADMIN[$svc]}/metrics" 2>/dev/null |
-            awk -v t="$now" -v s="$svc" -v p="$pid" '
-                /^(etl_records_produced_total|etl_records_dropped_total|etl_records_pending|storage_records_written_total|storage_records_stale_total|storage_dead_letters_total|storage_consumer_lag_records)/ {
-                    name = $1; sub(/\{.*/, "", name); sums[name] += $2 }
-                END { for (n in sums) print t, s, p, n, sums[n] }'
-    done >>"$work/counters.log"
-}
-(while :; do scrape_once; sleep 1; done) &
-SCRAPER=$!
-trap 'rc=$?; kill "$SCRAPER" "$AUDIT" 2>/dev/null || true; stack_cleanup "$rc"' EXIT
-
-last_counter() { # SERVICE METRIC: the last scraped value of the current process
-    awk -v s="$1" -v m="$2" -v p="$(pid_of "$1")" '$2 == s && $3 == p && $4 == m {v = $5} END {print v + 0}' "$work/counters.log"
-}
-
-log "waiting for every selected series to have a document"
-deadline=$((SECONDS + 300))
-while :; do
-    selected=$(curl -sS "http://127.0.0.1:$ETL_ADMIN_PORT/metrics" | awk '/^etl_series_selected\{loop="fast"\}/ {print $2}')
-    read -r _ total <<<"$(docs_fresh 0)"
-    [[ -n $selected && $selected -gt 0 && $total -ge $selected ]] && break
-    ((SECONDS < deadline)) || die "only $total documents for ${selected:-?} series after 300 s"
-    sleep 3
-done
-SERIES=$total
+wait_all_documents
 log "$SERIES series have documents; injecting faults: $PARTS"
 
 restart_part() {
@@ -116,16 +62,8 @@ restart_part() {
 
 rows=() findings=() bad=0 tansu_lost=0
 for part in $PARTS; do
-    declare -A before=()
-    for svc in "${SERVICES[@]}"; do before[$svc]=$(pid_of "$svc"); done
-    # Kill in the middle of the traffic: as soon as the etl's next cycle has had records
-    # acknowledged (at most one fast loop plus a margin), so that some may still be in flight.
-    scrape_once
-    start_count=$(last_counter etl etl_records_produced_total)
-    wait_until=$((SECONDS + ETL_FAST_LOOP_SECS + 20))
-    while (($(last_counter etl etl_records_produced_total) == start_count && SECONDS < wait_until)); do
-        sleep 0.2; scrape_once
-    done
+    remember_pids
+    wait_mid_traffic
     lag=$(last_counter storage storage_consumer_lag_records)
     pending=$(last_counter etl etl_records_pending)
     victim=$(pid_of "$part")
@@ -138,24 +76,9 @@ for part in $PARTS; do
     restart_part "$part"
     t_up=$(date +%s.%N)
     log "$part restarted (pid $(pid_of "$part")); waiting for $SERIES fresh documents"
-    recovered=""
-    while :; do
-        read -r fresh total <<<"$(docs_fresh "$t_kill")"
-        if ((fresh >= SERIES)); then recovered=$(awk -v a="$t_up" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}'); break; fi
-        awk -v a="$t_up" -v b="$(date +%s.%N)" -v l="$RECOVERY_TIMEOUT" 'BEGIN {exit !(b - a > l)}' && break
-        sleep 2
-    done
-    others=""
-    for svc in "${SERVICES[@]}"; do
-        [[ $svc == "$part" ]] && continue
-        if [[ $(pid_of "$svc") != "${before[$svc]}" ]] || ! kill -0 "$(pid_of "$svc")" 2>/dev/null; then
-            others+="$svc died; "
-        elif [[ $(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:${ADMIN[$svc]}/healthz") != 200 ]]; then
-            others+="$svc /healthz not 200; "
-        fi
-    done
-    slas=$(curl -sS --max-time 5 "$SLA_MANAGER_URL/slaset" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo "?")
-    [[ $slas == "${SLA_SET_SIZE:-5}" ]] || others+="GET /slaset has $slas SLAs; "
+    recovered=$(wait_fresh "$t_kill" "$t_up" "$RECOVERY_TIMEOUT")
+    read -r fresh _ <<<"$(docs_fresh "$t_kill")"
+    others=$(others_alive "$part")
     if [[ -z $recovered ]]; then
         bad=1; findings+=("$part: only $fresh of $SERIES documents fresh ${RECOVERY_TIMEOUT}s after the restart")
     fi
@@ -165,35 +88,10 @@ for part in $PARTS; do
 done
 
 # ---- final accounting ----------------------------------------------------------------------------
-log "stopping the etl gracefully and letting storage drain"
-scrape_once
-stop_bg "$RUN_DIR" etl
-deadline=$((SECONDS + 120))
-until [[ $(last_counter storage storage_consumer_lag_records) == 0 ]] && sleep 5 && scrape_once &&
-    [[ $(last_counter storage storage_consumer_lag_records) == 0 ]]; do
-    ((SECONDS < deadline)) || { log "storage lag not 0 after 120 s"; break; }
-    sleep 2
-done
-kill "$SCRAPER" 2>/dev/null || true
-touch "$work/audit.stop"
-audit_rc=0
-wait "$AUDIT" || audit_rc=$?
-case $audit_rc in
-    0) ;;
-    1) bad=1; findings+=("records lost by identity (record-audit, see below)") ;;
-    *) bad=1; findings+=("record-audit could not run (exit $audit_rc): $(tail -c 300 "$work/audit.err")") ;;
-esac
-read -r produced dropped consumed written stale dead <<<"$(awk '
-    {last[$2 " " $3 " " $4] = $5}
-    END {
-        for (k in last) { split(k, a, " "); tot[a[1] " " a[3]] += last[k] }
-        printf "%d %d %d %d %d %d\n", tot["etl etl_records_produced_total"], tot["etl etl_records_dropped_total"],
-            tot["storage storage_records_written_total"] + tot["storage storage_records_stale_total"] + tot["storage storage_dead_letters_total"],
-            tot["storage storage_records_written_total"], tot["storage storage_records_stale_total"], tot["storage storage_dead_letters_total"]
-    }' "$work/counters.log")"
-diff=$((consumed - produced))
-panics=$(panics_in_logs)
-[[ -z $panics ]] || { bad=1; findings+=("panic in a service log: $(head -c 300 <<<"$panics")"); }
+fault_finish
+finding=$(audit_finding)
+[[ -z $finding ]] || { bad=1; findings+=("$finding"); }
+[[ -z $PANICS ]] || { bad=1; findings+=("panic in a service log: $(head -c 300 <<<"$PANICS")"); }
 
 {
     echo "Fault run $(date -u +%FT%TZ): debug binaries, ETL_FAST_LOOP_SECS=$ETL_FAST_LOOP_SECS, each part SIGKILLed (process group), down ${DOWN}s, restarted as scripts/up.sh does; $SERIES series."
@@ -206,16 +104,16 @@ panics=$(panics_in_logs)
     echo
     echo "| produced (etl) | dropped (etl) | written | stale | dead letters | written+stale+dead - produced |"
     echo "|---|---|---|---|---|---|"
-    echo "| $produced | $dropped | $written | $stale | $dead | $diff |"
+    echo "| $PRODUCED | $DROPPED | $WRITTEN | $STALE | $DEAD | $((WRITTEN + STALE + DEAD - PRODUCED)) |"
     echo
     echo "Records the local broker (Tansu, memory storage) held unconsumed when it was killed (lag + pending): $tansu_lost"
     echo
-    echo "By identity (record-audit loss, from the topic to the database; exit $audit_rc):"
+    echo "By identity (record-audit loss, from the topic to the database; exit $AUDIT_RC):"
     echo
     echo '```'
-    cat "$work/audit.txt"
+    cat "$FAULT_WORK/audit.txt"
     echo '```'
-    echo "Panics in service logs: $([[ -z $panics ]] && echo none || echo yes)"
+    echo "Panics in service logs: $([[ -z $PANICS ]] && echo none || echo yes)"
     for f in "${findings[@]}"; do echo "FINDING: $f"; done
     echo "verdict: $([[ $bad == 0 ]] && echo "every fault survived without a manual restart, every series fresh again" || echo "FAILED (see findings)")"
 } | tee "$RESULTS_DIR/faults.md"

@@ -62,6 +62,8 @@ pub struct TopicRecord {
     pub identity: Option<Identity>,
     /// Its producer; none when a header is missing or malformed.
     pub producer: Option<Producer>,
+    /// Put there by `record-inject` (its `fault-inject` header), not by an etl.
+    pub injected: bool,
 }
 
 /// The newest stored computed_at (milliseconds) of each series and kind.
@@ -226,6 +228,8 @@ pub struct LeaderReport {
     pub records: u64,
     /// Records without the producer headers.
     pub without_headers: u64,
+    /// Records `record-inject` put in the topic: no etl produced them, so they are skipped.
+    pub injected: u64,
     /// Distinct (shard, term) pairs.
     pub terms: u64,
     /// (shard, loop, slot) produced under more than one term (a new leader re-running the slot
@@ -249,9 +253,10 @@ impl fmt::Display for LeaderReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "leaders from the record headers: {} records ({} without headers), {} shard terms, {} slots re-run by a new leader, {} records of a deposed leader after its successor's, {} terms shared by replicas",
+            "leaders from the record headers: {} records ({} without headers, {} injected by record-inject and skipped), {} shard terms, {} slots re-run by a new leader, {} records of a deposed leader after its successor's, {} terms shared by replicas",
             self.records,
             self.without_headers,
+            self.injected,
             self.terms,
             self.slots_rerun,
             self.stale_terms.len(),
@@ -277,6 +282,10 @@ pub fn leaders(records: &[TopicRecord]) -> LeaderReport {
     let mut slot_terms: BTreeMap<(&str, &str, &str), BTreeSet<i64>> = BTreeMap::new();
     for record in ordered {
         report.records += 1;
+        if record.injected {
+            report.injected += 1;
+            continue;
+        }
         let Some(producer) = &record.producer else {
             report.without_headers += 1;
             continue;
@@ -342,6 +351,7 @@ mod tests {
             offset,
             identity: Some(identity),
             producer: None,
+            injected: false,
         }
     }
 
@@ -433,6 +443,7 @@ mod tests {
                 term,
                 slot: slot.to_owned(),
             }),
+            injected: false,
         }
     }
 
@@ -472,5 +483,18 @@ mod tests {
         let records = [message(0, 0, identity(Kind::Values, 1))];
         assert_eq!(leaders(&records).without_headers, 1);
         assert!(!leaders(&records).passed());
+    }
+
+    #[test]
+    fn injected_records_are_skipped_but_only_those() {
+        let injected = TopicRecord {
+            injected: true,
+            ..message(0, 1, identity(Kind::Values, 1))
+        };
+        let records = [produced(0, 0, "a", 1, "s1"), injected];
+        let report = leaders(&records);
+        assert_eq!((report.injected, report.without_headers), (1, 0));
+        assert!(report.passed(), "{report}");
+        assert!(report.to_string().contains("1 injected by record-inject"));
     }
 }

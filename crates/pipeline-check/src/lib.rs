@@ -6,6 +6,9 @@
 //! - [`check`]: gathers the documents, the selected series and the SLA set, and runs the rules.
 //! - [`config`]: the command line.
 //! - [`audit`]: the records of the topic accounted for by identity, and their leaders (pure).
+//! - [`fault`]: the faults `fault-proxy` injects, and its corruptions of a Prometheus answer (pure).
+//! - [`inject`]: the messages `record-inject` puts in the topic, and what must become of them (pure).
+//! - [`proxy`]: `fault-proxy`'s TCP proxy, HTTP front and control endpoint.
 //! - [`topic`]: reads the topic, the storage group's offsets and the stored timestamps for it.
 #![warn(missing_docs)]
 
@@ -13,4 +16,7 @@ pub mod audit;
 pub mod check;
 pub mod compare;
 pub mod config;
+pub mod fault;
+pub mod inject;
+pub mod proxy;
 pub mod topic;

@@ -53,7 +53,8 @@ struct Head {
     computed_at: DateTime<Utc>,
 }
 
-fn identity(payload: Option<&[u8]>) -> Option<Identity> {
+/// The identity of a record's payload; none when it is not a record.
+pub fn identity(payload: Option<&[u8]>) -> Option<Identity> {
     let head: Head = serde_json::from_slice(payload?).ok()?;
     Some(Identity {
         id: head.id,
@@ -62,22 +63,43 @@ fn identity(payload: Option<&[u8]>) -> Option<Identity> {
     })
 }
 
-fn producer<H: Headers>(headers: Option<&H>) -> Option<Producer> {
-    let headers = headers?;
-    let value = |key: &str| {
-        headers
-            .iter()
-            .find(|header| header.key == key)
-            .and_then(|header| header.value)
-            .and_then(|value| std::str::from_utf8(value).ok())
-            .map(str::to_owned)
-    };
+fn producer(message: &RawMessage) -> Option<Producer> {
+    let value = |key: &str| message.header(key).map(str::to_owned);
     Some(Producer {
         replica: value("etl-replica")?,
         shard: value("etl-shard")?,
         term: value("etl-term")?.parse().ok()?,
         slot: value("etl-slot")?,
     })
+}
+
+/// The header `record-inject` puts on each message it injects.
+pub const INJECTED_HEADER: &str = "fault-inject";
+
+/// A message as it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMessage {
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset.
+    pub offset: i64,
+    /// Its key.
+    pub key: Option<Vec<u8>>,
+    /// Its value.
+    pub payload: Option<Vec<u8>>,
+    /// Its headers, in order.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl RawMessage {
+    /// The first header `key` as text, when it is some.
+    pub fn header(&self, key: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(name, _)| name == key)
+            .and_then(|(_, value)| value.as_deref())
+            .and_then(|value| std::str::from_utf8(value).ok())
+    }
 }
 
 fn consumer(brokers: &str, group: &str) -> Result<BaseConsumer, KafkaError> {
@@ -101,14 +123,29 @@ fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<Vec<i32>, KafkaErr
         .collect())
 }
 
-/// Every message of `topic` from the beginning to its end as of now (none when the topic does
+/// Every record of `topic` from the beginning to its end as of now (none when the topic does
 /// not exist), in partition order.
 pub async fn read_topic(brokers: &str, topic: &str) -> Result<Vec<TopicRecord>, ReadError> {
-    let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
-    tokio::task::spawn_blocking(move || read_topic_blocking(&brokers, &topic)).await?
+    Ok(read_messages(brokers, topic)
+        .await?
+        .into_iter()
+        .map(|message| TopicRecord {
+            partition: message.partition,
+            offset: message.offset,
+            identity: identity(message.payload.as_deref()),
+            producer: producer(&message),
+            injected: message.header(INJECTED_HEADER).is_some(),
+        })
+        .collect())
 }
 
-fn read_topic_blocking(brokers: &str, topic: &str) -> Result<Vec<TopicRecord>, ReadError> {
+/// Every message of `topic` from the beginning to its end as of now, in partition order.
+pub async fn read_messages(brokers: &str, topic: &str) -> Result<Vec<RawMessage>, ReadError> {
+    let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
+    tokio::task::spawn_blocking(move || read_messages_blocking(&brokers, &topic)).await?
+}
+
+fn read_messages_blocking(brokers: &str, topic: &str) -> Result<Vec<RawMessage>, ReadError> {
     let consumer = consumer(brokers, &format!("record-audit-{}", std::process::id()))?;
     let mut ends = BTreeMap::new();
     let mut assignment = TopicPartitionList::new();
@@ -140,11 +177,18 @@ fn read_topic_blocking(brokers: &str, topic: &str) -> Result<Vec<TopicRecord>, R
             Some(Err(error)) => return Err(error.into()),
             Some(Ok(message)) => {
                 let (partition, offset) = (message.partition(), message.offset());
-                records.push(TopicRecord {
+                let headers = message.headers().map_or_else(Vec::new, |headers| {
+                    headers
+                        .iter()
+                        .map(|header| (header.key.to_owned(), header.value.map(<[u8]>::to_vec)))
+                        .collect()
+                });
+                records.push(RawMessage {
                     partition,
                     offset,
-                    identity: identity(message.payload()),
-                    producer: producer(message.headers()),
+                    key: message.key().map(<[u8]>::to_vec),
+                    payload: message.payload().map(<[u8]>::to_vec),
+                    headers,
                 });
                 if ends.get(&partition).is_some_and(|&end| offset + 1 >= end) {
                     ends.remove(&partition);
