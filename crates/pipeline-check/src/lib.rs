@@ -6,6 +6,7 @@
 //! - [`check`]: gathers the documents, the selected series and the SLA set, and runs the rules.
 //! - [`config`]: the command line.
 //! - [`audit`]: the records of the topic accounted for by identity, and their leaders (pure).
+//! - [`slaset`]: the stored SLA set's range SLAs, its ratio SLIs checked for shape only.
 //! - [`topic`]: reads the topic, the storage group's offsets and the stored timestamps for it.
 #![warn(missing_docs)]
 
@@ -13,4 +14,5 @@ pub mod audit;
 pub mod check;
 pub mod compare;
 pub mod config;
+pub mod slaset;
 pub mod topic;

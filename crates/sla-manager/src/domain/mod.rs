@@ -12,6 +12,7 @@
 mod future;
 mod objective;
 mod probability;
+pub mod ratio;
 mod runs;
 pub mod slo;
 mod status;
@@ -25,7 +26,8 @@ pub use probability::out_of_range_probability;
 pub use runs::{Run, out_of_range_runs};
 pub use status::{State, Status, status};
 pub use validation::{
-    MAX_FOR_MINUTES, ParsedSet, finish_validation, not_in_prometheus, parse_sla_set,
+    MAX_FOR_MINUTES, ParsedSet, SetEntry, bad_expression, finish_validation, not_in_prometheus,
+    parse_sla_set,
 };
 pub use violations::{Violation, ViolationReport, WINDOWS, WindowCount, violations};
 

@@ -7,7 +7,7 @@ use std::{collections::BTreeSet, sync::Mutex};
 use prometheus::{GaugeVec, Opts, Registry};
 
 use super::SlaKey;
-use crate::domain::slo::SloReport;
+use crate::domain::slo::Gauges;
 
 /// A float gauge that forgets the label sets not recorded last time.
 #[derive(Debug)]
@@ -99,32 +99,29 @@ impl SloInstruments {
         })
     }
 
-    /// Records the reports of the current set's objectives; SLAs not among them disappear.
-    pub fn record(&self, reports: &[(SlaKey, &SloReport)]) {
+    /// Records the figures of the current set's objectives; SLAs not among them disappear.
+    pub fn record(&self, reports: &[(SlaKey, Gauges)]) {
         let sla = |(name, id): &SlaKey| vec![name.clone(), id.clone()];
         let with = |key: &SlaKey, extra: &str| {
             let mut labels = sla(key);
             labels.push(extra.to_owned());
             labels
         };
-        let objective: Vec<_> = reports
-            .iter()
-            .map(|(k, r)| (sla(k), r.objective.target))
-            .collect();
+        let objective: Vec<_> = reports.iter().map(|(k, r)| (sla(k), r.target)).collect();
         let compliance: Vec<_> = reports
             .iter()
             .filter_map(|(k, r)| r.compliance.map(|c| (sla(k), c)))
             .collect();
         let remaining: Vec<_> = reports
             .iter()
-            .map(|(k, r)| (sla(k), r.budget.remaining_ratio))
+            .filter_map(|(k, r)| r.remaining_ratio.map(|ratio| (sla(k), ratio)))
             .collect();
         let burn: Vec<_> = reports
             .iter()
             .flat_map(|(k, r)| {
                 r.burn_rates
                     .iter()
-                    .filter_map(move |b| b.rate.map(|rate| (with(k, b.window), rate)))
+                    .map(move |(window, rate)| (with(k, window), *rate))
             })
             .collect();
         let exhaustion: Vec<_> = reports
@@ -168,7 +165,7 @@ mod tests {
             _ => Counts::default(),
         });
         let key = |id: &str| ("latency".to_owned(), id.to_owned());
-        slo.record(&[(key("a"), &burning), (key("b"), &burning)]);
+        slo.record(&[(key("a"), burning.gauges()), (key("b"), burning.gauges())]);
         let before = text(&registry);
         for line in [
             r#"slo_objective_ratio{id="a",metric_name="latency"} 0.75"#,
@@ -179,7 +176,7 @@ mod tests {
         }
         // No value in 5m: no burn rate, and no compliance without a value in the window.
         assert!(!before.contains(r#"window="5m""#) && !before.contains("slo_compliance_ratio{"));
-        slo.record(&[(key("b"), &burning)]);
+        slo.record(&[(key("b"), burning.gauges())]);
         let after = text(&registry);
         assert!(!after.contains(r#"id="a""#), "{after}");
         assert!(after.contains(r#"slo_objective_ratio{id="b",metric_name="latency"} 0.75"#));
