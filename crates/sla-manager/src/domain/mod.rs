@@ -18,6 +18,7 @@ pub mod slo;
 mod status;
 mod validation;
 mod violations;
+mod zone;
 
 pub use future::{
     ForecastSummary, FutureForecast, FutureItem, FutureKind, FutureViolation, future_violations,
