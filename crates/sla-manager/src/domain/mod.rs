@@ -9,6 +9,7 @@
 //! - A window of `W` seconds evaluated at `at` holds the samples with `at - W <= t <= at`, both
 //!   ends included, as Prometheus range selectors.
 
+pub mod breach;
 mod future;
 mod objective;
 mod probability;

@@ -256,6 +256,9 @@ impl RatioReport {
                 .filter_map(|b| b.rate.map(|rate| (b.window, rate)))
                 .collect(),
             time_to_exhaustion_seconds: self.time_to_exhaustion_seconds,
+            // The etl forecasts series, not ratios of expressions.
+            forecast_exhaustion_seconds: None,
+            breach_probability: None,
         }
     }
 }

@@ -23,7 +23,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::STEP_SECONDS;
+use super::{STEP_SECONDS, breach::BreachForecast};
 use common::sla::SlaRange;
 
 pub use super::objective::{
@@ -198,6 +198,9 @@ pub struct SloReport {
     pub alerts: Vec<AlertState>,
     /// Seconds until the budget is spent at the 1h burn rate (0: spent; null: nothing burns).
     pub time_to_exhaustion_seconds: Option<f64>,
+    /// What the stored forecast of the series says of the budget; null without a prediction
+    /// reaching past the evaluation time.
+    pub forecast: Option<BreachForecast>,
 }
 
 /// What the gauges publish of an objective's report, whatever its budgeting.
@@ -213,6 +216,10 @@ pub struct Gauges {
     pub burn_rates: Vec<(&'static str, f64)>,
     /// Seconds to exhaustion at the 1h burn rate.
     pub time_to_exhaustion_seconds: Option<f64>,
+    /// Seconds to exhaustion by the forecast.
+    pub forecast_exhaustion_seconds: Option<f64>,
+    /// The probability that the objective is missed over the forecast's horizon.
+    pub breach_probability: Option<f64>,
 }
 
 impl SloReport {
@@ -228,6 +235,23 @@ impl SloReport {
                 .filter_map(|b| b.rate.map(|rate| (b.window, rate)))
                 .collect(),
             time_to_exhaustion_seconds: self.time_to_exhaustion_seconds,
+            forecast_exhaustion_seconds: self
+                .forecast
+                .as_ref()
+                .and_then(|f| f.time_to_exhaustion_seconds),
+            breach_probability: self.forecast.as_ref().map(|f| f.breach_probability),
+        }
+    }
+
+    /// The end of the objective's window at `at`: a calendar period's end (a rolling window
+    /// has none).
+    pub fn window_end(&self, at: i64) -> Option<i64> {
+        match self.objective.window {
+            Window::Rolling { .. } => None,
+            Window::Calendar { .. } => {
+                let span = self.objective.window.span(at);
+                Some(at - span.elapsed_seconds + span.length_seconds)
+            }
         }
     }
 
@@ -321,6 +345,7 @@ pub fn report(objective: &Objective, at: i64, counts: impl Fn(i64) -> Counts) ->
         burn_rates,
         alerts,
         time_to_exhaustion_seconds,
+        forecast: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The objectives' gauges: `slo_objective_ratio`, `slo_compliance_ratio`,
 //! `slo_error_budget_remaining_ratio`, `slo_burn_rate{window}` and
-//! `slo_time_to_exhaustion_seconds{method="burn_rate"}`, labelled by SLA (`metric_name`, `id`).
+//! `slo_time_to_exhaustion_seconds{method="burn_rate|forecast"}` and `slo_breach_probability`,
+//! labelled by SLA (`metric_name`, `id`; a ratio SLI has no metric name).
 
 use std::{collections::BTreeSet, sync::Mutex};
 
@@ -59,6 +60,7 @@ pub struct SloInstruments {
     remaining: TrackedFloat,
     burn_rate: TrackedFloat,
     exhaustion: TrackedFloat,
+    breach: TrackedFloat,
 }
 
 impl SloInstruments {
@@ -93,8 +95,14 @@ impl SloInstruments {
             exhaustion: TrackedFloat::register(
                 registry,
                 "slo_time_to_exhaustion_seconds",
-                "Seconds until the error budget is spent, by method (burn_rate: at the 1h burn rate); absent while nothing burns.",
+                "Seconds until the error budget is spent, by method (burn_rate: at the 1h burn rate; forecast: by the stored forecast's expected bad minutes); absent while nothing burns, or when the forecast does not get there.",
                 &["metric_name", "id", "method"],
+            )?,
+            breach: TrackedFloat::register(
+                registry,
+                "slo_breach_probability",
+                "Probability that the objective is missed over the stored forecast's horizon (from its 95% intervals); absent without a forecast.",
+                &sla,
             )?,
         })
     }
@@ -126,16 +134,25 @@ impl SloInstruments {
             .collect();
         let exhaustion: Vec<_> = reports
             .iter()
-            .filter_map(|(k, r)| {
-                r.time_to_exhaustion_seconds
-                    .map(|seconds| (with(k, "burn_rate"), seconds))
+            .flat_map(|(k, r)| {
+                [
+                    ("burn_rate", r.time_to_exhaustion_seconds),
+                    ("forecast", r.forecast_exhaustion_seconds),
+                ]
+                .into_iter()
+                .filter_map(move |(method, seconds)| seconds.map(|s| (with(k, method), s)))
             })
+            .collect();
+        let breach: Vec<_> = reports
+            .iter()
+            .filter_map(|(k, r)| r.breach_probability.map(|p| (sla(k), p)))
             .collect();
         self.objective.replace_all(&objective);
         self.compliance.replace_all(&compliance);
         self.remaining.replace_all(&remaining);
         self.burn_rate.replace_all(&burn);
         self.exhaustion.replace_all(&exhaustion);
+        self.breach.replace_all(&breach);
     }
 }
 
@@ -165,12 +182,17 @@ mod tests {
             _ => Counts::default(),
         });
         let key = |id: &str| ("latency".to_owned(), id.to_owned());
-        slo.record(&[(key("a"), burning.gauges()), (key("b"), burning.gauges())]);
+        let mut forecast = burning.gauges();
+        forecast.forecast_exhaustion_seconds = Some(120.0);
+        forecast.breach_probability = Some(0.25);
+        slo.record(&[(key("a"), forecast), (key("b"), burning.gauges())]);
         let before = text(&registry);
         for line in [
             r#"slo_objective_ratio{id="a",metric_name="latency"} 0.75"#,
             r#"slo_burn_rate{id="a",metric_name="latency",window="1h"} 2"#,
             r#"slo_error_budget_remaining_ratio{id="b",metric_name="latency"} 1"#,
+            r#"slo_time_to_exhaustion_seconds{id="a",method="forecast",metric_name="latency"} 120"#,
+            r#"slo_breach_probability{id="a",metric_name="latency"} 0.25"#,
         ] {
             assert!(before.contains(line), "{line} not in\n{before}");
         }
@@ -179,6 +201,7 @@ mod tests {
         slo.record(&[(key("b"), burning.gauges())]);
         let after = text(&registry);
         assert!(!after.contains(r#"id="a""#), "{after}");
+        assert!(!after.contains("slo_breach_probability{"), "none for b");
         assert!(after.contains(r#"slo_objective_ratio{id="b",metric_name="latency"} 0.75"#));
     }
 }

@@ -24,6 +24,7 @@ use utoipa::ToSchema;
 use super::{Manager, SlaView};
 use crate::{
     domain::{
+        breach::breach_forecast,
         ratio::{EventCounts, Events, RatioReport, RatioSli, ratio_report},
         slo::{self, Counts, Objective, SloReport},
     },
@@ -260,7 +261,12 @@ impl Manager {
         sla: &Sla,
         objective: &Objective,
         at: DateTime<Utc>,
-    ) -> Result<SloReport, PromError> {
+    ) -> Result<SloReport, Error> {
+        let prediction = self
+            .metrics
+            .find(sla.id())
+            .await?
+            .and_then(|document| document.prediction);
         let windows = slo::windows(objective, at.timestamp());
         // A few windows at a time: each is two subqueries, and the set's objectives run at once.
         // (Collected first: a lazy iterator of borrowing futures is not `Send` in a stream.)
@@ -273,9 +279,19 @@ impl Manager {
             .try_collect()
             .await?;
         let by_window: BTreeMap<i64, Counts> = windows.into_iter().zip(counts).collect();
-        Ok(slo::report(objective, at.timestamp(), |seconds| {
+        let mut report = slo::report(objective, at.timestamp(), |seconds| {
             by_window.get(&seconds).copied().unwrap_or_default()
-        }))
+        });
+        report.forecast = prediction.and_then(|prediction| {
+            breach_forecast(
+                &prediction,
+                &sla.range,
+                report.budget.remaining_minutes,
+                at.timestamp(),
+                report.window_end(at.timestamp()),
+            )
+        });
+        Ok(report)
     }
 
     /// The good and measured minutes of `sla`'s series in the window of `window_seconds`
