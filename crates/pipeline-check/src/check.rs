@@ -11,7 +11,7 @@ use common::{
     promql::{PromClient, PromError},
     record::{Kind, Metadata, Window, Windows},
     series::selector,
-    store::{METRICS_COLLECTION, MetricDocument, SLASET_COLLECTION, SlaDocument},
+    store::{METRICS_COLLECTION, MetricDocument, SLASET_COLLECTION},
     window::{AggregateOp, WindowSpan},
 };
 use futures::{StreamExt, TryStreamExt, stream};
@@ -128,24 +128,7 @@ pub async fn run(config: &Config) -> Result<Report, CheckError> {
         .await?;
 
     let documents = parse_documents(&raw, &selected, &mut tally);
-    let mut slas: Vec<SlaDocument> = Vec::new();
-    for raw_sla in &raw_slas {
-        match bson::from_document::<SlaDocument>(raw_sla.clone()) {
-            Ok(sla) => slas.push(sla),
-            Err(error) => {
-                let id = raw_sla
-                    .get("_id")
-                    .map_or_else(|| "(no _id)".to_owned(), ToString::to_string);
-                tally.assert(
-                    false,
-                    &format!("slaset document {id}"),
-                    "parses as an SLA",
-                    error,
-                    "an SLA document",
-                );
-            }
-        }
-    }
+    let slas = crate::slaset::sla_documents(&raw_slas, &mut tally);
 
     // Every synthetic series of the manifest is selected (else the run tells nothing about it).
     let mut synthetic = 0;

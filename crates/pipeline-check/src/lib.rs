@@ -9,6 +9,7 @@
 //! - [`fault`]: the faults `fault-proxy` injects, and its corruptions of a Prometheus answer (pure).
 //! - [`inject`]: the messages `record-inject` puts in the topic, and what must become of them (pure).
 //! - [`proxy`]: `fault-proxy`'s TCP proxy, HTTP front and control endpoint.
+//! - [`slaset`]: the stored SLA set's range SLAs, its ratio SLIs checked for shape only.
 //! - [`topic`]: reads the topic, the storage group's offsets and the stored timestamps for it.
 #![warn(missing_docs)]
 
@@ -19,4 +20,5 @@ pub mod config;
 pub mod fault;
 pub mod inject;
 pub mod proxy;
+pub mod slaset;
 pub mod topic;

@@ -6,7 +6,6 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use common::{
-    Labels,
     promql::{PromClient, PromError},
     record::Prediction,
     series::{METRIC_NAME_LABEL, selector},
@@ -19,104 +18,20 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 mod slo;
+mod views;
 
-pub use slo::{MetricSlo, in_range_indicator, subquery};
+pub use slo::{MetricSlo, RatioSlo, SloItem, in_range_indicator, subquery};
+pub use views::{RangeInput, RangeItem, RangeView, RatioView, SlaInput, SlaSetItem, SlaView};
 
 use crate::{
     domain::{
         self, ForecastSummary, FutureItem, STEP_SECONDS, Sample, State, Status, ViolationReport,
-        slo::{Objective, ObjectiveWire},
+        ratio::RatioSli,
     },
     error::Error,
     instruments::{Instruments, SlaKey},
-    repository::{Replaced, SlaSetRepository, StoredSla},
+    repository::{Replaced, SlaSetRepository, StoredEntry, StoredSla},
 };
-
-/// An allowed range.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
-pub struct RangeView {
-    /// Lowest allowed value.
-    pub min: f64,
-    /// Highest allowed value.
-    pub max: f64,
-}
-
-/// One SLA of the set.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct SlaView {
-    /// The series id (16 hex digits).
-    pub id: String,
-    /// The series' full label set, `__name__` included.
-    pub name: Labels,
-    /// The allowed range, bounds included.
-    pub range: RangeView,
-    /// Minutes out of range before the SLA fires.
-    #[serde(rename = "for")]
-    pub for_minutes: u32,
-}
-
-impl From<&StoredSla> for SlaView {
-    fn from(stored: &StoredSla) -> Self {
-        Self {
-            id: stored.id.to_string(),
-            name: stored.sla.name.clone(),
-            range: RangeView {
-                min: stored.sla.range.min,
-                max: stored.sla.range.max,
-            },
-            for_minutes: stored.sla.for_minutes,
-        }
-    }
-}
-
-/// One SLA of the set as `GET /slaset` and `PUT /slaset` answer it: with its objective, if any
-/// (absent otherwise, so a set without objectives reads as before).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct SlaSetItem {
-    /// The SLA.
-    #[serde(flatten)]
-    pub sla: SlaView,
-    /// Its objective.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<ObjectiveWire>)]
-    pub objective: Option<Objective>,
-}
-
-impl From<&StoredSla> for SlaSetItem {
-    fn from(stored: &StoredSla) -> Self {
-        Self {
-            sla: SlaView::from(stored),
-            objective: stored.objective,
-        }
-    }
-}
-
-/// One SLA as `PUT /slaset` takes it (the validation reads the body as JSON, to report every
-/// problem; this is its shape for the OpenAPI document and for clients).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, ToSchema)]
-pub struct SlaInput {
-    /// The series' full label set, `__name__` included; it must exist in the target Prometheus.
-    pub name: Labels,
-    /// The allowed range, `min <= max`.
-    pub range: RangeInput,
-    /// Minutes out of range before the SLA fires: a whole number from 1 to 720 (12 hours).
-    #[serde(rename = "for")]
-    #[schema(minimum = 1, maximum = 720)]
-    pub for_minutes: u32,
-    /// An objective over the share of minutes in range, optional.
-    #[serde(default)]
-    #[schema(value_type = Option<ObjectiveWire>)]
-    pub objective: Option<Objective>,
-}
-
-/// An allowed range as given.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, ToSchema)]
-pub struct RangeInput {
-    /// Lowest allowed value.
-    pub min: f64,
-    /// Highest allowed value.
-    pub max: f64,
-}
 
 /// An SLA and its state: an item of `GET /status`, the original's keys (`name`, `status`,
 /// `description`, `last-values`) and additions.
@@ -242,14 +157,21 @@ impl Manager {
         }
     }
 
-    /// The stored set, or [`Error::SlaSetNotDefined`].
-    pub async fn sla_set(&self) -> Result<Vec<StoredSla>, Error> {
+    /// The stored set, every entry, or [`Error::SlaSetNotDefined`].
+    pub async fn set(&self) -> Result<Vec<StoredEntry>, Error> {
         let set = self.slaset.find_all().await?;
         if set.is_empty() {
             Err(Error::SlaSetNotDefined)
         } else {
             Ok(set)
         }
+    }
+
+    /// The range SLAs of the stored set (what `/status`, `/violations`, `/future-violations`,
+    /// the UI and the etl's stream are about: a ratio SLI has no series of its own), or
+    /// [`Error::SlaSetNotDefined`] when no set is stored.
+    pub async fn sla_set(&self) -> Result<Vec<StoredSla>, Error> {
+        Ok(ranges(&self.set().await?))
     }
 
     /// Counts one periodic refresh.
@@ -289,24 +211,49 @@ impl Manager {
             .buffered(LOOKUPS_AT_ONCE)
             .try_collect()
             .await?;
-        let missing = missing.into_iter().flatten().collect();
+        let mut missing: Vec<String> = missing.into_iter().flatten().collect();
+        missing.extend(self.rejected_expressions(&parsed.ratios).await?);
         let objectives = parsed.objectives();
-        let slas = domain::finish_validation(parsed, missing).map_err(Error::InvalidSlaSet)?;
-        let replaced = self.slaset.replace(&slas, &objectives).await?;
-        tracing::info!(?replaced, metrics = slas.len(), "SLA set replaced");
-        let views = slas
+        let entries = domain::finish_validation(parsed, missing).map_err(Error::InvalidSlaSet)?;
+        let documents: Vec<StoredEntry> = entries
             .iter()
             .enumerate()
-            .map(|(position, sla)| {
-                SlaSetItem::from(&StoredSla {
-                    id: sla.id(),
-                    sla: sla.clone(),
-                    position: position as u32,
-                    objective: objectives.get(position).copied().flatten(),
-                })
+            .filter_map(|(position, entry)| {
+                StoredEntry::new(entry, position, objectives.get(position).copied().flatten())
             })
             .collect();
-        Ok((replaced, views))
+        let replaced = self.slaset.replace(&documents).await?;
+        tracing::info!(?replaced, metrics = documents.len(), "SLA set replaced");
+        Ok((replaced, documents.iter().map(SlaSetItem::from).collect()))
+    }
+
+    /// The problems of the ratio expressions the target Prometheus rejects as bad queries.
+    async fn rejected_expressions(
+        &self,
+        ratios: &[(usize, RatioSli)],
+    ) -> Result<Vec<String>, Error> {
+        let checks: Vec<_> = ratios
+            .iter()
+            .flat_map(|(index, sli)| [(*index, "good", &sli.good), (*index, "total", &sli.total)])
+            .map(|(index, which, expression)| async move {
+                match self.prometheus.instant(expression, None).await {
+                    Ok(_) => Ok(None),
+                    Err(PromError::Rejected {
+                        error_type,
+                        message,
+                        ..
+                    }) if error_type == "bad_data" => {
+                        Ok(Some(domain::bad_expression(index, which, &message)))
+                    }
+                    Err(other) => Err(other),
+                }
+            })
+            .collect();
+        let found: Vec<Option<String>> = stream::iter(checks)
+            .buffered(LOOKUPS_AT_ONCE)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     /// Each SLA's state at `at`.
@@ -336,7 +283,7 @@ impl Manager {
     pub async fn refresh(&self) -> Result<(), Error> {
         let at = Utc::now();
         let set = self.slaset.find_all().await?;
-        let evaluated = self.evaluate(set.clone(), at).await?;
+        let evaluated = self.evaluate(ranges(&set), at).await?;
         let statuses = self.statuses(&evaluated, at);
         self.violation_reports(&evaluated, at);
         self.futures(&evaluated, statuses, at).await?;
@@ -455,6 +402,11 @@ impl Manager {
         self.instruments.record_predicted(&counts);
         Ok(futures)
     }
+}
+
+/// The range SLAs of `set`.
+fn ranges(set: &[StoredEntry]) -> Vec<StoredSla> {
+    set.iter().filter_map(StoredEntry::range).cloned().collect()
 }
 
 fn future_of(

@@ -1,5 +1,6 @@
-//! The `slaset` collection: one document per SLA metric, `{_id: id, name, range, for,
-//! position}` (`position` keeps the order the set was given in).
+//! The `slaset` collection: one document per entry of the set, `{_id: id, name, range, for,
+//! position, objective?}` for a range SLA or `{_id: id, good, total, counter, position,
+//! objective}` for a ratio SLI (`position` keeps the order the set was given in).
 
 use bson::doc;
 use common::{
@@ -14,7 +15,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::domain::slo::Objective;
+use crate::domain::{SetEntry, ratio::RatioSli, slo::Objective};
 
 /// Staging collections are named `slaset` + this + random hex digits.
 pub const STAGING_INFIX: &str = "_staging_";
@@ -44,6 +45,62 @@ pub struct StoredSla {
     pub objective: Option<Objective>,
 }
 
+/// A stored ratio SLI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRatio {
+    /// The fingerprint of its expressions ([`RatioSli::id`]).
+    #[serde(rename = "_id")]
+    pub id: SeriesId,
+    /// The SLI.
+    #[serde(flatten)]
+    pub sli: RatioSli,
+    /// Place in the set, from 0.
+    #[serde(default)]
+    pub position: u32,
+    /// Its objective.
+    pub objective: Objective,
+}
+
+/// A stored entry of the set: told apart by its fields (`name` or `good`), so that the
+/// documents of a set stored before ratios existed read as they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StoredEntry {
+    /// A range SLA.
+    Range(StoredSla),
+    /// A ratio SLI.
+    Ratio(StoredRatio),
+}
+
+impl StoredEntry {
+    /// The entry `entry` of a set at `position`, with its objective.
+    pub fn new(entry: &SetEntry, position: usize, objective: Option<Objective>) -> Option<Self> {
+        let position = position as u32;
+        Some(match entry {
+            SetEntry::Range(sla) => Self::Range(StoredSla {
+                id: sla.id(),
+                sla: sla.clone(),
+                position,
+                objective,
+            }),
+            SetEntry::Ratio(sli) => Self::Ratio(StoredRatio {
+                id: sli.id(),
+                sli: sli.clone(),
+                position,
+                objective: objective?,
+            }),
+        })
+    }
+
+    /// The range SLA, if it is one.
+    pub fn range(&self) -> Option<&StoredSla> {
+        match self {
+            Self::Range(stored) => Some(stored),
+            Self::Ratio(_) => None,
+        }
+    }
+}
+
 /// Whether a replacement created the first set or replaced one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Replaced {
@@ -57,7 +114,7 @@ pub enum Replaced {
 #[derive(Debug, Clone)]
 pub struct SlaSetRepository {
     database: Database,
-    collection: Collection<StoredSla>,
+    collection: Collection<StoredEntry>,
 }
 
 fn database_error(operation: &'static str) -> impl Fn(mongodb::error::Error) -> StoreError {
@@ -84,7 +141,7 @@ impl SlaSetRepository {
 
     /// The stored set in the order it was given; empty when none is defined.
     #[tracing::instrument(name = "slaset.find_all", skip(self))]
-    pub async fn find_all(&self) -> Result<Vec<StoredSla>, StoreError> {
+    pub async fn find_all(&self) -> Result<Vec<StoredEntry>, StoreError> {
         let options = FindOptions::builder()
             .sort(doc! { "position": 1, "_id": 1 })
             .build();
@@ -105,12 +162,8 @@ impl SlaSetRepository {
     /// `renameCollection` with `dropTarget`, so a reader sees the old set or the new one, never
     /// a mix or nothing. Unlike a transaction, this works on a standalone server as well as on
     /// a replica set. Both writes wait for a majority's journal: the set is configuration.
-    #[tracing::instrument(name = "slaset.replace", skip_all, fields(metrics = slas.len()))]
-    pub async fn replace(
-        &self,
-        slas: &[Sla],
-        objectives: &[Option<Objective>],
-    ) -> Result<Replaced, StoreError> {
+    #[tracing::instrument(name = "slaset.replace", skip_all, fields(metrics = documents.len()))]
+    pub async fn replace(&self, documents: &[StoredEntry]) -> Result<Replaced, StoreError> {
         let existed = self
             .collection
             .estimated_document_count()
@@ -121,25 +174,15 @@ impl SlaSetRepository {
             "{SLASET_COLLECTION}{STAGING_INFIX}{:016x}",
             rand::random::<u64>()
         );
-        let staging: Collection<StoredSla> = self.database.collection_with_options(
+        let staging: Collection<StoredEntry> = self.database.collection_with_options(
             &staging_name,
             CollectionOptions::builder()
                 .write_concern(durable())
                 .build(),
         );
-        let documents: Vec<StoredSla> = slas
-            .iter()
-            .enumerate()
-            .map(|(position, sla)| StoredSla {
-                id: sla.id(),
-                sla: sla.clone(),
-                position: position as u32,
-                objective: objectives.get(position).copied().flatten(),
-            })
-            .collect();
         let written = async {
             staging
-                .insert_many(&documents)
+                .insert_many(documents)
                 .await
                 .map_err(database_error("stage_slaset"))?;
             let database = self.database.name();

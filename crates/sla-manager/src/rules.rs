@@ -139,7 +139,7 @@ fn write(path: Option<&PathBuf>, document: &Value) -> Result<(), RulesError> {
     }
 }
 
-/// The SLAs of `body` that have an objective, checked as `PUT /slaset` checks a set (of any
+/// The range SLAs of `body` that have an objective, checked as `PUT /slaset` checks a set (of any
 /// size; the series are not looked up).
 pub fn objectives_of(body: &Value) -> Result<Vec<(Sla, Objective)>, RulesError> {
     let size = body.as_array().map_or(0, Vec::len);
@@ -149,7 +149,11 @@ pub fn objectives_of(body: &Value) -> Result<Vec<(Sla, Objective)>, RulesError> 
     Ok(slas
         .into_iter()
         .zip(objectives)
-        .filter_map(|(sla, objective)| objective.map(|o| (sla, o)))
+        .filter_map(|(entry, objective)| match entry {
+            domain::SetEntry::Range(sla) => objective.map(|o| (sla, o)),
+            // Ratio SLIs get no generated rules yet: their figures are on /metrics.
+            domain::SetEntry::Ratio(_) => None,
+        })
         .collect())
 }
 

@@ -9,14 +9,17 @@
 //! - A window of `W` seconds evaluated at `at` holds the samples with `at - W <= t <= at`, both
 //!   ends included, as Prometheus range selectors.
 
+pub mod breach;
 mod future;
 mod objective;
 mod probability;
+pub mod ratio;
 mod runs;
 pub mod slo;
 mod status;
 mod validation;
 mod violations;
+mod zone;
 
 pub use future::{
     ForecastSummary, FutureForecast, FutureItem, FutureKind, FutureViolation, future_violations,
@@ -25,7 +28,8 @@ pub use probability::out_of_range_probability;
 pub use runs::{Run, out_of_range_runs};
 pub use status::{State, Status, status};
 pub use validation::{
-    MAX_FOR_MINUTES, ParsedSet, finish_validation, not_in_prometheus, parse_sla_set,
+    MAX_FOR_MINUTES, ParsedSet, SetEntry, bad_expression, finish_validation, not_in_prometheus,
+    parse_sla_set,
 };
 pub use violations::{Violation, ViolationReport, WINDOWS, WindowCount, violations};
 

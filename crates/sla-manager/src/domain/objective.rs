@@ -2,12 +2,12 @@
 //! or a calendar period (`"calendar": "month" | "week"`, with a `time_zone`), and the span of
 //! minutes it covers at a given time.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::STEP_SECONDS;
+use super::{STEP_SECONDS, zone::Zone};
 
 /// The rolling windows an objective may have, in days.
 pub const WINDOW_DAYS: [u32; 3] = [7, 28, 30];
@@ -37,8 +37,8 @@ pub enum Window {
     Calendar {
         /// Month or week.
         period: CalendarPeriod,
-        /// The time zone, as a fixed offset from UTC.
-        offset: FixedOffset,
+        /// The time zone: UTC, a fixed offset or an IANA zone.
+        zone: Zone,
     },
 }
 
@@ -75,7 +75,8 @@ pub struct ObjectiveWire {
     /// A calendar period: `month` or `week` (or `window`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<String>,
-    /// With `calendar`: `UTC` (the default) or a fixed offset such as `+02:00`.
+    /// With `calendar`: `UTC` (the default), a fixed offset such as `+02:00`, or an IANA time
+    /// zone such as `Europe/Paris` (its periods start at local midnight, DST included).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
 }
@@ -95,11 +96,9 @@ impl From<Objective> for ObjectiveWire {
     fn from(objective: Objective) -> Self {
         let (window, calendar, time_zone) = match objective.window {
             Window::Rolling { days } => (Some(format!("{days}d")), None, None),
-            Window::Calendar { period, offset } => (
-                None,
-                Some(period.name().to_owned()),
-                Some(offset_text(offset)),
-            ),
+            Window::Calendar { period, zone } => {
+                (None, Some(period.name().to_owned()), Some(zone.text()))
+            }
         };
         Self {
             target: objective.target,
@@ -119,14 +118,6 @@ impl CalendarPeriod {
     }
 }
 
-fn offset_text(offset: FixedOffset) -> String {
-    if offset.local_minus_utc() == 0 {
-        "UTC".to_owned()
-    } else {
-        offset.to_string()
-    }
-}
-
 impl Window {
     /// The rolling window of `days` days, when it is one of [`WINDOW_DAYS`].
     pub fn days(days: u32) -> Option<Self> {
@@ -135,13 +126,11 @@ impl Window {
             .then_some(Self::Rolling { days })
     }
 
-    /// How the window reads: `28d`, `month UTC`, `week +02:00`.
+    /// How the window reads: `28d`, `month UTC`, `week +02:00`, `month Europe/Paris`.
     pub fn text(self) -> String {
         match self {
             Self::Rolling { days } => format!("{days}d"),
-            Self::Calendar { period, offset } => {
-                format!("{} {}", period.name(), offset_text(offset))
-            }
+            Self::Calendar { period, zone } => format!("{} {}", period.name(), zone.text()),
         }
     }
 
@@ -155,8 +144,8 @@ impl Window {
                     length_seconds: seconds,
                 }
             }
-            Self::Calendar { period, offset } => {
-                let (start, end) = calendar_bounds(period, offset, at).unwrap_or((at, at + 1));
+            Self::Calendar { period, zone } => {
+                let (start, end) = calendar_bounds(period, zone, at).unwrap_or((at, at + 1));
                 Span {
                     elapsed_seconds: (at - start).max(1),
                     length_seconds: (end - start).max(STEP_SECONDS),
@@ -166,10 +155,11 @@ impl Window {
     }
 }
 
-/// The unix seconds of the start of the period holding `at` and of the next one's start.
-fn calendar_bounds(period: CalendarPeriod, offset: FixedOffset, at: i64) -> Option<(i64, i64)> {
-    let local = DateTime::from_timestamp(at, 0)?.with_timezone(&offset);
-    let date = local.date_naive();
+/// The unix seconds of the start of the period holding `at` and of the next one's start, each
+/// the first instant of its day in `zone` (so a period with a DST change is an hour shorter
+/// or longer).
+pub(super) fn calendar_bounds(period: CalendarPeriod, zone: Zone, at: i64) -> Option<(i64, i64)> {
+    let date = zone.date(at)?;
     let (first, next) = match period {
         CalendarPeriod::Month => {
             let first = NaiveDate::from_ymd_opt(date.year(), date.month(), 1)?;
@@ -185,13 +175,7 @@ fn calendar_bounds(period: CalendarPeriod, offset: FixedOffset, at: i64) -> Opti
             (first, first + Duration::days(7))
         }
     };
-    let midnight = |day: NaiveDate| {
-        offset
-            .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
-            .single()
-            .map(|t| t.timestamp())
-    };
-    Some((midnight(first)?, midnight(next)?))
+    Some((zone.start_of_day(first)?, zone.start_of_day(next)?))
 }
 
 impl Objective {
@@ -199,26 +183,6 @@ impl Objective {
     pub fn allowed_bad(&self) -> f64 {
         1.0 - self.target
     }
-}
-
-fn parse_offset(text: &str) -> Option<FixedOffset> {
-    if matches!(text, "UTC" | "Z" | "Etc/UTC") {
-        return FixedOffset::east_opt(0);
-    }
-    let (sign, rest) = match text.as_bytes().first()? {
-        b'+' => (1, &text[1..]),
-        b'-' => (-1, &text[1..]),
-        _ => return None,
-    };
-    let (hours, minutes) = rest.split_once(':')?;
-    if hours.len() != 2 || minutes.len() != 2 {
-        return None;
-    }
-    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
-    if hours > 14 || minutes > 59 {
-        return None;
-    }
-    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
 }
 
 /// Reads the `objective` of an SLA entry: absent or `null` is none; every problem is listed.
@@ -277,16 +241,16 @@ pub fn parse_objective(value: Option<&Value>) -> Result<Option<Objective>, Vec<S
                     "objective.calendar must be month or week, got {calendar}"
                 )),
             };
-            let offset = match given("time_zone") {
-                None => FixedOffset::east_opt(0).ok_or_else(String::new),
-                Some(zone) => zone.as_str().and_then(parse_offset).ok_or_else(|| {
+            let zone = match given("time_zone") {
+                None => Ok(Zone::utc()),
+                Some(zone) => zone.as_str().and_then(Zone::parse).ok_or_else(|| {
                     format!(
-                        "objective.time_zone must be UTC or a fixed offset such as +02:00, got {zone}"
+                        "objective.time_zone must be UTC, a fixed offset such as +02:00 or an IANA time zone such as Europe/Paris, got {zone}"
                     )
                 }),
             };
-            match (period, offset) {
-                (Ok(period), Ok(offset)) => Ok(Window::Calendar { period, offset }),
+            match (period, zone) {
+                (Ok(period), Ok(zone)) => Ok(Window::Calendar { period, zone }),
                 (Err(problem), Ok(_)) | (Ok(_), Err(problem)) => Err(problem),
                 (Err(first), Err(second)) => {
                     problems.push(first);

@@ -23,7 +23,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::STEP_SECONDS;
+use super::{STEP_SECONDS, breach::BreachForecast};
 use common::sla::SlaRange;
 
 pub use super::objective::{
@@ -198,9 +198,63 @@ pub struct SloReport {
     pub alerts: Vec<AlertState>,
     /// Seconds until the budget is spent at the 1h burn rate (0: spent; null: nothing burns).
     pub time_to_exhaustion_seconds: Option<f64>,
+    /// What the stored forecast of the series says of the budget; null without a prediction
+    /// reaching past the evaluation time.
+    pub forecast: Option<BreachForecast>,
+}
+
+/// What the gauges publish of an objective's report, whatever its budgeting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gauges {
+    /// The target.
+    pub target: f64,
+    /// The compliance, when there is a value.
+    pub compliance: Option<f64>,
+    /// The share of the budget left, when there is a budget.
+    pub remaining_ratio: Option<f64>,
+    /// The burn rate over each window with a value.
+    pub burn_rates: Vec<(&'static str, f64)>,
+    /// Seconds to exhaustion at the 1h burn rate.
+    pub time_to_exhaustion_seconds: Option<f64>,
+    /// Seconds to exhaustion by the forecast.
+    pub forecast_exhaustion_seconds: Option<f64>,
+    /// The probability that the objective is missed over the forecast's horizon.
+    pub breach_probability: Option<f64>,
 }
 
 impl SloReport {
+    /// What the gauges publish of it.
+    pub fn gauges(&self) -> Gauges {
+        Gauges {
+            target: self.objective.target,
+            compliance: self.compliance,
+            remaining_ratio: Some(self.budget.remaining_ratio),
+            burn_rates: self
+                .burn_rates
+                .iter()
+                .filter_map(|b| b.rate.map(|rate| (b.window, rate)))
+                .collect(),
+            time_to_exhaustion_seconds: self.time_to_exhaustion_seconds,
+            forecast_exhaustion_seconds: self
+                .forecast
+                .as_ref()
+                .and_then(|f| f.time_to_exhaustion_seconds),
+            breach_probability: self.forecast.as_ref().map(|f| f.breach_probability),
+        }
+    }
+
+    /// The end of the objective's window at `at`: a calendar period's end (a rolling window
+    /// has none).
+    pub fn window_end(&self, at: i64) -> Option<i64> {
+        match self.objective.window {
+            Window::Rolling { .. } => None,
+            Window::Calendar { .. } => {
+                let span = self.objective.window.span(at);
+                Some(at - span.elapsed_seconds + span.length_seconds)
+            }
+        }
+    }
+
     /// The burn rate over the window named `name`.
     pub fn burn_rate(&self, name: &str) -> Option<f64> {
         self.burn_rates
@@ -226,6 +280,22 @@ pub fn time_to_exhaustion(
     }
     let rate = rate.filter(|rate| *rate > 0.0)?;
     Some(remaining_minutes / (rate * objective.allowed_bad()) * STEP_SECONDS as f64)
+}
+
+/// The state of each of the workbook's [`ALERTS`], given the burn rate over each window name.
+pub(super) fn alert_states(rate_of: impl Fn(&str) -> Option<f64>) -> Vec<AlertState> {
+    ALERTS
+        .iter()
+        .map(|alert| AlertState {
+            severity: alert.severity,
+            factor: alert.factor,
+            long_window: alert.long,
+            short_window: alert.short,
+            firing: [alert.long, alert.short]
+                .iter()
+                .all(|w| rate_of(w).is_some_and(|rate| rate > alert.factor)),
+        })
+        .collect()
 }
 
 /// The report of `objective` at `at`, from the counts of each window of [`windows`] ending at
@@ -263,18 +333,7 @@ pub fn report(objective: &Objective, at: i64, counts: impl Fn(i64) -> Counts) ->
             .find(|b| b.window == name)
             .and_then(|b| b.rate)
     };
-    let alerts = ALERTS
-        .iter()
-        .map(|alert| AlertState {
-            severity: alert.severity,
-            factor: alert.factor,
-            long_window: alert.long,
-            short_window: alert.short,
-            firing: [alert.long, alert.short]
-                .iter()
-                .all(|w| rate_of(w).is_some_and(|rate| rate > alert.factor)),
-        })
-        .collect();
+    let alerts = alert_states(rate_of);
     let time_to_exhaustion_seconds =
         time_to_exhaustion(objective, remaining, rate_of(CURRENT_BURN_WINDOW));
     SloReport {
@@ -286,6 +345,7 @@ pub fn report(objective: &Objective, at: i64, counts: impl Fn(i64) -> Counts) ->
         burn_rates,
         alerts,
         time_to_exhaustion_seconds,
+        forecast: None,
     }
 }
 

@@ -240,10 +240,10 @@ fn calendar_objectives_parse_and_every_problem_is_listed() {
     assert_eq!(serde_json::from_str::<Objective>(text).unwrap(), week);
     let problems = |value: Value| parse_objective(Some(&value)).unwrap_err();
     assert_eq!(
-        problems(json!({"target": 0.99, "calendar": "year", "time_zone": "Europe/Paris"})),
+        problems(json!({"target": 0.99, "calendar": "year", "time_zone": "Europe/Pariss"})),
         [
             "objective.calendar must be month or week, got \"year\"",
-            "objective.time_zone must be UTC or a fixed offset such as +02:00, got \"Europe/Paris\"",
+            "objective.time_zone must be UTC, a fixed offset such as +02:00 or an IANA time zone such as Europe/Paris, got \"Europe/Pariss\"",
         ]
     );
     assert_eq!(
@@ -326,4 +326,56 @@ fn a_calendar_window_counts_from_the_period_start_and_budgets_the_whole_period()
 
 fn span_minutes(seconds: i64) -> u64 {
     (seconds / 60 + 1) as u64
+}
+
+#[test]
+fn iana_calendar_periods_start_at_local_midnight_and_follow_dst() {
+    let period = |calendar: &str| {
+        parse_objective(Some(
+            &json!({"target": 0.999, "calendar": calendar, "time_zone": "Europe/Paris"}),
+        ))
+        .unwrap()
+        .unwrap()
+    };
+    let month = period("month");
+    assert_eq!(month.window.text(), "month Europe/Paris");
+    let text = r#"{"target":0.999,"calendar":"month","time_zone":"Europe/Paris"}"#;
+    assert_eq!(serde_json::to_string(&month).unwrap(), text);
+    assert_eq!(serde_json::from_str::<Objective>(text).unwrap(), month);
+    let hour = 3_600;
+    // 2026-03-15T12:00:00Z: March in Paris runs from 2026-02-28T23:00Z (+01:00) to
+    // 2026-03-31T22:00Z (+02:00), one hour short of 31 days.
+    let mid_march = 1_773_576_000;
+    let span = month.window.span(mid_march);
+    assert_eq!(span.length_seconds, 31 * 86_400 - hour);
+    assert_eq!(span.elapsed_seconds, mid_march - 1_772_319_600);
+    // October 2026 gains the hour back (2026-10-25).
+    let mid_october = 1_791_720_000; // 2026-10-11T12:00:00Z
+    assert_eq!(
+        month.window.span(mid_october).length_seconds,
+        31 * 86_400 + hour
+    );
+    // 2026-02-28T23:30Z is already March in Paris, but February in UTC and at +00:30.
+    let span = month.window.span(1_772_321_400);
+    assert_eq!(
+        span,
+        Span {
+            elapsed_seconds: 1_800,
+            length_seconds: 31 * 86_400 - hour
+        }
+    );
+    // The week of the spring change (Monday 2026-03-23 to Monday 2026-03-30) has 167 hours;
+    // Sunday 2026-03-29T21:30Z is 23:30 local, its last half hour.
+    let week = period("week");
+    let span = week.window.span(1_774_819_800);
+    assert_eq!(
+        span,
+        Span {
+            elapsed_seconds: 167 * hour - 1_800,
+            length_seconds: 167 * hour
+        }
+    );
+    // Budgeted over the whole period: 0.1% of March's 44,580 minutes in Paris.
+    let r = report(&month, mid_march, |_| Counts::default());
+    assert!((r.budget.total_minutes - 44.58).abs() < 1e-9);
 }

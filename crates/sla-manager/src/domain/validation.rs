@@ -7,7 +7,19 @@ use common::{
 };
 use serde_json::{Map, Value};
 
-use super::slo::{self, Objective};
+use super::{
+    ratio::{RATIO_FIELDS, RatioSli, parse_ratio},
+    slo::{self, Objective},
+};
+
+/// One valid entry of a set: a range SLA (the original's) or a ratio SLI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetEntry {
+    /// A series and its allowed range.
+    Range(Sla),
+    /// Good and total events (it always has an objective).
+    Ratio(RatioSli),
+}
 
 /// The longest `for`: 12 hours, the longest window the reports look at. Each evaluation reads
 /// the 12 hours before `at` plus `for` minutes at a 1-minute step; with this bound that is at
@@ -26,8 +38,11 @@ pub struct ParsedSet {
     /// Each entry whose name is well formed (first occurrence only), by position (0-based):
     /// the ones to look up in Prometheus.
     pub names: Vec<(usize, Labels)>,
+    /// Each ratio entry whose expressions are well formed (first occurrence only), by
+    /// position: the expressions to check in Prometheus.
+    pub ratios: Vec<(usize, RatioSli)>,
     /// Each entry that passed every check, by position.
-    slas: Vec<Option<Sla>>,
+    slas: Vec<Option<SetEntry>>,
     /// Each entry's objective, by position (none when it has none or did not parse).
     objectives: Vec<Option<Objective>>,
     /// Everything wrong so far.
@@ -39,6 +54,7 @@ pub struct ParsedSet {
 pub fn parse_sla_set(body: &Value, size: usize) -> ParsedSet {
     let mut parsed = ParsedSet {
         names: Vec::new(),
+        ratios: Vec::new(),
         slas: Vec::new(),
         objectives: Vec::new(),
         problems: Vec::new(),
@@ -56,18 +72,43 @@ pub fn parse_sla_set(body: &Value, size: usize) -> ParsedSet {
         ));
     }
     for (index, entry) in entries.iter().enumerate() {
-        let sla = parse_entry(index, entry, &mut parsed);
-        parsed.slas.push(sla);
+        let ratio = entry.as_object().filter(|fields| is_ratio(fields));
+        let who = match ratio {
+            Some(_) => format!("{} (ratio)", subject(index, None)),
+            None => subject(index, parse_name(entry.get("name")).ok().as_ref()),
+        };
+        let sla = match ratio {
+            Some(fields) => {
+                parse_ratio_entry(index, fields, &who, &mut parsed).map(SetEntry::Ratio)
+            }
+            None => parse_entry(index, entry, &mut parsed).map(SetEntry::Range),
+        };
         let objective = slo::parse_objective(entry.get("objective")).unwrap_or_else(|list| {
-            let who = subject(index, parse_name(entry.get("name")).ok().as_ref());
             parsed
                 .problems
                 .extend(list.into_iter().map(|p| format!("{who}: {p}")));
             None
         });
+        let sla = if ratio.is_some() && entry.get("objective").is_none_or(Value::is_null) {
+            parsed.problems.push(format!(
+                "{who}: objective is missing (a ratio entry needs one)"
+            ));
+            None
+        } else {
+            sla
+        };
+        parsed.slas.push(sla);
         parsed.objectives.push(objective);
     }
     parsed
+}
+
+/// The problem of a ratio entry whose expression the target Prometheus rejects.
+pub fn bad_expression(index: usize, which: &str, message: &str) -> String {
+    format!(
+        "{} (ratio): {which} is not a valid PromQL expression: {message}",
+        subject(index, None)
+    )
 }
 
 /// The problem of an entry whose series the target Prometheus does not have.
@@ -86,7 +127,10 @@ impl ParsedSet {
 }
 
 /// The valid set, or every problem: those found in the body and `more` (found elsewhere).
-pub fn finish_validation(parsed: ParsedSet, more: Vec<String>) -> Result<Vec<Sla>, Vec<String>> {
+pub fn finish_validation(
+    parsed: ParsedSet,
+    more: Vec<String>,
+) -> Result<Vec<SetEntry>, Vec<String>> {
     let mut problems = parsed.problems;
     problems.extend(more);
     if problems.is_empty() {
@@ -103,6 +147,45 @@ fn subject(index: usize, labels: Option<&Labels>) -> String {
         Some(labels) => format!("metric {} ({})", index + 1, selector(labels)),
         None => format!("metric {}", index + 1),
     }
+}
+
+/// Whether an entry is a ratio SLI: it has `good` or `total`.
+fn is_ratio(fields: &Map<String, Value>) -> bool {
+    fields.contains_key("good") || fields.contains_key("total")
+}
+
+fn parse_ratio_entry(
+    index: usize,
+    fields: &Map<String, Value>,
+    who: &str,
+    parsed: &mut ParsedSet,
+) -> Option<RatioSli> {
+    let mut problems: Vec<String> = fields
+        .keys()
+        .filter(|key| !RATIO_FIELDS.contains(&key.as_str()))
+        .map(|key| {
+            format!("{who}: unknown field {key:?} (a ratio entry has good, total, counter and objective)")
+        })
+        .collect();
+    let sli = parse_ratio(fields)
+        .map_err(|list| problems.extend(list.into_iter().map(|p| format!("{who}: {p}"))))
+        .ok();
+    if let Some(sli) = &sli {
+        match parsed
+            .ratios
+            .iter()
+            .find(|(_, other)| other.id() == sli.id())
+        {
+            Some((first, _)) => problems.push(format!(
+                "{who}: the same good and total as metric {}",
+                first + 1
+            )),
+            None => parsed.ratios.push((index, sli.clone())),
+        }
+    }
+    let clean = problems.is_empty();
+    parsed.problems.extend(problems);
+    sli.filter(|_| clean)
 }
 
 fn parse_entry(index: usize, entry: &Value, parsed: &mut ParsedSet) -> Option<Sla> {
@@ -250,12 +333,63 @@ mod tests {
         finish_validation(parse_sla_set(&body, size), vec![]).unwrap_err()
     }
 
+    /// The range SLAs of a valid set.
+    fn ranges(entries: Vec<SetEntry>) -> Vec<Sla> {
+        entries
+            .into_iter()
+            .filter_map(|e| match e {
+                SetEntry::Range(sla) => Some(sla),
+                SetEntry::Ratio(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ratio_entries_sit_beside_range_ones_and_are_checked_with_them() {
+        let ratio = json!({"good": "sum(ok_total)", "total": "sum(all_total)",
+            "objective": {"target": 0.99, "window": "7d"}});
+        let body = json!([entry("a", 0.0, 1.0, 5), ratio.clone()]);
+        let parsed = parse_sla_set(&body, 2);
+        assert_eq!(parsed.ratios.len(), 1);
+        let entries = finish_validation(parsed, vec![]).unwrap();
+        assert!(
+            matches!(&entries[1], SetEntry::Ratio(sli) if sli.counter && sli.good == "sum(ok_total)")
+        );
+        assert_eq!(ranges(entries).len(), 1);
+
+        let body = json!([
+            ratio.clone(),
+            ratio,
+            {"good": "sum(ok_total)", "total": 3, "for": 5},
+            {"good": "a", "total": "b", "objective": {"target": 2, "window": "7d"}},
+        ]);
+        assert_eq!(
+            problems(body, 4),
+            [
+                "metric 2 (ratio): the same good and total as metric 1",
+                r#"metric 3 (ratio): unknown field "for" (a ratio entry has good, total, counter and objective)"#,
+                "metric 3 (ratio): total must be a non-empty PromQL expression, got 3",
+                "metric 3 (ratio): objective is missing (a ratio entry needs one)",
+                "metric 4 (ratio): objective.target must be a number between 0 and 1 (exclusive), got 2",
+            ]
+        );
+        let without = json!([{"good": "a", "total": "b"}]);
+        assert_eq!(
+            problems(without, 1),
+            ["metric 1 (ratio): objective is missing (a ratio entry needs one)"]
+        );
+        assert_eq!(
+            bad_expression(0, "good", "parse error"),
+            "metric 1 (ratio): good is not a valid PromQL expression: parse error"
+        );
+    }
+
     #[test]
     fn a_valid_set_parses_in_order() {
         let body = json!([entry("a", 0.0, 1.0, 5), entry("b", -1.0, 1.0, 1)]);
         let parsed = parse_sla_set(&body, 2);
         assert_eq!(parsed.names.len(), 2);
-        let slas = finish_validation(parsed, vec![]).unwrap();
+        let slas = ranges(finish_validation(parsed, vec![]).unwrap());
         assert_eq!(
             slas.iter()
                 .map(|s| s.name["__name__"].as_str())
@@ -360,7 +494,7 @@ mod tests {
         }
         let longest =
             json!([{"name": {"__name__": "a"}, "range": {"min": 0, "max": 1}, "for": 720}]);
-        let slas = finish_validation(parse_sla_set(&longest, 1), vec![]).unwrap();
+        let slas = ranges(finish_validation(parse_sla_set(&longest, 1), vec![]).unwrap());
         assert_eq!(slas[0].for_minutes, MAX_FOR_MINUTES);
     }
 

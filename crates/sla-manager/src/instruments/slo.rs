@@ -1,13 +1,14 @@
 //! The objectives' gauges: `slo_objective_ratio`, `slo_compliance_ratio`,
 //! `slo_error_budget_remaining_ratio`, `slo_burn_rate{window}` and
-//! `slo_time_to_exhaustion_seconds{method="burn_rate"}`, labelled by SLA (`metric_name`, `id`).
+//! `slo_time_to_exhaustion_seconds{method="burn_rate|forecast"}` and `slo_breach_probability`,
+//! labelled by SLA (`metric_name`, `id`; a ratio SLI has no metric name).
 
 use std::{collections::BTreeSet, sync::Mutex};
 
 use prometheus::{GaugeVec, Opts, Registry};
 
 use super::SlaKey;
-use crate::domain::slo::SloReport;
+use crate::domain::slo::Gauges;
 
 /// A float gauge that forgets the label sets not recorded last time.
 #[derive(Debug)]
@@ -59,6 +60,7 @@ pub struct SloInstruments {
     remaining: TrackedFloat,
     burn_rate: TrackedFloat,
     exhaustion: TrackedFloat,
+    breach: TrackedFloat,
 }
 
 impl SloInstruments {
@@ -93,52 +95,64 @@ impl SloInstruments {
             exhaustion: TrackedFloat::register(
                 registry,
                 "slo_time_to_exhaustion_seconds",
-                "Seconds until the error budget is spent, by method (burn_rate: at the 1h burn rate); absent while nothing burns.",
+                "Seconds until the error budget is spent, by method (burn_rate: at the 1h burn rate; forecast: by the stored forecast's expected bad minutes); absent while nothing burns, or when the forecast does not get there.",
                 &["metric_name", "id", "method"],
+            )?,
+            breach: TrackedFloat::register(
+                registry,
+                "slo_breach_probability",
+                "Probability that the objective is missed over the stored forecast's horizon (from its 95% intervals); absent without a forecast.",
+                &sla,
             )?,
         })
     }
 
-    /// Records the reports of the current set's objectives; SLAs not among them disappear.
-    pub fn record(&self, reports: &[(SlaKey, &SloReport)]) {
+    /// Records the figures of the current set's objectives; SLAs not among them disappear.
+    pub fn record(&self, reports: &[(SlaKey, Gauges)]) {
         let sla = |(name, id): &SlaKey| vec![name.clone(), id.clone()];
         let with = |key: &SlaKey, extra: &str| {
             let mut labels = sla(key);
             labels.push(extra.to_owned());
             labels
         };
-        let objective: Vec<_> = reports
-            .iter()
-            .map(|(k, r)| (sla(k), r.objective.target))
-            .collect();
+        let objective: Vec<_> = reports.iter().map(|(k, r)| (sla(k), r.target)).collect();
         let compliance: Vec<_> = reports
             .iter()
             .filter_map(|(k, r)| r.compliance.map(|c| (sla(k), c)))
             .collect();
         let remaining: Vec<_> = reports
             .iter()
-            .map(|(k, r)| (sla(k), r.budget.remaining_ratio))
+            .filter_map(|(k, r)| r.remaining_ratio.map(|ratio| (sla(k), ratio)))
             .collect();
         let burn: Vec<_> = reports
             .iter()
             .flat_map(|(k, r)| {
                 r.burn_rates
                     .iter()
-                    .filter_map(move |b| b.rate.map(|rate| (with(k, b.window), rate)))
+                    .map(move |(window, rate)| (with(k, window), *rate))
             })
             .collect();
         let exhaustion: Vec<_> = reports
             .iter()
-            .filter_map(|(k, r)| {
-                r.time_to_exhaustion_seconds
-                    .map(|seconds| (with(k, "burn_rate"), seconds))
+            .flat_map(|(k, r)| {
+                [
+                    ("burn_rate", r.time_to_exhaustion_seconds),
+                    ("forecast", r.forecast_exhaustion_seconds),
+                ]
+                .into_iter()
+                .filter_map(move |(method, seconds)| seconds.map(|s| (with(k, method), s)))
             })
+            .collect();
+        let breach: Vec<_> = reports
+            .iter()
+            .filter_map(|(k, r)| r.breach_probability.map(|p| (sla(k), p)))
             .collect();
         self.objective.replace_all(&objective);
         self.compliance.replace_all(&compliance);
         self.remaining.replace_all(&remaining);
         self.burn_rate.replace_all(&burn);
         self.exhaustion.replace_all(&exhaustion);
+        self.breach.replace_all(&breach);
     }
 }
 
@@ -168,20 +182,26 @@ mod tests {
             _ => Counts::default(),
         });
         let key = |id: &str| ("latency".to_owned(), id.to_owned());
-        slo.record(&[(key("a"), &burning), (key("b"), &burning)]);
+        let mut forecast = burning.gauges();
+        forecast.forecast_exhaustion_seconds = Some(120.0);
+        forecast.breach_probability = Some(0.25);
+        slo.record(&[(key("a"), forecast), (key("b"), burning.gauges())]);
         let before = text(&registry);
         for line in [
             r#"slo_objective_ratio{id="a",metric_name="latency"} 0.75"#,
             r#"slo_burn_rate{id="a",metric_name="latency",window="1h"} 2"#,
             r#"slo_error_budget_remaining_ratio{id="b",metric_name="latency"} 1"#,
+            r#"slo_time_to_exhaustion_seconds{id="a",method="forecast",metric_name="latency"} 120"#,
+            r#"slo_breach_probability{id="a",metric_name="latency"} 0.25"#,
         ] {
             assert!(before.contains(line), "{line} not in\n{before}");
         }
         // No value in 5m: no burn rate, and no compliance without a value in the window.
         assert!(!before.contains(r#"window="5m""#) && !before.contains("slo_compliance_ratio{"));
-        slo.record(&[(key("b"), &burning)]);
+        slo.record(&[(key("b"), burning.gauges())]);
         let after = text(&registry);
         assert!(!after.contains(r#"id="a""#), "{after}");
+        assert!(!after.contains("slo_breach_probability{"), "none for b");
         assert!(after.contains(r#"slo_objective_ratio{id="b",metric_name="latency"} 0.75"#));
     }
 }

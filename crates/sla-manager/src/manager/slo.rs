@@ -23,10 +23,14 @@ use utoipa::ToSchema;
 
 use super::{Manager, SlaView};
 use crate::{
-    domain::slo::{self, Counts, Objective, SloReport},
+    domain::{
+        breach::breach_forecast,
+        ratio::{EventCounts, Events, RatioReport, RatioSli, ratio_report},
+        slo::{self, Counts, Objective, SloReport},
+    },
     error::Error,
     instruments::SlaKey,
-    repository::StoredSla,
+    repository::{StoredEntry, StoredRatio, StoredSla},
 };
 
 /// Windows of one objective queried at once (each is two instant queries).
@@ -43,6 +47,39 @@ pub struct MetricSlo {
     pub slo: SloReport,
     /// The evaluation time (`at`, or now).
     pub evaluated_at: DateTime<Utc>,
+}
+
+/// A ratio SLI and its objective's figures (budget in events): an item of `GET /slo`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RatioSlo {
+    /// The fingerprint of its two expressions.
+    pub id: String,
+    /// Its expressions.
+    #[serde(flatten)]
+    pub sli: RatioSli,
+    /// The objective's figures at the evaluation time.
+    #[serde(flatten)]
+    pub slo: RatioReport,
+    /// The evaluation time (`at`, or now).
+    pub evaluated_at: DateTime<Utc>,
+}
+
+/// An item of `GET /slo`: a range SLA's objective (in minutes) or a ratio SLI's (in events).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SloItem {
+    /// A range SLA: a timeslice objective.
+    Range(MetricSlo),
+    /// A ratio SLI: an occurrences objective.
+    Ratio(RatioSlo),
+}
+
+/// The telemetry's labels of an entry: a range SLA's metric name (none for a ratio) and id.
+fn entry_key(stored: &StoredEntry) -> SlaKey {
+    match stored {
+        StoredEntry::Range(stored) => sla_key(stored),
+        StoredEntry::Ratio(stored) => (String::new(), stored.id.to_string()),
+    }
 }
 
 /// The telemetry's labels of an SLA: its metric name and id.
@@ -83,26 +120,109 @@ pub fn subquery(function: &str, sla: &Sla, window_seconds: i64) -> String {
 }
 
 impl Manager {
-    /// The figures of each SLA of the set that has an objective, at `at`, in the set's order.
+    /// The figures of each entry of the set that has an objective, at `at`, in the set's order.
     #[tracing::instrument(name = "manager.slo", skip(self))]
-    pub async fn slo(&self, at: DateTime<Utc>) -> Result<Vec<MetricSlo>, Error> {
-        let set = self.sla_set().await?;
-        self.slo_of(&set, at).await
+    pub async fn slo(&self, at: DateTime<Utc>) -> Result<Vec<SloItem>, Error> {
+        let set = self.set().await?;
+        self.slo_items(&set, at).await
+    }
+
+    /// The figures of every objective of `set` at `at`, in the set's order.
+    async fn slo_items(
+        &self,
+        set: &[StoredEntry],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<SloItem>, Error> {
+        let ranges: Vec<StoredSla> = set.iter().filter_map(StoredEntry::range).cloned().collect();
+        let ratios: Vec<&StoredRatio> = set
+            .iter()
+            .filter_map(|entry| match entry {
+                StoredEntry::Ratio(ratio) => Some(ratio),
+                StoredEntry::Range(_) => None,
+            })
+            .collect();
+        let (range_slos, ratio_reports) = futures::try_join!(self.slo_of(&ranges, at), async {
+            try_join_all(ratios.iter().map(|r| self.ratio_slo(r, at)))
+                .await
+                .map_err(Error::from)
+        })?;
+        let mut range_slos = range_slos.into_iter();
+        let mut ratio_reports = ratio_reports.into_iter();
+        // Back in the set's order: each entry with an objective takes the next of its kind.
+        Ok(set
+            .iter()
+            .filter_map(|entry| match entry {
+                StoredEntry::Range(stored) if stored.objective.is_some() => {
+                    range_slos.next().map(SloItem::Range)
+                }
+                StoredEntry::Range(_) => None,
+                StoredEntry::Ratio(_) => ratio_reports.next().map(SloItem::Ratio),
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(name = "manager.ratio_slo", skip_all, fields(id = %stored.id))]
+    async fn ratio_slo(
+        &self,
+        stored: &StoredRatio,
+        at: DateTime<Utc>,
+    ) -> Result<RatioSlo, PromError> {
+        let windows = slo::windows(&stored.objective, at.timestamp());
+        let queries: Vec<_> = windows
+            .iter()
+            .map(|seconds| self.events(&stored.sli, *seconds, at))
+            .collect();
+        let counts: Vec<EventCounts> = stream::iter(queries)
+            .buffered(WINDOWS_AT_ONCE)
+            .try_collect()
+            .await?;
+        let by_window: BTreeMap<i64, EventCounts> = windows.into_iter().zip(counts).collect();
+        let slo = ratio_report(&stored.objective, at.timestamp(), |seconds| {
+            by_window.get(&seconds).copied().unwrap_or_default()
+        });
+        Ok(RatioSlo {
+            id: stored.id.to_string(),
+            sli: stored.sli.clone(),
+            slo,
+            evaluated_at: at,
+        })
+    }
+
+    /// The good and total events of `sli` in the window of `window_seconds` ending at `at`.
+    async fn events(
+        &self,
+        sli: &RatioSli,
+        window_seconds: i64,
+        at: DateTime<Utc>,
+    ) -> Result<EventCounts, PromError> {
+        let one = |which| async move {
+            let samples = self
+                .prometheus
+                .instant(&sli.events_query(which, window_seconds), Some(at))
+                .await?;
+            // `sum(...)` answers one sample, or none without data.
+            Ok::<_, PromError>(samples.first().map_or(0.0, |s| s.value))
+        };
+        let (good, total) = futures::try_join!(one(Events::Good), one(Events::Total))?;
+        Ok(EventCounts { good, total })
     }
 
     /// Records the figures of the objectives of `set` now in the telemetry (not those of
     /// requests, whose `at` may be in the past).
     pub(super) async fn refresh_slo(
         &self,
-        set: &[StoredSla],
+        set: &[StoredEntry],
         at: DateTime<Utc>,
     ) -> Result<(), Error> {
-        let slos = self.slo_of(set, at).await?;
+        let items = self.slo_items(set, at).await?;
         let keyed: Vec<_> = set
             .iter()
-            .filter(|stored| stored.objective.is_some())
-            .map(sla_key)
-            .zip(slos.iter().map(|m| &m.slo))
+            .filter(|stored| stored.range().is_none_or(|s| s.objective.is_some()))
+            .map(entry_key)
+            .zip(items.iter().map(|item| match item {
+                SloItem::Range(m) => m.slo.gauges(),
+                SloItem::Ratio(r) => r.slo.gauges(),
+            }))
             .collect();
         self.instruments.slo.record(&keyed);
         Ok(())
@@ -141,7 +261,12 @@ impl Manager {
         sla: &Sla,
         objective: &Objective,
         at: DateTime<Utc>,
-    ) -> Result<SloReport, PromError> {
+    ) -> Result<SloReport, Error> {
+        let prediction = self
+            .metrics
+            .find(sla.id())
+            .await?
+            .and_then(|document| document.prediction);
         let windows = slo::windows(objective, at.timestamp());
         // A few windows at a time: each is two subqueries, and the set's objectives run at once.
         // (Collected first: a lazy iterator of borrowing futures is not `Send` in a stream.)
@@ -154,9 +279,19 @@ impl Manager {
             .try_collect()
             .await?;
         let by_window: BTreeMap<i64, Counts> = windows.into_iter().zip(counts).collect();
-        Ok(slo::report(objective, at.timestamp(), |seconds| {
+        let mut report = slo::report(objective, at.timestamp(), |seconds| {
             by_window.get(&seconds).copied().unwrap_or_default()
-        }))
+        });
+        report.forecast = prediction.and_then(|prediction| {
+            breach_forecast(
+                &prediction,
+                &sla.range,
+                report.budget.remaining_minutes,
+                at.timestamp(),
+                report.window_end(at.timestamp()),
+            )
+        });
+        Ok(report)
     }
 
     /// The good and measured minutes of `sla`'s series in the window of `window_seconds`

@@ -31,7 +31,7 @@ pub(crate) struct SetReply {
 pub(super) async fn get_slaset(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<SlaSetItem>>, Error> {
-    match state.manager.sla_set().await {
+    match state.manager.set().await {
         Ok(set) => Ok(Json(set.iter().map(SlaSetItem::from).collect())),
         // Here nothing was asked of the set: its absence is a 404, not a bad request.
         Err(Error::SlaSetNotDefined) => Err(Error::NotFound(NOT_DEFINED.to_owned())),

@@ -5,7 +5,7 @@ use axum::{Json, extract::State};
 use super::{AppState, AtParam, EvaluationTime};
 use crate::{
     error::{Error, ErrorBody},
-    manager::MetricSlo,
+    manager::SloItem,
 };
 
 /// Each SLA of the set that has an `objective`, in the set's order: a timeslice SLO over the
@@ -18,7 +18,7 @@ use crate::{
 /// remaining budget is spent at the 1h burn rate (each burn rate also gives its own). An empty
 /// list when no SLA has an objective.
 #[utoipa::path(get, path = "/slo", tag = "slo", params(AtParam), responses(
-    (status = 200, description = "The figures of each objective, in the set's order", body = Vec<MetricSlo>),
+    (status = 200, description = "The figures of each objective, in the set's order", body = Vec<SloItem>),
     (status = 400, description = "SLA set not defined, or a bad `at`", body = ErrorBody),
     (status = 502, description = "Prometheus not available (the cause is logged, never sent)", body = ErrorBody),
     (status = 504, description = "DB not available", body = ErrorBody),
@@ -27,6 +27,6 @@ use crate::{
 pub(super) async fn slo(
     State(state): State<AppState>,
     at: EvaluationTime,
-) -> Result<Json<Vec<MetricSlo>>, Error> {
+) -> Result<Json<Vec<SloItem>>, Error> {
     Ok(Json(state.manager.slo(at.0).await?))
 }

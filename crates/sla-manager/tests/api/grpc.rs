@@ -28,7 +28,7 @@ mod padded {
     include!(concat!(env!("OUT_DIR"), "/padded/sla.rs"));
 }
 
-async fn stream(app: &TestApp) -> Vec<SlaSetResponse> {
+pub(crate) async fn stream(app: &TestApp) -> Vec<SlaSetResponse> {
     let mut client = SlaServiceClient::connect(format!("http://{}", app.grpc))
         .await
         .expect("the gRPC server answers");

@@ -392,3 +392,82 @@ async fn a_calendar_month_counts_from_its_first_minute_and_budgets_the_whole_mon
     .await;
     assert_eq!(by_promql, measured as f64);
 }
+
+/// The constant series (0..100, never left) with a 0.9999 objective over 28 days: a budget of
+/// 4.032 minutes. Its forecast: 3 minutes in range, 4 certainly out, then 3 on the max exactly
+/// (out with probability 1/2 each).
+async fn seed_breaching_forecast(app: &TestApp, from: i64) -> Value {
+    let mut body = set_with_objectives(app);
+    body[1]["objective"] = json!({"target": 0.9999, "window": "28d"});
+    let (status, reply) = app.put_slaset(&body).await;
+    assert!(status.is_success(), "{reply}");
+    let constant = app.sla_set()[1].0.clone();
+    let mut values = vec![42.0; 3];
+    values.extend([150.0; 4]);
+    values.extend([100.0; 3]);
+    // sigma 1 around 42 and 150 is certain either way; on the max it is a coin toss.
+    app.seed_prediction(&constant, from, &values, 1.0).await;
+    body
+}
+
+#[tokio::test]
+async fn the_stored_forecast_gives_the_breach_probability_and_the_time_to_breach() {
+    let app = spawn_app().await;
+    let end = app.end();
+    seed_breaching_forecast(&app, end).await;
+    let items = app.evaluate("/slo", end).await;
+    // The SLA series has no stored prediction.
+    assert_eq!(items[0]["forecast"], Value::Null);
+    let forecast = &items[1]["forecast"];
+    assert_eq!(forecast["model"], "holt_winters_additive");
+    assert_eq!(forecast["horizon_seconds"], 600);
+    assert!(close(
+        items[1]["budget"]["remaining_minutes"].as_f64().unwrap(),
+        4.032
+    ));
+    // 4 certain bad minutes and Binomial(3, 1/2) more: over 4.032 unless all 3 stay in.
+    // (The normal CDF is good to about 1e-7.)
+    let near = |a: f64, b: f64| (a - b).abs() < 1e-6;
+    let expected = forecast["expected_bad_minutes"].as_f64().unwrap();
+    assert!(near(expected, 5.5), "{forecast}");
+    let breach = forecast["breach_probability"].as_f64().unwrap();
+    assert!(near(breach, 0.875), "{forecast}");
+    // Expected bad minutes 1, 2, 3, 4 at the 4th to 7th points, 4.5 at the 8th.
+    assert_eq!(forecast["time_to_exhaustion_seconds"], 480.0);
+    let exit = &forecast["leaves_range"];
+    assert_eq!(exit["in_seconds"], 240, "{exit}");
+    assert!(exit["probability"].as_f64().unwrap() > 0.999);
+    // Once the forecast is behind the evaluation time it says nothing.
+    let later = app.evaluate("/slo", end + 600).await;
+    assert_eq!(later[1]["forecast"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_refresh_publishes_the_forecast_s_breach_probability_and_time_to_exhaustion() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        refresh: Some("200ms"),
+        ..Default::default()
+    })
+    .await;
+    seed_breaching_forecast(&app, chrono::Utc::now().timestamp()).await;
+    let constant = &app.sla_set()[1].0;
+    let labels = format!(
+        "id=\"{}\",metric_name=\"{}\"",
+        common::SeriesId::of(constant),
+        constant["__name__"]
+    );
+    let breach = format!("slo_breach_probability{{{labels}}} 0.87");
+    let exhaustion = format!(
+        "slo_time_to_exhaustion_seconds{{{}",
+        labels.replace(",metric_name", ",method=\"forecast\",metric_name")
+    );
+    common::testing::wait_until(
+        "a refresh to publish the forecast's figures",
+        std::time::Duration::from_secs(30),
+        || async {
+            let telemetry = app.telemetry().await;
+            telemetry.contains(&breach) && telemetry.contains(&exhaustion)
+        },
+    )
+    .await;
+}
