@@ -51,7 +51,8 @@ impl FittedHoltWinters {
             let point = match self.model {
                 Model::HoltWintersAdditive => base + self.seasonal[(h - 1) % m],
                 Model::HoltWintersMultiplicative => base * self.seasonal[(h - 1) % m],
-                Model::HoltLinear => base,
+                // A fitted Holt-Winters model is never one of augurs'.
+                Model::HoltLinear | Model::MstlEts | Model::AutoEts => base,
             };
             if h > 1 {
                 let j = h - 1;

@@ -71,7 +71,8 @@ impl HoltWinters {
         match self.model {
             Model::HoltWintersAdditive => Kind::Add,
             Model::HoltWintersMultiplicative => Kind::Mul,
-            Model::HoltLinear => Kind::None,
+            // The constructors make only Holt-Winters variants.
+            Model::HoltLinear | Model::MstlEts | Model::AutoEts => Kind::None,
         }
     }
 

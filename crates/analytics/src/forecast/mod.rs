@@ -1,21 +1,27 @@
-//! What comes next? Holt-Winters exponential smoothing and model selection.
+//! What comes next? Holt-Winters exponential smoothing, augurs' MSTL and AutoETS, and model
+//! selection.
 //!
 //! [`HoltWinters`] is the unfitted model (its specification); [`HoltWinters::fit`] returns a
-//! [`FittedHoltWinters`], the only type that can forecast. [`forecast`] fits the candidate
-//! models for a series and keeps the one with the lowest in-sample RMSE.
+//! [`FittedHoltWinters`], the only type that can forecast. [`select`] evaluates every
+//! candidate model by its rolling-origin held-out error and forecasts with the best;
+//! [`fit_best`] is the original's choice, the Holt-Winters fit of lowest in-sample RMSE.
 
 use serde::Serialize;
 
 use crate::error::{Error, Result, ensure_finite};
 
+mod ets;
 mod fitted;
 mod holt_winters;
 mod recursion;
+mod select;
 
 pub use fitted::{FittedHoltWinters, Forecast};
 pub use holt_winters::HoltWinters;
+pub use select::{ORIGINS, Score, Selection, holdout_steps, select};
 
-/// Which Holt-Winters variant; all have an additive (undamped) trend.
+/// Which model: a Holt-Winters variant (all have an additive, undamped trend) or an augurs
+/// model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Model {
@@ -25,6 +31,10 @@ pub enum Model {
     HoltWintersMultiplicative,
     /// No seasonality (Holt's linear trend): `ExponentialSmoothing(trend="add")`.
     HoltLinear,
+    /// augurs' MSTL over the seasonal periods, with ETS(A,Ad,N) of the deseasonalised series.
+    MstlEts,
+    /// augurs' AutoETS over the non-seasonal forms (`ZZN`).
+    AutoEts,
 }
 
 impl Model {
@@ -34,6 +44,8 @@ impl Model {
             Self::HoltWintersAdditive => "holt_winters_additive",
             Self::HoltWintersMultiplicative => "holt_winters_multiplicative",
             Self::HoltLinear => "holt_linear",
+            Self::MstlEts => "mstl_ets",
+            Self::AutoEts => "auto_ets",
         }
     }
 }
@@ -72,13 +84,12 @@ pub fn candidates(n: usize, positive: bool, period: Option<usize>) -> Vec<HoltWi
     }
 }
 
-/// Fits every [candidate](candidates) and forecasts with the one of lowest in-sample RMSE,
-/// as the original system did with statsmodels' `ExponentialSmoothing`.
+/// The forecast of the [selected](select) model, with `period` as the only seasonal period.
 ///
 /// # Errors
 /// [`Error::NotEnoughData`] for fewer than 4 values, [`Error::NonFinite`].
 pub fn forecast(y: &[f64], period: Option<usize>, options: &ForecastOptions) -> Result<Forecast> {
-    Ok(fit_best(y, period)?.forecast(options.horizon, options.level))
+    Ok(select(y, period.as_slice(), options)?.forecast)
 }
 
 /// Fits every [candidate](candidates) and returns the one of lowest in-sample RMSE. The
