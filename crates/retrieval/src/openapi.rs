@@ -1,8 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations and the types they return.
 
 use common::record::{
-    Decomposition, Kind, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window,
-    Windows,
+    CandidateScore, Decomposition, Kind, Metadata, PredictedPoint, Prediction, Seasonality,
+    Stationarity, Window, Windows,
 };
 use serde::Serialize;
 use utoipa::{
@@ -49,6 +49,7 @@ pub struct ErrorBody {
         Decomposition,
         Prediction,
         PredictedPoint,
+        CandidateScore,
     )),
     modifiers(&EdgeResponses),
     tags(
