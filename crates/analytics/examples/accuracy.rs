@@ -98,7 +98,13 @@ fn main() {
             horizon: holdout.len(),
             ..Default::default()
         };
-        let selection = analytics::select(train, period.as_slice(), &options).expect("select");
+        // The seasonal periods the selection is given: the case's own list (strongest first)
+        // where it has one, else the Holt-Winters period.
+        let periods: Vec<usize> = match hw["periods"].as_array() {
+            Some(list) => list.iter().map(|p| p.as_u64().unwrap() as usize).collect(),
+            None => period.into_iter().collect(),
+        };
+        let selection = analytics::select(train, &periods, &options).expect("select");
         let f = &selection.forecast;
         sel_covered += holdout
             .iter()

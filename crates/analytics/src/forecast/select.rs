@@ -1,5 +1,5 @@
 //! Model selection by rolling-origin held-out error: each candidate is fitted on the history
-//! up to each of the last few origins and forecasts the values after it; the candidate whose
+//! up to each of the last few origins and forecasts the horizon after it; the candidate whose
 //! forecasts miss least is refitted on the whole history and forecasts the future.
 
 use serde::Serialize;
@@ -114,13 +114,32 @@ pub fn holdout_steps(n: usize, horizon: usize) -> usize {
     horizon.min(n / MAX_HOLDOUT_SHARE).max(1)
 }
 
-/// RMSE of `candidate`'s forecasts of the `steps` values after each of the [`ORIGINS`]
-/// origins `n - k * steps`, fitted on the values before it; `None` when a fit fails.
-fn holdout_rmse(candidate: &mut Candidate, y: &[f64], steps: usize, level: f64) -> Option<f64> {
-    let n = y.len();
+/// The [`ORIGINS`] origins of a history of `n` values, `steps` held-out values after each:
+/// spread over the last cycle of the longest period (so that the held-out values sample
+/// its phases: a weekly series is not judged on one weekend alone), or `steps` apart when
+/// that is longer or the history too short for it (the span stays within half of it).
+fn origins(n: usize, steps: usize, longest_period: usize) -> Option<Vec<usize>> {
+    let spread = (longest_period / ORIGINS).max(steps);
+    let spacing = if (ORIGINS - 1) * spread + steps <= n / 2 {
+        spread
+    } else {
+        steps
+    };
+    let first = n.checked_sub((ORIGINS - 1) * spacing + steps)?;
+    (first >= 4).then(|| (0..ORIGINS).map(|k| first + k * spacing).collect())
+}
+
+/// RMSE of `candidate`'s forecasts of the `steps` values after each origin, fitted on the
+/// values before it; `None` when a fit fails.
+fn holdout_rmse(
+    candidate: &mut Candidate,
+    y: &[f64],
+    origins: &[usize],
+    steps: usize,
+    level: f64,
+) -> Option<f64> {
     let mut sse = 0.0;
-    for k in (1..=ORIGINS).rev() {
-        let origin = n - k * steps;
+    for &origin in origins {
         let f = candidate.fit_forecast(&y[..origin], steps, level).ok()?;
         sse += f
             .values
@@ -129,7 +148,7 @@ fn holdout_rmse(candidate: &mut Candidate, y: &[f64], steps: usize, level: f64) 
             .map(|(a, b)| (a - b).powi(2))
             .sum::<f64>();
     }
-    let rmse = (sse / (ORIGINS * steps) as f64).sqrt();
+    let rmse = (sse / (origins.len() * steps) as f64).sqrt();
     rmse.is_finite().then_some(rmse)
 }
 
@@ -153,14 +172,16 @@ pub fn select(y: &[f64], periods: &[usize], options: &ForecastOptions) -> Result
     };
     let n = y.len();
     let steps = holdout_steps(n, options.horizon);
-    let Some(first_origin) = n.checked_sub(ORIGINS * steps).filter(|&o| o >= 4) else {
+    let longest = periods.iter().copied().max().unwrap_or(0);
+    let Some(origins) = origins(n, steps, longest) else {
         return fallback();
     };
+    let first_origin = origins[0];
     let positive = y.iter().all(|&v| v > 0.0);
     let mut scored: Vec<(Candidate, f64)> = all_candidates(first_origin, positive, periods)
         .into_iter()
         .filter_map(|mut c| {
-            let rmse = holdout_rmse(&mut c, y, steps, options.level)?;
+            let rmse = holdout_rmse(&mut c, y, &origins, steps, options.level)?;
             Some((c, rmse))
         })
         .collect();
