@@ -30,6 +30,9 @@ pub enum Error {
     /// A least-squares design matrix is rank deficient.
     #[error("singular regression design")]
     Singular,
+    /// An augurs model (MSTL, ETS) could not be fitted or could not forecast.
+    #[error("model failed: {0}")]
+    Model(String),
 }
 
 /// Crate-wide result alias.

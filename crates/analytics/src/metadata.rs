@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::autocorrelation::{AcfOptions, acf};
 use crate::error::{Error, Result};
-use crate::forecast::{ForecastOptions, Model, forecast};
+use crate::forecast::{ForecastOptions, Model, Score, select};
 use crate::gaps::fill_gaps;
 use crate::seasonality::{Seasonality, SeasonalityOptions, seasonality};
 use crate::stationarity::{Adf, AdfOptions, adfuller};
@@ -76,10 +76,13 @@ pub fn metadata(x: &[f64], options: &MetadataOptions) -> Result<Metadata> {
 /// What the `prediction` record carries.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prediction {
-    /// The model kept.
+    /// The model kept: the lowest held-out RMSE of the rolling-origin evaluation.
     pub model: Model,
     /// Its in-sample RMSE.
     pub rmse: f64,
+    /// Every candidate evaluated and its held-out RMSE (empty when the history was too
+    /// short to evaluate them and the model was chosen by in-sample RMSE).
+    pub candidates: Vec<Score>,
     /// Smallest predicted value.
     pub min: f64,
     /// Largest predicted value.
@@ -94,32 +97,42 @@ pub struct Prediction {
     pub upper: Vec<f64>,
 }
 
-/// Fills gaps and [forecasts](crate::forecast::forecast) `horizon` steps with 95% intervals,
-/// keeping the candidate model of lowest in-sample RMSE, and summarises the predicted
-/// values.
+/// Fills gaps and forecasts `horizon` steps with 95% intervals with the
+/// [selected](crate::forecast::select) model, `period` the only seasonal period, and
+/// summarises the predicted values.
 ///
 /// # Errors
 /// [`crate::Error::AllMissing`], [`crate::Error::NotEnoughData`] for fewer than 4 values,
 /// [`crate::Error::InvalidOption`] for a zero horizon.
 pub fn predict(x: &[f64], period: Option<usize>, horizon: usize) -> Result<Prediction> {
+    predict_with(x, period.as_slice(), horizon)
+}
+
+/// [`predict`] with several seasonal periods (in samples, strongest first).
+///
+/// # Errors
+/// As [`predict`].
+pub fn predict_with(x: &[f64], periods: &[usize], horizon: usize) -> Result<Prediction> {
     if horizon == 0 {
         return Err(crate::Error::InvalidOption("horizon must be at least 1"));
     }
     let filled = fill_gaps(x)?;
-    let f = forecast(
+    let selection = select(
         &filled.values,
-        period,
+        periods,
         &ForecastOptions {
             horizon,
             ..ForecastOptions::default()
         },
     )?;
+    let f = selection.forecast;
     let min = f.values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = f.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let avg = f.values.iter().sum::<f64>() / f.values.len() as f64;
     Ok(Prediction {
         model: f.model,
         rmse: f.rmse,
+        candidates: selection.candidates,
         min,
         max,
         avg,

@@ -227,7 +227,8 @@ pub struct Decomposition {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
-    /// The model kept (the lowest in-sample RMSE).
+    /// The model kept: the lowest held-out RMSE of the candidates below (the lowest in-sample
+    /// RMSE when they are absent).
     pub model: String,
     /// Its in-sample one-step RMSE.
     #[serde(with = "crate::float")]
@@ -251,6 +252,23 @@ pub struct Prediction {
     pub step_seconds: u64,
     /// The predicted points with their 95% bounds.
     pub values: Vec<PredictedPoint>,
+    /// Every candidate model and its rolling-origin held-out RMSE; absent from records written
+    /// before the etl evaluated candidates, and when the history was too short to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<CandidateScore>,
+}
+
+/// One candidate model of a forecast and how well it forecast the held-out history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateScore {
+    /// The model, named as [`Prediction::model`].
+    pub model: String,
+    /// RMSE of its forecasts of the last values of the history, each fitted on what came
+    /// before them.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
+    pub holdout_rmse: f64,
 }
 
 /// One predicted point.
@@ -335,8 +353,32 @@ pub(crate) mod tests {
             horizon_minutes: 10,
             step_seconds: 60,
             values: vec![point; 10],
+            candidates: vec![CandidateScore {
+                model: "holt_winters_additive".to_owned(),
+                holdout_rmse: 0.3,
+            }],
         };
         Record::new(labels(), at(), Payload::Prediction { prediction })
+    }
+
+    #[test]
+    fn a_prediction_written_before_the_candidates_reads_without_them() {
+        let mut value = serde_json::to_value(prediction_record()).unwrap();
+        assert_eq!(
+            value["prediction"]["candidates"],
+            json!([{"model": "holt_winters_additive", "holdout_rmse": 0.3}])
+        );
+        value["prediction"]
+            .as_object_mut()
+            .unwrap()
+            .remove("candidates");
+        let back: Record = serde_json::from_value(value).unwrap();
+        let Payload::Prediction { prediction } = back.payload else {
+            unreachable!()
+        };
+        assert!(prediction.candidates.is_empty());
+        let text = serde_json::to_value(&prediction).unwrap();
+        assert!(text.get("candidates").is_none(), "{text}");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::record::{
-    Decomposition, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window,
+    CandidateScore, Decomposition, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity,
+    Window,
 };
 
 /// Values at a constant step: a history as the statistics take it.
@@ -131,6 +132,14 @@ pub fn prediction(
         horizon_minutes: (horizon as u64 * step_seconds).div_ceil(60),
         step_seconds,
         values: points,
+        candidates: predicted
+            .candidates
+            .iter()
+            .map(|c| CandidateScore {
+                model: c.model.name().to_owned(),
+                holdout_rmse: c.holdout_rmse,
+            })
+            .collect(),
     })
 }
 

@@ -80,6 +80,11 @@ pub struct Config {
     /// at least two periods (and an hour more) are used.
     #[arg(long, env = "ETL_FORECAST_LOOKBACK", default_value = "12h", value_parser = parse_duration)]
     pub forecast_lookback: Duration,
+    /// How far ahead a forecast reaches, in whole minutes (the forecast's step) from 1m to 24h;
+    /// the history fetched grows to four times this when the lookback is shorter, so that the
+    /// models are chosen on held-out values as far ahead.
+    #[arg(long, env = "ETL_FORECAST_HORIZON", default_value = "10m", value_parser = parse_forecast_horizon)]
+    pub forecast_horizon: Duration,
     /// Most Prometheus queries and analyses in flight at once per loop.
     #[arg(long, env = "ETL_MAX_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub max_concurrency: u64,
@@ -175,7 +180,31 @@ impl LeadershipArgs {
     }
 }
 
+/// The forecast's step: one predicted point a minute.
+pub const FORECAST_STEP: Duration = Duration::from_secs(60);
+
+/// The longest forecast horizon (a day: the SLOs' time to breach looks that far).
+pub const MAX_FORECAST_HORIZON: Duration = Duration::from_secs(24 * 3600);
+
+/// `ETL_FORECAST_HORIZON`: a duration that is a whole number of [`FORECAST_STEP`]s, from one
+/// step to [`MAX_FORECAST_HORIZON`].
+fn parse_forecast_horizon(text: &str) -> Result<Duration, String> {
+    let horizon = parse_duration(text).map_err(|e| format!("not a duration ({e}): {text:?}"))?;
+    let step = FORECAST_STEP.as_secs();
+    if horizon < FORECAST_STEP || horizon > MAX_FORECAST_HORIZON || horizon.as_secs() % step != 0 {
+        return Err(format!(
+            "the forecast horizon must be whole minutes from 1m to 24h, got {text:?}"
+        ));
+    }
+    Ok(horizon)
+}
+
 impl Config {
+    /// The forecast horizon in steps of [`FORECAST_STEP`].
+    pub fn forecast_horizon_steps(&self) -> usize {
+        (self.forecast_horizon.as_secs() / FORECAST_STEP.as_secs()) as usize
+    }
+
     /// The fast loop's period.
     pub fn fast_period(&self) -> Duration {
         Duration::from_secs(self.fast_loop_secs)
@@ -291,5 +320,26 @@ mod tests {
             panic!("not analyze")
         };
         assert_eq!((a.period, a.horizon), (Some(60), 10));
+    }
+
+    #[test]
+    fn the_forecast_horizon_defaults_to_ten_minutes_and_takes_up_to_a_day() {
+        let Command::Run(config) = parse(&[]) else {
+            panic!("run")
+        };
+        assert_eq!(config.forecast_horizon_steps(), 10);
+        let Command::Run(config) = parse(&["--forecast-horizon", "24h"]) else {
+            panic!("run")
+        };
+        assert_eq!(config.forecast_horizon_steps(), 1440);
+        for bad in ["25h", "30s", "90s", "0m", "soon"] {
+            let args: Vec<OsString> = ["etl", "--forecast-horizon", bad]
+                .into_iter()
+                .map(OsString::from)
+                .collect();
+            let error = common::config::try_parse_from::<Cli>(&args, |_| None).unwrap_err();
+            let text = error.to_string();
+            assert!(text.contains("forecast-horizon"), "{bad}: {text}");
+        }
     }
 }

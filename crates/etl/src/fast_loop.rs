@@ -21,9 +21,7 @@ use crate::{
 };
 
 /// Forecast step.
-const STEP: Duration = Duration::from_secs(60);
-/// Forecast horizon, in steps.
-const HORIZON: usize = 10;
+const STEP: Duration = crate::config::FORECAST_STEP;
 
 /// The fast loop's parts.
 #[derive(Clone)]
@@ -40,6 +38,8 @@ pub struct FastLoop {
     pub clock: Clock,
     /// History of a forecast without a known period.
     pub forecast_lookback: Duration,
+    /// Steps of [`STEP`] a forecast reaches (`ETL_FORECAST_HORIZON`).
+    pub forecast_horizon: usize,
     /// Forecasts in flight at once.
     pub concurrency: usize,
 }
@@ -143,18 +143,23 @@ impl FastLoop {
     async fn prediction(&self, target: SlaTarget, now: DateTime<Utc>) -> Result<Record, EtlError> {
         let started = std::time::Instant::now();
         let end = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+        // The held-out values of the model choice reach as far ahead as the forecast, after
+        // each of its origins: four horizons of history at least.
+        let held_out = STEP * (4 * self.forecast_horizon) as u32;
         let lookback = match target.period_minutes {
             Some(period) => self
                 .forecast_lookback
                 .max(Duration::from_secs(u64::from(period) * 120 + 3600)),
             None => self.forecast_lookback,
-        };
+        }
+        .max(held_out);
         let start = end - TimeDelta::from_std(lookback).unwrap_or(TimeDelta::hours(12));
         let history = self
             .discovery
             .history(&target.labels, start, end, STEP)
             .await?;
         let period_steps = target.period_minutes.map(|minutes| minutes as usize);
+        let horizon = self.forecast_horizon;
         let prediction = spawn_blocking_in_span(move || {
             let last = history.end();
             analysis::prediction(
@@ -162,7 +167,7 @@ impl FastLoop {
                 last,
                 history.step_seconds,
                 period_steps,
-                HORIZON,
+                horizon,
             )
         })
         .await??;

@@ -125,6 +125,7 @@ impl App {
             instruments: instruments.clone(),
             clock: clock.clone(),
             forecast_lookback: config.forecast_lookback,
+            forecast_horizon: config.forecast_horizon_steps(),
             concurrency,
         });
         let slow = Arc::new(SlowLoop {

@@ -433,6 +433,7 @@ mod tests {
             max: 10.0,
             avg: 5.5,
             horizon_minutes: 10,
+            candidates: Vec::new(),
             step_seconds: 60,
             values,
         }

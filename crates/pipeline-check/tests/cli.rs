@@ -68,6 +68,7 @@ fn records(data: &Dataset, series: &Series, now: DateTime<Utc>) -> Vec<Record> {
             max: 0.2,
             avg: 0.2,
             horizon_minutes: 10,
+            candidates: Vec::new(),
             step_seconds: 60,
             values,
         };

@@ -127,6 +127,7 @@ fn record(i: usize, total: usize) -> Record {
                     max: x,
                     avg: x,
                     horizon_minutes: 10,
+                    candidates: Vec::new(),
                     step_seconds: 60,
                     values,
                 },

@@ -83,6 +83,43 @@ case("hourly_short_100", seasonal(100, 60, 2.0, 1.0, 20.0), None, None, hw=True)
 case("daily_add_4320", seasonal(4320, 1440, 2.0, 1.0, 40.0), 1440, 2.0)
 case("daily_mul_10000", seasonal(10000, 1440, 0.3, 1.0, 20.0, 0.0005, mul=True), 1440, None)
 
+
+# Cases the selection must get right beyond Holt-Winters (drawn after all the above, so those
+# series are unchanged). Weekly seasonality at hourly steps: a daily cycle whose amplitude
+# differs on weekend days, plus noise; the Holt-Winters reference takes the weekly period.
+def weekly(n, noise, level):
+    t = np.arange(n)
+    day = np.sin(2 * np.pi * t / 24)
+    weekend = ((t // 24) % 7) >= 5
+    return level + np.where(weekend, 1.0, 3.0) * day - 2.0 * weekend + rng.normal(0, noise, n)
+
+
+HW_PERIOD = {}  # case -> Holt-Winters period (otherwise 60 for hourly_*, None for the rest)
+PERIODS = {}  # case -> every seasonal period, strongest first (the selection's input)
+case("weekly_hourly_1344", weekly(1344, 0.7, 30.0), hw=True)
+HW_PERIOD["weekly_hourly_1344"] = 168
+PERIODS["weekly_hourly_1344"] = [168, 24]
+case("weekly_hourly_2016", weekly(2016, 1.0, 50.0) + 0.002 * np.arange(2016), hw=True)
+HW_PERIOD["weekly_hourly_2016"] = 168
+PERIODS["weekly_hourly_2016"] = [168, 24]
+# Level shifts late in the history: the forecast must follow the new level.
+case(
+    "level_shift_late_1500",
+    np.where(np.arange(1500) < 1420, 10.0, 16.0) + rng.normal(0, 1, 1500),
+    hw=True,
+)
+case(
+    "level_shift_hourly_1440",
+    seasonal(1440, 60, 2.0, 1.0, 40.0) + np.where(np.arange(1440) < 1300, 0.0, 6.0),
+    hw=True,
+)
+HW_PERIOD["level_shift_hourly_1440"] = 60
+case(
+    "level_shift_ar1_2000",
+    ar1(2000, 0.5, mu=20) + np.where(np.arange(2000) < 1850, 0.0, -5.0),
+    hw=True,
+)
+
 # multiplicative SNR: seasonal RMS relative to noise at the mean level
 for name, (x, p, snr, hw) in list(CASES.items()):
     if p is not None and snr is None and "mul" in name:
@@ -156,7 +193,7 @@ def main():
         }
         if hw:
             train, test = x[:-HOLDOUT], x[-HOLDOUT:]
-            hw_period = 60 if name.startswith("hourly") else None
+            hw_period = HW_PERIOD.get(name, 60 if name.startswith("hourly") else None)
             fits = fit_hw(train, hw_period)
             for f in fits.values():
                 f["holdout_rmse"] = float(
@@ -169,6 +206,8 @@ def main():
                 "models": fits,
                 "selected": best,
             }
+            if name in PERIODS:
+                entry["holt_winters"]["periods"] = PERIODS[name]
         expected["cases"][name] = entry
         print(name, n, adf[0], adf[1], adf[2], entry.get("holt_winters", {}).get("selected"))
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use common::record::{
-    Decomposition, Kind, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window,
+    CandidateScore, Decomposition, Kind, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window,
     Windows,
 };
 use common::rest::{EdgeResponses, ErrorBody};
@@ -38,6 +38,7 @@ use crate::domain;
         Decomposition,
         Prediction,
         PredictedPoint,
+        CandidateScore,
     )),
     modifiers(&EdgeResponses),
     tags(

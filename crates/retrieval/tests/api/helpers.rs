@@ -221,6 +221,10 @@ pub(crate) fn prediction_record(labels: Labels) -> Record {
         max: 1.0,
         avg: 1.0,
         horizon_minutes: 10,
+        candidates: vec![common::record::CandidateScore {
+            model: "holt_winters_additive".to_owned(),
+            holdout_rmse: 0.25,
+        }],
         step_seconds: 60,
         values,
     };

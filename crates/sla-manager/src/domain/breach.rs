@@ -168,6 +168,7 @@ mod tests {
                     upper,
                 })
                 .collect(),
+            candidates: Vec::new(),
         }
     }
 

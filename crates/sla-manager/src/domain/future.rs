@@ -258,6 +258,7 @@ mod tests {
             max: 0.0,
             avg: 0.0,
             horizon_minutes: 10,
+            candidates: Vec::new(),
             step_seconds: 60,
             values,
         }

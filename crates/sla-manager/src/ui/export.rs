@@ -160,6 +160,7 @@ mod tests {
             max: 3.0,
             avg: 2.0,
             horizon_minutes: 3,
+            candidates: Vec::new(),
             step_seconds: 60,
             values: vec![point(60, 1.0), point(120, 2.0), point(180, 3.0)],
         }

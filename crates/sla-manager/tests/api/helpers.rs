@@ -375,6 +375,7 @@ impl TestApp {
             max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
             avg: values.iter().sum::<f64>() / values.len() as f64,
             horizon_minutes: values.len() as u64,
+            candidates: Vec::new(),
             step_seconds: 60,
             values: points,
         };

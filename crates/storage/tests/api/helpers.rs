@@ -366,6 +366,10 @@ pub(crate) fn record(n: usize, kind: Kind, minute: i64, marker: f64) -> Record {
                     max: marker,
                     avg: marker,
                     horizon_minutes: 10,
+                    candidates: vec![common::record::CandidateScore {
+                        model: "mstl_ets".to_owned(),
+                        holdout_rmse: marker,
+                    }],
                     step_seconds: 60,
                     values: vec![point; 10],
                 },
