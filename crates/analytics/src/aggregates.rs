@@ -58,7 +58,10 @@ pub fn combine(parts: &[Aggregates]) -> Option<Aggregates> {
         [] => None,
         [one] => Some(*one),
         _ => {
-            let count: usize = parts.iter().map(|p| p.count).sum();
+            // Saturating: a caller's absurd counts must not panic the sum.
+            let count = parts
+                .iter()
+                .fold(0usize, |sum, p| sum.saturating_add(p.count));
             let n = count as f64;
             let avg = parts.iter().map(|p| p.count as f64 * p.avg).sum::<f64>() / n;
             let squares: f64 = parts

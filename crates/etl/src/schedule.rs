@@ -186,10 +186,10 @@ pub async fn once<C: Cycle>(cycle: &C, turn: &Turn, instruments: &Instruments) -
             ..Summary::default()
         }
     } else {
-        cycle.run(turn).await
+        run_caught(cycle, turn).await
     };
     #[cfg(not(feature = "fault-injection"))]
-    let mut summary = cycle.run(turn).await;
+    let mut summary = run_caught(cycle, turn).await;
     let seconds = started.elapsed().as_secs_f64();
     summary.seconds = seconds;
     instruments
@@ -216,6 +216,31 @@ pub async fn once<C: Cycle>(cycle: &C, turn: &Turn, instruments: &Instruments) -
         "cycle done"
     );
     summary
+}
+
+/// One turn of `cycle`, a panic in it counted as a failed cycle: the loop goes on to its next
+/// slot instead of ending (its task gone while the replica kept its lease and /healthz said 200,
+/// so no standby took over; issue 14's +Inf fault run).
+async fn run_caught<C: Cycle>(cycle: &C, turn: &Turn) -> Summary {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(cycle.run(turn))
+        .catch_unwind()
+        .await
+    {
+        Ok(summary) => summary,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(r#loop = C::NAME, panic = %message, "cycle panicked: counted as failed");
+            Summary {
+                failures: 1,
+                ..Summary::default()
+            }
+        }
+    }
 }
 
 impl Summary {
@@ -250,6 +275,40 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cycle that panics on its first turn and then succeeds.
+    struct PanicsOnce(std::sync::atomic::AtomicBool);
+
+    impl Cycle for PanicsOnce {
+        const NAME: &'static str = "test";
+
+        async fn run(&self, _turn: &Turn) -> Summary {
+            if !self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                panic!("attempt to add with overflow");
+            }
+            Summary {
+                series: 1,
+                ..Summary::default()
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_cycle_is_a_failed_cycle_and_the_next_one_runs() {
+        let cycle = PanicsOnce(std::sync::atomic::AtomicBool::new(false));
+        let turn = Turn {
+            lease: crate::lease::Lease::unelected(
+                "test".into(),
+                crate::shard::Shard::all(1).next().unwrap(),
+            ),
+            slot: Utc::now(),
+            deadline: Instant::now() + Duration::from_secs(60),
+        };
+        let failed = run_caught(&cycle, &turn).await;
+        assert_eq!((failed.failures, failed.series), (1, 0));
+        let next = run_caught(&cycle, &turn).await;
+        assert_eq!((next.failures, next.series), (0, 1));
+    }
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()

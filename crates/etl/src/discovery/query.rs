@@ -120,12 +120,15 @@ pub(super) fn combine(slices: &[Operations]) -> Option<Window> {
     for slice in slices {
         match *slice {
             [Some(min), Some(max), Some(avg), Some(std_dev), Some(count)] => {
+                // A count is a whole number of samples; anything else (an engine answering
+                // +Inf or NaN) makes the window unknown rather than a count near `usize::MAX`.
+                let count = sample_count(count)?;
                 parts.push(Aggregates {
                     min,
                     max,
                     avg,
                     std_dev,
-                    count: count as usize,
+                    count,
                 });
             }
             [None, None, None, None, None] => {}
@@ -141,10 +144,32 @@ pub(super) fn combine(slices: &[Operations]) -> Option<Window> {
     })
 }
 
+/// The most samples a window can hold and still count exactly as an `f64` (2^53).
+const MAX_SAMPLE_COUNT: f64 = 9_007_199_254_740_992.0;
+
+/// `count_over_time`'s answer as a count: a finite whole number from 0 to 2^53, else none.
+fn sample_count(count: f64) -> Option<usize> {
+    ((0.0..=MAX_SAMPLE_COUNT).contains(&count) && count.fract() == 0.0).then_some(count as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::discovery::scope::tests::scope;
+
+    #[test]
+    fn a_count_that_is_not_a_whole_number_makes_the_window_unknown() {
+        let slice = |count: f64| [Some(1.0), Some(2.0), Some(1.5), Some(0.5), Some(count)];
+        // Issue 14's fault run: +Inf counts from the engine panicked the sum ("attempt to add
+        // with overflow") and ended the fast loop.
+        for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -1.0, 2.5, 1e300] {
+            assert_eq!(combine(&[slice(bad), slice(3.0)]), None, "count {bad}");
+            assert_eq!(combine(&[slice(3.0), slice(bad)]), None, "count {bad}");
+        }
+        let window = combine(&[slice(3.0), slice(4.0)]).unwrap();
+        assert_eq!(window.count, 7);
+        assert_eq!(sample_count(0.0), Some(0));
+    }
 
     #[test]
     fn one_name_is_queried_bare() {

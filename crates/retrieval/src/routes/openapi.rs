@@ -3,8 +3,8 @@
 
 use axum::Json;
 use common::record::{
-    CandidateScore, Decomposition, Kind, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity, Window,
-    Windows,
+    CandidateScore, Decomposition, Kind, Metadata, PredictedPoint, Prediction, Seasonality,
+    Stationarity, Window, Windows,
 };
 use common::rest::{EdgeResponses, ErrorBody};
 use utoipa::OpenApi;
