@@ -9,6 +9,7 @@ pub mod error;
 pub mod grpc;
 pub mod instruments;
 pub mod manager;
+pub mod openslo;
 pub mod repository;
 pub mod routes;
 pub mod rules;
