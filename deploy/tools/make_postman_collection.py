@@ -76,7 +76,9 @@ spec:
   budgetingMethod: Occurrences
   alertPolicies: [{alertPolicyRef: pager}]
   objectives: [{target: 0.99}]
-""")
+""", examples=[("Unsupported fields", "Bad Request", 400, {"error": "The SLA set is invalid", "details": [
+        "document 1: unsupported field spec.alertPolicies",
+        "document 1: spec.indicator.spec.ratioMetric.good.metricSource.type must be Prometheus, got \"Any\""]})])
 openslo_put["request"]["header"] = [{"key": "Accept", "value": "application/json"}, {"key": "Content-Type", "value": "application/yaml"}]
 openslo_put["request"]["body"]["options"] = {"raw": {"language": "text"}}
 
@@ -259,7 +261,8 @@ pm.test("answer is OpenSLO YAML", function () {
     });
 });''', "The stored set as OpenSLO v1 `SLO` documents (`application/yaml`): a range SLA with an objective as a thresholdMetric with Timeslices budgeting, "
       "a ratio SLI as a ratioMetric with Occurrences budgeting; an entry without an objective is no SLO and is left out (a comment says so). `format=json` (the default) is the JSON list.",
-      query=[("format", "openslo", "json (the default) or openslo")]),
+      query=[("format", "openslo", "json (the default) or openslo")],
+      examples=[("OpenSLO", "OK", 200, "# metric 1 has no objective: not an SLO, left out\n---\napiVersion: openslo/v1\nkind: SLO\n")]),
   openslo_put,
   req("GET /openapi.json (sla-manager)", "GET", "sla_manager_url", "/openapi.json", JSONCT + status(200) + '''
 pm.test("an OpenAPI 3 document of every route", function () {
@@ -415,6 +418,18 @@ coll = {
     {"key": "id", "value": "", "type": "string", "description": "captured by GET /metrics"},
   ],
 }
+def yaml_examples(items):
+    """The OpenSLO export answers YAML: its example says so."""
+    for item in items:
+        yaml_examples(item.get("item", []))
+        if item.get("name") == "GET /slaset?format=openslo":
+            for example in item["response"]:
+                example["body"] = json.loads(example["body"])
+                example["_postman_previewlanguage"] = "text"
+                example["header"] = [{"key": "Content-Type", "value": "application/yaml"}]
+
+
+yaml_examples(coll["item"])
 text = json.dumps(coll, indent=2) + '\n'
 if '--check' in sys.argv[1:]:
     with open(ROOT + '/postman_collection.json') as f:
