@@ -53,6 +53,35 @@ pm.test("status is {code}", function () {{
     pm.response.to.have.status({code});
 }});'''
 
+# PUT /slaset with OpenSLO YAML: one of the spec's own examples, whose fields this service does
+# not have: a 400 naming them, and the stored set is left as it is.
+openslo_put = req("PUT /slaset with OpenSLO YAML (400: unsupported fields named)", "PUT", "sla_manager_url", "/slaset", JSONCT + status(400) + ERR + '''
+pm.test("details name the unsupported fields", function () {
+    const details = pm.response.json().details;
+    pm.expect(details).to.be.an("array").and.not.empty;
+    pm.expect(details.join("\\n")).to.include("unsupported field spec.alertPolicies");
+});''', "`Content-Type: application/yaml`: OpenSLO v1 `SLO` documents, one per entry (a Prometheus thresholdMetric with Timeslices, or ratioMetric with Occurrences, "
+    "SLI inline), checked like a JSON set. This one has alert policies and a source that is not Prometheus: every unsupported field is named in one 400.",
+    body="""apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: search-slo
+spec:
+  indicator:
+    spec:
+      ratioMetric:
+        good: {metricSource: {type: Any, spec: {query: good}}}
+        total: {metricSource: {type: Prometheus, spec: {query: sum(up)}}}
+  timeWindow: [{duration: 28d, isRolling: true}]
+  budgetingMethod: Occurrences
+  alertPolicies: [{alertPolicyRef: pager}]
+  objectives: [{target: 0.99}]
+""", examples=[("Unsupported fields", "Bad Request", 400, {"error": "The SLA set is invalid", "details": [
+        "document 1: unsupported field spec.alertPolicies",
+        "document 1: spec.indicator.spec.ratioMetric.good.metricSource.type must be Prometheus, got \"Any\""]})])
+openslo_put["request"]["header"] = [{"key": "Accept", "value": "application/json"}, {"key": "Content-Type", "value": "application/yaml"}]
+openslo_put["request"]["body"]["options"] = {"raw": {"language": "text"}}
+
 W = {"min": 0.12, "max": 1.87, "avg": 0.64, "std_dev": 0.31, "count": 240}
 sla_view = [dict(s, id="6f1c0a9e3b27d845" if i == 0 else "%016x" % (0x1a2b3c4d5e6f7081 + i)) for i, s in enumerate(slaset)]
 at_ex = "2026-11-22T06:00:00Z"
@@ -195,20 +224,46 @@ pm.test("each SLA with an objective: compliance, budget, burn rates, alerts", fu
     pm.expect(body).to.be.an("array");
     body.forEach(function (m) {
         pm.expect(m.id).to.match(/^[0-9a-f]{16}$/);
-        pm.expect(m).to.include.all.keys("target", "window", "compliance", "budget", "burn_rates", "alerts", "time_to_exhaustion_seconds");
-        pm.expect(m.budget).to.include.all.keys("total_minutes", "consumed_minutes", "remaining_minutes", "consumed_ratio", "remaining_ratio");
+        pm.expect(m).to.include.all.keys("target", "compliance", "budget", "burn_rates", "alerts", "time_to_exhaustion_seconds");
+        if (m.budgeting === "Occurrences") {
+            // A ratio SLI: its budget is in events, and the etl forecasts no ratio.
+            pm.expect(m).to.include.all.keys("good", "total", "counter", "good_events", "total_events");
+            pm.expect(m.budget).to.include.all.keys("total_events", "consumed_events", "remaining_events", "consumed_ratio", "remaining_ratio");
+        } else {
+            pm.expect(m).to.include.all.keys("name", "range", "for", "forecast");
+            pm.expect(m.budget).to.include.all.keys("total_minutes", "consumed_minutes", "remaining_minutes", "consumed_ratio", "remaining_ratio");
+            if (m.forecast !== null) { pm.expect(m.forecast.breach_probability).to.be.within(0, 1); }
+        }
         pm.expect(m.burn_rates.map(function (b) { return b.window; })).to.eql(["5m", "30m", "1h", "2h", "6h", "1d", "3d"]);
         pm.expect(m.alerts).to.have.lengthOf(4);
         m.alerts.forEach(function (a) { pm.expect(a.severity).to.be.oneOf(["page", "ticket"]); pm.expect(a.firing).to.be.a("boolean"); });
     });
 });''', "Each SLA of the set that has an `objective` (`{\"target\": 0.995, \"window\": \"28d\"}`): a timeslice SLO over the minutes in range. "
       "Compliance over the rolling window, the error budget in minutes and as shares, burn rates over 5m to 3d, the SRE workbook's multi-window multi-burn-rate alerts "
-      "(page 14.4x 1h/5m, 6x 6h/30m; ticket 3x 1d/2h, 1x 3d/6h) and the time until the budget is spent at the 1h burn rate. `at` evaluates the past, as for /status.",
+      "(page 14.4x 1h/5m, 6x 6h/30m; ticket 3x 1d/2h, 1x 3d/6h) and the time until the budget is spent at the 1h burn rate; `forecast`: from the series' stored prediction, "
+      "the probability that the objective is missed over its horizon, when the budget runs out by it, and when the series leaves its range. "
+      "A ratio SLI (`{\"good\", \"total\", \"objective\"}`) has `budgeting: Occurrences` and its budget in events. `at` evaluates the past, as for /status.",
       examples=[("Objectives", "OK", 200, [dict(sla_view[0], target=0.995, window="28d", compliance=0.99767, good_minutes=40227, measured_minutes=40321,
                   budget={"total_minutes": 201.6, "consumed_minutes": 94.0, "remaining_minutes": 107.6, "consumed_ratio": 0.4663, "remaining_ratio": 0.5337},
                   burn_rates=[{"window": "1h", "rate": 40.0, "bad_minutes": 12, "measured_minutes": 60, "time_to_exhaustion_seconds": 32280.0}],
                   alerts=[{"severity": "page", "factor": 14.4, "long_window": "1h", "short_window": "5m", "firing": True}],
-                  time_to_exhaustion_seconds=32280.0, evaluated_at="2026-11-22T06:00:00Z")])]),
+                  time_to_exhaustion_seconds=32280.0,
+                  forecast={"model": "holt_winters_additive", "horizon_seconds": 600, "expected_bad_minutes": 5.5, "breach_probability": 0.875,
+                            "time_to_exhaustion_seconds": 480.0, "leaves_range": {"at": "2026-11-22T06:04:00Z", "in_seconds": 240, "probability": 0.999}},
+                  evaluated_at="2026-11-22T06:00:00Z")])]),
+  req("GET /slaset?format=openslo", "GET", "sla_manager_url", "/slaset", status(200) + '''
+pm.test("answer is OpenSLO YAML", function () {
+    pm.expect(pm.response.headers.get("Content-Type")).to.include("application/yaml");
+    const text = pm.response.text();
+    // One SLO document per entry with an objective; a comment for each entry without one.
+    text.split("\\n").filter(function (l) { return l.length > 0; }).forEach(function (line) {
+        pm.expect(line.startsWith("#") || line.startsWith("---") || line.startsWith(" ") || /^[a-zA-Z]+:/.test(line)).to.be.true;
+    });
+});''', "The stored set as OpenSLO v1 `SLO` documents (`application/yaml`): a range SLA with an objective as a thresholdMetric with Timeslices budgeting, "
+      "a ratio SLI as a ratioMetric with Occurrences budgeting; an entry without an objective is no SLO and is left out (a comment says so). `format=json` (the default) is the JSON list.",
+      query=[("format", "openslo", "json (the default) or openslo")],
+      examples=[("OpenSLO", "OK", 200, "# metric 1 has no objective: not an SLO, left out\n---\napiVersion: openslo/v1\nkind: SLO\n")]),
+  openslo_put,
   req("GET /openapi.json (sla-manager)", "GET", "sla_manager_url", "/openapi.json", JSONCT + status(200) + '''
 pm.test("an OpenAPI 3 document of every route", function () {
     const doc = pm.response.json();
@@ -363,6 +418,18 @@ coll = {
     {"key": "id", "value": "", "type": "string", "description": "captured by GET /metrics"},
   ],
 }
+def yaml_examples(items):
+    """The OpenSLO export answers YAML: its example says so."""
+    for item in items:
+        yaml_examples(item.get("item", []))
+        if item.get("name") == "GET /slaset?format=openslo":
+            for example in item["response"]:
+                example["body"] = json.loads(example["body"])
+                example["_postman_previewlanguage"] = "text"
+                example["header"] = [{"key": "Content-Type", "value": "application/yaml"}]
+
+
+yaml_examples(coll["item"])
 text = json.dumps(coll, indent=2) + '\n'
 if '--check' in sys.argv[1:]:
     with open(ROOT + '/postman_collection.json') as f:

@@ -8,6 +8,7 @@ mod faults;
 mod future;
 mod grpc;
 mod helpers;
+mod openslo;
 mod ratio;
 mod rules;
 #[path = "../../../../conformance/shape.rs"]
