@@ -1,8 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations and the types they return.
 
 use common::record::{
-    CandidateScore, Decomposition, Kind, Metadata, PredictedPoint, Prediction, Seasonality,
-    Stationarity, Window, Windows,
+    CandidateScore, Decomposition, Kind, Metadata, PredictedPoint, Prediction, SeasonalPeriod,
+    Seasonality, Stationarity, Window, Windows,
 };
 use serde::Serialize;
 use utoipa::{
@@ -50,6 +50,7 @@ pub struct ErrorBody {
         Prediction,
         PredictedPoint,
         CandidateScore,
+        SeasonalPeriod,
     )),
     modifiers(&EdgeResponses),
     tags(
