@@ -77,7 +77,23 @@ pub struct Seasonality {
     pub peak_ratio: f64,
     /// Threshold that `peak_ratio` had to exceed.
     pub threshold: f64,
+    /// Up to [`MAX_PERIODS`] significant periods, strongest first (the first is `period`);
+    /// a peak at a harmonic of a stronger one (its period a whole fraction of the stronger
+    /// period) is the stronger one's shape, not a period of its own, and is left out.
+    pub periods: Vec<Period>,
 }
+
+/// One significant period and how strongly it stands out.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Period {
+    /// Period in samples.
+    pub period: usize,
+    /// Its periodogram peak over the local noise floor (as [`Seasonality::peak_ratio`]).
+    pub strength: f64,
+}
+
+/// Most periods [`Seasonality::periods`] lists.
+pub const MAX_PERIODS: usize = 3;
 
 /// Half-width, in bins, of the window whose median is a bin's noise floor.
 const W: usize = 24;
@@ -116,6 +132,7 @@ pub fn seasonality(x: &[f64], options: &SeasonalityOptions) -> Result<Seasonalit
         mul: None,
         peak_ratio,
         threshold,
+        periods: Vec::new(),
     };
     if min_period > max_period {
         return Ok(none(0.0, f64::INFINITY));
@@ -139,6 +156,7 @@ pub fn seasonality(x: &[f64], options: &SeasonalityOptions) -> Result<Seasonalit
     let bins = k_hi - k_lo + 1;
     let threshold = FLOOR_NOISE * (bins as f64 / options.false_alarm).ln();
     let mut best = (0.0, 0usize);
+    let mut peaks: Vec<(f64, usize)> = Vec::new();
     let mut window = Vec::with_capacity(2 * W + 1);
     for k in k_lo..=k_hi {
         let floor = |range: std::ops::RangeInclusive<usize>, window: &mut Vec<f64>| {
@@ -155,6 +173,9 @@ pub fn seasonality(x: &[f64], options: &SeasonalityOptions) -> Result<Seasonalit
             && let Some(left) = floor(k.saturating_sub(W).max(1)..=k - 2, &mut window)
         {
             ratio = ratio.min(power[k] / (left / std::f64::consts::LN_2));
+        }
+        if ratio > threshold {
+            peaks.push((ratio, k));
         }
         if ratio > best.0 {
             best = (ratio, k);
@@ -186,13 +207,54 @@ pub fn seasonality(x: &[f64], options: &SeasonalityOptions) -> Result<Seasonalit
             mul = Some(Decomposition { period: p, error });
         }
     }
+    let period = add.map(|a| a.period);
+    let mut periods: Vec<Period> = period
+        .map(|period| Period {
+            period,
+            strength: peak_ratio,
+        })
+        .into_iter()
+        .collect();
+    for (strength, k) in distinct_peaks(peaks, k) {
+        let p = (n as f64 / refine_peak(&d, k as f64 * n as f64 / m as f64)).round() as usize;
+        if (min_period..=max_period).contains(&p) && periods.iter().all(|q| q.period != p) {
+            periods.push(Period {
+                period: p,
+                strength,
+            });
+        }
+    }
     Ok(Seasonality {
-        period: add.map(|a| a.period),
+        period,
         add,
         mul,
         peak_ratio,
         threshold,
+        periods,
     })
+}
+
+/// The bins of the significant `peaks` (ratio, bin) after the strongest `first`, strongest
+/// first, at most [`MAX_PERIODS`] - 1: neighbours (within a bin) and harmonics (near a
+/// whole multiple of the frequency) of a stronger kept peak are dropped.
+fn distinct_peaks(mut peaks: Vec<(f64, usize)>, first: usize) -> Vec<(f64, usize)> {
+    peaks.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut kept = vec![(0.0, first)];
+    for &(ratio, k) in &peaks {
+        if kept.len() == MAX_PERIODS {
+            break;
+        }
+        let related = kept.iter().any(|&(_, j)| {
+            let multiple = (k as f64 / j as f64).round();
+            k.abs_diff(j) <= 1
+                || (multiple >= 2.0 && (k as f64 - multiple * j as f64).abs() <= multiple)
+        });
+        if !related {
+            kept.push((ratio, k));
+        }
+    }
+    kept.remove(0);
+    kept
 }
 
 /// Leave-one-out residual mean square of statsmodels'
@@ -466,5 +528,41 @@ mod tests {
             None
         );
         assert!(seasonality(&[1.0; 5], &SeasonalityOptions::default()).is_err());
+    }
+
+    #[test]
+    fn two_periods_are_listed_strongest_first_and_harmonics_are_not() {
+        let tau = 2.0 * std::f64::consts::PI;
+        let mut seed = 11u64;
+        let mut draws = std::iter::repeat_with(move || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        });
+        let mut noise = |_t: usize| draws.next().unwrap();
+        let x: Vec<f64> = (0..1344)
+            .map(|t| {
+                let t_f = t as f64;
+                3.0 * (tau * t_f / 24.0).sin() + 1.5 * (tau * t_f / 168.0).sin() + noise(t)
+            })
+            .collect();
+        let s = seasonality(&x, &SeasonalityOptions::default()).unwrap();
+        let periods: Vec<usize> = s.periods.iter().map(|p| p.period).collect();
+        assert_eq!(periods.first().copied(), s.period, "{periods:?}");
+        // The first is refined by decomposition, the others by the harmonic regression
+        // alone (within 1%).
+        assert_eq!(periods[0], 24, "{:?}", s.periods);
+        assert!(periods[1].abs_diff(168) <= 2, "{:?}", s.periods);
+        assert!(s.periods[0].strength >= s.periods[1].strength);
+        // A non-sinusoidal shape has harmonics (30, 20): one period.
+        let shape: Vec<f64> = (0..600)
+            .map(|t| {
+                let t_f = t as f64;
+                (tau * t_f / 60.0).sin() + 0.6 * (2.0 * tau * t_f / 60.0).sin() + noise(t)
+            })
+            .collect();
+        let s = seasonality(&shape, &SeasonalityOptions::default()).unwrap();
+        assert_eq!(s.periods.len(), 1, "{:?}", s.periods);
     }
 }

@@ -195,7 +195,7 @@ pub struct Stationarity {
 
 /// The seasonal period, if any, in minutes.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Seasonality {
     /// The period kept, `null` when no peak of the periodogram is significant.
     #[serde(default, with = "crate::float::option")]
@@ -207,6 +207,25 @@ pub struct Seasonality {
     /// The multiplicative one, for positive series only.
     #[serde(default)]
     pub mul: Option<Decomposition>,
+    /// Up to three significant periods, strongest first (the first is `period`); absent from
+    /// records written before the etl listed them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub periods: Vec<SeasonalPeriod>,
+}
+
+/// One significant seasonal period and how strongly it stands out.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SeasonalPeriod {
+    /// The period, in minutes.
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
+    pub period: f64,
+    /// Its periodogram peak over the local noise floor (1 is noise; the test's threshold is
+    /// about 15).
+    #[serde(with = "crate::float")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::float::schema))]
+    pub strength: f64,
 }
 
 /// A classical decomposition at one period.
@@ -359,6 +378,33 @@ pub(crate) mod tests {
             }],
         };
         Record::new(labels(), at(), Payload::Prediction { prediction })
+    }
+
+    #[test]
+    fn seasonal_periods_round_trip_and_old_metadata_reads_without_them() {
+        let mut metadata = crate::testing::full_metadata();
+        let seasonality = metadata.seasonality.as_mut().unwrap();
+        seasonality.periods = vec![
+            SeasonalPeriod {
+                period: 60.0,
+                strength: 40.0,
+            },
+            SeasonalPeriod {
+                period: 1440.0,
+                strength: 20.0,
+            },
+        ];
+        let value = serde_json::to_value(&metadata).unwrap();
+        assert_eq!(value["seasonality"]["periods"][1]["period"], 1440.0);
+        let back: Metadata = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(back, metadata);
+        let mut old = value;
+        old["seasonality"]
+            .as_object_mut()
+            .unwrap()
+            .remove("periods");
+        let back: Metadata = serde_json::from_value(old).unwrap();
+        assert!(back.seasonality.unwrap().periods.is_empty());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub fn full_metadata() -> Metadata {
         autocorrelation: Some([("0".to_owned(), 1.0), ("1".to_owned(), 0.8)].into()),
         seasonality: Some(Seasonality {
             period: Some(60.0),
+            periods: Vec::new(),
             add: Some(Decomposition {
                 period: 60.0,
                 error: 0.5,

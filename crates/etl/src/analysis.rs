@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::record::{
-    CandidateScore, Decomposition, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity,
-    Window,
+    CandidateScore, Decomposition, Metadata, PredictedPoint, Prediction, SeasonalPeriod,
+    Seasonality, Stationarity, Window,
 };
 
 /// Values at a constant step: a history as the statistics take it.
@@ -96,6 +96,14 @@ pub fn metadata(values: &[f64], step_seconds: u64) -> Result<Metadata, analytics
             period: s.period.map(minutes),
             add: s.add.map(decomposition),
             mul: s.mul.map(decomposition),
+            periods: s
+                .periods
+                .iter()
+                .map(|p| SeasonalPeriod {
+                    period: minutes(p.period),
+                    strength: p.strength,
+                })
+                .collect(),
         }),
     })
 }

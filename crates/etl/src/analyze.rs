@@ -86,6 +86,7 @@ pub fn analyze(
         }
         None => metadata
             .seasonality
+            .as_ref()
             .and_then(|s| s.period)
             .map(|minutes| (minutes * 60.0 / step as f64).round() as usize),
     };

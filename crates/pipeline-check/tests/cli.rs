@@ -44,6 +44,7 @@ fn records(data: &Dataset, series: &Series, now: DateTime<Utc>) -> Vec<Record> {
         autocorrelation: None,
         seasonality: (!constant).then(|| Seasonality {
             period: series.shape().periods_minutes().last().copied(),
+            periods: Vec::new(),
             add: None,
             mul: None,
         }),

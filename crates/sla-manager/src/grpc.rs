@@ -88,7 +88,7 @@ fn client_metadata<T>(request: &Request<T>) -> usize {
 pub fn message(stored: &StoredSla, document: Option<&MetricDocument>) -> SlaSetResponse {
     let seasonality = document
         .and_then(|d| d.metadata.as_ref())
-        .and_then(|m| m.seasonality);
+        .and_then(|m| m.seasonality.as_ref());
     let minutes =
         |decomposition: Option<Decomposition>| decomposition.and_then(|d| whole_minutes(d.period));
     let add = minutes(seasonality.and_then(|s| s.add));
@@ -163,6 +163,7 @@ mod tests {
     fn a_message_carries_the_sla_and_its_periods() {
         let seasonality = Seasonality {
             period: Some(60.0),
+            periods: Vec::new(),
             add: Some(Decomposition {
                 period: 59.6,
                 error: 1.0,
@@ -192,6 +193,7 @@ mod tests {
         assert_eq!(message(&stored(), Some(&document(None))).seasonality, None);
         let odd = Seasonality {
             period: None,
+            periods: Vec::new(),
             add: Some(Decomposition {
                 period: f64::NAN,
                 error: 0.0,
@@ -205,6 +207,7 @@ mod tests {
         // One known period: the other is 0.
         let add_only = Seasonality {
             period: Some(60.0),
+            periods: Vec::new(),
             add: Some(Decomposition {
                 period: 60.0,
                 error: 1.0,

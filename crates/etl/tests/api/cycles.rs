@@ -196,6 +196,7 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
                 assert!(!metadata.constant);
                 let period = metadata
                     .seasonality
+                    .as_ref()
                     .and_then(|s| s.period)
                     .expect("a seasonal period");
                 assert!(

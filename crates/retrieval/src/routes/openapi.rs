@@ -3,8 +3,8 @@
 
 use axum::Json;
 use common::record::{
-    CandidateScore, Decomposition, Kind, Metadata, PredictedPoint, Prediction, Seasonality,
-    Stationarity, Window, Windows,
+    CandidateScore, Decomposition, Kind, Metadata, PredictedPoint, Prediction, SeasonalPeriod,
+    Seasonality, Stationarity, Window, Windows,
 };
 use common::rest::{EdgeResponses, ErrorBody};
 use utoipa::OpenApi;
@@ -39,6 +39,7 @@ use crate::domain;
         Prediction,
         PredictedPoint,
         CandidateScore,
+        SeasonalPeriod,
     )),
     modifiers(&EdgeResponses),
     tags(

@@ -35,6 +35,7 @@ fn records(name: &common::Labels) -> Vec<Record> {
     let mut metadata = common::testing::full_metadata();
     metadata.seasonality = Some(Seasonality {
         period: Some(1440.0),
+        periods: Vec::new(),
         add: Some(Decomposition {
             period: 1440.0,
             error: 0.5,

@@ -189,6 +189,7 @@ fn the_series_page_shows_aggregates_statistics_and_the_autocorrelation() {
         ])),
         seasonality: Some(Seasonality {
             period: Some(60.0),
+            periods: Vec::new(),
             add: Some(Decomposition {
                 period: 60.0,
                 error: 0.01,

@@ -82,11 +82,13 @@ async fn seed_periods(app: &TestApp) {
     let set = app.sla_set();
     let both = Seasonality {
         period: Some(60.0),
+        periods: Vec::new(),
         add: decomposition(60.0),
         mul: decomposition(1440.0),
     };
     let add_only = Seasonality {
         period: Some(30.0),
+        periods: Vec::new(),
         add: decomposition(30.0),
         mul: None,
     };
