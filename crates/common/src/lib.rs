@@ -13,6 +13,7 @@ pub mod http;
 pub mod params;
 pub mod promql;
 pub mod proto;
+pub mod range_semantics;
 pub mod record;
 pub mod retry;
 pub mod series;

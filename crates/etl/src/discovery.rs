@@ -7,8 +7,9 @@
 //! flat:
 //!
 //! - The windows are cut into disjoint slices, `[at-1h, at]`, `[at-3h, at-1h-1ms]` and
-//!   `[at-12h, at-3h-1ms]` (`op(sel[7199999ms] offset 3600001ms)`; ranges include both ends),
-//!   and the 3h and 12h windows are combined from the slices here: min, max and count exactly,
+//!   `[at-12h, at-3h-1ms]` where ranges include both ends (Prometheus 2), `(at-3h, at-1h]` and
+//!   `(at-12h, at-3h]` where they are left-open (Prometheus 3, VictoriaMetrics; detected each
+//!   cycle, see [`crate::slicing`]), and the 3h and 12h windows are combined from the slices here: min, max and count exactly,
 //!   avg and std_dev as the count-weighted mean and the pooled variance (Chan et al.), equal to
 //!   PromQL's to about 1e-14. Each operation reads 12 h of samples instead of 16 h.
 //! - PromQL's `*_over_time` functions drop `__name__`, and series that differ only by name would
@@ -35,12 +36,13 @@ use std::{
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{
     promql::{PromClient, PromError, RangeSeries},
+    range_semantics::{self, RangeSemantics},
     record::{Window, Windows},
     series::{Labels, METRIC_NAME_LABEL, SeriesId, selector},
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
-use crate::{analysis::History, error::EtlError, shard::Shard};
+use crate::{analysis::History, error::EtlError, shard::Shard, slicing::Slice};
 
 /// The label each leg of an aggregate query carries its metric name in.
 const NAME_LABEL: &str = "__etl_name__";
@@ -83,19 +85,14 @@ impl WindowSpan {
     }
 
     /// The range and offset selecting the samples of this window that the shorter windows
-    /// do not hold: `[at - self, at - shorter - 1ms]`, as `[range] offset offset`.
-    fn slice(self) -> String {
+    /// do not hold, cut for the engine's `semantics` (see [`crate::slicing`]).
+    fn slice(self, semantics: RangeSemantics) -> String {
         let shorter = match self {
-            WindowSpan::H1 => return format!("[{}]", self.range()),
-            WindowSpan::H3 => WindowSpan::H1,
-            WindowSpan::H12 => WindowSpan::H3,
+            WindowSpan::H1 => None,
+            WindowSpan::H3 => Some(WindowSpan::H1.millis()),
+            WindowSpan::H12 => Some(WindowSpan::H3.millis()),
         };
-        let offset = shorter.millis() + 1;
-        format!(
-            "[{}] offset {}",
-            promql_duration(self.millis() - offset),
-            promql_duration(offset)
-        )
+        Slice::of(self.millis(), shorter, semantics).promql()
     }
 
     /// The longest window, the span series are discovered over in the fast loop.
@@ -172,6 +169,9 @@ impl Discovery {
     ) -> Result<Aggregates, PromError> {
         let scopes = scopes(series, shard);
         let batches = batch(&scopes, self.names_per_query);
+        // Asked every cycle: an engine upgraded in place (Prometheus 2 to 3) changes it.
+        let semantics = range_semantics::detect(&self.client).await?;
+        tracing::debug!(%semantics, "range semantics of the target engine");
         // The longest slices first: the queries that take longest start first.
         let queries: Vec<(WindowSpan, usize, usize)> = WindowSpan::ALL
             .iter()
@@ -183,8 +183,13 @@ impl Discovery {
             .collect();
         let results: Vec<_> = stream::iter(queries)
             .map(|(window, batch, op)| {
-                let query =
-                    aggregate_query(OPERATIONS[op], window, &self.selector, &batches[batch]);
+                let query = aggregate_query(
+                    OPERATIONS[op],
+                    window,
+                    semantics,
+                    &self.selector,
+                    &batches[batch],
+                );
                 async move {
                     let started = std::time::Instant::now();
                     let samples = self.client.instant(&query, Some(at)).await?;
@@ -466,6 +471,7 @@ fn batch(scopes: &[Scope], names_per_query: usize) -> Vec<Vec<&Scope>> {
 fn aggregate_query(
     operation: &str,
     window: WindowSpan,
+    semantics: RangeSemantics,
     selector: &Selector,
     scopes: &[&Scope],
 ) -> String {
@@ -473,7 +479,7 @@ fn aggregate_query(
         format!(
             "{operation}({}{})",
             selector.with_name(&scope.name, scope.matcher.as_deref()),
-            window.slice()
+            window.slice(semantics)
         )
     };
     match scopes {
@@ -508,22 +514,6 @@ fn or_tree(legs: &[String]) -> String {
             format!("{} or {}", group(left), group(right))
         }
     }
-}
-
-/// A duration in PromQL's notation, e.g. `1h59m59s999ms`.
-fn promql_duration(millis: i64) -> String {
-    let mut text = String::new();
-    let mut rest = millis;
-    for (unit, length) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)] {
-        if rest >= length {
-            text.push_str(&format!("{}{unit}", rest / length));
-            rest %= length;
-        }
-    }
-    if text.is_empty() {
-        text.push_str("0s");
-    }
-    text
 }
 
 /// The full label set of a result of a query over `batch`: its name label turned back into
@@ -682,6 +672,7 @@ mod tests {
         let query = aggregate_query(
             "min_over_time",
             WindowSpan::H1,
+            RangeSemantics::Closed,
             &Selector::parse(r#"{job="x"}"#),
             &[&scope("a", 1)],
         );
@@ -694,6 +685,7 @@ mod tests {
         let query = aggregate_query(
             "min_over_time",
             WindowSpan::H3,
+            RangeSemantics::Closed,
             &Selector::parse(r#"{job="x"}"#),
             &[&a, &b, &c],
         );
@@ -711,13 +703,19 @@ mod tests {
     }
 
     #[test]
-    fn slices_cut_the_windows_without_overlap() {
-        assert_eq!(WindowSpan::H1.slice(), "[1h]");
-        // [at-3h, at-1h-1ms] and [at-12h, at-3h-1ms]
-        assert_eq!(WindowSpan::H3.slice(), "[1h59m59s999ms] offset 1h1ms");
-        assert_eq!(WindowSpan::H12.slice(), "[8h59m59s999ms] offset 3h1ms");
-        assert_eq!(promql_duration(0), "0s");
-        assert_eq!(promql_duration(61_001), "1m1s1ms");
+    fn slices_cut_the_windows_for_the_engine() {
+        // [at-3h, at-1h-1ms] and [at-12h, at-3h-1ms]; (at-3h, at-1h] and (at-12h, at-3h].
+        let closed = WindowSpan::ALL.map(|w| w.slice(RangeSemantics::Closed));
+        assert_eq!(
+            closed,
+            [
+                "[1h]",
+                "[1h59m59s999ms] offset 1h1ms",
+                "[8h59m59s999ms] offset 3h1ms"
+            ]
+        );
+        let open = WindowSpan::ALL.map(|w| w.slice(RangeSemantics::LeftOpen));
+        assert_eq!(open, ["[1h]", "[2h] offset 1h", "[9h] offset 3h"]);
     }
 
     #[test]
