@@ -4,6 +4,7 @@
 mod analyze_cli;
 mod bounds;
 mod cycles;
+mod engines;
 mod faults;
 mod helpers;
 mod init_topic;
