@@ -51,6 +51,15 @@ const NAME_LABEL: &str = "__etl_name__";
 /// with more series has queries of its own.
 pub const SERIES_PER_QUERY: usize = 2_000;
 
+/// The longest aggregate query of a batch of names, in bytes: VictoriaMetrics refuses queries
+/// longer than its `-search.maxQueryLen` (16 KiB by default), which 200 names exceed; a name
+/// whose one leg is longer still has queries of its own.
+pub const QUERY_BYTES: usize = 16_000;
+
+/// What a batch leg adds to its selector and name, at most: `label_replace(stddev_over_time(`,
+/// the longest slice, `), "__etl_name__", "`, `", "", "")` and ` or ` with its parentheses.
+const LEG_OVERHEAD: usize = 100;
+
 /// The aggregate windows of the `values` record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WindowSpan {
@@ -168,7 +177,7 @@ impl Discovery {
         at: DateTime<Utc>,
     ) -> Result<Aggregates, PromError> {
         let scopes = scopes(series, shard);
-        let batches = batch(&scopes, self.names_per_query);
+        let batches = batch(&scopes, self.names_per_query, &self.selector);
         // Asked every cycle: an engine upgraded in place (Prometheus 2 to 3) changes it.
         let semantics = range_semantics::detect(&self.client).await?;
         tracing::debug!(%semantics, "range semantics of the target engine");
@@ -445,21 +454,37 @@ fn regex_escape(value: &str) -> String {
 }
 
 /// `scopes` in batches of at most `names_per_query` names and, unless one name has more,
-/// [`SERIES_PER_QUERY`] series.
-fn batch(scopes: &[Scope], names_per_query: usize) -> Vec<Vec<&Scope>> {
+/// [`SERIES_PER_QUERY`] series and [`QUERY_BYTES`] of query.
+fn batch<'a>(
+    scopes: &'a [Scope],
+    names_per_query: usize,
+    selector: &Selector,
+) -> Vec<Vec<&'a Scope>> {
+    let leg_bytes = |scope: &Scope| {
+        selector
+            .with_name(&scope.name, scope.matcher.as_deref())
+            .len()
+            + scope.name.len()
+            + LEG_OVERHEAD
+    };
     let mut batches: Vec<Vec<&Scope>> = Vec::new();
-    let mut series = 0;
+    let (mut series, mut bytes) = (0, 0);
     for scope in scopes {
+        let leg = leg_bytes(scope);
         match batches.last_mut() {
             Some(last)
-                if last.len() < names_per_query && series + scope.series <= SERIES_PER_QUERY =>
+                if last.len() < names_per_query
+                    && series + scope.series <= SERIES_PER_QUERY
+                    && bytes + leg <= QUERY_BYTES =>
             {
                 last.push(scope);
                 series += scope.series;
+                bytes += leg;
             }
             _ => {
                 batches.push(vec![scope]);
                 series = scope.series;
+                bytes = leg;
             }
         }
     }
@@ -722,14 +747,50 @@ mod tests {
     fn batches_hold_few_series_and_big_names_alone() {
         let names = ["a", "big", "c", "d", "e"];
         let sized = names.map(|name| scope(name, if name == "big" { 5_000 } else { 600 }));
-        let batches: Vec<Vec<&str>> = batch(&sized, 200)
+        let selector = Selector::parse(r#"{job="x"}"#);
+        let batches: Vec<Vec<&str>> = batch(&sized, 200, &selector)
             .into_iter()
             .map(|b| b.into_iter().map(|scope| scope.name.as_str()).collect())
             .collect();
         assert_eq!(batches, [vec!["a"], vec!["big"], vec!["c", "d", "e"]]);
         let single = names.map(|name| scope(name, 1));
-        let by_names: Vec<usize> = batch(&single, 2).iter().map(Vec::len).collect();
+        let by_names: Vec<usize> = batch(&single, 2, &selector).iter().map(Vec::len).collect();
         assert_eq!(by_names, [2, 2, 1]);
+    }
+
+    #[test]
+    fn batched_queries_fit_victoria_metrics_query_length() {
+        // 1,000 names of 40 bytes, one series each: 200 a batch by count, far more than 16 KiB.
+        let selector = Selector::parse(r#"{job=~"node|synthetic",env="production"}"#);
+        let names: Vec<Scope> = (0..1_000)
+            .map(|i| scope(&format!("a_rather_long_metric_name_number_{i:06}"), 1))
+            .collect();
+        let batches = batch(&names, 200, &selector);
+        assert!(batches.len() > 5, "{} batches", batches.len());
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), names.len());
+        for batch in &batches {
+            for semantics in [RangeSemantics::Closed, RangeSemantics::LeftOpen] {
+                for window in WindowSpan::ALL {
+                    for op in OPERATIONS {
+                        let query = aggregate_query(op, window, semantics, &selector, batch);
+                        assert!(query.len() <= QUERY_BYTES, "{} bytes", query.len());
+                    }
+                }
+            }
+        }
+        // The estimate is tight: batches are not cut far below the limit.
+        let longest = aggregate_query(
+            "stddev_over_time",
+            WindowSpan::H12,
+            RangeSemantics::Closed,
+            &selector,
+            &batches[0],
+        );
+        assert!(
+            longest.len() > QUERY_BYTES * 9 / 10,
+            "{} bytes",
+            longest.len()
+        );
     }
 
     #[test]
