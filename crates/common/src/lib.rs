@@ -10,6 +10,7 @@ pub mod config;
 pub mod fault;
 pub mod float;
 pub mod http;
+pub mod kafka_security;
 pub mod params;
 pub mod promql;
 pub mod proto;

@@ -8,5 +8,6 @@ mod engines;
 mod faults;
 mod helpers;
 mod init_topic;
+mod kafka_security;
 mod leadership;
 mod non_finite;
