@@ -13,7 +13,8 @@ ARG DEBIAN_RELEASE=bookworm
 FROM rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS chef
 # protobuf-compiler: tonic-prost-build (crates/common/build.rs) compiles proto/sla.proto.
 # cmake, build-essential, zlib: rdkafka-sys builds librdkafka from source (default features, libz).
-# libcurl/libssl headers: only needed should rdkafka's curl/ssl features be turned on; harmless here.
+# libssl-dev: rdkafka's `ssl` feature (Kafka TLS and SASL) links the system OpenSSL.
+# libcurl headers: only needed should rdkafka's curl feature be turned on; harmless here.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends protobuf-compiler cmake build-essential zlib1g-dev pkg-config \
         libcurl4-openssl-dev libssl-dev \
@@ -37,10 +38,11 @@ RUN cargo build --release --locked --bin etl --bin storage --bin retrieval --bin
     && cp target/release/etl target/release/storage target/release/retrieval target/release/sla-manager /out/
 
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
-# ca-certificates: TLS to a user's Prometheus, broker or database. The binaries link only libc,
-# libm, libgcc_s and libz (ldd), all in the base image; reqwest and mongodb use rustls (no libssl).
+# ca-certificates: TLS to a user's Prometheus, broker or database. The binaries link libc, libm,
+# libgcc_s, libz and, for librdkafka's TLS and SASL, libssl3/libcrypto3 (ldd); libssl3 is named
+# so as not to rest on ca-certificates' dependency on openssl. reqwest and mongodb use rustls.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates libssl3 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 sla \
     && useradd --system --uid 10001 --gid sla --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sla

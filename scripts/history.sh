@@ -2,8 +2,12 @@
 # Backfills deterministic synthetic history into a Prometheus data directory.
 #
 # Usage: scripts/history.sh [--data-dir DIR] [--days N] [--bulk N] [--end UNIX] [--seed S] [--force]
+#                           [--import-url URL]
 #
 #   --data-dir DIR  Prometheus TSDB directory to fill (default .run/data/target-prometheus).
+#   --import-url URL  instead: import into the running VictoriaMetrics at URL (its
+#                   /api/v1/import/prometheus); DIR is then its -storageDataPath, where only the
+#                   manifest is written (it marks the history imported, as for Prometheus).
 #   --days N        days of 1-minute samples (default 3).
 #   --bulk N        extra synthetic_bulk{shard="i"} series, e.g. 1000-10000 for load tests (default 0).
 #   --end UNIX      time of the last sample (default: now, rounded down to the minute).
@@ -31,7 +35,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 data_dir="$ROOT_DIR/.run/data/target-prometheus"
-days="" bulk="" end="" seed="" force=false
+days="" bulk="" end="" seed="" force=false import_url=""
 while (($#)); do
     case $1 in
         -h | --help) usage_from_header "$0"; exit 0 ;;
@@ -41,10 +45,11 @@ while (($#)); do
         --end) end=$2; shift 2 ;;
         --seed) seed=$2; shift 2 ;;
         --force) force=true; shift ;;
+        --import-url) import_url=$2; shift 2 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
-command -v promtool >/dev/null || die "promtool not found (run scripts/deps.sh)"
+[[ -n $import_url ]] || command -v promtool >/dev/null || die "promtool not found (run scripts/deps.sh)"
 
 manifest="$data_dir/synthetic-manifest.json"
 explicit=false
@@ -71,9 +76,11 @@ if [[ -f $manifest ]]; then
         log "history already in $data_dir ($have); nothing to do"
         exit 0
     fi
+    [[ -z $import_url ]] || die "VictoriaMetrics' $data_dir holds another history ($have); start it on an empty directory"
     $force || die "$data_dir holds another history ($have); pass --force to replace it"
 fi
-if [[ -d $data_dir ]] && [[ -n $(ls -A "$data_dir") ]]; then
+# VictoriaMetrics runs on its directory while it imports: nothing to wipe there.
+if [[ -z $import_url && -d $data_dir ]] && [[ -n $(ls -A "$data_dir") ]]; then
     $force || die "$data_dir is not empty and has no synthetic manifest; pass --force to wipe it"
     log "wiping $data_dir"
     rm -rf "$data_dir"
@@ -84,6 +91,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/synthetic-om.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$synthetic" --out "$work" --split-hours 2 --manifest "$work/manifest.json" "${gen_args[@]}"
 
+if [[ -n $import_url ]]; then
+    log "importing $(find "$work" -name '*.om' | wc -l) file(s) into VictoriaMetrics at $import_url"
+    mapfile -d '' files < <(find "$work" -name '*.om' -print0 | sort -z)
+    import_openmetrics_victoria_metrics "$import_url" "${files[@]}"
+    cp "$work/manifest.json" "$manifest"
+    log "history: imported into $import_url (manifest $manifest)"
+    exit 0
+fi
 log "promtool: backfilling $(find "$work" -name '*.om' | wc -l) block(s) into $data_dir"
 find "$work" -name '*.om' -print0 | sort -z |
     xargs -0 -P "$(nproc)" -I{} promtool tsdb create-blocks-from openmetrics --quiet {} "$data_dir" \

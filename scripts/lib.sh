@@ -256,6 +256,38 @@ start_prometheus() {
     wait_for_http "$name" "http://127.0.0.1:$port/-/ready" 120 "$run_dir"
 }
 
+# start_victoria_metrics RUN_DIR NAME PORT DATA_DIR [SCRAPE_CONFIG]: single-node VictoriaMetrics
+# (Debian's victoria-metrics) on 127.0.0.1:PORT, the second PromQL engine of the tests. With
+# SCRAPE_CONFIG (a Prometheus config: write_target_prometheus_config's) it scrapes like the target
+# Prometheus; strictParse=false lets it skip evaluation_interval, which it does not know.
+# Left at its defaults otherwise, -search.latencyOffset=30s included: the services must ask
+# for nocache=1 to be answered at the time they name (common::promql).
+start_victoria_metrics() {
+    local run_dir=$1 name=$2 port=$3 data=$4 scrape=${5:-}
+    local args=(-httpListenAddr="127.0.0.1:$port" -storageDataPath="$data" -retentionPeriod=30d
+        -loggerLevel=WARN)
+    [[ -n $scrape ]] && args+=(-promscrape.config="$scrape" -promscrape.config.strictParse=false)
+    mkdir -p "$data"
+    start_bg "$run_dir" "$name" victoria-metrics "${args[@]}"
+    wait_for_http "$name" "http://127.0.0.1:$port/health" 60 "$run_dir"
+}
+
+# import_openmetrics_victoria_metrics URL FILE...: sends OpenMetrics files (timestamps in
+# seconds, as the synthetic generator writes them) to VictoriaMetrics' /api/v1/import/prometheus,
+# which reads the Prometheus text format (timestamps in milliseconds), then flushes them so that
+# queries see them at once.
+import_openmetrics_victoria_metrics() {
+    local url=$1 file status
+    shift
+    for file in "$@"; do
+        status=$({ grep -v '^#' "$file" || true; } | sed -E 's/ ([0-9]+)$/ \1000/' |
+            curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary @- "$url/api/v1/import/prometheus") ||
+            status=000
+        [[ $status == 204 ]] || die "VictoriaMetrics at $url answered $status to the import of $file"
+    done
+    curl -fsS -o /dev/null "$url/internal/force_flush" || die "VictoriaMetrics at $url did not flush"
+}
+
 # start_tansu RUN_DIR NAME PORT: Kafka-compatible broker, memory storage, on 127.0.0.1:PORT.
 # The listener and advertised URLs are tcp://host:port; the advertised one must be what
 # clients can reach (metadata answers send clients there), so both are 127.0.0.1.

@@ -6,9 +6,11 @@
 # 1. scripts/deps.sh; builds the tests once (before the history, so that its end is "now").
 # 2. Starts on free 127.0.0.1 ports, in a temporary run dir: a target Prometheus with the
 #    synthetic history backfilled (and scraping itself and a node-exporter every 5s), a Tansu
-#    broker and a SecantusDB server.
+#    broker and a SecantusDB server; and a VictoriaMetrics (Debian's victoria-metrics, the
+#    second PromQL engine) with the same history imported through /api/v1/import/prometheus.
 # 3. Exports, for the tests:
 #      TEST_PROMETHEUS_URL      http://127.0.0.1:PORT of the target Prometheus
+#      TEST_VICTORIA_METRICS_URL  http://127.0.0.1:PORT of the VictoriaMetrics (same history)
 #      TEST_KAFKA_BROKERS       127.0.0.1:PORT of the broker
 #      TEST_MONGO_URI           mongodb://127.0.0.1:PORT
 #      TEST_SYNTHETIC_MANIFEST  the history's manifest (synthetic::Manifest::load / from_env)
@@ -20,6 +22,7 @@
 #    installed, else `cargo test --workspace ARGS`.
 # 5. Before the Rust tests, scripts/e2e.sh brings the whole pipeline up on free ports and runs
 #    the Postman collection against it (SKIP_E2E=1 skips it; so does picking packages), then
+#    again with TARGET_ENGINE=victoria-metrics (the whole pipeline on VictoriaMetrics), then
 #    scripts/quickstart-test.sh runs the README's quick start on a fresh clone and checks the web
 #    UI in headless Chromium (SKIP_QUICKSTART=1 skips it, SKIP_BROWSER=1 only the browser).
 # 6. Last, reliability/mutations.sh: short runs of the reliability scripts, each as it is (must
@@ -121,6 +124,18 @@ if got != manifest["samples_per_series"]:
     sys.exit(f"count_over_time(synthetic_constant[{days}d]) = {got}, expected {manifest['samples_per_series']}")
 PY
 
+# ---- the second PromQL engine, with the same history (the same manifest) ------------------
+vm_port=$(free_port)
+vm_data="$TEST_RUN_DIR/data/victoria-metrics"
+start_victoria_metrics "$TEST_RUN_DIR" victoria-metrics "$vm_port" "$vm_data"
+read -r history_end history_days history_bulk < <(python3 -c \
+    'import json,sys; c=json.load(open(sys.argv[1]))["config"]; print(c["end"], c["days"], c["bulk"])' "$manifest")
+"$ROOT_DIR/scripts/history.sh" --data-dir "$vm_data" --import-url "http://127.0.0.1:$vm_port" \
+    --end "$history_end" --days "$history_days" --bulk "$history_bulk"
+cmp -s <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"])' "$manifest") \
+    <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"])' "$vm_data/synthetic-manifest.json") ||
+    die "VictoriaMetrics got another history than the target Prometheus"
+
 # ---- broker and database ---------------------------------------------------------------
 kafka_port=$(free_port)
 start_tansu "$TEST_RUN_DIR" tansu "$kafka_port"
@@ -128,6 +143,7 @@ mongo_port=$(free_port)
 start_secantusd "$TEST_RUN_DIR" secantusd "$mongo_port" "$TEST_RUN_DIR/data/secantusd"
 
 export TEST_PROMETHEUS_URL="http://127.0.0.1:$prom_port"
+export TEST_VICTORIA_METRICS_URL="http://127.0.0.1:$vm_port"
 export TEST_KAFKA_BROKERS="127.0.0.1:$kafka_port"
 export TEST_MONGO_URI="mongodb://127.0.0.1:$mongo_port"
 export TEST_SYNTHETIC_MANIFEST="$manifest"
@@ -136,13 +152,16 @@ SECANTUSD_BIN=$(secantusd_bin)
 PROMETHEUS_BIN=$(command -v prometheus)
 PROMTOOL_BIN=$(command -v promtool)
 export TANSU_BIN SECANTUSD_BIN PROMETHEUS_BIN PROMTOOL_BIN TEST_RUN_DIR
-log "dependencies up: prometheus $TEST_PROMETHEUS_URL, kafka $TEST_KAFKA_BROKERS, mongo $TEST_MONGO_URI"
+log "dependencies up: prometheus $TEST_PROMETHEUS_URL, victoria-metrics $TEST_VICTORIA_METRICS_URL, kafka $TEST_KAFKA_BROKERS, mongo $TEST_MONGO_URI"
 
 # ---- tests ---------------------------------------------------------------------------------
 if [[ ${SKIP_E2E:-} != 1 && ${#picked[@]} == 0 ]]; then
     log "end to end: the whole stack and the Postman collection (scripts/e2e.sh)"
     stage="running scripts/e2e.sh"
     "$ROOT_DIR/scripts/e2e.sh"
+    log "end to end on VictoriaMetrics: the same, the target Prometheus replaced (TARGET_ENGINE=victoria-metrics scripts/e2e.sh)"
+    stage="running TARGET_ENGINE=victoria-metrics scripts/e2e.sh"
+    TARGET_ENGINE=victoria-metrics "$ROOT_DIR/scripts/e2e.sh"
     if [[ ${SKIP_QUICKSTART:-} != 1 ]]; then
         log "the README's quick start on a fresh clone, and the web UI in a browser (scripts/quickstart-test.sh)"
         stage="running scripts/quickstart-test.sh"

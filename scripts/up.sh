@@ -5,6 +5,8 @@
 #
 #   target Prometheus   :${TARGET_PROMETHEUS_PORT:-9090}  synthetic history backfilled (scripts/history.sh,
 #                       HISTORY_DAYS/HISTORY_BULK), scraping itself and node-exporter
+#                       TARGET_ENGINE=victoria-metrics: VictoriaMetrics instead (Debian's package,
+#                       the history imported through /api/v1/import/prometheus, scraping the same)
 #   node-exporter       :${NODE_EXPORTER_PORT:-9100}
 #   internal Prometheus :${INTERNAL_PROMETHEUS_PORT:-9098}  scraping the services' admin ports 8008-8011
 #   Kafka (Tansu)       :${KAFKA_PORT:-9092}  memory storage: topics vanish on restart
@@ -58,15 +60,29 @@ require_port secantusd "$MONGO_PORT"
 
 # ---- target Prometheus with history ---------------------------------------------------
 target_data="$RUN_DIR/data/target-prometheus"
-if [[ ! -f $target_data/synthetic-manifest.json ]]; then
-    "$ROOT_DIR/scripts/history.sh" --data-dir "$target_data" \
-        --days "${HISTORY_DAYS:-3}" --bulk "${HISTORY_BULK:-0}" --force
-fi
 start_node_exporter "$RUN_DIR" node-exporter "$NODE_EXPORTER_PORT"
 write_target_prometheus_config "$RUN_DIR/config/target-prometheus.yml" 15s \
     "$TARGET_PROMETHEUS_PORT" "$NODE_EXPORTER_PORT"
-start_prometheus "$RUN_DIR" target-prometheus "$TARGET_PROMETHEUS_PORT" \
-    "$RUN_DIR/config/target-prometheus.yml" "$target_data"
+case ${TARGET_ENGINE:-prometheus} in
+    prometheus)
+        if [[ ! -f $target_data/synthetic-manifest.json ]]; then
+            "$ROOT_DIR/scripts/history.sh" --data-dir "$target_data" \
+                --days "${HISTORY_DAYS:-3}" --bulk "${HISTORY_BULK:-0}" --force
+        fi
+        start_prometheus "$RUN_DIR" target-prometheus "$TARGET_PROMETHEUS_PORT" \
+            "$RUN_DIR/config/target-prometheus.yml" "$target_data"
+        ;;
+    victoria-metrics)
+        # Imported into the running server: it must be up first.
+        start_victoria_metrics "$RUN_DIR" target-prometheus "$TARGET_PROMETHEUS_PORT" "$target_data" \
+            "$RUN_DIR/config/target-prometheus.yml"
+        if [[ ! -f $target_data/synthetic-manifest.json ]]; then
+            "$ROOT_DIR/scripts/history.sh" --data-dir "$target_data" --import-url \
+                "http://127.0.0.1:$TARGET_PROMETHEUS_PORT" --days "${HISTORY_DAYS:-3}" --bulk "${HISTORY_BULK:-0}"
+        fi
+        ;;
+    *) die "TARGET_ENGINE=$TARGET_ENGINE: prometheus or victoria-metrics" ;;
+esac
 
 # ---- internal Prometheus over the services' admin ports -----------------------------------
 cat >"$RUN_DIR/config/internal-prometheus.yml" <<YAML

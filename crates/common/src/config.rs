@@ -143,6 +143,19 @@ pub struct KafkaArgs {
     /// The topic of the results.
     #[arg(long, env = "KAFKA_TOPIC", default_value = "prometheusdata")]
     pub kafka_topic: String,
+    /// TLS and SASL.
+    #[command(flatten)]
+    pub security: crate::kafka_security::KafkaSecurityArgs,
+}
+
+impl KafkaArgs {
+    /// The librdkafka properties of every client of these brokers: `bootstrap.servers` and the
+    /// security settings; each client adds its own (`ClientConfig::set` on each pair).
+    pub fn client_properties(&self) -> Vec<(&'static str, String)> {
+        let mut properties = vec![("bootstrap.servers", self.kafka_brokers.clone())];
+        properties.extend(self.security.client_properties());
+        properties
+    }
 }
 
 /// The MongoDB database the results are stored in.

@@ -15,9 +15,11 @@ pub mod config;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod http;
+pub mod kafka_security;
 pub mod params;
 pub mod promql;
 pub mod proto;
+pub mod range_semantics;
 pub mod rest;
 pub mod retry;
 pub mod shutdown;

@@ -21,6 +21,15 @@ use crate::{config::redact_password, retry::RetryPolicy, series::Labels};
 /// The most points Prometheus returns per series from one range query.
 pub const MAX_POINTS_PER_QUERY: u64 = 11_000;
 
+/// Sent with every query: VictoriaMetrics evaluates an instant query whose time is within its
+/// `-search.latencyOffset` (30 s) of now at now minus that offset, and replaces the points of a
+/// range query that close to now, unless `nocache=1` is given; the etl's windows would then be
+/// those of another time than the `computed_at` it records. Prometheus, Thanos and Mimir ignore
+/// the parameter.
+fn no_cache() -> (&'static str, String) {
+    ("nocache", "1".to_owned())
+}
+
 /// A failed call to Prometheus.
 #[derive(Debug, thiserror::Error)]
 pub enum PromError {
@@ -209,7 +218,7 @@ impl PromClient {
         query: &str,
         at: Option<DateTime<Utc>>,
     ) -> Result<Vec<Sample>, PromError> {
-        let mut form = vec![("query", query.to_owned())];
+        let mut form = vec![("query", query.to_owned()), no_cache()];
         if let Some(at) = at {
             form.push(("time", unix(at)));
         }
@@ -251,6 +260,7 @@ impl PromClient {
                 ("start", unix(chunk_start)),
                 ("end", unix(chunk_end)),
                 ("step", format!("{}", step.as_secs_f64())),
+                no_cache(),
             ];
             let QueryData::Matrix(items) =
                 self.call::<QueryData>("api/v1/query_range", &form).await?
@@ -270,6 +280,11 @@ impl PromClient {
             .into_iter()
             .map(|(labels, points)| RangeSeries { labels, points })
             .collect())
+    }
+
+    /// The `data` of a status endpoint (`api/v1/status/buildinfo`, ...), by GET.
+    pub async fn status<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, PromError> {
+        self.call(path, &[]).await
     }
 
     async fn call<T: for<'de> Deserialize<'de>>(
@@ -293,13 +308,13 @@ impl PromClient {
         form: &[(&str, String)],
     ) -> Result<T, PromError> {
         let unreachable = |source| PromError::unreachable(&url, source);
-        let response = self
-            .http
-            .post(url.clone())
-            .form(form)
-            .send()
-            .await
-            .map_err(unreachable)?;
+        // The status endpoints take no form and answer GET only; the queries are POST forms.
+        let request = if form.is_empty() {
+            self.http.get(url.clone())
+        } else {
+            self.http.post(url.clone()).form(form)
+        };
+        let response = request.send().await.map_err(unreachable)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(unreachable)?;
         let envelope: Envelope<T> = serde_json::from_slice(&body).map_err(|e| {

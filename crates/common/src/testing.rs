@@ -235,9 +235,14 @@ pub struct BrokerServer(ServerProcess);
 impl BrokerServer {
     /// Starts one on a free port (`TANSU_BIN`).
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Likewise, with `extra` arguments (`--authentication`).
+    pub async fn start_with(extra: &[&str]) -> Self {
         Self(
             ServerProcess::launch("tansu", "TANSU_BIN", |port, _| {
-                vec![
+                let mut args: Vec<String> = vec![
                     "broker".into(),
                     "--listener-url".into(),
                     format!("tcp://127.0.0.1:{port}"),
@@ -245,7 +250,9 @@ impl BrokerServer {
                     format!("tcp://127.0.0.1:{port}"),
                     "--storage-engine".into(),
                     "memory://tansu/".into(),
-                ]
+                ];
+                args.extend(extra.iter().map(|a| a.to_string()));
+                args
             })
             .await,
         )

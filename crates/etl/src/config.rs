@@ -88,7 +88,9 @@ pub struct Config {
     /// Most Prometheus queries and analyses in flight at once per loop.
     #[arg(long, env = "ETL_MAX_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub max_concurrency: u64,
-    /// Metric names per aggregate query (each query covers every series of these names).
+    /// Metric names per aggregate query (each query covers every series of these names), at most:
+    /// a batch also closes at 2,000 series and 16,000 bytes of query (VictoriaMetrics refuses
+    /// queries over 16 KiB).
     #[arg(long, env = "ETL_NAMES_PER_QUERY", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub names_per_query: u64,
     /// How long a failing Prometheus request is retried before the step counts as failed.

@@ -17,5 +17,6 @@ pub mod producer;
 pub mod schedule;
 pub mod shard;
 pub mod sla_client;
+pub mod slicing;
 pub mod slow_loop;
 pub mod startup;

@@ -13,6 +13,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.into_command() {
         Command::Run(config) => {
             telemetry::init(config.telemetry.log_format).context("cannot install the logger")?;
+            config.topic.kafka.security.validate()?;
             let app = App::build(*config).await.context("cannot start the etl")?;
             app.run_until_stopped(shutdown::on_signal())
                 .await
@@ -20,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::InitTopic(topic) => {
             telemetry::init(LogFormat::Text).context("cannot install the logger")?;
+            topic.kafka.security.validate()?;
             producer::create_topic(&topic)
                 .await
                 .with_context(|| format!("cannot create topic {}", topic.kafka.kafka_topic))?;

@@ -18,7 +18,7 @@ use std::{
 };
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use common::{record::Record, retry::RetryPolicy};
+use common::{config::KafkaArgs, record::Record, retry::RetryPolicy};
 use futures::{StreamExt, stream::FuturesUnordered};
 use rdkafka::{
     ClientConfig,
@@ -93,8 +93,8 @@ impl Producer {
         message_timeout: Duration,
         instruments: Instruments,
     ) -> Result<Self, KafkaError> {
-        let inner = build(&topic.kafka.kafka_brokers, attempt_timeout(message_timeout))?;
-        let admin = admin_client(&topic.kafka.kafka_brokers)?;
+        let inner = build(&topic.kafka, attempt_timeout(message_timeout))?;
+        let admin = admin_client(&topic.kafka)?;
         Ok(Self {
             inner: Arc::new(RwLock::new((0, inner))),
             admin: Arc::new(admin),
@@ -264,10 +264,7 @@ impl Producer {
         if inner.0 != generation || !(timed_out || fatal.is_some()) {
             return;
         }
-        match build(
-            &self.topic.kafka.kafka_brokers,
-            attempt_timeout(self.message_timeout),
-        ) {
+        match build(&self.topic.kafka, attempt_timeout(self.message_timeout)) {
             Ok(fresh) => {
                 tracing::warn!(?fatal, generation, "rebuilt the producer");
                 *inner = (generation + 1, fresh);
@@ -312,9 +309,17 @@ fn attempt_timeout(budget: Duration) -> Duration {
     (budget / 4).clamp(Duration::from_secs(1), ATTEMPT_TIMEOUT)
 }
 
-fn build(brokers: &str, attempt: Duration) -> Result<FutureProducer, KafkaError> {
-    ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+/// A client of `kafka`'s brokers with its security settings (common::kafka_security).
+fn client_config(kafka: &KafkaArgs) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for (key, value) in kafka.client_properties() {
+        config.set(key, value);
+    }
+    config
+}
+
+fn build(kafka: &KafkaArgs, attempt: Duration) -> Result<FutureProducer, KafkaError> {
+    client_config(kafka)
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .set("compression.type", "lz4")
@@ -330,13 +335,11 @@ fn build(brokers: &str, attempt: Duration) -> Result<FutureProducer, KafkaError>
 /// # Errors
 /// The broker did not answer or refused.
 pub async fn create_topic(topic: &TopicArgs) -> Result<(), KafkaError> {
-    create_topic_with(&admin_client(&topic.kafka.kafka_brokers)?, topic).await
+    create_topic_with(&admin_client(&topic.kafka)?, topic).await
 }
 
-fn admin_client(brokers: &str) -> Result<AdminClient<DefaultClientContext>, KafkaError> {
-    ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
+fn admin_client(kafka: &KafkaArgs) -> Result<AdminClient<DefaultClientContext>, KafkaError> {
+    client_config(kafka).create()
 }
 
 async fn create_topic_with(

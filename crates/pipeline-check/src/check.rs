@@ -9,6 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use common::{
     Labels, SeriesId,
     promql::{PromClient, PromError},
+    range_semantics::{self, RangeSemantics},
     record::{Kind, Metadata, Window, Windows},
     series::selector,
     store::{METRICS_COLLECTION, MetricDocument, SLASET_COLLECTION},
@@ -54,6 +55,8 @@ pub struct Report {
     pub slas: usize,
     /// Assertions and mismatches.
     pub tally: Tally,
+    /// How the engine's range selectors were found to cut (the generator's windows follow).
+    pub semantics: RangeSemantics,
 }
 
 impl Report {
@@ -71,12 +74,13 @@ impl fmt::Display for Report {
         }
         writeln!(
             f,
-            "pipeline-check at {}: {} documents checked ({} series selected, {} of them synthetic; {} SLAs), {} assertions, {} mismatches: {}",
+            "pipeline-check at {}: {} documents checked ({} series selected, {} of them synthetic; {} SLAs; {} ranges), {} assertions, {} mismatches: {}",
             self.now.to_rfc3339(),
             self.documents,
             self.selected,
             self.synthetic,
             self.slas,
+            self.semantics,
             self.tally.assertions(),
             mismatches.len(),
             if self.passed() { "PASSED" } else { "FAILED" },
@@ -105,6 +109,9 @@ pub async fn run(config: &Config) -> Result<Report, CheckError> {
         config.prometheus.prometheus_url.clone(),
         config.prometheus.prometheus_timeout,
     )?;
+    // The generator's windows must be cut as the engine cuts its ranges (see
+    // common::range_semantics).
+    let semantics = range_semantics::detect(&prometheus).await?;
     let now = Utc::now();
     let mut tally = Tally::default();
 
@@ -161,7 +168,15 @@ pub async fn run(config: &Config) -> Result<Report, CheckError> {
     let lookback = TimeDelta::from_std(config.metadata_lookback).unwrap_or(TimeDelta::days(3));
 
     let checked: Vec<Tally> = stream::iter(&subjects)
-        .map(|subject| check_series(subject, &prometheus, &data, now, fast, slow, lookback))
+        .map(|subject| {
+            let times = Times {
+                now,
+                fast,
+                slow,
+                lookback,
+            };
+            check_series(subject, &prometheus, &data, semantics, times)
+        })
         .buffer_unordered(usize::try_from(config.concurrency).unwrap_or(1))
         .try_collect()
         .await?;
@@ -208,6 +223,7 @@ pub async fn run(config: &Config) -> Result<Report, CheckError> {
         synthetic,
         slas: slas.len(),
         tally,
+        semantics,
     })
 }
 
@@ -255,16 +271,29 @@ fn parse_documents(
     documents
 }
 
+/// When the check runs, how fresh each kind must be, and the metadata's lookback.
+#[derive(Clone, Copy)]
+struct Times {
+    now: DateTime<Utc>,
+    fast: TimeDelta,
+    slow: TimeDelta,
+    lookback: TimeDelta,
+}
+
 /// The checks of one selected series: values against PromQL (and the generator), metadata.
 async fn check_series(
     subject: &Subject<'_>,
     prometheus: &PromClient,
     data: &Dataset,
-    now: DateTime<Utc>,
-    fast: TimeDelta,
-    slow: TimeDelta,
-    lookback: TimeDelta,
+    semantics: RangeSemantics,
+    times: Times,
 ) -> Result<Tally, PromError> {
+    let Times {
+        now,
+        fast,
+        slow,
+        lookback,
+    } = times;
     let mut tally = Tally::default();
     let name = subject.name.as_str();
     let Some(document) = subject.document else {
@@ -295,7 +324,12 @@ async fn check_series(
                 );
                 if let Some(series) = subject.synthetic {
                     let expected = data
-                        .window_stats(series, at.timestamp(), window.secs())
+                        .window_stats_from(
+                            series,
+                            at.timestamp(),
+                            window.secs(),
+                            semantics == RangeSemantics::Closed,
+                        )
                         .map(|w| Window {
                             min: w.min,
                             max: w.max,

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use common::config::KafkaArgs;
 use rdkafka::{
     ClientConfig,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
@@ -59,17 +60,25 @@ impl std::fmt::Debug for DeadLetters {
     }
 }
 
+/// A client of `kafka`'s brokers with its security settings (common::kafka_security).
+pub(crate) fn client_config(kafka: &KafkaArgs) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for (key, value) in kafka.client_properties() {
+        config.set(key, value);
+    }
+    config
+}
+
 impl DeadLetters {
     /// A producer for `topic`, the dead letters of `source_topic`, none larger than
     /// `max_bytes` (a larger payload is cut to fit).
     pub fn new(
-        brokers: &str,
+        kafka: &KafkaArgs,
         source_topic: &str,
         topic: String,
         max_bytes: usize,
     ) -> Result<Self, StorageError> {
-        let producer = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
+        let producer = client_config(kafka)
             .set("acks", "all")
             .set("enable.idempotence", "true")
             .set(
@@ -82,8 +91,7 @@ impl DeadLetters {
                 client: "dead-letter producer",
                 source,
             })?;
-        let admin = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
+        let admin = client_config(kafka)
             .create()
             .map_err(|source| StorageError::KafkaClient {
                 client: "admin client",

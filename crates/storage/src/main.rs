@@ -6,6 +6,7 @@ use storage::{config::Config, startup::App};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config: Config = common::config::load();
+    config.kafka.security.validate()?;
     common::telemetry::init(config.telemetry.log_format)
         .context("cannot install the log subscriber")?;
     tracing::info!(topic = %config.kafka.kafka_topic, group = %config.group_id, mongo = %config.mongo.mongo_uri, "starting");

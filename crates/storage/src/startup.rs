@@ -44,7 +44,7 @@ impl App {
             config.limits().max_clock_skew,
         );
         let dead_letters = DeadLetters::new(
-            &config.kafka.kafka_brokers,
+            &config.kafka,
             &config.kafka.kafka_topic,
             config.dead_letter_topic(),
             config.dead_letter_max_bytes as usize,

@@ -296,15 +296,39 @@ impl Dataset {
 
     /// The samples with `at - range_secs <= t <= at` (Prometheus 2.x range selectors include both ends).
     pub fn window(&self, series: &Series, at: i64, range_secs: i64) -> Vec<(i64, f64)> {
+        self.window_from(series, at, range_secs, true)
+    }
+
+    /// The samples with `t <= at` and `at - range_secs <= t` when `include_start`, else
+    /// `at - range_secs < t` (Prometheus 3 and VictoriaMetrics range selectors are left-open).
+    pub fn window_from(
+        &self,
+        series: &Series,
+        at: i64,
+        range_secs: i64,
+        include_start: bool,
+    ) -> Vec<(i64, f64)> {
+        let start = at - range_secs;
         self.samples(series)
-            .filter(|(t, _)| *t >= at - range_secs && *t <= at)
+            .filter(|(t, _)| (*t > start || (include_start && *t == start)) && *t <= at)
             .collect()
     }
 
     /// What `*_over_time(series[range])` evaluated at `at` returns, or `None` without samples.
     pub fn window_stats(&self, series: &Series, at: i64, range_secs: i64) -> Option<WindowStats> {
+        self.window_stats_from(series, at, range_secs, true)
+    }
+
+    /// [`Dataset::window_stats`] over [`Dataset::window_from`]'s samples.
+    pub fn window_stats_from(
+        &self,
+        series: &Series,
+        at: i64,
+        range_secs: i64,
+        include_start: bool,
+    ) -> Option<WindowStats> {
         let values: Vec<f64> = self
-            .window(series, at, range_secs)
+            .window_from(series, at, range_secs, include_start)
             .into_iter()
             .map(|(_, v)| v)
             .collect();

@@ -7,8 +7,9 @@
 //! flat:
 //!
 //! - The windows are cut into disjoint slices, `[at-1h, at]`, `[at-3h, at-1h-1ms]` and
-//!   `[at-12h, at-3h-1ms]` (`op(sel[7199999ms] offset 3600001ms)`; ranges include both ends),
-//!   and the 3h and 12h windows are combined from the slices here: min, max and count exactly,
+//!   `[at-12h, at-3h-1ms]` where ranges include both ends (Prometheus 2), `(at-3h, at-1h]` and
+//!   `(at-12h, at-3h]` where they are left-open (Prometheus 3, VictoriaMetrics; detected each
+//!   cycle, see [`crate::slicing`]), and the 3h and 12h windows are combined from the slices here: min, max and count exactly,
 //!   avg and std_dev as the count-weighted mean and the pooled variance (Chan et al.), equal to
 //!   PromQL's to about 1e-14. Each operation reads 12 h of samples instead of 16 h.
 //! - PromQL's `*_over_time` functions drop `__name__`, and series that differ only by name would
@@ -35,6 +36,7 @@ use std::{
 use chrono::{DateTime, Utc};
 use common::{
     promql::{PromClient, PromError, RangeSeries},
+    range_semantics,
     record::Windows,
     series::{Labels, SeriesId, selector},
 };
@@ -49,7 +51,7 @@ mod selector;
 
 pub use common::window::WindowSpan;
 pub use resample::grid;
-pub use scope::SERIES_PER_QUERY;
+pub use scope::{QUERY_BYTES, SERIES_PER_QUERY};
 
 use query::{OPERATIONS, Operations, aggregate_query, combine, full_labels};
 use scope::{batch, scopes};
@@ -112,7 +114,10 @@ impl Discovery {
         at: DateTime<Utc>,
     ) -> Result<Aggregates, PromError> {
         let scopes = scopes(series, shard);
-        let batches = batch(&scopes, self.names_per_query);
+        let batches = batch(&scopes, self.names_per_query, &self.selector);
+        // Asked every cycle: an engine upgraded in place (Prometheus 2 to 3) changes it.
+        let semantics = range_semantics::detect(&self.client).await?;
+        tracing::debug!(%semantics, "range semantics of the target engine");
         // The longest slices first: the queries that take longest start first.
         let queries: Vec<(WindowSpan, usize, usize)> = WindowSpan::ALL
             .iter()
@@ -127,6 +132,7 @@ impl Discovery {
                 let query = aggregate_query(
                     OPERATIONS[op].promql_function(),
                     window,
+                    semantics,
                     &self.selector,
                     &batches[batch],
                 );

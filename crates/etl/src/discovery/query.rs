@@ -3,12 +3,14 @@
 
 use analytics::Aggregates;
 use common::{
+    range_semantics::RangeSemantics,
     record::Window,
     series::{Labels, METRIC_NAME_LABEL},
     window::{AggregateOp, WindowSpan},
 };
 
 use super::{scope::Scope, selector::Selector};
+use crate::slicing::Slice;
 
 /// The label each leg of an aggregate query carries its metric name in.
 const NAME_LABEL: &str = "__etl_name__";
@@ -20,19 +22,14 @@ pub(super) type Operations = [Option<f64>; 5];
 pub(super) const OPERATIONS: [AggregateOp; 5] = AggregateOp::IN_WINDOW_ORDER;
 
 /// The range and offset selecting the samples of `window` that the shorter windows do not
-/// hold: `[at - window, at - shorter - 1ms]`, as `[range] offset offset`.
-fn slice(window: WindowSpan) -> String {
+/// hold, cut for the engine's `semantics` (see [`crate::slicing`]).
+fn slice(window: WindowSpan, semantics: RangeSemantics) -> String {
     let shorter = match window {
-        WindowSpan::H1 => return format!("[{}]", window.range()),
-        WindowSpan::H3 => WindowSpan::H1,
-        WindowSpan::H12 => WindowSpan::H3,
+        WindowSpan::H1 => None,
+        WindowSpan::H3 => Some(WindowSpan::H1.millis()),
+        WindowSpan::H12 => Some(WindowSpan::H3.millis()),
     };
-    let offset = shorter.millis() + 1;
-    format!(
-        "[{}] offset {}",
-        promql_duration(window.millis() - offset),
-        promql_duration(offset)
-    )
+    Slice::of(window.millis(), shorter, semantics).promql()
 }
 
 /// `op(selector[slice])` over the metric names of a batch: the bare function for one name, else
@@ -40,6 +37,7 @@ fn slice(window: WindowSpan) -> String {
 pub(super) fn aggregate_query(
     operation: &str,
     window: WindowSpan,
+    semantics: RangeSemantics,
     selector: &Selector,
     scopes: &[&Scope],
 ) -> String {
@@ -47,7 +45,7 @@ pub(super) fn aggregate_query(
         format!(
             "{operation}({}{})",
             selector.with_name(&scope.name, scope.matcher.as_deref()),
-            slice(window)
+            slice(window, semantics)
         )
     };
     match scopes {
@@ -82,22 +80,6 @@ fn or_tree(legs: &[String]) -> String {
             format!("{} or {}", group(left), group(right))
         }
     }
-}
-
-/// A duration in PromQL's notation, e.g. `1h59m59s999ms`.
-fn promql_duration(millis: i64) -> String {
-    let mut text = String::new();
-    let mut rest = millis;
-    for (unit, length) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)] {
-        if rest >= length {
-            text.push_str(&format!("{}{unit}", rest / length));
-            rest %= length;
-        }
-    }
-    if text.is_empty() {
-        text.push_str("0s");
-    }
-    text
 }
 
 /// The full label set of a result of a query over `batch`: its name label turned back into
@@ -155,7 +137,7 @@ fn sample_count(count: f64) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discovery::scope::tests::scope;
+    use crate::discovery::scope::{QUERY_BYTES, batch, tests::scope};
 
     #[test]
     fn a_count_that_is_not_a_whole_number_makes_the_window_unknown() {
@@ -176,6 +158,7 @@ mod tests {
         let query = aggregate_query(
             "min_over_time",
             WindowSpan::H1,
+            RangeSemantics::Closed,
             &Selector::parse(r#"{job="x"}"#),
             &[&scope("a", 1)],
         );
@@ -188,6 +171,7 @@ mod tests {
         let query = aggregate_query(
             "min_over_time",
             WindowSpan::H3,
+            RangeSemantics::Closed,
             &Selector::parse(r#"{job="x"}"#),
             &[&a, &b, &c],
         );
@@ -205,13 +189,19 @@ mod tests {
     }
 
     #[test]
-    fn slices_cut_the_windows_without_overlap() {
-        assert_eq!(slice(WindowSpan::H1), "[1h]");
-        // [at-3h, at-1h-1ms] and [at-12h, at-3h-1ms]
-        assert_eq!(slice(WindowSpan::H3), "[1h59m59s999ms] offset 1h1ms");
-        assert_eq!(slice(WindowSpan::H12), "[8h59m59s999ms] offset 3h1ms");
-        assert_eq!(promql_duration(0), "0s");
-        assert_eq!(promql_duration(61_001), "1m1s1ms");
+    fn slices_cut_the_windows_for_the_engine() {
+        // [at-3h, at-1h-1ms] and [at-12h, at-3h-1ms]; (at-3h, at-1h] and (at-12h, at-3h].
+        let closed = WindowSpan::ALL.map(|w| slice(w, RangeSemantics::Closed));
+        assert_eq!(
+            closed,
+            [
+                "[1h]",
+                "[1h59m59s999ms] offset 1h1ms",
+                "[8h59m59s999ms] offset 3h1ms"
+            ]
+        );
+        let open = WindowSpan::ALL.map(|w| slice(w, RangeSemantics::LeftOpen));
+        assert_eq!(open, ["[1h]", "[2h] offset 1h", "[9h] offset 3h"]);
     }
 
     #[test]
@@ -261,5 +251,46 @@ mod tests {
         let mut partial = promql(older);
         partial[3] = None;
         assert_eq!(combine(&[promql(recent), partial]), None);
+    }
+
+    #[test]
+    fn batched_queries_fit_victoria_metrics_query_length() {
+        // 1,000 names of 40 bytes, one series each: 200 a batch by count, far more than 16 KiB.
+        let selector = Selector::parse(r#"{job=~"node|synthetic",env="production"}"#);
+        let names: Vec<Scope> = (0..1_000)
+            .map(|i| scope(&format!("a_rather_long_metric_name_number_{i:06}"), 1))
+            .collect();
+        let batches = batch(&names, 200, &selector);
+        assert!(batches.len() > 5, "{} batches", batches.len());
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), names.len());
+        for batch in &batches {
+            for semantics in [RangeSemantics::Closed, RangeSemantics::LeftOpen] {
+                for window in WindowSpan::ALL {
+                    for op in OPERATIONS {
+                        let query = aggregate_query(
+                            op.promql_function(),
+                            window,
+                            semantics,
+                            &selector,
+                            batch,
+                        );
+                        assert!(query.len() <= QUERY_BYTES, "{} bytes", query.len());
+                    }
+                }
+            }
+        }
+        // The estimate is tight: batches are not cut far below the limit.
+        let longest = aggregate_query(
+            "stddev_over_time",
+            WindowSpan::H12,
+            RangeSemantics::Closed,
+            &selector,
+            &batches[0],
+        );
+        assert!(
+            longest.len() > QUERY_BYTES * 9 / 10,
+            "{} bytes",
+            longest.len()
+        );
     }
 }

@@ -5,11 +5,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::series::{Labels, METRIC_NAME_LABEL};
 
+use super::selector::Selector;
 use crate::shard::Shard;
 
 /// The series an aggregate query covers at most when it batches several metric names; a name
 /// with more series has queries of its own.
 pub const SERIES_PER_QUERY: usize = 2_000;
+
+/// The longest aggregate query of a batch of names, in bytes: VictoriaMetrics refuses queries
+/// longer than its `-search.maxQueryLen` (16 KiB by default), which 200 names exceed; a name
+/// whose one leg is longer still has queries of its own.
+pub const QUERY_BYTES: usize = 16_000;
+
+/// What a batch leg adds to its selector and name, at most: `label_replace(stddev_over_time(`,
+/// the longest slice, `), "__etl_name__", "`, `", "", "")` and ` or ` with its parentheses.
+const LEG_OVERHEAD: usize = 100;
 
 /// What the aggregate queries of one metric name cover.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,21 +121,37 @@ fn regex_escape(value: &str) -> String {
 }
 
 /// `scopes` in batches of at most `names_per_query` names and, unless one name has more,
-/// [`SERIES_PER_QUERY`] series.
-pub(super) fn batch(scopes: &[Scope], names_per_query: usize) -> Vec<Vec<&Scope>> {
+/// [`SERIES_PER_QUERY`] series and [`QUERY_BYTES`] of query.
+pub(super) fn batch<'a>(
+    scopes: &'a [Scope],
+    names_per_query: usize,
+    selector: &Selector,
+) -> Vec<Vec<&'a Scope>> {
+    let leg_bytes = |scope: &Scope| {
+        selector
+            .with_name(&scope.name, scope.matcher.as_deref())
+            .len()
+            + scope.name.len()
+            + LEG_OVERHEAD
+    };
     let mut batches: Vec<Vec<&Scope>> = Vec::new();
-    let mut series = 0;
+    let (mut series, mut bytes) = (0, 0);
     for scope in scopes {
+        let leg = leg_bytes(scope);
         match batches.last_mut() {
             Some(last)
-                if last.len() < names_per_query && series + scope.series <= SERIES_PER_QUERY =>
+                if last.len() < names_per_query
+                    && series + scope.series <= SERIES_PER_QUERY
+                    && bytes + leg <= QUERY_BYTES =>
             {
                 last.push(scope);
                 series += scope.series;
+                bytes += leg;
             }
             _ => {
                 batches.push(vec![scope]);
                 series = scope.series;
+                bytes = leg;
             }
         }
     }
@@ -149,13 +175,14 @@ pub(super) mod tests {
     fn batches_hold_few_series_and_big_names_alone() {
         let names = ["a", "big", "c", "d", "e"];
         let sized = names.map(|name| scope(name, if name == "big" { 5_000 } else { 600 }));
-        let batches: Vec<Vec<&str>> = batch(&sized, 200)
+        let selector = Selector::parse(r#"{job="x"}"#);
+        let batches: Vec<Vec<&str>> = batch(&sized, 200, &selector)
             .into_iter()
             .map(|b| b.into_iter().map(|scope| scope.name.as_str()).collect())
             .collect();
         assert_eq!(batches, [vec!["a"], vec!["big"], vec!["c", "d", "e"]]);
         let single = names.map(|name| scope(name, 1));
-        let by_names: Vec<usize> = batch(&single, 2).iter().map(Vec::len).collect();
+        let by_names: Vec<usize> = batch(&single, 2, &selector).iter().map(Vec::len).collect();
         assert_eq!(by_names, [2, 2, 1]);
     }
 

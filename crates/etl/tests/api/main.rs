@@ -4,8 +4,10 @@
 mod analyze_cli;
 mod bounds;
 mod cycles;
+mod engines;
 mod faults;
 mod helpers;
 mod init_topic;
+mod kafka_security;
 mod leadership;
 mod non_finite;

@@ -44,7 +44,6 @@ use common::{
     store::UpsertSummary,
 };
 use rdkafka::{
-    ClientConfig,
     consumer::{Consumer, StreamConsumer},
     error::KafkaResult,
 };
@@ -124,35 +123,35 @@ impl Pipeline {
             topic: config.kafka.kafka_topic.clone(),
             lag: instruments.consumer_lag.clone(),
         };
-        let consumer: StreamConsumer<StorageContext> = ClientConfig::new()
-            .set("bootstrap.servers", &config.kafka.kafka_brokers)
-            .set("group.id", &config.group_id)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("session.timeout.ms", session_ms.to_string())
-            .set("heartbeat.interval.ms", (session_ms / 3).to_string())
-            .set(
-                "max.poll.interval.ms",
-                (session_ms * 10).max(300_000).to_string(),
-            )
-            .set(
-                "queued.max.messages.kbytes",
-                config.prefetch_kib.to_string(),
-            )
-            .set(
-                "statistics.interval.ms",
-                STATISTICS_INTERVAL.as_millis().to_string(),
-            )
-            .set(
-                "topic.metadata.refresh.interval.ms",
-                METADATA_REFRESH.as_millis().to_string(),
-            )
-            .create_with_context(context)
-            .map_err(|source| StorageError::KafkaClient {
-                client: "consumer",
-                source,
-            })?;
+        let consumer: StreamConsumer<StorageContext> =
+            crate::dead_letter::client_config(&config.kafka)
+                .set("group.id", &config.group_id)
+                .set("enable.auto.commit", "false")
+                .set("enable.auto.offset.store", "false")
+                .set("auto.offset.reset", "earliest")
+                .set("session.timeout.ms", session_ms.to_string())
+                .set("heartbeat.interval.ms", (session_ms / 3).to_string())
+                .set(
+                    "max.poll.interval.ms",
+                    (session_ms * 10).max(300_000).to_string(),
+                )
+                .set(
+                    "queued.max.messages.kbytes",
+                    config.prefetch_kib.to_string(),
+                )
+                .set(
+                    "statistics.interval.ms",
+                    STATISTICS_INTERVAL.as_millis().to_string(),
+                )
+                .set(
+                    "topic.metadata.refresh.interval.ms",
+                    METADATA_REFRESH.as_millis().to_string(),
+                )
+                .create_with_context(context)
+                .map_err(|source| StorageError::KafkaClient {
+                    client: "consumer",
+                    source,
+                })?;
         Ok(Self {
             consumer: Arc::new(consumer),
             topic: config.kafka.kafka_topic.clone(),
