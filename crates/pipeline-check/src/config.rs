@@ -3,7 +3,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use clap::Parser;
+use clap::{Args, Parser};
 use common::config::{MongoArgs, PrometheusArgs, parse_duration};
 
 /// Check every document of a running pipeline's `metrics` collection against PromQL
@@ -42,4 +42,25 @@ pub struct Config {
     /// Series queried at once from Prometheus.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: u64,
+}
+
+/// The storage consumer the topic readers account for: its group and its dead-letter topic, as
+/// storage itself names them (`record-audit loss`, `record-inject`).
+#[derive(Debug, Clone, Args)]
+pub struct StorageGroupArgs {
+    /// The storage consumer group.
+    #[arg(long, env = "STORAGE_GROUP_ID", default_value = "storage")]
+    pub group: String,
+    /// The dead-letter topic; `<KAFKA_TOPIC>.dlq` when not set.
+    #[arg(long, env = "STORAGE_DEAD_LETTER_TOPIC")]
+    pub dead_letter_topic: Option<String>,
+}
+
+impl StorageGroupArgs {
+    /// The dead-letter topic of `topic`: the one given, else `<topic>.dlq`, as storage's default.
+    pub fn dead_letter_topic(&self, topic: &str) -> String {
+        self.dead_letter_topic
+            .clone()
+            .unwrap_or_else(|| format!("{topic}.dlq"))
+    }
 }

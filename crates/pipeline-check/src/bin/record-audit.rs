@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use common::config::{KafkaArgs, MongoArgs, parse_duration};
 use pipeline_check::{
     audit::{self, Identity, Ledger},
+    config::StorageGroupArgs,
     topic,
 };
 
@@ -37,12 +38,8 @@ struct LossArgs {
     kafka: KafkaArgs,
     #[command(flatten)]
     mongo: MongoArgs,
-    /// The storage consumer group.
-    #[arg(long, env = "STORAGE_GROUP_ID", default_value = "storage")]
-    group: String,
-    /// The dead-letter topic; `<KAFKA_TOPIC>.dlq` when not set.
-    #[arg(long, env = "STORAGE_DEAD_LETTER_TOPIC")]
-    dead_letter_topic: Option<String>,
+    #[command(flatten)]
+    storage: StorageGroupArgs,
     /// Look again every --interval until this file exists, then give the balance.
     #[arg(long)]
     watch_until: Option<PathBuf>,
@@ -120,11 +117,8 @@ async fn look(
 ) -> anyhow::Result<audit::Stored> {
     let brokers = &args.kafka.kafka_brokers;
     let committed: BTreeMap<i32, i64> =
-        topic::committed(brokers, &args.kafka.kafka_topic, &args.group).await?;
-    let dead_letter_topic = args
-        .dead_letter_topic
-        .clone()
-        .unwrap_or_else(|| format!("{}.dlq", args.kafka.kafka_topic));
+        topic::committed(brokers, &args.kafka.kafka_topic, &args.storage.group).await?;
+    let dead_letter_topic = args.storage.dead_letter_topic(&args.kafka.kafka_topic);
     let dead: Vec<Identity> = topic::read_topic(brokers, &dead_letter_topic)
         .await?
         .into_iter()

@@ -15,6 +15,7 @@ use common::{
     record::Kind,
 };
 use pipeline_check::{
+    config::StorageGroupArgs,
     inject::{self, Outcome},
     topic::{self, INJECTED_HEADER, RawMessage},
 };
@@ -33,12 +34,8 @@ struct Cli {
     kafka: KafkaArgs,
     #[command(flatten)]
     mongo: MongoArgs,
-    /// The storage consumer group.
-    #[arg(long, env = "STORAGE_GROUP_ID", default_value = "storage")]
-    group: String,
-    /// The dead-letter topic; `<KAFKA_TOPIC>.dlq` when not set.
-    #[arg(long, env = "STORAGE_DEAD_LETTER_TOPIC")]
-    dead_letter_topic: Option<String>,
+    #[command(flatten)]
+    storage: StorageGroupArgs,
     /// The cases, space-separated: duplicate reordered oversized not-json empty not-a-record
     /// id-mismatch future.
     #[arg(
@@ -136,10 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         sent.push((injection, delivery.partition, delivery.offset));
     }
 
-    let dead_letter_topic = cli
-        .dead_letter_topic
-        .clone()
-        .unwrap_or_else(|| format!("{topic_name}.dlq"));
+    let dead_letter_topic = cli.storage.dead_letter_topic(topic_name);
     let deadline = tokio::time::Instant::now() + cli.timeout;
     let outcomes = loop {
         let dead: BTreeMap<(i32, i64), String> = topic::read_messages(brokers, &dead_letter_topic)
@@ -152,7 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 Some(((partition, offset), letter.header("dlq.reason")?.to_owned()))
             })
             .collect();
-        let committed = topic::committed(brokers, topic_name, &cli.group).await?;
+        let committed = topic::committed(brokers, topic_name, &cli.storage.group).await?;
         let outcomes: Vec<Outcome> = sent
             .iter()
             .map(|(_, partition, offset)| {
