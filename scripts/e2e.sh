@@ -56,6 +56,11 @@ export ETL_FAST_LOOP_SECS=20
 export ETL_SLOW_LOOP_SECS=30
 export ETL_SERIES_SELECTOR='{__name__=~"node_load1|node_load5|node_memory_MemAvailable_bytes|node_procs_running|node_procs_blocked|synthetic_.+"}'
 export SLA_MANAGER_GRPC="http://127.0.0.1:$SLA_GRPC_PORT"
+# As scripts/up.sh sets it on VictoriaMetrics (its -search.latencyOffset); pipeline-check
+# must know it too (the records are dated that far back).
+if [[ ${TARGET_ENGINE:-prometheus} == victoria-metrics ]]; then
+    export ETL_QUERY_OFFSET=${ETL_QUERY_OFFSET:-30s}
+fi
 
 "$ROOT_DIR/scripts/up.sh"
 
@@ -95,6 +100,7 @@ step_output=$RUN_DIR/logs/pipeline-check.out
     --mongo-uri "mongodb://127.0.0.1:$MONGO_PORT" --mongo-db "${MONGO_DB:-sla_monitor}" \
     --series-selector "$ETL_SERIES_SELECTOR" \
     --manifest "$RUN_DIR/data/target-prometheus/synthetic-manifest.json" \
-    --fast-loop-secs "$ETL_FAST_LOOP_SECS" --slow-loop-secs "$ETL_SLOW_LOOP_SECS" 2>&1 |
+    --fast-loop-secs "$ETL_FAST_LOOP_SECS" --slow-loop-secs "$ETL_SLOW_LOOP_SECS" \
+    --query-offset "${ETL_QUERY_OFFSET:-0s}" 2>&1 |
     tee "$step_output"
 log "e2e: pipeline-check passed"

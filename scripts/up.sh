@@ -6,7 +6,8 @@
 #   target Prometheus   :${TARGET_PROMETHEUS_PORT:-9090}  synthetic history backfilled (scripts/history.sh,
 #                       HISTORY_DAYS/HISTORY_BULK), scraping itself and node-exporter
 #                       TARGET_ENGINE=victoria-metrics: VictoriaMetrics instead (Debian's package,
-#                       the history imported through /api/v1/import/prometheus, scraping the same)
+#                       the history imported through /api/v1/import/prometheus, scraping the same;
+#                       ETL_QUERY_OFFSET defaults to 30s there, its -search.latencyOffset)
 #   node-exporter       :${NODE_EXPORTER_PORT:-9100}
 #   internal Prometheus :${INTERNAL_PROMETHEUS_PORT:-9098}  scraping the services' admin ports 8008-8011
 #   Kafka (Tansu)       :${KAFKA_PORT:-9092}  memory storage: topics vanish on restart
@@ -73,6 +74,9 @@ case ${TARGET_ENGINE:-prometheus} in
             "$RUN_DIR/config/target-prometheus.yml" "$target_data"
         ;;
     victoria-metrics)
+        # VictoriaMetrics makes a sample searchable up to -search.latencyOffset (30s) after it
+        # is scraped: the etl evaluates that far back, or a window can miss its newest sample.
+        export ETL_QUERY_OFFSET=${ETL_QUERY_OFFSET:-30s}
         # Imported into the running server: it must be up first.
         start_victoria_metrics "$RUN_DIR" target-prometheus "$TARGET_PROMETHEUS_PORT" "$target_data" \
             "$RUN_DIR/config/target-prometheus.yml"

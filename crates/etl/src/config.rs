@@ -85,6 +85,12 @@ pub struct Config {
     /// models are chosen on held-out values as far ahead.
     #[arg(long, env = "ETL_FORECAST_HORIZON", default_value = "10m", value_parser = parse_forecast_horizon)]
     pub forecast_horizon: Duration,
+    /// How far behind now the loops evaluate their queries (and date their records): the
+    /// ingestion delay of the engine, so that a sample scraped just before the cycle is already
+    /// searchable. 0s suits Prometheus, which serves a scraped sample at once; set it to
+    /// VictoriaMetrics' `-search.latencyOffset` (30s by default) or to a remote-write delay.
+    #[arg(long, env = "ETL_QUERY_OFFSET", default_value = "0s", value_parser = parse_query_offset)]
+    pub query_offset: Duration,
     /// Most Prometheus queries and analyses in flight at once per loop.
     #[arg(long, env = "ETL_MAX_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub max_concurrency: u64,
@@ -199,6 +205,20 @@ fn parse_forecast_horizon(text: &str) -> Result<Duration, String> {
         ));
     }
     Ok(horizon)
+}
+
+/// The largest `ETL_QUERY_OFFSET`: past it the 1h window would mostly describe another hour.
+pub const MAX_QUERY_OFFSET: Duration = Duration::from_secs(15 * 60);
+
+/// `ETL_QUERY_OFFSET`: a duration from 0s to [`MAX_QUERY_OFFSET`].
+fn parse_query_offset(text: &str) -> Result<Duration, String> {
+    let offset = parse_duration(text).map_err(|e| format!("not a duration ({e}): {text:?}"))?;
+    if offset > MAX_QUERY_OFFSET {
+        return Err(format!(
+            "the query offset must be from 0s to 15m, got {text:?}"
+        ));
+    }
+    Ok(offset)
 }
 
 impl Config {
@@ -342,6 +362,26 @@ mod tests {
             let error = common::config::try_parse_from::<Cli>(&args, |_| None).unwrap_err();
             let text = error.to_string();
             assert!(text.contains("forecast-horizon"), "{bad}: {text}");
+        }
+    }
+
+    #[test]
+    fn the_query_offset_defaults_to_none_and_takes_up_to_fifteen_minutes() {
+        let Command::Run(config) = parse(&[]) else {
+            panic!("run")
+        };
+        assert_eq!(config.query_offset, Duration::ZERO);
+        let Command::Run(config) = parse(&["--query-offset", "30s"]) else {
+            panic!("run")
+        };
+        assert_eq!(config.query_offset, Duration::from_secs(30));
+        for bad in ["16m", "-1s", "soon"] {
+            let args = [
+                OsString::from("etl"),
+                format!("--query-offset={bad}").into(),
+            ];
+            let error = common::config::try_parse_from::<Cli>(&args, |_| None).unwrap_err();
+            assert!(error.to_string().contains("query-offset"), "{bad}: {error}");
         }
     }
 }

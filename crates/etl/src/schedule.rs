@@ -25,6 +25,21 @@ pub fn system_clock() -> Clock {
     Arc::new(Utc::now)
 }
 
+/// `clock` read `offset` earlier: the time the loops evaluate their queries at and date their
+/// records with (`ETL_QUERY_OFFSET`), so that an engine that makes samples searchable late
+/// (VictoriaMetrics' `-search.latencyOffset`) answers with every sample of the window. The
+/// cycles' slots stay on the real clock.
+pub fn offset_clock(clock: Clock, offset: Duration) -> Clock {
+    if offset.is_zero() {
+        return clock;
+    }
+    let offset = TimeDelta::from_std(offset).unwrap_or(TimeDelta::MAX);
+    Arc::new(move || {
+        let now = clock();
+        now.checked_sub_signed(offset).unwrap_or(now)
+    })
+}
+
 /// What one cycle did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
@@ -275,6 +290,19 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_offset_clock_reads_the_clock_that_much_earlier() {
+        let at = DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let fixed: Clock = Arc::new(move || at);
+        assert_eq!(offset_clock(fixed.clone(), Duration::ZERO)(), at);
+        assert_eq!(
+            offset_clock(fixed, Duration::from_secs(30))(),
+            at - TimeDelta::seconds(30)
+        );
+    }
 
     /// A cycle that panics on its first turn and then succeeds.
     struct PanicsOnce(std::sync::atomic::AtomicBool);

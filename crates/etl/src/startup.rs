@@ -24,7 +24,7 @@ use crate::{
     leadership::{Coordinator, LastSlots, Loops},
     lease::{Lease, LeaseStore},
     producer::Producer,
-    schedule::{Clock, Summary, Turn, once, slot_start, system_clock},
+    schedule::{Clock, Summary, Turn, offset_clock, once, slot_start, system_clock},
     shard::Shard,
     sla_client::SlaClient,
     slow_loop::SlowLoop,
@@ -92,6 +92,7 @@ impl App {
     /// See [`StartupError`].
     pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Self, StartupError> {
         config.leadership.validate()?;
+        let clock = offset_clock(clock, config.query_offset);
         let registry = common::telemetry::registry();
         let instruments = Instruments::register(&registry)?;
         let retry = RetryPolicy::default()

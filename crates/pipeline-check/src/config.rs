@@ -35,6 +35,10 @@ pub struct Config {
     /// The etl's slow loop period: metadata must be younger than two of them.
     #[arg(long, env = "ETL_SLOW_LOOP_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub slow_loop_secs: u64,
+    /// The etl's query offset: its records are dated that far behind now, so they may be that
+    /// much older than two loop periods.
+    #[arg(long, env = "ETL_QUERY_OFFSET", default_value = "0s", value_parser = parse_duration)]
+    pub query_offset: Duration,
     /// The etl's metadata lookback (a series whose raw samples over it are all equal must be
     /// reported constant).
     #[arg(long, env = "ETL_METADATA_LOOKBACK", default_value = "3d", value_parser = parse_duration)]
