@@ -7,6 +7,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
+#[path = "../tests/reference/compare.rs"]
+mod compare;
+
+use compare::{covered, floats, holdout_rmse, holt_winters, hw_split, parse};
+
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
     let expected: Value = serde_json::from_str(
@@ -15,18 +20,15 @@ fn main() {
     .expect("valid JSON");
     let (mut adf_rel, mut adf_p, mut lag_mismatch, mut acf_abs, mut acf_lags_mismatch) =
         (0.0f64, 0.0f64, 0, 0.0f64, 0);
-    let (mut sse_ratio_max, mut holdout_ratios, mut covered, mut total) = (0.0f64, vec![], 0, 0);
+    let (mut sse_ratio_max, mut holdout_ratios, mut covered_points, mut total) =
+        (0.0f64, vec![], 0, 0);
     // The selection (`analytics::select`) against statsmodels' own choice (lowest SSE).
     let (mut selection_rows, mut sel_covered, mut sel_total) = (vec![], 0, 0);
     let (mut period_rel_max, mut seasonal_cases, mut null_cases, mut null_false) =
         (0.0f64, 0, 0, 0);
     let cases = expected["cases"].as_object().expect("cases");
     for (name, c) in cases {
-        let x: Vec<f64> = std::fs::read_to_string(dir.join(format!("data/{name}.csv")))
-            .expect("csv")
-            .lines()
-            .map(|l| l.parse().expect("number"))
-            .collect();
+        let x = parse(&std::fs::read_to_string(dir.join(format!("data/{name}.csv"))).expect("csv"));
         let adf = analytics::adfuller(&x, &Default::default()).expect("adf");
         let stat = c["adf"]["statistic"].as_f64().unwrap();
         adf_rel = adf_rel.max((adf.statistic - stat).abs() / stat.abs());
@@ -39,8 +41,8 @@ fn main() {
                 "lower" => &acf.lower,
                 _ => &acf.upper,
             };
-            for (g, w) in got.iter().zip(c["acf"][key].as_array().unwrap()) {
-                acf_abs = acf_abs.max((g - w.as_f64().unwrap()).abs());
+            for (g, w) in got.iter().zip(floats(&c["acf"][key])) {
+                acf_abs = acf_abs.max((g - w).abs());
             }
         }
         let lags: Vec<usize> = c["acf"]["significant_lags"]
@@ -66,23 +68,7 @@ fn main() {
         if hw.is_null() {
             continue;
         }
-        let holdout: Vec<f64> = hw["holdout"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        let train = &x[..x.len() - holdout.len()];
-        let period = hw["period"].as_u64().map(|p| p as usize);
-        let rmse_of = |values: &[f64]| {
-            (values
-                .iter()
-                .zip(&holdout)
-                .map(|(a, b)| (a - b).powi(2))
-                .sum::<f64>()
-                / holdout.len() as f64)
-                .sqrt()
-        };
+        let (train, holdout, period) = hw_split(hw, &x);
         let sm_best = hw["models"]
             .as_object()
             .unwrap()
@@ -106,42 +92,20 @@ fn main() {
         };
         let selection = analytics::select(train, &periods, &options).expect("select");
         let f = &selection.forecast;
-        sel_covered += holdout
-            .iter()
-            .enumerate()
-            .filter(|&(i, v)| f.lower[i] <= *v && *v <= f.upper[i])
-            .count();
+        sel_covered += covered(f, &holdout);
         sel_total += holdout.len();
         selection_rows.push((
             name.clone(),
             f.model.name(),
-            rmse_of(&f.values) / sm_best["holdout_rmse"].as_f64().unwrap(),
+            holdout_rmse(&f.values, &holdout) / sm_best["holdout_rmse"].as_f64().unwrap(),
         ));
         for (model, want) in hw["models"].as_object().unwrap() {
-            let spec = match (model.as_str(), period) {
-                ("holt_winters_additive", Some(p)) => analytics::HoltWinters::additive(p),
-                ("holt_winters_multiplicative", Some(p)) => {
-                    analytics::HoltWinters::multiplicative(p)
-                }
-                _ => analytics::HoltWinters::linear(),
-            };
-            let fit = spec.fit(train).expect("fit");
+            let fit = holt_winters(model, period).fit(train).expect("fit");
             sse_ratio_max = sse_ratio_max.max(fit.sse / want["sse"].as_f64().unwrap());
             let f = fit.forecast(holdout.len(), 0.95);
-            let rmse = (f
-                .values
-                .iter()
-                .zip(&holdout)
-                .map(|(a, b)| (a - b).powi(2))
-                .sum::<f64>()
-                / holdout.len() as f64)
-                .sqrt();
+            let rmse = holdout_rmse(&f.values, &holdout);
             holdout_ratios.push(rmse / want["holdout_rmse"].as_f64().unwrap());
-            covered += holdout
-                .iter()
-                .enumerate()
-                .filter(|&(i, v)| f.lower[i] <= *v && *v <= f.upper[i])
-                .count();
+            covered_points += covered(&f, &holdout);
             total += holdout.len();
         }
     }
@@ -176,8 +140,8 @@ fn main() {
         holdout_ratios[holdout_ratios.len() - 1]
     );
     println!(
-        "| 95% interval coverage of held-out points | {:.1}% ({covered}/{total}) | 90-99% |",
-        100.0 * covered as f64 / total as f64
+        "| 95% interval coverage of held-out points | {:.1}% ({covered_points}/{total}) | 90-99% |",
+        100.0 * covered_points as f64 / total as f64
     );
     println!(
         "\nSelection by rolling-origin held-out error against statsmodels' Holt-Winters choice\n"

@@ -5,6 +5,11 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+#[path = "reference/compare.rs"]
+mod compare;
+
+use compare::{covered, floats, holdout_rmse, holt_winters, hw_split, parse};
+
 /// ADF statistic: relative tolerance.
 const ADF_STAT_REL: f64 = 1e-6;
 /// ADF p-value: absolute tolerance.
@@ -21,20 +26,6 @@ fn expected() -> &'static Value {
 
 fn case(name: &str) -> &'static Value {
     &expected()["cases"][name]
-}
-
-fn parse(csv: &str) -> Vec<f64> {
-    csv.lines()
-        .map(|l| l.parse().expect("a number per line"))
-        .collect()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
 }
 
 fn check_adf(name: &str, x: &[f64]) {
@@ -139,61 +130,22 @@ const HW_HOLDOUT_RMSE_MEDIAN_RATIO: f64 = 1.05;
 /// Coverage of the 95% intervals over all held-out points.
 const COVERAGE: std::ops::RangeInclusive<f64> = 0.90..=0.99;
 
-fn model_of(name: &str) -> analytics::Model {
-    match name {
-        "holt_winters_additive" => analytics::Model::HoltWintersAdditive,
-        "holt_winters_multiplicative" => analytics::Model::HoltWintersMultiplicative,
-        "holt_linear" => analytics::Model::HoltLinear,
-        other => panic!("unknown model {other}"),
-    }
-}
-
-fn hw(model: analytics::Model, period: Option<usize>) -> analytics::HoltWinters {
-    match (model, period) {
-        (analytics::Model::HoltWintersAdditive, Some(p)) => analytics::HoltWinters::additive(p),
-        (analytics::Model::HoltWintersMultiplicative, Some(p)) => {
-            analytics::HoltWinters::multiplicative(p)
-        }
-        _ => analytics::HoltWinters::linear(),
-    }
-}
-
 /// Per fitted model: (case, model, our SSE, statsmodels SSE, our holdout RMSE, theirs,
 /// held-out points covered, held-out points).
-type HwRow = (String, &'static str, f64, f64, f64, f64, usize, usize);
-
-/// A Holt-Winters case: the training part of `x`, the held-out values and the period.
-fn hw_split<'a>(name: &str, x: &'a [f64]) -> (&'a [f64], Vec<f64>, Option<usize>) {
-    let want = &case(name)["holt_winters"];
-    let holdout = floats(&want["holdout"]);
-    let period = want["period"].as_u64().map(|p| p as usize);
-    (&x[..x.len() - holdout.len()], holdout, period)
-}
+type HwRow = (String, String, f64, f64, f64, f64, usize, usize);
 
 fn hw_rows(name: &str, x: &[f64]) -> Vec<HwRow> {
     let want = &case(name)["holt_winters"];
-    let (train, holdout, period) = hw_split(name, x);
+    let (train, holdout, period) = hw_split(want, x);
     let mut rows = Vec::new();
     for (model_name, expected) in want["models"].as_object().unwrap() {
-        let model = model_of(model_name);
-        let fit = hw(model, period).fit(train).expect("fit");
+        let fit = holt_winters(model_name, period).fit(train).expect("fit");
         let f = fit.forecast(holdout.len(), 0.95);
-        let rmse = (f
-            .values
-            .iter()
-            .zip(&holdout)
-            .map(|(a, b)| (a - b).powi(2))
-            .sum::<f64>()
-            / holdout.len() as f64)
-            .sqrt();
-        let covered = holdout
-            .iter()
-            .enumerate()
-            .filter(|&(i, v)| f.lower[i] <= *v && *v <= f.upper[i])
-            .count();
+        let rmse = holdout_rmse(&f.values, &holdout);
+        let covered = covered(&f, &holdout);
         rows.push((
             name.to_string(),
-            model.name(),
+            model_name.clone(),
             fit.sse,
             expected["sse"].as_f64().unwrap(),
             rmse,
@@ -215,7 +167,7 @@ fn check_hw(name: &str, x: &[f64]) {
             "{case} {model}: SSE {sse} vs statsmodels {sm_sse}"
         );
     }
-    let (train, _, period) = hw_split(name, x);
+    let (train, _, period) = hw_split(&case(name)["holt_winters"], x);
     let best = analytics::forecast::fit_best(train, period).expect("fit");
     let sm_best = rows.iter().map(|r| r.3).fold(f64::INFINITY, f64::min);
     assert!(
@@ -225,11 +177,12 @@ fn check_hw(name: &str, x: &[f64]) {
     );
 }
 
+/// The cases with a Holt-Winters fixture, listed once: `hw_cases!(m!(args))` expands to
+/// `m!(args [cases])`, for the per-case tests and for the table over all of them.
 macro_rules! hw_cases {
-    ($module:ident, $check:ident) => {
-        per_case!(
-            $module,
-            $check,
+    ($callback:ident!($($args:tt)*)) => {
+        $callback! {
+            $($args)*
             [
                 random_walk_3000,
                 ar1_phi020_1000,
@@ -243,15 +196,15 @@ macro_rules! hw_cases {
                 hourly_mul_2880,
                 hourly_short_100,
             ]
-        );
+        }
     };
 }
 
-hw_cases!(holt_winters_sse_matches_statsmodels, check_hw);
+hw_cases!(per_case!(holt_winters_sse_matches_statsmodels, check_hw,));
 
 fn all_hw_rows() -> Vec<HwRow> {
     macro_rules! rows {
-        ($($case:ident),*) => {{
+        ([$($case:ident),* $(,)?]) => {{
             let mut all = Vec::new();
             $(all.extend(hw_rows(
                 stringify!($case),
@@ -260,19 +213,7 @@ fn all_hw_rows() -> Vec<HwRow> {
             all
         }};
     }
-    rows!(
-        random_walk_3000,
-        ar1_phi020_1000,
-        ar1_phi090_2000,
-        trend_noise_800,
-        level_shift_1000,
-        hourly_add_300,
-        hourly_add_1440,
-        hourly_add_2880,
-        hourly_mul_1440,
-        hourly_mul_2880,
-        hourly_short_100
-    )
+    hw_cases!(rows!())
 }
 
 #[test]
