@@ -11,7 +11,7 @@ use std::{
 
 use url::Url;
 
-pub use contracts::testing::full_metadata;
+pub use contracts::testing::{full_metadata, full_prediction};
 
 /// A label set from `(name, value)` pairs.
 pub fn labels(pairs: &[(&str, &str)]) -> crate::Labels {

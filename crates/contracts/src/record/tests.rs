@@ -43,26 +43,7 @@ pub(crate) fn metadata_record() -> Record {
 }
 
 pub(crate) fn prediction_record() -> Record {
-    let point = PredictedPoint {
-        timestamp: at(),
-        value: 1.0,
-        lower: 0.5,
-        upper: 1.5,
-    };
-    let prediction = Prediction {
-        model: "holt_winters_additive".to_owned(),
-        rmse: 0.2,
-        min: 1.0,
-        max: 1.0,
-        avg: 1.0,
-        horizon_minutes: 10,
-        step_seconds: 60,
-        values: vec![point; 10],
-        candidates: vec![CandidateScore {
-            model: "holt_winters_additive".to_owned(),
-            holdout_rmse: 0.3,
-        }],
-    };
+    let prediction = crate::testing::full_prediction(at());
     Record::new(labels(), at(), Payload::Prediction { prediction })
 }
 
@@ -98,7 +79,7 @@ fn a_prediction_written_before_the_candidates_reads_without_them() {
     let mut value = serde_json::to_value(prediction_record()).unwrap();
     assert_eq!(
         value["prediction"]["candidates"],
-        json!([{"model": "holt_winters_additive", "holdout_rmse": 0.3}])
+        json!([{"model": "holt_winters_additive", "holdout_rmse": 0.25}])
     );
     value["prediction"]
         .as_object_mut()

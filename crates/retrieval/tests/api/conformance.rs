@@ -6,25 +6,19 @@
 
 use common::{
     SeriesId,
-    record::{Decomposition, Payload, Record, Seasonality, Window, Windows},
+    record::{Decomposition, Payload, Record, Seasonality, Windows},
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{computed_at, labels, prediction_record, spawn_app},
+    helpers::{computed_at, labels, prediction_record, spawn_app, window},
     shape::{assert_conforms, assert_covers, assert_documented, at, fixture, map_of},
 };
 
 /// Records of every kind for one series, each section filled in as in the original's examples.
 fn records(name: &common::Labels) -> Vec<Record> {
-    let window = Window {
-        min: 0.5,
-        max: 2.5,
-        avg: 1.25,
-        std_dev: 0.4,
-        count: 60,
-    };
+    let window = window();
     let values = Payload::Values {
         values: Windows {
             h1: Some(window),

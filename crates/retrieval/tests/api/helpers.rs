@@ -5,7 +5,7 @@ use std::{ffi::OsString, time::Duration};
 use chrono::{DateTime, Utc};
 use common::{
     Labels,
-    record::{Payload, PredictedPoint, Prediction, Record, Window, Windows},
+    record::{Payload, Record, Window, Windows},
     store::MetricsRepository,
     testing::{mongo_uri, prometheus_url, unique_name},
 };
@@ -176,15 +176,20 @@ pub(crate) fn computed_at() -> DateTime<Utc> {
     "2026-11-22T06:00:00Z".parse().expect("a valid time")
 }
 
-/// A `values` record for `labels`.
-pub(crate) fn values_record(labels: Labels) -> Record {
-    let window = Window {
+/// The aggregates of one window, every field present.
+pub(crate) fn window() -> Window {
+    Window {
         min: 0.5,
         max: 2.5,
         avg: 1.25,
         std_dev: 0.4,
         count: 60,
-    };
+    }
+}
+
+/// A `values` record for `labels`.
+pub(crate) fn values_record(labels: Labels) -> Record {
+    let window = window();
     Record::new(
         labels,
         computed_at(),
@@ -206,27 +211,6 @@ pub(crate) fn metadata_record(labels: Labels) -> Record {
 
 /// A `prediction` record for `labels`.
 pub(crate) fn prediction_record(labels: Labels) -> Record {
-    let values = (0..10)
-        .map(|i| PredictedPoint {
-            timestamp: computed_at() + chrono::Duration::minutes(i + 1),
-            value: 1.0,
-            lower: 0.5,
-            upper: 1.5,
-        })
-        .collect();
-    let prediction = Prediction {
-        model: "holt_winters_additive".to_owned(),
-        rmse: 0.2,
-        min: 1.0,
-        max: 1.0,
-        avg: 1.0,
-        horizon_minutes: 10,
-        candidates: vec![common::record::CandidateScore {
-            model: "holt_winters_additive".to_owned(),
-            holdout_rmse: 0.25,
-        }],
-        step_seconds: 60,
-        values,
-    };
+    let prediction = common::testing::full_prediction(computed_at());
     Record::new(labels, computed_at(), Payload::Prediction { prediction })
 }
