@@ -390,27 +390,15 @@ mod tests {
     fn freshness_has_two_sides() {
         let now: DateTime<Utc> = "2026-11-22T09:00:00Z".parse().unwrap();
         let mut tally = Tally::default();
-        assert!(tally.fresh(
-            "s",
-            "values",
-            now - TimeDelta::seconds(39),
-            now,
-            TimeDelta::seconds(40)
-        ));
-        assert!(!tally.fresh(
-            "s",
-            "values",
-            now - TimeDelta::seconds(41),
-            now,
-            TimeDelta::seconds(40)
-        ));
-        assert!(!tally.fresh(
-            "s",
-            "values",
-            now + TimeDelta::seconds(5),
-            now,
-            TimeDelta::seconds(40)
-        ));
+        // Within the allowed age, too old, and from the future.
+        for (offset, fresh) in [(-39, true), (-41, false), (5, false)] {
+            let computed_at = now + TimeDelta::seconds(offset);
+            assert_eq!(
+                tally.fresh("s", "values", computed_at, now, TimeDelta::seconds(40)),
+                fresh,
+                "{computed_at}"
+            );
+        }
     }
 
     fn prediction() -> Prediction {
