@@ -161,13 +161,8 @@ pub async fn run(config: &Config) -> Result<Report, CheckError> {
             synthetic: data.series().iter().find(|s| &s.label_set() == labels),
         })
         .collect();
-    let offset = TimeDelta::from_std(config.query_offset).unwrap_or(TimeDelta::zero());
-    let fast =
-        TimeDelta::seconds(i64::try_from(config.fast_loop_secs).unwrap_or(i64::MAX / 2_000) * 2)
-            + offset;
-    let slow =
-        TimeDelta::seconds(i64::try_from(config.slow_loop_secs).unwrap_or(i64::MAX / 2_000) * 2)
-            + offset;
+    let fast = config.max_age(config.fast_loop_secs);
+    let slow = config.max_age(config.slow_loop_secs);
     let lookback = TimeDelta::from_std(config.metadata_lookback).unwrap_or(TimeDelta::days(3));
 
     let checked: Vec<Tally> = stream::iter(&subjects)

@@ -3,6 +3,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
+use chrono::TimeDelta;
 use clap::{Args, Parser};
 use common::config::{MongoArgs, PrometheusArgs, parse_duration};
 
@@ -48,6 +49,15 @@ pub struct Config {
     pub concurrency: u64,
 }
 
+impl Config {
+    /// How old a document of a loop of `loop_secs` may be: two of its periods, and the etl's
+    /// query offset (its records are dated that far behind the time they were made).
+    pub fn max_age(&self, loop_secs: u64) -> TimeDelta {
+        let offset = TimeDelta::from_std(self.query_offset).unwrap_or(TimeDelta::zero());
+        TimeDelta::seconds(i64::try_from(loop_secs).unwrap_or(i64::MAX / 4_000) * 2) + offset
+    }
+}
+
 /// The storage consumer the topic readers account for: its group and its dead-letter topic, as
 /// storage itself names them (`record-audit loss`, `record-inject`).
 #[derive(Debug, Clone, Args)]
@@ -66,5 +76,25 @@ impl StorageGroupArgs {
         self.dead_letter_topic
             .clone()
             .unwrap_or_else(|| format!("{topic}.dlq"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_may_be_two_periods_and_the_query_offset_old() {
+        let config = Config::try_parse_from([
+            "pipeline-check",
+            "--manifest",
+            "m.json",
+            "--query-offset",
+            "30s",
+        ])
+        .unwrap();
+        assert_eq!(config.max_age(20), TimeDelta::seconds(70));
+        let config = Config::try_parse_from(["pipeline-check", "--manifest", "m.json"]).unwrap();
+        assert_eq!(config.max_age(20), TimeDelta::seconds(40));
     }
 }
