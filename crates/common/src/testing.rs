@@ -13,6 +13,8 @@ use url::Url;
 
 pub use contracts::testing::full_metadata;
 
+pub mod pki;
+
 /// A label set from `(name, value)` pairs.
 pub fn labels(pairs: &[(&str, &str)]) -> crate::Labels {
     pairs
