@@ -11,7 +11,7 @@ use std::{
 
 use url::Url;
 
-pub use contracts::testing::full_metadata;
+pub use contracts::testing::{Token, full_metadata, promql_tokens};
 
 pub mod pki;
 
