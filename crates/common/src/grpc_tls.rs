@@ -165,8 +165,8 @@ impl GrpcClientTlsArgs {
             endpoint
                 .as_str()
                 .parse::<tonic::transport::Uri>()
-                .map_err(|_| GrpcTlsError::Scheme {
-                    scheme: endpoint.scheme().to_owned(),
+                .map_err(|_| GrpcTlsError::Endpoint {
+                    endpoint: endpoint.to_string(),
                 })?,
         )
         .tls_config(config.clone())
@@ -232,6 +232,12 @@ pub enum GrpcTlsError {
     Scheme {
         /// The scheme given.
         scheme: String,
+    },
+    /// The endpoint is not a URI tonic can connect to.
+    #[error("SLA_MANAGER_GRPC={endpoint} is not a valid gRPC endpoint")]
+    Endpoint {
+        /// The endpoint.
+        endpoint: String,
     },
     /// rustls refused the settings (a key that is not the certificate's, no usable trust
     /// store).
