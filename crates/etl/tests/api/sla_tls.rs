@@ -3,22 +3,15 @@
 //! printing a key. The TLS link itself is tested against a real sla-manager in
 //! `crates/sla-manager/tests/api/tls.rs`.
 
-use std::process::Command;
-
 use common::testing::pki::TestPki;
+
+use crate::helpers::run_etl;
 
 /// The etl's exit success and its whole output, run with `env`.
 fn etl(env: &[(&str, String)]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_etl"))
-        .args(["--admin-port", "0", "--bind-address", "127.0.0.1"])
-        .env("RUST_BACKTRACE", "0")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .expect("the etl binary runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    let (output, text) = run_etl(
+        &["--admin-port", "0", "--bind-address", "127.0.0.1"],
+        env.iter().map(|(k, v)| (*k, v.as_str())),
     );
     (output.status.success(), text)
 }
