@@ -14,6 +14,7 @@ pub mod admin;
 pub mod config;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+pub mod grpc_tls;
 pub mod http;
 pub mod kafka_security;
 pub mod params;

@@ -11,7 +11,9 @@ use std::{
 
 use url::Url;
 
-pub use contracts::testing::{full_metadata, full_prediction};
+pub use contracts::testing::{Token, full_metadata, full_prediction, promql_tokens};
+
+pub mod pki;
 
 /// A label set from `(name, value)` pairs.
 pub fn labels(pairs: &[(&str, &str)]) -> crate::Labels {

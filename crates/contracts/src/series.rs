@@ -1,6 +1,6 @@
 //! Series identity: a series is its full label set, and its id a fingerprint of it.
 
-use std::{collections::BTreeMap, fmt, str::FromStr};
+use std::{borrow::Cow, collections::BTreeMap, fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
@@ -77,19 +77,51 @@ impl<'de> Deserialize<'de> for SeriesId {
 }
 
 /// The PromQL selector that matches exactly this label set, e.g. `{__name__="up",job="node"}`.
-/// Values are escaped, so labels holding quotes or backslashes select what they say.
+/// Values are escaped, so labels holding quotes or backslashes select what they say; a label
+/// name that is not a legacy identifier is quoted ([`label_name`]); the metric name is always a
+/// quoted value of `__name__` (Prometheus 3's `{"my.metric"}` is shorthand for the same
+/// matcher, and `__name__="my.metric"` still parses on Prometheus 2 and VictoriaMetrics).
 pub fn selector(labels: &Labels) -> String {
     let matchers: Vec<String> = labels
         .iter()
-        .map(|(name, value)| format!("{name}={}", quote(value)))
+        .map(|(name, value)| format!("{}={}", label_name(name), quote(value)))
         .collect();
     format!("{{{}}}", matchers.join(","))
 }
 
-/// A PromQL string literal.
-fn quote(value: &str) -> String {
+/// A PromQL string literal of `value` (double-quoted, escaped).
+pub fn quote(value: &str) -> String {
     // JSON string escaping is a valid PromQL double-quoted string.
     serde_json::to_string(value).expect("a string always serialises")
+}
+
+/// `name` as a label name in a PromQL matcher: as it is when it is a legacy identifier
+/// (`[a-zA-Z_][a-zA-Z0-9_]*`, which every engine parses), else Prometheus 3's quoted form
+/// (`"label.name"`), so that a UTF-8 name can neither break the selector nor add a matcher.
+/// Only Prometheus 3 (and engines that follow it) parses the quoted form, and only it can hold
+/// such a name.
+pub fn label_name(name: &str) -> Cow<'_, str> {
+    if is_legacy_label_name(name) {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(quote(name))
+    }
+}
+
+/// Whether `name` is a label name of the legacy character set, `[a-zA-Z_][a-zA-Z0-9_]*`
+/// (PromQL keywords such as `offset` or `or` included: inside braces they are plain names).
+pub fn is_legacy_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A `label_replace` replacement that yields `value` as it is: `$` doubled (the function expands
+/// `$1`, `${name}` and `$name` in its replacement), then quoted.
+pub fn replacement(value: &str) -> String {
+    quote(&value.replace('$', "$$"))
 }
 
 #[cfg(test)]
@@ -157,5 +189,73 @@ mod tests {
     fn selector_escapes_values() {
         let s = selector(&labels(&[("__name__", "up"), ("path", "a\"b\\c")]));
         assert_eq!(s, r#"{__name__="up",path="a\"b\\c"}"#);
+    }
+
+    /// Names and values that would break or extend an unquoted selector: dots, quotes, braces,
+    /// backslashes, commas and operators, UTF-8 letters, PromQL keywords, a newline.
+    const AWKWARD: [&str; 12] = [
+        "my.metric",
+        "a\"b",
+        "}",
+        "x\"} or vector(1) or {y=\"",
+        "back\\slash",
+        "a,b=\"c\"",
+        "température",
+        "名前",
+        "offset",
+        "or",
+        "1starts_with_digit",
+        "line\nbreak",
+    ];
+
+    #[test]
+    fn awkward_names_select_exactly_their_label_set() {
+        use crate::testing::{Token, promql_tokens};
+        for name in AWKWARD {
+            for (key, value) in [(name, "v"), ("job", name)] {
+                let set = labels(&[("__name__", name), (key, value)]);
+                let text = selector(&set);
+                // The text lexes as `{` name `=` "value" (`,` ...)* `}`, the names and values
+                // being exactly the set's: nothing added, nothing cut.
+                let mut expected = vec![Token::Punct("{".into())];
+                for (i, (k, v)) in set.iter().enumerate() {
+                    if i > 0 {
+                        expected.push(Token::Punct(",".into()));
+                    }
+                    expected.push(if is_legacy_label_name(k) {
+                        Token::Ident(k.clone())
+                    } else {
+                        Token::Str(k.clone())
+                    });
+                    expected.push(Token::Punct("=".into()));
+                    expected.push(Token::Str(v.clone()));
+                }
+                expected.push(Token::Punct("}".into()));
+                assert_eq!(promql_tokens(&text), Ok(expected), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn legacy_names_stay_bare_and_others_are_quoted() {
+        let s = selector(&labels(&[
+            ("__name__", "my.metric"),
+            ("label.name", "v"),
+            ("offset", "1"),
+        ]));
+        assert_eq!(s, r#"{__name__="my.metric","label.name"="v",offset="1"}"#);
+        for legacy in ["a", "_", "job", "__name__", "Z9_", "bool", "by"] {
+            assert_eq!(label_name(legacy), legacy);
+        }
+        for other in ["", "9a", "a-b", "a:b", "é", "a b"] {
+            assert_eq!(label_name(other), quote(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn replacements_keep_dollars_literal() {
+        assert_eq!(replacement("up"), r#""up""#);
+        assert_eq!(replacement("a$1${x}$b"), r#""a$$1$${x}$$b""#);
+        assert_eq!(replacement("q\"$"), r#""q\"$$""#);
     }
 }

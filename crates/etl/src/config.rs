@@ -4,8 +4,9 @@
 use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
-use common::config::{
-    BindArgs, KafkaArgs, MongoArgs, PrometheusArgs, TelemetryArgs, parse_duration,
+use common::{
+    config::{BindArgs, KafkaArgs, MongoArgs, PrometheusArgs, TelemetryArgs, parse_duration},
+    grpc_tls::GrpcClientTlsArgs,
 };
 use url::Url;
 
@@ -53,13 +54,15 @@ pub struct Config {
     /// Port of the admin listener (`/metrics`, `/healthz`, `/readyz`); 0 picks a free one.
     #[arg(long, env = "ETL_ADMIN_PORT", default_value_t = 8008)]
     pub admin_port: u16,
-    /// gRPC endpoint of the sla-manager.
+    /// gRPC endpoint of the sla-manager: http:// for plain text, https:// for TLS.
     #[arg(
         long,
         env = "SLA_MANAGER_GRPC",
         default_value = "http://localhost:50052"
     )]
     pub sla_manager_grpc: Url,
+    #[command(flatten)]
+    pub sla_manager_tls: GrpcClientTlsArgs,
     /// PromQL selector of the series to watch.
     #[arg(
         long,

@@ -9,7 +9,7 @@ use common::{
 };
 use prometheus::IntCounterVec;
 use tokio::time::Instant;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use url::Url;
 
 use crate::error::EtlError;
@@ -68,12 +68,26 @@ pub struct SlaClient {
 }
 
 impl SlaClient {
-    /// A client of the server at `endpoint` (`http://host:port`).
+    /// A client of the server at `endpoint` (`http://host:port`, or `https://host:port` with
+    /// `tls`, from [`common::grpc_tls::GrpcClientTlsArgs::client_config`]).
     ///
     /// # Errors
-    /// `endpoint` is not a valid URI.
-    pub fn new(endpoint: &Url, retries: IntCounterVec) -> Result<Self, tonic::transport::Error> {
-        let channel = Endpoint::from_shared(endpoint.as_str().trim_end_matches('/').to_owned())?
+    /// `endpoint` is not a valid URI, or rustls refuses `tls`.
+    pub fn new(
+        endpoint: &Url,
+        tls: Option<ClientTlsConfig>,
+        retries: IntCounterVec,
+    ) -> Result<Self, tonic::transport::Error> {
+        // tonic's `from_shared` takes https:// without TLS: never let that happen silently.
+        let tls = tls.or_else(|| {
+            (endpoint.scheme() == "https").then(|| ClientTlsConfig::new().with_native_roots())
+        });
+        let mut endpoint =
+            Endpoint::from_shared(endpoint.as_str().trim_end_matches('/').to_owned())?;
+        if let Some(tls) = tls {
+            endpoint = endpoint.tls_config(tls)?;
+        }
+        let channel = endpoint
             .connect_timeout(Duration::from_secs(2))
             .timeout(CALL_TIMEOUT)
             .connect_lazy();

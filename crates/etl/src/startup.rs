@@ -48,6 +48,10 @@ pub enum StartupError {
     /// The sla-manager endpoint is not a valid URI.
     #[error("invalid sla-manager endpoint")]
     SlaManager(#[from] tonic::transport::Error),
+    /// The gRPC TLS settings (`SLA_MANAGER_GRPC_CA`, `SLA_MANAGER_GRPC_CLIENT_*`) do not make
+    /// a client.
+    #[error("invalid sla-manager TLS configuration")]
+    SlaManagerTls(#[from] common::grpc_tls::GrpcTlsError),
     /// With `--once`: a cycle had failures (see the log).
     #[error("a cycle failed")]
     CycleFailed,
@@ -110,7 +114,21 @@ impl App {
             config.names_per_query as usize,
             concurrency,
         );
-        let sla = SlaClient::new(&config.sla_manager_grpc, instruments.retries.clone())?;
+        let sla_tls = config
+            .sla_manager_tls
+            .client_config(&config.sla_manager_grpc)?;
+        tracing::info!(
+            endpoint = %config.sla_manager_grpc,
+            tls = sla_tls.is_some(),
+            ca = ?config.sla_manager_tls.sla_manager_grpc_ca,
+            client_certificate = config.sla_manager_tls.sla_manager_grpc_client_cert.is_some(),
+            "sla-manager gRPC client"
+        );
+        let sla = SlaClient::new(
+            &config.sla_manager_grpc,
+            sla_tls,
+            instruments.retries.clone(),
+        )?;
         let producer = Producer::new(
             config.topic.clone(),
             config.kafka_message_timeout,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use clap::Parser;
 use common::{
     config::{BindArgs, MongoArgs, PrometheusArgs, SecretToken, TelemetryArgs, parse_duration},
+    grpc_tls::GrpcServerTlsArgs,
     http::EdgeArgs,
 };
 
@@ -18,6 +19,8 @@ pub struct Config {
     /// Port of the gRPC API (`sla.SlaService`).
     #[arg(long, env = "SLA_GRPC_PORT", default_value_t = 50052)]
     pub grpc_port: u16,
+    #[command(flatten)]
+    pub grpc_tls: GrpcServerTlsArgs,
     /// Port of the admin listener (`/metrics`, `/healthz`, `/readyz`).
     #[arg(long, env = "SLA_MANAGER_ADMIN_PORT", default_value_t = 8011)]
     pub admin_port: u16,

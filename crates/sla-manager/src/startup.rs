@@ -16,6 +16,7 @@ use common::{
 use tokio::{net::TcpListener, task::JoinSet};
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
+use tonic::transport::ServerTlsConfig;
 
 use crate::{
     config::Config,
@@ -66,6 +67,9 @@ pub enum StartupError {
     /// The HTTP client of the UI could not be built.
     #[error("cannot build the retrieval client")]
     Retrieval(#[from] reqwest::Error),
+    /// The gRPC TLS settings (`SLA_MANAGER_GRPC_TLS_*`) do not make a server.
+    #[error("invalid gRPC TLS configuration")]
+    GrpcTls(#[from] common::grpc_tls::GrpcTlsError),
     /// A listener could not be bound.
     #[error("cannot listen on {address}")]
     Bind {
@@ -103,6 +107,8 @@ pub struct App {
     api_router: Router,
     admin_router: Router,
     grpc_service: SlaGrpc,
+    /// The gRPC API's TLS, checked at build; `None` serves plain text.
+    grpc_tls: Option<ServerTlsConfig>,
     manager: Manager,
     refresh_interval: Duration,
     refresh_timeout: Duration,
@@ -114,6 +120,17 @@ impl App {
     /// lazily, so a dependency that is down does not prevent start-up; `/readyz` tells), the
     /// routers and the listeners (port 0 picks a free port).
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        // First: a bad certificate or key file is a configuration error, found before anything
+        // else is built.
+        let grpc_tls = config.grpc_tls.server_config()?;
+        match &config.grpc_tls.grpc_tls_cert {
+            Some(cert) if grpc_tls.is_some() => tracing::info!(
+                cert = %cert.display(),
+                client_certificates_required = config.grpc_tls.grpc_tls_client_ca.is_some(),
+                "the gRPC API serves TLS"
+            ),
+            _ => tracing::info!("the gRPC API serves plain text (no SLA_MANAGER_GRPC_TLS_CERT)"),
+        }
         let registry = common::telemetry::registry();
         let instruments = Arc::new(Instruments::register(&registry)?);
         let forecast_export = ui::ForecastExport::register(&registry)?;
@@ -172,6 +189,7 @@ impl App {
             api_router,
             admin_router,
             grpc_service: SlaGrpc::new(manager.clone()),
+            grpc_tls,
             manager,
             refresh_interval: config.refresh_interval,
             refresh_timeout: config.edge.request_timeout,
@@ -208,7 +226,11 @@ impl App {
         // TCP keepalive is not set here: the listener is ours (`serve_with_incoming`), and the
         // HTTP/2 pings cover dead peers. Over the concurrency limit, calls are shed
         // (`UNAVAILABLE`, which the etl retries) rather than queued without bound.
-        let grpc = tonic::transport::Server::builder()
+        let mut grpc = tonic::transport::Server::builder();
+        if let Some(tls) = self.grpc_tls {
+            grpc = grpc.tls_config(tls)?;
+        }
+        let grpc = grpc
             .timeout(GRPC_TIMEOUT)
             .concurrency_limit_per_connection(GRPC_CONCURRENCY_PER_CONNECTION)
             .load_shed(true)

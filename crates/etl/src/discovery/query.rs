@@ -5,7 +5,7 @@ use analytics::Aggregates;
 use common::{
     range_semantics::RangeSemantics,
     record::Window,
-    series::{Labels, METRIC_NAME_LABEL},
+    series::{Labels, METRIC_NAME_LABEL, replacement},
     window::{AggregateOp, WindowSpan},
 };
 
@@ -54,11 +54,12 @@ pub(super) fn aggregate_query(
             &scopes
                 .iter()
                 .map(|scope| {
-                    // Metric names are [a-zA-Z_:][a-zA-Z0-9_:]*: nothing to escape here.
+                    // A metric name may be any UTF-8 (Prometheus 3): quoted and escaped, its
+                    // `$` doubled so that label_replace does not expand them.
                     format!(
-                        "label_replace({}, \"{NAME_LABEL}\", \"{}\", \"\", \"\")",
+                        "label_replace({}, \"{NAME_LABEL}\", {}, \"\", \"\")",
                         leg(scope),
-                        scope.name
+                        replacement(&scope.name)
                     )
                 })
                 .collect::<Vec<_>>(),
@@ -186,6 +187,56 @@ mod tests {
         );
         let legs: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
         assert_eq!(or_tree(&legs), "(a or b) or (c or d)");
+    }
+
+    #[test]
+    fn awkward_names_cannot_break_or_extend_the_query() {
+        use common::testing::{Token, promql_tokens};
+        const PLACEHOLDER: &str = "placeholder";
+        let query = |name: &str| {
+            let (named, other) = (scope(name, 1), scope("b", 1));
+            aggregate_query(
+                "min_over_time",
+                WindowSpan::H3,
+                RangeSemantics::Closed,
+                &Selector::parse(r#"{job="x"}"#),
+                &[&named, &other],
+            )
+        };
+        let plain = promql_tokens(&query(PLACEHOLDER)).expect("the query lexes");
+        for name in [
+            "my.metric",
+            "a\"b",
+            "x\"} or vector(1) or {y=\"",
+            "back\\slash",
+            "température",
+            "名前",
+            "$1${x}$name",
+            "or",
+            "offset",
+            "a,b=\"c\"",
+            "line\nbreak",
+        ] {
+            // The same tokens as for a plain name, the name's two strings aside: the selector's
+            // `__name__` value is the name, the label_replace replacement the name with its
+            // `$` doubled.
+            let expected: Vec<Token> = plain
+                .iter()
+                .enumerate()
+                .map(|(i, token)| match token {
+                    Token::Str(s) if s == PLACEHOLDER => {
+                        if i >= 2 && plain[i - 2] == Token::Str(NAME_LABEL.into()) {
+                            Token::Str(name.replace('$', "$$"))
+                        } else {
+                            Token::Str(name.to_owned())
+                        }
+                    }
+                    other => other.clone(),
+                })
+                .collect();
+            let text = query(name);
+            assert_eq!(promql_tokens(&text), Ok(expected), "{text}");
+        }
     }
 
     #[test]

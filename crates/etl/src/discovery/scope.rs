@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::series::{Labels, METRIC_NAME_LABEL};
+use common::series::{Labels, METRIC_NAME_LABEL, label_name, replacement};
 
 use super::selector::Selector;
 use crate::shard::Shard;
@@ -17,8 +17,9 @@ pub const SERIES_PER_QUERY: usize = 2_000;
 /// whose one leg is longer still has queries of its own.
 pub const QUERY_BYTES: usize = 16_000;
 
-/// What a batch leg adds to its selector and name, at most: `label_replace(stddev_over_time(`,
-/// the longest slice, `), "__etl_name__", "`, `", "", "")` and ` or ` with its parentheses.
+/// What a batch leg adds to its selector and its name's replacement literal, at most:
+/// `label_replace(stddev_over_time(`, the longest slice, `), "__etl_name__", `, `, "", "")` and
+/// ` or ` with its parentheses.
 const LEG_OVERHEAD: usize = 100;
 
 /// What the aggregate queries of one metric name cover.
@@ -105,7 +106,8 @@ fn narrowing(all: &[(&Labels, bool)], mine: &[&Labels]) -> Option<(String, usize
         .count();
     let alternation: Vec<String> = values.into_iter().map(regex_escape).collect();
     let pattern = serde_json::Value::from(alternation.join("|"));
-    Some((format!("{label}=~{pattern}"), selected))
+    // The label comes from the data: quoted unless it is a legacy name (Prometheus 3 UTF-8).
+    Some((format!("{}=~{pattern}", label_name(label)), selected))
 }
 
 /// `value` as a literal in a Prometheus (RE2) regular expression.
@@ -131,7 +133,7 @@ pub(super) fn batch<'a>(
         selector
             .with_name(&scope.name, scope.matcher.as_deref())
             .len()
-            + scope.name.len()
+            + replacement(&scope.name).len()
             + LEG_OVERHEAD
     };
     let mut batches: Vec<Vec<&Scope>> = Vec::new();
@@ -247,5 +249,33 @@ pub(super) mod tests {
         let with: Vec<(&Labels, bool)> = all.iter().map(|l| (l, true)).collect();
         assert_eq!(narrowing(&with, &[&all[0], &all[1]]), None);
         assert_eq!(regex_escape("a.b|c$"), r"a\.b\|c\$");
+    }
+
+    #[test]
+    fn a_utf8_label_name_is_quoted_in_the_narrowing() {
+        use common::testing::{Token, promql_tokens};
+        let all = [
+            labels(&[("__name__", "m"), ("shard.id", "1")]),
+            labels(&[("__name__", "m"), ("shard.id", "2\"}")]),
+        ];
+        let with: Vec<(&Labels, bool)> = all.iter().map(|l| (l, true)).collect();
+        let (matcher, selected) = narrowing(&with, &[&all[1]]).expect("narrowed");
+        assert_eq!(selected, 1);
+        assert_eq!(
+            promql_tokens(&matcher),
+            Ok(vec![
+                Token::Str("shard.id".into()),
+                Token::Punct("=~".into()),
+                Token::Str("2\"\\}".into()),
+            ]),
+            "{matcher}"
+        );
+        let legacy = [
+            labels(&[("__name__", "m"), ("shard", "1")]),
+            labels(&[("__name__", "m"), ("shard", "2")]),
+        ];
+        let with: Vec<(&Labels, bool)> = legacy.iter().map(|l| (l, true)).collect();
+        let (matcher, _) = narrowing(&with, &[&legacy[0]]).expect("narrowed");
+        assert_eq!(matcher, r#"shard=~"1""#);
     }
 }

@@ -1,7 +1,7 @@
 //! The etl's series selector, split into its metric name and its matchers so that each query
 //! can name one metric (and a shard's narrowing) on top of it.
 
-use common::series::METRIC_NAME_LABEL;
+use common::series::{METRIC_NAME_LABEL, quote};
 
 /// A series selector split into its metric name and its matchers, so that a name matcher can
 /// be added: `up{job="x"}` is name `up` and matchers `job="x"`.
@@ -21,7 +21,7 @@ impl Selector {
             (Some(open), Some(close)) if open < close => {
                 let name = text[..open].trim();
                 let inner = text[open + 1..close].trim().trim_end_matches(',');
-                [name_matcher(name), inner.to_owned()]
+                [name_matcher(name), quoted_name_as_matcher(inner)]
                     .into_iter()
                     .filter(|m| !m.is_empty())
                     .collect::<Vec<_>>()
@@ -48,7 +48,32 @@ fn name_matcher(name: &str) -> String {
     if name.is_empty() {
         return String::new();
     }
-    format!("{METRIC_NAME_LABEL}={}", serde_json::Value::from(name))
+    format!("{METRIC_NAME_LABEL}={}", quote(name))
+}
+
+/// The matchers `inner` with Prometheus 3's bare quoted metric name (`"my.metric", job="x"`)
+/// written as the `__name__` matcher it stands for, so that the name matcher added per query
+/// sits beside an ordinary matcher on every engine.
+fn quoted_name_as_matcher(inner: &str) -> String {
+    let Some(rest) = inner.strip_prefix('"') else {
+        return inner.to_owned();
+    };
+    // The end of the string: the first `"` not escaped by a backslash.
+    let mut escaped = false;
+    let Some(end) = rest.char_indices().find_map(|(i, c)| {
+        let closes = c == '"' && !escaped;
+        escaped = c == '\\' && !escaped;
+        closes.then_some(i)
+    }) else {
+        return inner.to_owned();
+    };
+    let after = rest[end + 1..].trim_start();
+    if after.is_empty() || after.starts_with(',') {
+        format!("{METRIC_NAME_LABEL}=\"{}\"{after}", &rest[..end])
+    } else {
+        // A quoted label name (`"label.name"="v"`): left as it is.
+        inner.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -76,6 +101,20 @@ mod tests {
         assert_eq!(
             Selector::parse(r#"{job="x"}"#).with_name("a", Some(r#"shard=~"1|3""#)),
             r#"{__name__="a",job="x",shard=~"1|3"}"#
+        );
+        // Prometheus 3's quoted forms: a bare quoted name becomes the `__name__` matcher it
+        // stands for; a quoted label name stays.
+        assert_eq!(
+            Selector::parse(r#"{"my.metric", "label.name"="v"}"#).with_name("my.metric", None),
+            r#"{__name__="my.metric",__name__="my.metric", "label.name"="v"}"#
+        );
+        assert_eq!(
+            Selector::parse(r#"{"a\"b,c"}"#).with_name("x", None),
+            r#"{__name__="x",__name__="a\"b,c"}"#
+        );
+        assert_eq!(
+            Selector::parse(r#"{"label.name"="v"}"#).with_name("x", None),
+            r#"{__name__="x","label.name"="v"}"#
         );
     }
 }

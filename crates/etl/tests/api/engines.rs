@@ -11,7 +11,7 @@ use common::{
     promql::PromClient,
     range_semantics::{self, RangeSemantics},
     record::Window,
-    series::selector,
+    series::{replacement, selector},
     testing::{prometheus_url, required_env},
 };
 use etl::{discovery::Discovery, shard::Shard};
@@ -115,4 +115,54 @@ async fn windows_on_prometheus_2_are_its_own_over_time() {
 async fn windows_on_victoria_metrics_are_its_own_over_time() {
     let url = required_env("TEST_VICTORIA_METRICS_URL").parse().unwrap();
     windows_are_the_engines_own(url, RangeSemantics::LeftOpen).await;
+}
+
+/// The names' text where an engine reads it: `label_replace`'s replacement (the batched
+/// queries' `__etl_name__`) gives back every name as it is, `$` and quotes included, and a
+/// selector with legacy label names that are PromQL keywords parses (an empty answer, not a
+/// 400).
+async fn names_reach_the_engine_as_they_are(url: url::Url) {
+    let client = PromClient::new(url.clone(), Duration::from_secs(30)).unwrap();
+    for name in [
+        "up",
+        "my.metric",
+        "$1${x}$name$$",
+        "x\"} or vector(1) or {y=\"",
+        "back\\slash",
+        "température 名前",
+    ] {
+        let query = format!(
+            r#"label_replace(vector(1), "__etl_name__", {}, "", "")"#,
+            replacement(name)
+        );
+        let answer = client.instant(&query, None).await.unwrap();
+        let names: Vec<&str> = answer
+            .iter()
+            .filter_map(|s| s.labels.get("__etl_name__").map(String::as_str))
+            .collect();
+        assert_eq!(names, [name], "{url}: {query}");
+    }
+    let keywords = common::testing::labels(&[
+        ("__name__", "no_such_metric"),
+        ("offset", "1"),
+        ("or", "\"}"),
+        ("bool", "x"),
+    ]);
+    let query = format!("count_over_time({}[1h])", selector(&keywords));
+    let answer = client.instant(&query, None).await;
+    assert!(
+        answer.as_ref().is_ok_and(Vec::is_empty),
+        "{url}: {query}: {answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn names_reach_prometheus_2_as_they_are() {
+    names_reach_the_engine_as_they_are(prometheus_url()).await;
+}
+
+#[tokio::test]
+async fn names_reach_victoria_metrics_as_they_are() {
+    names_reach_the_engine_as_they_are(required_env("TEST_VICTORIA_METRICS_URL").parse().unwrap())
+        .await;
 }

@@ -527,3 +527,23 @@ pub(crate) fn socket_of(url: &str) -> SocketAddr {
         .parse()
         .expect("an IP address")
 }
+
+/// The etl binary run with `args` and the variables `env` (no backtraces): its output and its
+/// stdout and stderr as one text.
+pub(crate) fn run_etl<'a>(
+    args: &[&str],
+    env: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> (std::process::Output, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_etl"))
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .envs(env)
+        .output()
+        .expect("the etl binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output, text)
+}

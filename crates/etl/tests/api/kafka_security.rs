@@ -20,27 +20,22 @@ use std::{
 
 use common::testing::{BrokerServer, unique_name};
 
+use crate::helpers::run_etl;
+
 const PASSWORD: &str = "correct-horse-battery";
 
 fn init_topic(brokers: &str, security: &[(&str, &str)]) -> (Output, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_etl"))
-        .args([
+    let topic = unique_name("etl_security");
+    run_etl(
+        &[
             "init-topic",
             "--kafka-brokers",
             brokers,
             "--kafka-topic",
-            &unique_name("etl_security"),
-        ])
-        .env("RUST_BACKTRACE", "0")
-        .envs(security.iter().copied())
-        .output()
-        .expect("the etl binary runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output, text)
+            &topic,
+        ],
+        security.iter().copied(),
+    )
 }
 
 /// A throwaway CA certificate (PEM) in `dir`, made by openssl.

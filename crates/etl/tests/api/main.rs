@@ -11,3 +11,4 @@ mod init_topic;
 mod kafka_security;
 mod leadership;
 mod non_finite;
+mod sla_tls;

@@ -31,6 +31,8 @@ pub(crate) struct Options {
     pub(crate) with_retrieval: bool,
     /// `RETRIEVAL_URL` otherwise.
     pub(crate) retrieval_url: Option<&'static str>,
+    /// More command-line arguments (`--grpc-tls-cert=...`).
+    pub(crate) extra_args: Vec<String>,
 }
 
 /// A running app with a database of its own.
@@ -108,6 +110,7 @@ pub(crate) async fn spawn_app_with(options: Options) -> TestApp {
     } else if let Some(url) = options.retrieval_url {
         args.extend(["--retrieval-url".into(), url.to_owned()]);
     }
+    args.extend(options.extra_args);
     let args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
     let config: Config =
         common::config::try_parse_from(&args, |_| None).expect("a valid test configuration");

@@ -16,4 +16,5 @@ mod shape;
 mod slaset;
 mod slo;
 mod state;
+mod tls;
 mod ui;
