@@ -139,7 +139,8 @@ impl Manager {
         }
         // A refresh reads the last few minutes again even when it holds the current one: late
         // samples settle them (and it is what each refresh costs, whenever it runs).
-        let mut settle = !stale && (backfill || minutes.last() < wanted);
+        let mut settle =
+            !stale && minutes.last() <= wanted && (backfill || minutes.last() < wanted);
         while settle || minutes.last() < wanted {
             let from = if settle {
                 (minutes.last() - SETTLE_SECONDS).max(minutes.first())

@@ -167,12 +167,24 @@ async fn the_back_fill_happens_once_and_again_for_a_changed_definition() {
     let (status, _) = app.put_slaset(&body).await;
     assert_eq!(status, StatusCode::CREATED);
     wait_for_backfill(&app, BACKFILL_7D + BACKFILL_28D).await;
-    let evaluated = counted(&app, "minutes").await;
+    let (evaluated, read) = (counted(&app, "minutes").await, caught_up(&app).await);
     wait_for_stored_evaluations(&app, evaluated + 10).await;
     assert_eq!(
         backfilled(&app).await,
         BACKFILL_7D + BACKFILL_28D,
         "once each"
+    );
+    // What the cost does not grow with: after the back-fill a refresh reads each objective's
+    // last 6 minutes (5 again, for late samples, and the current one) and any minute since,
+    // not its window (at 200 ms, a new minute comes once in many refreshes).
+    let (evaluations, minutes) = (
+        counted(&app, "minutes").await - evaluated,
+        caught_up(&app).await - read,
+    );
+    // (Slack: a refresh between the two reads of the counters, and a minute or two passing.)
+    assert!(
+        minutes <= evaluations * 6 + 2 * (6 + 2),
+        "{minutes} minutes read in {evaluations} evaluations"
     );
 
     // A narrower range for the SLA series: another indicator, read from Prometheus anew; the
