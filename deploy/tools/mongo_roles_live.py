@@ -121,6 +121,7 @@ class Server:
 def service_operations(db, client):
     """service -> [(what, operation, allowed)]: the crates' commands, and ones their roles omit."""
     metrics, slaset, leases, cycles = db["metrics"], db["slaset"], db["etl_leases"], db["etl_cycles"]
+    minutes = db["slo_minutes"]
     upsert = {"update": "metrics", "ordered": False, "updates": [{
         "q": {"_id": "series-1", "values_at": {"$not": {"$gte": 1}}},
         "u": {"$set": {"name": {"__name__": "up"}, "values": {"avg": 1.0}, "values_at": 1}}, "upsert": True}]}
@@ -165,9 +166,15 @@ def service_operations(db, client):
             ("renameCollection over slaset", lambda: client.admin.command({
                 "renameCollection": f"{DB}.{staging}", "to": f"{DB}.slaset", "dropTarget": True}), True),
             ("find slaset", lambda: list(slaset.find({}).sort([("position", 1), ("_id", 1)])), True),
-            ("update metrics", lambda: metrics.update_one({"_id": "series-1"}, {"$set": {"values": {}}}), False),
+            ("update (upsert) slo_minutes", lambda: minutes.update_one(
+                {"_id": "k:020000"}, {"$set": {"key": "k", "day": 20000, "m.5": 1}}, upsert=True), True),
+            ("createIndex slo_minutes", lambda: minutes.create_index(
+                [("expires", 1)], name="expires_ttl", expireAfterSeconds=0), True),
+            ("find slo_minutes", lambda: minutes.find_one({"_id": "k"}), True),
+            # update and createIndex on metrics are refused by mongod only (granted on
+            # slo_minutes alone; SecantusDB checks per database): roles.json says so.
             ("delete metrics", lambda: metrics.delete_one({"_id": "series-1"}), False),
-            ("createIndex metrics", lambda: metrics.create_index([("y", 1)]), False),
+            ("delete slo_minutes", lambda: minutes.delete_one({"_id": "k:020000"}), False),
         ],
     }
 

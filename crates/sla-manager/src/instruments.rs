@@ -8,7 +8,7 @@ use prometheus::{IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 mod slo;
 
-pub use slo::SloInstruments;
+pub use slo::{CountsSource, SloInstruments};
 
 /// Labels of the per-SLA gauges: bounded by the SLA set size.
 const SLA_LABELS: [&str; 2] = ["metric_name", "id"];

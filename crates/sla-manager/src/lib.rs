@@ -10,6 +10,7 @@ pub mod extract;
 pub mod grpc;
 pub mod instruments;
 pub mod manager;
+pub mod minute_store;
 pub mod openslo;
 pub mod repository;
 pub mod routes;

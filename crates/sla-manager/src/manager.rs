@@ -17,10 +17,12 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+mod minutes;
 mod slo;
 mod views;
 
-pub use slo::{MetricSlo, RatioSlo, SloItem, in_range_indicator, subquery};
+pub use minutes::minutes_key;
+pub use slo::{CountsMode, MetricSlo, RatioSlo, SloItem, in_range_indicator, subquery};
 pub use views::{RangeInput, RangeItem, RangeView, RatioView, SlaInput, SlaSetItem, SlaView};
 
 use crate::{
@@ -30,6 +32,7 @@ use crate::{
     },
     error::Error,
     instruments::{Instruments, SlaKey},
+    minute_store::MinuteStore,
     repository::{Replaced, SlaSetRepository, StoredEntry, StoredSla},
 };
 
@@ -137,6 +140,8 @@ pub struct Manager {
     prometheus: PromClient,
     instruments: Arc<Instruments>,
     set_size: usize,
+    minute_store: MinuteStore,
+    minute_cache: Arc<minutes::MinuteCache>,
 }
 
 impl Manager {
@@ -149,11 +154,13 @@ impl Manager {
         set_size: usize,
     ) -> Self {
         Self {
+            minute_store: MinuteStore::new(slaset.database()),
             slaset,
             metrics,
             prometheus,
             instruments,
             set_size,
+            minute_cache: Default::default(),
         }
     }
 

@@ -130,6 +130,11 @@ impl SlaSetRepository {
         }
     }
 
+    /// The database the set is in (the objectives' minutes are stored beside it).
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.database

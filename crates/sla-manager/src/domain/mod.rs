@@ -11,6 +11,7 @@
 
 pub mod breach;
 mod future;
+pub mod minutes;
 mod objective;
 mod probability;
 pub mod ratio;

@@ -5,7 +5,7 @@
 
 use std::{collections::BTreeSet, sync::Mutex};
 
-use prometheus::{GaugeVec, Opts, Registry};
+use prometheus::{GaugeVec, IntCounterVec, Opts, Registry};
 
 use super::SlaKey;
 use crate::domain::slo::Gauges;
@@ -61,13 +61,42 @@ pub struct SloInstruments {
     burn_rate: TrackedFloat,
     exhaustion: TrackedFloat,
     breach: TrackedFloat,
+    minutes_fetched: IntCounterVec,
+    counts: IntCounterVec,
+}
+
+/// Where a window's counts came from, for `slo_counts_total{source}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountsSource {
+    /// Summed over the stored minutes (`slo_minutes`).
+    Minutes,
+    /// Two PromQL subqueries per window (the stored minutes do not cover the evaluation).
+    Subqueries,
 }
 
 impl SloInstruments {
     /// Registers the gauges in `registry`.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
         let sla = ["metric_name", "id"];
+        let minutes_fetched = IntCounterVec::new(
+            Opts::new(
+                "slo_minutes_fetched_total",
+                "Minutes of the in-range indicator read from Prometheus into slo_minutes, by kind: backfill (an objective new to the store, or a gap longer than its retention) or catch_up (the minutes since the last stored one).",
+            ),
+            &["kind"],
+        )?;
+        registry.register(Box::new(minutes_fetched.clone()))?;
+        let counts = IntCounterVec::new(
+            Opts::new(
+                "slo_counts_total",
+                "Objective evaluations of range SLAs, by where the window counts came from: minutes (summed from slo_minutes) or subqueries (PromQL, when the stored minutes do not cover the evaluation time).",
+            ),
+            &["source"],
+        )?;
+        registry.register(Box::new(counts.clone()))?;
         Ok(Self {
+            minutes_fetched,
+            counts,
             objective: TrackedFloat::register(
                 registry,
                 "slo_objective_ratio",
@@ -105,6 +134,23 @@ impl SloInstruments {
                 &sla,
             )?,
         })
+    }
+
+    /// Counts `minutes` read from Prometheus, by a back-fill or a catch-up.
+    pub fn minutes_fetched(&self, backfill: bool, minutes: u64) {
+        let kind = if backfill { "backfill" } else { "catch_up" };
+        self.minutes_fetched
+            .with_label_values(&[kind])
+            .inc_by(minutes);
+    }
+
+    /// Counts one evaluation of an objective's windows from `source`.
+    pub fn counted(&self, source: CountsSource) {
+        let source = match source {
+            CountsSource::Minutes => "minutes",
+            CountsSource::Subqueries => "subqueries",
+        };
+        self.counts.with_label_values(&[source]).inc();
     }
 
     /// Records the figures of the current set's objectives; SLAs not among them disappear.

@@ -1,12 +1,14 @@
 //! The objectives' figures for `GET /slo`: minute counts per window from the target Prometheus,
 //! then the pure [`crate::domain::slo`].
 //!
-//! Cost: each window's good and measured minutes are two instant PromQL subqueries
-//! (`sum_over_time` and `count_over_time` of the in-range indicator at a 1-minute step), so
-//! Prometheus evaluates the indicator once per minute of the window (40,320 times for 28 days)
-//! and only two numbers travel per window. This stands in for the per-minute counts kept
-//! incrementally in MongoDB that issue 16 asks for, which will replace these queries without
-//! changing the domain: it takes counts, whatever produced them.
+//! Cost: a range SLA's window counts are sums over its stored minutes ([`super::minutes`]):
+//! per evaluation, one range query of the minutes since the last one held, and one upsert.
+//! When the stored minutes do not cover the evaluation time (an objective not yet back-filled,
+//! `?at=` further back than the retention), each window's good and measured minutes are two
+//! instant PromQL subqueries (`sum_over_time` and `count_over_time` of the in-range indicator
+//! at a 1-minute step), which Prometheus evaluates once per minute of the window (40,320 times
+//! for 28 days). The two agree exactly: the stored minutes are the subqueries' steps. A ratio
+//! SLI's events are always subqueries (`increase` over a window is not a sum of minutes).
 
 use std::collections::BTreeMap;
 
@@ -29,12 +31,24 @@ use crate::{
         slo::{self, Counts, Objective, SloReport},
     },
     error::Error,
-    instruments::SlaKey,
+    instruments::{CountsSource, SlaKey},
     repository::{StoredEntry, StoredRatio, StoredSla},
 };
 
 /// Windows of one objective queried at once (each is two instant queries).
 const WINDOWS_AT_ONCE: usize = 4;
+
+/// Where an evaluation takes a range SLA's window counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountsMode {
+    /// The stored minutes when they cover the evaluation time (after reading the minutes since
+    /// the last one held), else subqueries: what requests do.
+    Stored,
+    /// As [`Self::Stored`], back-filling an objective the store does not hold: the refresh.
+    Backfill,
+    /// Always subqueries (the path before the stored minutes; the bench's baseline).
+    Subqueries,
+}
 
 /// An SLA with an objective and the objective's figures: an item of `GET /slo`.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -124,7 +138,7 @@ impl Manager {
     #[tracing::instrument(name = "manager.slo", skip(self))]
     pub async fn slo(&self, at: DateTime<Utc>) -> Result<Vec<SloItem>, Error> {
         let set = self.set().await?;
-        self.slo_items(&set, at).await
+        self.slo_items(&set, at, CountsMode::Stored).await
     }
 
     /// The figures of every objective of `set` at `at`, in the set's order.
@@ -132,6 +146,7 @@ impl Manager {
         &self,
         set: &[StoredEntry],
         at: DateTime<Utc>,
+        mode: CountsMode,
     ) -> Result<Vec<SloItem>, Error> {
         let ranges: Vec<StoredSla> = set.iter().filter_map(StoredEntry::range).cloned().collect();
         let ratios: Vec<&StoredRatio> = set
@@ -141,11 +156,12 @@ impl Manager {
                 StoredEntry::Range(_) => None,
             })
             .collect();
-        let (range_slos, ratio_reports) = futures::try_join!(self.slo_of(&ranges, at), async {
-            try_join_all(ratios.iter().map(|r| self.ratio_slo(r, at)))
-                .await
-                .map_err(Error::from)
-        })?;
+        let (range_slos, ratio_reports) =
+            futures::try_join!(self.slo_of(&ranges, at, mode), async {
+                try_join_all(ratios.iter().map(|r| self.ratio_slo(r, at)))
+                    .await
+                    .map_err(Error::from)
+            })?;
         let mut range_slos = range_slos.into_iter();
         let mut ratio_reports = ratio_reports.into_iter();
         // Back in the set's order: each entry with an objective takes the next of its kind.
@@ -214,7 +230,14 @@ impl Manager {
         set: &[StoredEntry],
         at: DateTime<Utc>,
     ) -> Result<(), Error> {
-        let items = self.slo_items(set, at).await?;
+        let items = self.slo_items(set, at, CountsMode::Backfill).await?;
+        // The minutes of objectives no longer in the set are not kept in memory.
+        let keys = set
+            .iter()
+            .filter_map(StoredEntry::range)
+            .filter_map(|s| s.objective.map(|o| super::minutes_key(&s.sla, &o)))
+            .collect();
+        self.minute_cache.retain(&keys);
         let keyed: Vec<_> = set
             .iter()
             .filter(|stored| stored.range().is_none_or(|s| s.objective.is_some()))
@@ -228,11 +251,13 @@ impl Manager {
         Ok(())
     }
 
-    /// The figures of the objectives of `set` at `at` (the web UI's budgets too).
-    pub(crate) async fn slo_of(
+    /// The figures of the objectives of `set` at `at` (the web UI's budgets too), with the
+    /// window counts from `mode`.
+    pub async fn slo_of(
         &self,
         set: &[StoredSla],
         at: DateTime<Utc>,
+        mode: CountsMode,
     ) -> Result<Vec<MetricSlo>, Error> {
         let with_objectives: Vec<_> = set
             .iter()
@@ -241,7 +266,7 @@ impl Manager {
         let reports = try_join_all(
             with_objectives
                 .iter()
-                .map(|(stored, objective)| self.slo_report(&stored.sla, objective, at)),
+                .map(|(stored, objective)| self.slo_report(&stored.sla, objective, at, mode)),
         )
         .await?;
         Ok(with_objectives
@@ -261,6 +286,7 @@ impl Manager {
         sla: &Sla,
         objective: &Objective,
         at: DateTime<Utc>,
+        mode: CountsMode,
     ) -> Result<SloReport, Error> {
         let prediction = self
             .metrics
@@ -268,16 +294,23 @@ impl Manager {
             .await?
             .and_then(|document| document.prediction);
         let windows = slo::windows(objective, at.timestamp());
-        // A few windows at a time: each is two subqueries, and the set's objectives run at once.
-        // (Collected first: a lazy iterator of borrowing futures is not `Send` in a stream.)
-        let queries: Vec<_> = windows
-            .iter()
-            .map(|seconds| self.counts(sla, *seconds, at))
-            .collect();
-        let counts: Vec<Counts> = stream::iter(queries)
-            .buffered(WINDOWS_AT_ONCE)
-            .try_collect()
-            .await?;
+        let stored = match mode {
+            CountsMode::Subqueries => None,
+            CountsMode::Stored | CountsMode::Backfill => {
+                self.stored_counts(sla, objective, at, &windows, mode == CountsMode::Backfill)
+                    .await?
+            }
+        };
+        let counts = match stored {
+            Some(counts) => {
+                self.instruments.slo.counted(CountsSource::Minutes);
+                counts
+            }
+            None => {
+                self.instruments.slo.counted(CountsSource::Subqueries);
+                self.subquery_counts(sla, &windows, at).await?
+            }
+        };
         let by_window: BTreeMap<i64, Counts> = windows.into_iter().zip(counts).collect();
         let mut report = slo::report(objective, at.timestamp(), |seconds| {
             by_window.get(&seconds).copied().unwrap_or_default()
@@ -292,6 +325,25 @@ impl Manager {
             )
         });
         Ok(report)
+    }
+
+    /// The counts of each of `windows` at `at` by subqueries, a few windows at a time: each is
+    /// two subqueries, and the set's objectives run at once.
+    async fn subquery_counts(
+        &self,
+        sla: &Sla,
+        windows: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Counts>, PromError> {
+        // (Collected first: a lazy iterator of borrowing futures is not `Send` in a stream.)
+        let queries: Vec<_> = windows
+            .iter()
+            .map(|seconds| self.counts(sla, *seconds, at))
+            .collect();
+        stream::iter(queries)
+            .buffered(WINDOWS_AT_ONCE)
+            .try_collect()
+            .await
     }
 
     /// The good and measured minutes of `sla`'s series in the window of `window_seconds`

@@ -135,7 +135,7 @@ async fn budgets(
         return Ok(Vec::new());
     }
     Ok(manager
-        .slo_of(set, at)
+        .slo_of(set, at, crate::manager::CountsMode::Stored)
         .await?
         .into_iter()
         .map(|metric| {

@@ -33,6 +33,8 @@ pub(crate) struct Options {
     pub(crate) retrieval_url: Option<&'static str>,
     /// More command-line arguments (`--grpc-tls-cert=...`).
     pub(crate) extra_args: Vec<String>,
+    /// The database of another app (a restart, a second replica), instead of a new one.
+    pub(crate) database_name: Option<String>,
 }
 
 /// A running app with a database of its own.
@@ -67,7 +69,9 @@ pub(crate) async fn spawn_app() -> TestApp {
 pub(crate) async fn spawn_app_with(options: Options) -> TestApp {
     common::telemetry::init_for_tests();
     let mongo_uri = options.mongo_uri.unwrap_or_else(testing::mongo_uri);
-    let database_name = testing::unique_name("sla_manager");
+    let database_name = options
+        .database_name
+        .unwrap_or_else(|| testing::unique_name("sla_manager"));
     let prometheus = options
         .prometheus_url
         .unwrap_or_else(|| testing::prometheus_url().to_string());
@@ -337,6 +341,17 @@ impl TestApp {
             .text()
             .await
             .expect("text")
+    }
+
+    /// The value of the counter `series` (name and labels, as `/metrics` writes them) on the
+    /// admin port; 0 while it is absent.
+    pub(crate) async fn counter(&self, series: &str) -> u64 {
+        let prefix = format!("{series} ");
+        self.telemetry()
+            .await
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .map_or(0, |value| value.trim().parse().expect("a whole count"))
     }
 
     /// Stores a record the way the storage service does.

@@ -8,6 +8,7 @@ mod faults;
 mod future;
 mod grpc;
 mod helpers;
+mod minutes;
 mod openslo;
 mod ratio;
 mod rules;

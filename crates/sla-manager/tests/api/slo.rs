@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, spawn_app};
 
 /// The test set with an objective on the SLA series (the first) and on the constant one.
-fn set_with_objectives(app: &TestApp) -> Value {
+pub(crate) fn set_with_objectives(app: &TestApp) -> Value {
     let mut body = app.sla_set_body();
     body[0]["objective"] = json!({"target": 0.995, "window": "7d"});
     body[1]["objective"] = json!({"target": 0.999, "window": "28d"});
@@ -93,7 +93,7 @@ const BURN_WINDOWS: [(&str, i64); 7] = [
 ];
 
 /// One number computed by Prometheus at `at` for the series with `labels` (less `__name__`).
-async fn promql(query: &str, labels: &common::Labels, at: i64) -> f64 {
+pub(crate) async fn promql(query: &str, labels: &common::Labels, at: i64) -> f64 {
     let client = common::promql::PromClient::new(
         common::testing::prometheus_url(),
         std::time::Duration::from_secs(30),
@@ -116,20 +116,15 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1.0)
 }
 
-#[tokio::test]
-async fn slo_figures_follow_the_planted_minutes_and_agree_with_promql() {
-    let app = spawn_app().await;
-    let (status, body) = app.get("/slo").await;
-    assert_eq!(
-        (status, body),
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"error": "SLA set not defined"})
-        )
-    );
-    let (status, _) = app.put_slaset(&set_with_objectives(&app)).await;
-    assert_eq!(status, StatusCode::CREATED);
-    let end = app.end();
+/// `slo_counts_total{source}` of `app`: objective evaluations by where their counts came from.
+pub(crate) async fn counted(app: &TestApp, source: &str) -> u64 {
+    app.counter(&format!("slo_counts_total{{source=\"{source}\"}}"))
+        .await
+}
+
+/// Checks `GET /slo?at=` of the test set with objectives against the planted out-of-range
+/// minutes of the synthetic history and against PromQL subqueries on the same Prometheus.
+pub(crate) async fn check_planted_figures(app: &TestApp, at: i64) {
     let start = app.manifest.config.start();
     let spec = app.manifest.sla.clone();
     let labels = app.sla_set()[0].0.clone();
@@ -146,99 +141,123 @@ async fn slo_figures_follow_the_planted_minutes_and_agree_with_promql() {
         "((synthetic_sla_latency >= bool {min:?}) * (synthetic_sla_latency <= bool {max:?}))"
     );
 
-    // At the end, and half an hour before it (inside the 1h page's reach).
-    for at in [end, end - 1_800] {
-        let items = app.evaluate("/slo", at).await;
-        assert_eq!(items.len(), 2, "the two SLAs with objectives");
-        let item = &items[0];
-        assert_eq!(item["name"], json!(labels));
+    let items = app.evaluate("/slo", at).await;
+    assert_eq!(items.len(), 2, "the two SLAs with objectives");
+    let item = &items[0];
+    assert_eq!(item["name"], json!(labels));
+    assert_eq!(
+        (item["target"].clone(), item["window"].clone()),
+        (json!(0.995), json!("7d"))
+    );
+
+    let bad = planted(at, 7 * 86_400);
+    let total = measured(at, 7 * 86_400);
+    assert_eq!(item["measured_minutes"], total);
+    assert_eq!(item["good_minutes"], total - bad);
+    let budget = 0.005 * 7.0 * 1440.0;
+    assert!(close(
+        item["budget"]["total_minutes"].as_f64().unwrap(),
+        budget
+    ));
+    assert_eq!(item["budget"]["consumed_minutes"], bad as f64);
+    assert!(close(
+        item["budget"]["remaining_ratio"].as_f64().unwrap(),
+        (budget - bad as f64) / budget
+    ));
+    // Compliance as Prometheus computes it.
+    let compliance = promql(&format!("avg_over_time({indicator}[7d:1m])"), &labels, at).await;
+    assert!(
+        close(item["compliance"].as_f64().unwrap(), compliance),
+        "{compliance}"
+    );
+    assert!(close(compliance, (total - bad) as f64 / total as f64));
+
+    let mut rates = std::collections::BTreeMap::new();
+    for (name, seconds) in BURN_WINDOWS {
+        let burn = item["burn_rates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["window"] == name)
+            .unwrap_or_else(|| panic!("no {name}"));
+        assert_eq!(burn["bad_minutes"], planted(at, seconds), "{name} at {at}");
         assert_eq!(
-            (item["target"].clone(), item["window"].clone()),
-            (json!(0.995), json!("7d"))
+            burn["measured_minutes"],
+            measured(at, seconds),
+            "{name} at {at}"
         );
-
-        let bad = planted(at, 7 * 86_400);
-        let total = measured(at, 7 * 86_400);
-        assert_eq!(item["measured_minutes"], total);
-        assert_eq!(item["good_minutes"], total - bad);
-        let budget = 0.005 * 7.0 * 1440.0;
-        assert!(close(
-            item["budget"]["total_minutes"].as_f64().unwrap(),
-            budget
-        ));
-        assert_eq!(item["budget"]["consumed_minutes"], bad as f64);
-        assert!(close(
-            item["budget"]["remaining_ratio"].as_f64().unwrap(),
-            (budget - bad as f64) / budget
-        ));
-        // Compliance as Prometheus computes it.
-        let compliance = promql(&format!("avg_over_time({indicator}[7d:1m])"), &labels, at).await;
+        let by_promql = promql(
+            &format!("(1 - avg_over_time({indicator}[{seconds}s:1m])) / (1 - 0.995)"),
+            &labels,
+            at,
+        )
+        .await;
+        let rate = burn["rate"].as_f64().unwrap();
         assert!(
-            close(item["compliance"].as_f64().unwrap(), compliance),
-            "{compliance}"
+            close(rate, by_promql),
+            "{name} at {at}: {rate} vs {by_promql}"
         );
-        assert!(close(compliance, (total - bad) as f64 / total as f64));
-
-        let mut rates = std::collections::BTreeMap::new();
-        for (name, seconds) in BURN_WINDOWS {
-            let burn = item["burn_rates"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|b| b["window"] == name)
-                .unwrap_or_else(|| panic!("no {name}"));
-            assert_eq!(burn["bad_minutes"], planted(at, seconds), "{name} at {at}");
-            assert_eq!(
-                burn["measured_minutes"],
-                measured(at, seconds),
-                "{name} at {at}"
-            );
-            let by_promql = promql(
-                &format!("(1 - avg_over_time({indicator}[{seconds}s:1m])) / (1 - 0.995)"),
-                &labels,
-                at,
-            )
-            .await;
-            let rate = burn["rate"].as_f64().unwrap();
-            assert!(
-                close(rate, by_promql),
-                "{name} at {at}: {rate} vs {by_promql}"
-            );
-            rates.insert(seconds, rate);
-        }
-        for (alert, (factor, long, short)) in item["alerts"].as_array().unwrap().iter().zip(ALERTS)
-        {
-            assert_eq!(alert["factor"], factor);
-            assert_eq!(
-                alert["firing"],
-                rates[&long] > factor && rates[&short] > factor,
-                "{alert}"
-            );
-        }
-        let remaining = budget - bad as f64;
-        let expected = if remaining <= 0.0 {
-            0.0
-        } else {
-            remaining / (rates[&3_600] * 0.005) * 60.0
-        };
-        assert!(close(
-            item["time_to_exhaustion_seconds"].as_f64().unwrap(),
-            expected
-        ));
-
-        // The constant series never leaves its range: the whole budget left, nothing fires.
-        let quiet = &items[1];
-        assert_eq!(quiet["compliance"], 1.0);
-        assert_eq!(quiet["budget"]["remaining_ratio"], 1.0);
-        assert!(
-            quiet["alerts"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|a| a["firing"] == false)
-        );
-        assert_eq!(quiet["time_to_exhaustion_seconds"], Value::Null);
+        rates.insert(seconds, rate);
     }
+    for (alert, (factor, long, short)) in item["alerts"].as_array().unwrap().iter().zip(ALERTS) {
+        assert_eq!(alert["factor"], factor);
+        assert_eq!(
+            alert["firing"],
+            rates[&long] > factor && rates[&short] > factor,
+            "{alert}"
+        );
+    }
+    let remaining = budget - bad as f64;
+    let expected = if remaining <= 0.0 {
+        0.0
+    } else {
+        remaining / (rates[&3_600] * 0.005) * 60.0
+    };
+    assert!(close(
+        item["time_to_exhaustion_seconds"].as_f64().unwrap(),
+        expected
+    ));
+
+    // The constant series never leaves its range: the whole budget left, nothing fires.
+    let quiet = &items[1];
+    assert_eq!(quiet["compliance"], 1.0);
+    assert_eq!(quiet["budget"]["remaining_ratio"], 1.0);
+    assert!(
+        quiet["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["firing"] == false)
+    );
+    assert_eq!(quiet["time_to_exhaustion_seconds"], Value::Null);
+}
+
+#[tokio::test]
+async fn slo_figures_follow_the_planted_minutes_and_agree_with_promql() {
+    let app = spawn_app().await;
+    let (status, body) = app.get("/slo").await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "SLA set not defined"})
+        )
+    );
+    let (status, _) = app.put_slaset(&set_with_objectives(&app)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let end = app.end();
+    let before = counted(&app, "subqueries").await;
+    // At the end, and half an hour before it (inside the 1h page's reach). Without a refresh
+    // the store holds no minutes: the figures come from PromQL subqueries (the stored minutes'
+    // path is checked the same way in `minutes.rs`).
+    for at in [end, end - 1_800] {
+        check_planted_figures(&app, at).await;
+    }
+    assert_eq!(
+        counted(&app, "subqueries").await,
+        before + 4,
+        "2 objectives x 2 times"
+    );
     // At the end the 1h page fires: 27 of the last 61 minutes are planted out of range.
     let items = app.evaluate("/slo", end).await;
     assert_eq!(items[0]["alerts"][0]["firing"], true);
