@@ -117,23 +117,26 @@ pub fn changepoints(x: &[f64], options: &ChangepointOptions) -> Result<Vec<Chang
         let Some(fit) = best_break(&sums, c, w) else {
             continue;
         };
-        let level = fit.jump.abs();
-        let trend = fit.turn.abs() * w as f64;
-        if level >= options.min_level_shift {
-            found.push(Changepoint {
-                kind: ChangeKind::Level,
-                index: fit.at,
-                magnitude: fit.jump * sigma,
-                score: level,
-            });
-        }
-        if trend >= options.min_trend_change {
-            found.push(Changepoint {
-                kind: ChangeKind::Trend,
-                index: fit.at,
-                magnitude: fit.turn * sigma,
-                score: trend,
-            });
+        // A jump in noise units; a turn as the distance it moves the series within a window.
+        let changes = [
+            (ChangeKind::Level, fit.jump, 1.0, options.min_level_shift),
+            (
+                ChangeKind::Trend,
+                fit.turn,
+                w as f64,
+                options.min_trend_change,
+            ),
+        ];
+        for (kind, size, reach, min) in changes {
+            let score = size.abs() * reach;
+            if score >= min {
+                found.push(Changepoint {
+                    kind,
+                    index: fit.at,
+                    magnitude: size * sigma,
+                    score,
+                });
+            }
         }
     }
     Ok(keep_strongest(found, w))
