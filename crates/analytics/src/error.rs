@@ -30,7 +30,17 @@ pub enum Error {
     /// A least-squares design matrix is rank deficient.
     #[error("singular regression design")]
     Singular,
-    /// An augurs model (MSTL, ETS) could not be fitted or could not forecast.
+    /// Series that must be aligned have different lengths.
+    #[error("series {series} has {got} values, the first has {expected}")]
+    LengthMismatch {
+        /// Position of the offending series.
+        series: usize,
+        /// Length of the first series.
+        expected: usize,
+        /// Length of the offending series.
+        got: usize,
+    },
+    /// An augurs model (MSTL, ETS) or detector could not be fitted or run.
     #[error("model failed: {0}")]
     Model(String),
 }

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod aggregates;
+pub mod anomalies;
 pub mod autocorrelation;
 mod error;
 pub mod forecast;

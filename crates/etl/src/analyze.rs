@@ -1,6 +1,8 @@
-//! `etl analyze`: aggregates, metadata and a forecast of one CSV file, as one JSON document in
-//! the record shapes of `common::record`.
+//! `etl analyze`: aggregates, metadata, a forecast and the changepoints of one CSV file, as one
+//! JSON document (the first three in the record shapes of `common::record`).
 
+use analytics::anomalies::{ChangeKind, ChangepointOptions};
+use chrono::{DateTime, Utc};
 use common::record::{Metadata, Prediction, Window};
 use serde::Serialize;
 
@@ -15,6 +17,22 @@ pub struct Report {
     pub metadata: Metadata,
     /// The forecast after the last sample; `null` when the series is too short for any model.
     pub prediction: Option<Prediction>,
+    /// The level and trend changepoints of the series, in time order (none on a series shorter
+    /// than 240 samples).
+    pub changepoints: Vec<Changepoint>,
+}
+
+/// One changepoint of the file's series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Changepoint {
+    /// `level` (a jump) or `trend` (a change of slope).
+    pub kind: ChangeKind,
+    /// Time of the first sample after the change.
+    pub timestamp: DateTime<Utc>,
+    /// The jump in the series' units, or the change of slope per second.
+    pub magnitude: f64,
+    /// The change in units of the series' noise.
+    pub score: f64,
 }
 
 /// Why the analysis failed.
@@ -100,7 +118,37 @@ pub fn analyze(
         aggregates: analysis::window(&series.values),
         metadata,
         prediction,
+        changepoints: changepoints(series, period_steps)?,
     })
+}
+
+/// The changepoints of `series` (gaps filled first), with the seasonal period removed.
+fn changepoints(
+    series: &analysis::History,
+    period_steps: Option<usize>,
+) -> Result<Vec<Changepoint>, AnalyzeError> {
+    let values = match analytics::fill_gaps(&series.values) {
+        Ok(filled) => filled.values,
+        Err(analytics::Error::AllMissing) => return Ok(Vec::new()),
+        Err(error) => return Err(error.into()),
+    };
+    let options = ChangepointOptions {
+        period: period_steps,
+        ..ChangepointOptions::default()
+    };
+    let step = series.step_seconds;
+    Ok(analytics::anomalies::changepoints(&values, &options)?
+        .into_iter()
+        .map(|c| Changepoint {
+            kind: c.kind,
+            timestamp: series.start + chrono::Duration::seconds((c.index as u64 * step) as i64),
+            magnitude: match c.kind {
+                ChangeKind::Level => c.magnitude,
+                ChangeKind::Trend => c.magnitude / step as f64,
+            },
+            score: c.score,
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -132,6 +180,25 @@ mod tests {
     }
 
     #[test]
+    fn a_planted_level_shift_is_reported_with_its_time() {
+        // An hourly cycle, deterministic wiggle, and a jump of 8 at sample 600 (10:00).
+        let values: Vec<f64> = (0..1_200)
+            .map(|i| {
+                10.0 + 2.0 * (i as f64 * std::f64::consts::TAU / 60.0).sin()
+                    + ((i * 7) % 5) as f64 * 0.3
+                    + if i >= 600 { 8.0 } else { 0.0 }
+            })
+            .collect();
+        let report = analyze(&series(values), Some(60), 10).unwrap();
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["changepoints"].as_array().unwrap().len(), 1, "{json}");
+        assert_eq!(json["changepoints"][0]["kind"], "level");
+        assert_eq!(json["changepoints"][0]["timestamp"], "2026-11-22T10:00:00Z");
+        let magnitude = json["changepoints"][0]["magnitude"].as_f64().unwrap();
+        assert!((magnitude - 8.0).abs() < 0.5, "{magnitude}");
+    }
+
+    #[test]
     fn a_period_that_is_not_whole_steps_is_refused() {
         let mut s = series(vec![1.0, 2.0, 3.0, 4.0, 5.0]);
         s.step_seconds = 7 * 60;
@@ -145,5 +212,6 @@ mod tests {
     fn too_short_for_a_forecast_gives_null() {
         let report = analyze(&series(vec![1.0, 2.0]), None, 10).unwrap();
         assert!(report.prediction.is_none());
+        assert!(report.changepoints.is_empty());
     }
 }

@@ -27,7 +27,7 @@
 
 mod decomposition;
 mod harmonic;
-mod periodogram;
+pub(crate) mod periodogram;
 
 use serde::Serialize;
 

@@ -5,7 +5,7 @@
 use rustfft::num_complex::Complex;
 
 /// Residuals of the least-squares line through `x`.
-pub(super) fn detrend(x: &[f64]) -> Vec<f64> {
+pub(crate) fn detrend(x: &[f64]) -> Vec<f64> {
     let n = x.len() as f64;
     let tm = (n - 1.0) / 2.0;
     let xm = x.iter().sum::<f64>() / n;
@@ -31,7 +31,7 @@ pub(super) fn periodogram(x: &[f64]) -> Vec<f64> {
 }
 
 /// Median of a scratch buffer (reordered); `None` when empty.
-pub(super) fn median(v: &mut [f64]) -> Option<f64> {
+pub(crate) fn median(v: &mut [f64]) -> Option<f64> {
     if v.is_empty() {
         return None;
     }

@@ -47,6 +47,8 @@ fn analyze_prints_aggregates_metadata_and_prediction() {
         points[0]["timestamp"], "2023-11-15T08:13:20Z",
         "one step after the last sample"
     );
+    // A clean seasonal series has no changepoint.
+    assert_eq!(report["changepoints"], serde_json::json!([]));
     // The shapes are the record shapes.
     let _: common::record::Metadata = serde_json::from_value(report["metadata"].clone()).unwrap();
     let _: common::record::Prediction =
