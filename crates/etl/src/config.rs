@@ -36,7 +36,7 @@ pub enum Command {
     Run(Box<Config>),
     /// Create the topic when it is missing, then exit (for init containers).
     InitTopic(TopicArgs),
-    /// Analyse one `timestamp,value` CSV file and print aggregates, metadata and a forecast as JSON.
+    /// Analyse one `timestamp,value` CSV file and print aggregates, metadata, a forecast and the changepoints as JSON.
     Analyze(AnalyzeArgs),
 }
 
