@@ -13,21 +13,23 @@
 #   fuzz.sh          --max-examples 5 --grpc-cases 300                  FAULT_BAD_INPUT_FAILS=1
 #                                                                       (both must catch it: the
 #                    REST APIs' own 5xx counters and the gRPC cases' statuses)
+#   fault-classes.sh --classes stop-database --fault 10                 FAULT_STORAGE_DROP_PERCENT=1
+#                    (its identity audit must find the dropped records)
 #
-# Usage: reliability/mutations.sh [--only "load faults availability fuzz"] [--help]
+# Usage: reliability/mutations.sh [--only "load faults availability fuzz fault-classes"] [--help]
 #
 # First checks that `fault-injection` is in no crate's default features and that the
 # Dockerfile does not build it. Each run's log is kept under the printed directory; results go
 # there too (reliability/results/ is left alone). Exits non-zero when an unmutated run failed,
 # a mutated one passed, or a mutated one failed for another reason than its property (the line
 # its log must hold is in the cases below). MUTATION_JOBS (2) cases run at once, each with its
-# own stack on free ports. Takes about 9 minutes; scripts/test.sh runs it (SKIP_MUTATIONS=1
-# skips it).
+# own stack on free ports. Took about 9 minutes before the two fault-classes cases (90 s each,
+# run alone); scripts/test.sh runs it (SKIP_MUTATIONS=1 skips it).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
-ONLY="load faults availability fuzz"
+ONLY="load faults availability fuzz fault-classes"
 while (($#)); do
     case $1 in
         -h | --help) usage_from_header "$0"; exit 0 ;;
@@ -97,6 +99,7 @@ R=$ROOT_DIR/reliability
 LOAD="$R/load.sh --levels 64 --duration 3s"
 FAULTS="$R/faults.sh --parts storage --down 2 --recovery-timeout 120"
 FUZZ="$R/fuzz.sh --max-examples 5 --grpc-cases 300"
+FAULT_CLASSES="$R/fault-classes.sh --classes stop-database --fault 10 --recovery-timeout 120"
 AVAILABILITY="env ETL_SLOW_LOOP_SECS=20 SLA_SET_FILE=$R/sla_set.synthetic.json $R/availability.sh --seconds 30 --kills 1 --warmup-timeout 30"
 cases=()
 for script in $ONLY; do
@@ -110,7 +113,9 @@ for script in $ONLY; do
             "availability-double-leader|fail|DUPLICATE LEADER|FAULT_ETL_DOUBLE_LEADER=1|$AVAILABILITY") ;;
         fuzz) cases+=("fuzz|pass|-|-|$FUZZ"
             "fuzz-bad-input-fails|fail|the services counted [0-9]+ 5xx answers&&FAILURE: case [0-9]+ .* UNKNOWN|FAULT_BAD_INPUT_FAILS=1|$FUZZ") ;;
-        *) die "unknown script: $script (load, faults, availability, fuzz)" ;;
+        fault-classes) cases+=("fault-classes|pass|-|-|$FAULT_CLASSES"
+            "fault-classes-storage-drop|fail|FINDING: records lost by identity|FAULT_STORAGE_DROP_PERCENT=1|$FAULT_CLASSES") ;;
+        *) die "unknown script: $script (load, faults, availability, fuzz, fault-classes)" ;;
     esac
 done
 

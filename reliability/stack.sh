@@ -48,11 +48,14 @@ pymongo_python() {
 stack_cleanup() {
     local rc=${1:-$?}
     "$ROOT_DIR/scripts/down.sh" >/dev/null 2>&1 || true
+    # A caller's own teardown of what it set up around the stack (fault-classes.sh: a mount).
+    if declare -F stack_after_down >/dev/null; then stack_after_down || true; fi
     if [[ ${KEEP_RUN:-} == 1 || $rc != 0 ]]; then log "run dir kept: $RUN_DIR"; else rm -rf "$RUN_DIR"; fi
     exit "$rc"
 }
 
-# stack_up: the stack on free ports; exports RETRIEVAL_URL, SLA_MANAGER_URL, TARGET_PROMETHEUS_URL,
+# stack_up: the stack on free ports (calling the caller's stack_before_up first, if defined,
+# and stack_cleanup its stack_after_down after stopping it); exports RETRIEVAL_URL, SLA_MANAGER_URL, TARGET_PROMETHEUS_URL,
 # MONGO_URI_LOCAL and the *_PORT variables. Extra service variables (HTTP_MAX_IN_FLIGHT,
 # ETL_FAST_LOOP_SECS...) are taken from the caller's environment.
 stack_up() {
@@ -75,6 +78,9 @@ stack_up() {
     export ETL_FAST_LOOP_SECS=${ETL_FAST_LOOP_SECS:-20}
     export ETL_SERIES_SELECTOR=${ETL_SERIES_SELECTOR:-'{__name__=~"node_load1|node_load5|node_memory_MemAvailable_bytes|node_procs_running|node_procs_blocked|synthetic_.+"}'}
     export SLA_MANAGER_GRPC="http://127.0.0.1:$SLA_GRPC_PORT"
+    # A caller's own preparation of the run dir (fault-classes.sh: the database's data
+    # directory on a small file system of its own), before anything is started.
+    if declare -F stack_before_up >/dev/null; then stack_before_up; fi
     "$ROOT_DIR/scripts/up.sh" 2>"$RUN_DIR/up.log" || { cat "$RUN_DIR/up.log" >&2; die "scripts/up.sh failed"; }
     export RETRIEVAL_URL="http://127.0.0.1:$RETRIEVAL_PORT"
     export SLA_MANAGER_URL="http://127.0.0.1:$SLA_MANAGER_PORT"

@@ -15,6 +15,9 @@
 //!   instant parameter past the year 9000 panics the REST handler (as chrono's overflow did
 //!   before issue 14), and a gRPC call with more than four metadata entries of its own (`x-` keys) answers
 //!   `UNKNOWN`.
+//! - `FAULT_STORAGE_REJECT_NAN=1`: storage dead-letters every record whose value holds a NaN
+//!   (`invalid type: null, expected f64`), as it did before issue 14 with the NaN quantiles of
+//!   Prometheus' own summaries.
 
 use std::sync::{
     OnceLock,
@@ -48,6 +51,12 @@ pub fn etl_double_leader() -> bool {
 pub fn bad_input_fails() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
     *ON.get_or_init(|| on("FAULT_BAD_INPUT_FAILS"))
+}
+
+/// Storage dead-letters the records that hold a NaN (`FAULT_STORAGE_REJECT_NAN=1`).
+pub fn storage_rejects_nan() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| on("FAULT_STORAGE_REJECT_NAN"))
 }
 
 /// One in every how many records storage drops (`FAULT_STORAGE_DROP_PERCENT`), if any.

@@ -139,6 +139,22 @@ pub async fn read_topic(brokers: &str, topic: &str) -> Result<Vec<TopicRecord>, 
         .collect())
 }
 
+/// Per partition of `topic`, its log end offset (the high watermark) as of now; empty when the
+/// topic does not exist. Unlike a read of the messages, it cannot stop short of the end.
+pub async fn ends(brokers: &str, topic: &str) -> Result<BTreeMap<i32, i64>, ReadError> {
+    let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let consumer = consumer(&brokers, &format!("record-audit-{}", std::process::id()))?;
+        let mut ends = BTreeMap::new();
+        for partition in partitions(&consumer, &topic)? {
+            let (_, high) = consumer.fetch_watermarks(&topic, partition, TIMEOUT)?;
+            ends.insert(partition, high);
+        }
+        Ok(ends)
+    })
+    .await?
+}
+
 /// Every message of `topic` from the beginning to its end as of now, in partition order.
 pub async fn read_messages(brokers: &str, topic: &str) -> Result<Vec<RawMessage>, ReadError> {
     let (brokers, topic) = (brokers.to_owned(), topic.to_owned());

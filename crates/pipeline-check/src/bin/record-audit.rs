@@ -30,6 +30,9 @@ enum Command {
     /// No two replicas may lead one shard: in each partition a shard's terms never go back, and
     /// one term is one replica.
     Leaders(LeaderArgs),
+    /// Print each partition's log end offset (`partition high`, one a line, and `total N`): a
+    /// broker restarted with its data keeps them (reliability/fault-classes.sh).
+    Ends(LeaderArgs),
 }
 
 #[derive(Debug, Args)]
@@ -61,6 +64,9 @@ async fn main() -> ExitCode {
         Command::Leaders(args) => leaders(args)
             .await
             .context("the leader audit could not run"),
+        Command::Ends(args) => ends(args)
+            .await
+            .context("the topic's ends could not be read"),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -70,6 +76,15 @@ async fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+async fn ends(args: LeaderArgs) -> anyhow::Result<bool> {
+    let ends = topic::ends(&args.kafka.kafka_brokers, &args.kafka.kafka_topic).await?;
+    for (partition, high) in &ends {
+        println!("partition {partition} {high}");
+    }
+    println!("total {}", ends.values().sum::<i64>());
+    Ok(true)
 }
 
 async fn leaders(args: LeaderArgs) -> anyhow::Result<bool> {
