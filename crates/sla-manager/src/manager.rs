@@ -21,7 +21,7 @@ mod minutes;
 mod slo;
 mod views;
 
-pub use minutes::minutes_key;
+pub use minutes::{MinuteSource, minutes_key};
 pub use slo::{CountsMode, MetricSlo, RatioSlo, SloItem, in_range_indicator, subquery};
 pub use views::{RangeInput, RangeItem, RangeView, RatioView, SlaInput, SlaSetItem, SlaView};
 

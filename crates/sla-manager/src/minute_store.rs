@@ -1,20 +1,22 @@
-//! The `slo_minutes` collection: the per-minute in-range indicator of each objective's SLA
-//! ([`crate::domain::minutes`]), so that an objective's windows are sums over stored minutes and
-//! only the minutes since the last stored one are asked of Prometheus.
+//! The `slo_minutes` collection: the per-minute values of each objective's SLI
+//! ([`crate::domain::minutes`]: a range SLA's in-range indicator, a ratio's good and total
+//! events), so that an objective's windows are sums over stored minutes and only the minutes
+//! since the last stored one are asked of Prometheus.
 //!
-//! Documents, keyed by the SLA id and a fingerprint of its definition (the indicator's PromQL
-//! and the retention, so a changed range or a longer window is a new key, back-filled anew):
+//! Documents, keyed by the SLA id and a fingerprint of its definition (the indicator's PromQL,
+//! or a ratio's expressions and `counter`, and the retention, so a changed range, expression or
+//! longer window is a new key, back-filled anew):
 //! - `{_id: key, from, to, expires}`: the coverage, every minute `from ..= to` (unix seconds)
 //!   was read from Prometheus; an absent minute in it had no value;
 //! - `{_id: "key:DDDDDD", key, day, expires, m: {"<minute of the day>": 1 | 0}}`: one day of
-//!   minutes (`day` = unix seconds / 86,400), 1 in range, 0 out.
+//!   minutes (`day` = unix seconds / 86,400), 1 in range, 0 out, `[good, total]` events.
 //!
 //! Writes set the fields of the minutes read, so writing the same minute twice (a restart, two
 //! replicas) leaves the same document: nothing is counted twice. The coverage is moved only
 //! after the minutes are written, so a crash in between re-reads them. A TTL index on `expires`
 //! drops documents a day past their retention (the objective's longest window and a day).
 
-use bson::{DateTime as BsonDateTime, Document, doc};
+use bson::{Bson, DateTime as BsonDateTime, Document, doc};
 use common::store::StoreError;
 use futures::{TryStreamExt, future::try_join_all};
 use mongodb::{Collection, Database, IndexModel, options::IndexOptions};
@@ -61,6 +63,34 @@ pub enum Written {
 pub struct MinuteStore {
     collection: Collection<Document>,
     ttl_index: std::sync::Arc<OnceCell<()>>,
+}
+
+/// The stored value of a minute (a missing one is not stored).
+fn encode(minute: Minute) -> Option<Bson> {
+    match minute {
+        Minute::Good => Some(Bson::Int32(1)),
+        Minute::Bad => Some(Bson::Int32(0)),
+        Minute::Events { good, total } => {
+            Some(Bson::Array(vec![Bson::Double(good), Bson::Double(total)]))
+        }
+        Minute::Missing => None,
+    }
+}
+
+/// The minute of a stored value (none for one it does not know).
+fn decode(value: &Bson) -> Option<Minute> {
+    match value {
+        Bson::Int32(1) => Some(Minute::Good),
+        Bson::Int32(_) => Some(Minute::Bad),
+        Bson::Array(events) => match events.as_slice() {
+            [good, total] => Some(Minute::Events {
+                good: good.as_f64()?,
+                total: total.as_f64()?,
+            }),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn bucket_id(key: &str, day: i64) -> String {
@@ -142,10 +172,10 @@ impl MinuteStore {
                 continue;
             };
             for (index, code) in values {
-                let (Ok(index), Some(code)) = (index.parse::<i64>(), code.as_i32()) else {
+                let (Ok(index), Some(minute)) = (index.parse::<i64>(), decode(code)) else {
                     continue;
                 };
-                minutes.set(day * DAY + index * STEP_SECONDS, Minute::from_code(code));
+                minutes.set(day * DAY + index * STEP_SECONDS, minute);
             }
         }
         Ok(minutes)
@@ -178,7 +208,7 @@ impl MinuteStore {
             let mut minutes = Document::new();
             for (minute, value) in run.iter_range(day * DAY, day * DAY + DAY - 1) {
                 let index = ((minute - day * DAY) / STEP_SECONDS).to_string();
-                match value.code() {
+                match encode(value) {
                     Some(code) if whole => {
                         minutes.insert(index, code);
                     }

@@ -1,25 +1,44 @@
-//! The per-minute in-range indicator of a range SLA, kept so that a window's counts are sums
-//! over stored minutes instead of PromQL subqueries over the whole window (issue 16). Pure: no
-//! I/O, no clock.
+//! The per-minute values of an objective's SLI, kept so that a window's counts are sums over
+//! stored minutes instead of PromQL subqueries over the whole window (issue 16). Pure: no I/O,
+//! no clock.
 //!
-//! Minute `m` (a multiple of 60 seconds) holds the value of the in-range indicator evaluated at
-//! `m`, as a range query at a 60 s step (or a subquery `[w:1m]`) evaluates it: good, bad, or
-//! none (no sample within Prometheus' lookback). The counts of a window of `w` seconds at `at`
-//! are over the minutes `at - w <= m <= at`, the subquery's steps, so they equal the counts of
-//! `sum_over_time` / `count_over_time` of the indicator over `[w:1m]` at `at`.
+//! Minute `m` (a multiple of 60 seconds) holds, as a range query at a 60 s step (or a subquery
+//! `[w:1m]`) evaluates it at `m`:
+//! - for a range SLA, the in-range indicator: good, bad, or none (no sample within
+//!   Prometheus' lookback). The counts of a window of `w` seconds at `at` are over the minutes
+//!   `at - w <= m <= at`, the subquery's steps, so they equal `sum_over_time` /
+//!   `count_over_time` of the indicator over `[w:1m]` at `at`;
+//! - for a ratio SLI, its good and total events ([`events_of`]): with `counter: false` each
+//!   expression's value at `m`, summed over `at - w <= m <= at` as `sum_over_time(...[w:1m])`
+//!   sums it; with `counter: true` each expression's increase from `m - 60` to `m` (a value
+//!   below the one before is a reset: the increase is the value, as `increase` counts it),
+//!   summed over the steps of `[at - w, at]` but the first, which is `increase(...[w:1m])`
+//!   when `at` is on a minute and the expression has a value every minute (Prometheus 2's
+//!   subquery then holds steps at both ends, and `increase` extrapolates nothing). Off the
+//!   minute, `increase` extrapolates the steps' increase to the window's ends (by up to
+//!   `w / (w - 60)`: 300/240 for the 5-minute burn window) and the stored minutes do not: they
+//!   count the events of the steps. A minute whose expression or the one before has no value
+//!   counts no events of it (`increase` would count them across the gap).
 
 use std::collections::VecDeque;
 
-use super::{STEP_SECONDS, slo::Counts};
+use super::{STEP_SECONDS, ratio::EventCounts, slo::Counts};
 use crate::domain::slo::{Objective, Window};
 
 /// One minute's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Minute {
     /// The series was in range.
     Good,
     /// The series was out of range (or NaN).
     Bad,
+    /// A ratio SLI's events in the minute (an expression without a value counts 0).
+    Events {
+        /// Good events.
+        good: f64,
+        /// All events.
+        total: f64,
+    },
     /// No value: the minute counts neither way.
     Missing,
 }
@@ -30,19 +49,31 @@ impl Minute {
         if value >= 0.5 { Self::Good } else { Self::Bad }
     }
 
-    /// The stored code: 1 good, 0 bad (a missing minute is not stored).
-    pub fn code(self) -> Option<i32> {
-        match self {
-            Self::Good => Some(1),
-            Self::Bad => Some(0),
-            Self::Missing => None,
+    /// The minute of a ratio's good and total events, each none without a value.
+    pub fn of_events(good: Option<f64>, total: Option<f64>) -> Self {
+        match (good, total) {
+            (None, None) => Self::Missing,
+            (good, total) => Self::Events {
+                good: good.unwrap_or(0.0),
+                total: total.unwrap_or(0.0),
+            },
         }
     }
+}
 
-    /// The minute of a stored code.
-    pub fn from_code(code: i32) -> Self {
-        if code == 1 { Self::Good } else { Self::Bad }
+/// A ratio expression's events in the minute ending at a step whose value is `value`, the step
+/// before having `previous`: with `counter`, the increase (the value itself after a reset);
+/// else the value. None when a value it needs is missing.
+pub fn events_of(previous: Option<f64>, value: Option<f64>, counter: bool) -> Option<f64> {
+    if !counter {
+        return value;
     }
+    let (previous, value) = (previous?, value?);
+    Some(if value >= previous {
+        value - previous
+    } else {
+        value
+    })
 }
 
 /// The first minute at or after `t`.
@@ -75,7 +106,7 @@ pub fn retention_seconds(objective: &Objective) -> i64 {
 }
 
 /// A contiguous run of minutes: `first`, `first + 60`, ... `last()`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Minutes {
     first: i64,
     values: VecDeque<Minute>,
@@ -167,7 +198,23 @@ impl Minutes {
                     good: counts.good,
                     total: counts.total + 1,
                 },
-                Minute::Missing => counts,
+                Minute::Events { .. } | Minute::Missing => counts,
+            })
+    }
+
+    /// The good and total events of the window of `window_seconds` ending at `at`: the minutes
+    /// `at - w <= m <= at`, or for a `counter`'s increases those after the first of them (the
+    /// subquery's first step, whose increase is from before the window; see the module).
+    pub fn events(&self, at: i64, window_seconds: i64, counter: bool) -> EventCounts {
+        let first = minute_at_or_after(at - window_seconds);
+        let from = if counter { first + 1 } else { first };
+        self.iter_range(from, at)
+            .fold(EventCounts::default(), |sum, (_, minute)| match minute {
+                Minute::Events { good, total } => EventCounts {
+                    good: sum.good + good,
+                    total: sum.total + total,
+                },
+                _ => sum,
             })
     }
 }
@@ -218,6 +265,49 @@ mod tests {
         assert_eq!(minutes.last(), 1_320);
         minutes.set(0, Minute::Good);
         assert_eq!(minutes.first(), 720, "a minute outside the run is ignored");
+    }
+
+    #[test]
+    fn a_counters_minutes_sum_to_its_increase_with_resets_and_a_gauges_to_its_sum() {
+        // A counter sampled each minute 600 ..= 1200, reset once (35 to 5 at 780).
+        let values = [
+            10.0, 20.0, 35.0, 5.0, 15.0, 15.0, 40.0, 41.0, 50.0, 60.0, 61.0,
+        ];
+        let mut minutes = Minutes::missing(600, 1_200);
+        for (i, m) in (600..=1_200).step_by(60).enumerate() {
+            let previous = i.checked_sub(1).map(|p| values[p]);
+            let good = events_of(previous, Some(values[i]), true);
+            minutes.set(m, Minute::of_events(good, good.map(|g| 2.0 * g)));
+        }
+        // increase over the steps 660 ..= 1200: 61 - 20 + 35 (the reset) = 76; the step at 660
+        // itself is the window's start, its own increase (from 600) is not in it.
+        let window = minutes.events(1_200, 540, true);
+        assert_eq!(
+            window,
+            EventCounts {
+                good: 76.0,
+                total: 152.0
+            }
+        );
+        // The first minute has no step before it: no events, not a wrong count.
+        assert_eq!(minutes.events(600, 0, true), EventCounts::default());
+        // Off the minute: the steps 720 ..= 1140, the increase from 720 on (60 - 35, and 35 at the reset).
+        assert_eq!(minutes.events(1_190, 500, true).good, 60.0);
+        // Values per minute (counter: false) sum over both ends.
+        let mut gauge = Minutes::missing(600, 720);
+        for m in [600, 660, 720] {
+            gauge.set(m, Minute::of_events(Some(1.0), None));
+        }
+        assert_eq!(
+            gauge.events(720, 120, false),
+            EventCounts {
+                good: 3.0,
+                total: 0.0
+            }
+        );
+        assert_eq!(events_of(None, Some(3.0), true), None);
+        assert_eq!(events_of(Some(4.0), Some(3.0), true), Some(3.0));
+        assert_eq!(Minute::of_events(None, None), Minute::Missing);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! An objective's window counts from the stored minutes ([`crate::minute_store`]): held in
+//! An objective's window counts (a range SLA's minutes, a ratio's events) from the stored
+//! minutes ([`crate::minute_store`]): held in
 //! memory per objective, loaded from MongoDB once per process, brought up to date with a range
 //! query of only the minutes since the last one held (and the few before it, which late samples
 //! may still change), and back-filled from Prometheus once, by the refresh, when the store has
@@ -12,14 +13,18 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use common::{Labels, SeriesId, promql::PromError, series::METRIC_NAME_LABEL, sla::Sla};
+use futures::future::try_join;
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::{Manager, in_range_indicator};
 use crate::{
     domain::{
         STEP_SECONDS,
-        minutes::{Minute, Minutes, minute_at_or_after, minute_at_or_before, retention_seconds},
-        slo::{Counts, Objective},
+        minutes::{
+            Minute, Minutes, events_of, minute_at_or_after, minute_at_or_before, retention_seconds,
+        },
+        ratio::RatioSli,
+        slo::Objective,
     },
     error::Error,
     minute_store::Written,
@@ -63,19 +68,39 @@ impl MinuteCache {
     }
 }
 
-/// The store's key of `sla` under `objective`: its id and a fingerprint of what the minutes
-/// depend on (the indicator's PromQL, so its range) and of how far back they reach.
-pub fn minutes_key(sla: &Sla, objective: &Objective) -> String {
-    let labels: Labels = [
-        ("indicator".to_owned(), in_range_indicator(sla)),
-        (
-            "retention".to_owned(),
-            retention_seconds(objective).to_string(),
+/// The SLI whose minutes are stored.
+#[derive(Debug, Clone, Copy)]
+pub enum MinuteSource<'a> {
+    /// A range SLA: its in-range indicator.
+    Range(&'a Sla),
+    /// A ratio SLI: its good and total events.
+    Ratio(&'a RatioSli),
+}
+
+/// The store's key of `source` under `objective`: its id and a fingerprint of what the minutes
+/// depend on (the indicator's PromQL, so its range; a ratio's expressions and `counter`) and of
+/// how far back they reach.
+pub fn minutes_key(source: MinuteSource<'_>, objective: &Objective) -> String {
+    let retention = (
+        "retention".to_owned(),
+        retention_seconds(objective).to_string(),
+    );
+    let (id, definition): (SeriesId, Vec<(String, String)>) = match source {
+        MinuteSource::Range(sla) => (
+            sla.id(),
+            vec![("indicator".to_owned(), in_range_indicator(sla))],
         ),
-    ]
-    .into_iter()
-    .collect();
-    format!("{}-{}", sla.id(), SeriesId::of(&labels))
+        MinuteSource::Ratio(sli) => (
+            sli.id(),
+            vec![
+                ("good".to_owned(), sli.good.clone()),
+                ("total".to_owned(), sli.total.clone()),
+                ("counter".to_owned(), sli.counter.to_string()),
+            ],
+        ),
+    };
+    let labels: Labels = definition.into_iter().chain([retention]).collect();
+    format!("{id}-{}", SeriesId::of(&labels))
 }
 
 fn time(seconds: i64) -> DateTime<Utc> {
@@ -83,19 +108,19 @@ fn time(seconds: i64) -> DateTime<Utc> {
 }
 
 impl Manager {
-    /// The counts of each of `windows` at `at` from the stored minutes, or `None` when they do
-    /// not cover `at` (then the caller asks Prometheus' subqueries). Minutes after the last one
-    /// held are read from Prometheus first (never past now); with `backfill`, an objective the
-    /// store does not hold (or not that far back) is read in full.
-    pub(super) async fn stored_counts(
+    /// `count(minutes, at, window)` of each of `windows` at `at` from the stored minutes, or
+    /// `None` when they do not cover `at` (then the caller asks Prometheus' subqueries).
+    /// Minutes after the last one held are read from Prometheus first (never past now); with
+    /// `backfill`, an objective the store does not hold (or not that far back) is read in full.
+    pub(super) async fn stored_windows<R>(
         &self,
-        sla: &Sla,
+        source: MinuteSource<'_>,
         objective: &Objective,
-        at: DateTime<Utc>,
-        windows: &[i64],
+        (at, windows): (DateTime<Utc>, &[i64]),
         backfill: bool,
-    ) -> Result<Option<Vec<Counts>>, Error> {
-        let key = minutes_key(sla, objective);
+        count: impl Fn(&Minutes, i64, i64) -> R,
+    ) -> Result<Option<Vec<R>>, Error> {
+        let key = minutes_key(source, objective);
         let retention = retention_seconds(objective);
         let now = minute_at_or_before(Utc::now().timestamp());
         let oldest = minute_at_or_after(now - retention);
@@ -119,7 +144,7 @@ impl Manager {
             // stored as it comes, so a refresh cut short resumes where it stopped.
             let run = self
                 .fetch(
-                    sla,
+                    source,
                     oldest,
                     (oldest + CHUNK_SECONDS - STEP_SECONDS).min(now),
                 )
@@ -149,7 +174,11 @@ impl Manager {
             };
             settle = false;
             let run = self
-                .fetch(sla, from, (from + CHUNK_SECONDS - STEP_SECONDS).min(wanted))
+                .fetch(
+                    source,
+                    from,
+                    (from + CHUNK_SECONDS - STEP_SECONDS).min(wanted),
+                )
                 .await?;
             let written = if stale {
                 Written::Extended
@@ -168,7 +197,7 @@ impl Manager {
         minutes.trim_before(oldest);
         Ok(minutes
             .covers(lo, at)
-            .then(|| windows.iter().map(|w| minutes.counts(at, *w)).collect()))
+            .then(|| windows.iter().map(|w| count(minutes, at, *w)).collect()))
     }
 
     /// The minutes of `key` the store holds from `oldest` on, if it holds any.
@@ -183,9 +212,60 @@ impl Manager {
         Ok(Some(self.minute_store.read(key, from, coverage.to).await?))
     }
 
+    /// The minutes `from ..= to` of `source` read from Prometheus.
+    async fn fetch(
+        &self,
+        source: MinuteSource<'_>,
+        from: i64,
+        to: i64,
+    ) -> Result<Minutes, PromError> {
+        match source {
+            MinuteSource::Range(sla) => self.fetch_indicator(sla, from, to).await,
+            MinuteSource::Ratio(sli) => self.fetch_events(sli, from, to).await,
+        }
+    }
+
+    /// The good and total events of `sli` each minute `from ..= to`: each expression summed,
+    /// one range query at a 60 s step from the minute before `from` (a counter's increase
+    /// into `from` needs it).
+    async fn fetch_events(&self, sli: &RatioSli, from: i64, to: i64) -> Result<Minutes, PromError> {
+        let values = |expression: &str| {
+            let query = format!("sum(({expression}))");
+            async move {
+                let series = self
+                    .prometheus
+                    .range(
+                        &query,
+                        time(from - STEP_SECONDS),
+                        time(to),
+                        Duration::from_secs(STEP_SECONDS as u64),
+                    )
+                    .await?;
+                // `sum(...)` answers one series, or none without data.
+                Ok::<HashMap<i64, f64>, PromError>(
+                    series
+                        .into_iter()
+                        .flat_map(|s| s.points)
+                        .map(|(t, v)| (t.round() as i64, v))
+                        .collect(),
+                )
+            }
+        };
+        let (good, total) = try_join(values(&sli.good), values(&sli.total)).await?;
+        let mut run = Minutes::missing(from, to);
+        for minute in (from..=to).step_by(STEP_SECONDS as usize) {
+            let events = |values: &HashMap<i64, f64>| {
+                let previous = values.get(&(minute - STEP_SECONDS)).copied();
+                events_of(previous, values.get(&minute).copied(), sli.counter)
+            };
+            run.set(minute, Minute::of_events(events(&good), events(&total)));
+        }
+        Ok(run)
+    }
+
     /// The in-range indicator of `sla`'s series (exactly its labels) each minute `from ..= to`,
     /// as one range query at a 60 s step (split by the client at Prometheus' point limit).
-    async fn fetch(&self, sla: &Sla, from: i64, to: i64) -> Result<Minutes, PromError> {
+    async fn fetch_indicator(&self, sla: &Sla, from: i64, to: i64) -> Result<Minutes, PromError> {
         let mut labels = sla.name.clone();
         labels.remove(METRIC_NAME_LABEL);
         let series = self

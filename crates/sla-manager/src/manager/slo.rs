@@ -8,7 +8,10 @@
 //! instant PromQL subqueries (`sum_over_time` and `count_over_time` of the in-range indicator
 //! at a 1-minute step), which Prometheus evaluates once per minute of the window (40,320 times
 //! for 28 days). The two agree exactly: the stored minutes are the subqueries' steps. A ratio
-//! SLI's events are always subqueries (`increase` over a window is not a sum of minutes).
+//! SLI's events are sums of stored per-minute events the same way (each window's fallback:
+//! two subqueries, `increase` or `sum_over_time` at a 1-minute step); they agree with the
+//! subqueries exactly when the expressions have a value every minute of the window (see
+//! [`crate::domain::minutes`]).
 
 use std::collections::BTreeMap;
 
@@ -23,7 +26,7 @@ use futures::{StreamExt, TryStreamExt, future::try_join_all, stream};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Manager, SlaView};
+use super::{Manager, SlaView, minutes::MinuteSource};
 use crate::{
     domain::{
         breach::breach_forecast,
@@ -158,9 +161,7 @@ impl Manager {
             .collect();
         let (range_slos, ratio_reports) =
             futures::try_join!(self.slo_of(&ranges, at, mode), async {
-                try_join_all(ratios.iter().map(|r| self.ratio_slo(r, at)))
-                    .await
-                    .map_err(Error::from)
+                try_join_all(ratios.iter().map(|r| self.ratio_slo(r, at, mode))).await
             })?;
         let mut range_slos = range_slos.into_iter();
         let mut ratio_reports = ratio_reports.into_iter();
@@ -182,16 +183,40 @@ impl Manager {
         &self,
         stored: &StoredRatio,
         at: DateTime<Utc>,
-    ) -> Result<RatioSlo, PromError> {
+        mode: CountsMode,
+    ) -> Result<RatioSlo, Error> {
         let windows = slo::windows(&stored.objective, at.timestamp());
-        let queries: Vec<_> = windows
-            .iter()
-            .map(|seconds| self.events(&stored.sli, *seconds, at))
-            .collect();
-        let counts: Vec<EventCounts> = stream::iter(queries)
-            .buffered(WINDOWS_AT_ONCE)
-            .try_collect()
-            .await?;
+        let sli = &stored.sli;
+        let from_minutes = match mode {
+            CountsMode::Subqueries => None,
+            CountsMode::Stored | CountsMode::Backfill => {
+                self.stored_windows(
+                    MinuteSource::Ratio(sli),
+                    &stored.objective,
+                    (at, &windows),
+                    mode == CountsMode::Backfill,
+                    |minutes, at, window| minutes.events(at, window, sli.counter),
+                )
+                .await?
+            }
+        };
+        let counts: Vec<EventCounts> = match from_minutes {
+            Some(counts) => {
+                self.instruments.slo.counted(CountsSource::Minutes);
+                counts
+            }
+            None => {
+                self.instruments.slo.counted(CountsSource::Subqueries);
+                let queries: Vec<_> = windows
+                    .iter()
+                    .map(|seconds| self.events(sli, *seconds, at))
+                    .collect();
+                stream::iter(queries)
+                    .buffered(WINDOWS_AT_ONCE)
+                    .try_collect()
+                    .await?
+            }
+        };
         let by_window: BTreeMap<i64, EventCounts> = windows.into_iter().zip(counts).collect();
         let slo = ratio_report(&stored.objective, at.timestamp(), |seconds| {
             by_window.get(&seconds).copied().unwrap_or_default()
@@ -234,8 +259,15 @@ impl Manager {
         // The minutes of objectives no longer in the set are not kept in memory.
         let keys = set
             .iter()
-            .filter_map(StoredEntry::range)
-            .filter_map(|s| s.objective.map(|o| super::minutes_key(&s.sla, &o)))
+            .filter_map(|entry| match entry {
+                StoredEntry::Range(s) => s
+                    .objective
+                    .map(|o| super::minutes_key(MinuteSource::Range(&s.sla), &o)),
+                StoredEntry::Ratio(r) => Some(super::minutes_key(
+                    MinuteSource::Ratio(&r.sli),
+                    &r.objective,
+                )),
+            })
             .collect();
         self.minute_cache.retain(&keys);
         let keyed: Vec<_> = set
@@ -297,8 +329,14 @@ impl Manager {
         let stored = match mode {
             CountsMode::Subqueries => None,
             CountsMode::Stored | CountsMode::Backfill => {
-                self.stored_counts(sla, objective, at, &windows, mode == CountsMode::Backfill)
-                    .await?
+                self.stored_windows(
+                    MinuteSource::Range(sla),
+                    objective,
+                    (at, &windows),
+                    mode == CountsMode::Backfill,
+                    |minutes, at, window| minutes.counts(at, window),
+                )
+                .await?
             }
         };
         let counts = match stored {

@@ -11,6 +11,7 @@ mod helpers;
 mod minutes;
 mod openslo;
 mod ratio;
+mod ratio_minutes;
 mod rules;
 #[path = "../../../../conformance/shape.rs"]
 mod shape;

@@ -18,10 +18,10 @@ use crate::{
 /// Minutes back-filled for the test set's objectives: each reads its retention (the window or
 /// the 3-day burn window, whichever is longer, and a day) and the current minute: 8 days for
 /// the 7-day objective, 29 for the 28-day one.
-const BACKFILL_7D: u64 = 8 * 1_440 + 1;
+pub(crate) const BACKFILL_7D: u64 = 8 * 1_440 + 1;
 const BACKFILL_28D: u64 = 29 * 1_440 + 1;
 
-async fn backfilled(app: &TestApp) -> u64 {
+pub(crate) async fn backfilled(app: &TestApp) -> u64 {
     app.counter(r#"slo_minutes_fetched_total{kind="backfill"}"#)
         .await
 }
@@ -32,7 +32,7 @@ async fn caught_up(app: &TestApp) -> u64 {
 }
 
 /// A running app that refreshes every 200 ms, over `database` when given.
-async fn refreshing(database: Option<String>) -> TestApp {
+pub(crate) async fn refreshing(database: Option<String>) -> TestApp {
     spawn_app_with(Options {
         refresh: Some("200ms"),
         database_name: database,
@@ -42,7 +42,7 @@ async fn refreshing(database: Option<String>) -> TestApp {
 }
 
 /// Waits until `app` has back-filled the test set's two objectives.
-async fn wait_for_backfill(app: &TestApp, minutes: u64) {
+pub(crate) async fn wait_for_backfill(app: &TestApp, minutes: u64) {
     common::testing::wait_until("the back-fill", Duration::from_secs(60), || async {
         backfilled(app).await >= minutes
     })
@@ -50,7 +50,7 @@ async fn wait_for_backfill(app: &TestApp, minutes: u64) {
 }
 
 /// Waits until `app` has evaluated `n` objectives from the stored minutes.
-async fn wait_for_stored_evaluations(app: &TestApp, n: u64) {
+pub(crate) async fn wait_for_stored_evaluations(app: &TestApp, n: u64) {
     common::testing::wait_until(
         "evaluations from the stored minutes",
         Duration::from_secs(60),

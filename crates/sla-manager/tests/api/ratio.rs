@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, spawn_app};
 
 /// The test set with an objective on the SLA series, and its last entry replaced by `ratio`.
-fn set_with_ratio(app: &TestApp, ratio: Value) -> Value {
+pub(crate) fn set_with_ratio(app: &TestApp, ratio: Value) -> Value {
     let mut body = app.sla_set_body();
     body[0]["objective"] = json!({"target": 0.995, "window": "7d"});
     let last = body.as_array().expect("a list").len() - 1;
@@ -18,7 +18,7 @@ fn set_with_ratio(app: &TestApp, ratio: Value) -> Value {
 
 /// The SLA series' minutes as events: one good event per minute in range, one event per
 /// minute with a value (`counter: false`), so its figures must be the timeslice ones.
-fn minutes_as_events(app: &TestApp) -> Value {
+pub(crate) fn minutes_as_events(app: &TestApp) -> Value {
     let (labels, min, max, _) = app.sla_set()[0].clone();
     let series = selector(&labels);
     json!({
