@@ -9,6 +9,10 @@
 //! - `counter: false`: each expression's value at a minute is the number of events in that
 //!   minute, and the events of a window are `sum(sum_over_time((expr)[W:1m]))`.
 //!
+//! Those PromQL forms define the figures; the manager reads them from the per-minute events it
+//! stores (`domain::minutes`, equal to them when `at` is on a whole minute) and asks Prometheus
+//! for the subqueries only where the stored minutes do not reach.
+//!
 //! Budget: `(1 - target) x` the events counted in the window so far (the window's own total,
 //! as Occurrences budgeting has it: the budget grows with the traffic); consumed: the bad events
 //! (`total - good`); burn rate over `w`: `(bad / total events in w) / (1 - target)`, so the
