@@ -207,14 +207,7 @@ impl Manager {
             }
             None => {
                 self.instruments.slo.counted(CountsSource::Subqueries);
-                let queries: Vec<_> = windows
-                    .iter()
-                    .map(|seconds| self.events(sli, *seconds, at))
-                    .collect();
-                stream::iter(queries)
-                    .buffered(WINDOWS_AT_ONCE)
-                    .try_collect()
-                    .await?
+                per_window(&windows, |seconds| self.events(sli, seconds, at)).await?
             }
         };
         let by_window: BTreeMap<i64, EventCounts> = windows.into_iter().zip(counts).collect();
@@ -346,7 +339,7 @@ impl Manager {
             }
             None => {
                 self.instruments.slo.counted(CountsSource::Subqueries);
-                self.subquery_counts(sla, &windows, at).await?
+                per_window(&windows, |seconds| self.counts(sla, seconds, at)).await?
             }
         };
         let by_window: BTreeMap<i64, Counts> = windows.into_iter().zip(counts).collect();
@@ -363,25 +356,6 @@ impl Manager {
             )
         });
         Ok(report)
-    }
-
-    /// The counts of each of `windows` at `at` by subqueries, a few windows at a time: each is
-    /// two subqueries, and the set's objectives run at once.
-    async fn subquery_counts(
-        &self,
-        sla: &Sla,
-        windows: &[i64],
-        at: DateTime<Utc>,
-    ) -> Result<Vec<Counts>, PromError> {
-        // (Collected first: a lazy iterator of borrowing futures is not `Send` in a stream.)
-        let queries: Vec<_> = windows
-            .iter()
-            .map(|seconds| self.counts(sla, *seconds, at))
-            .collect();
-        stream::iter(queries)
-            .buffered(WINDOWS_AT_ONCE)
-            .try_collect()
-            .await
     }
 
     /// The good and measured minutes of `sla`'s series in the window of `window_seconds`
@@ -420,4 +394,21 @@ impl Manager {
             .find(|sample| sample.labels == labels)
             .map(|sample| sample.value))
     }
+}
+
+/// `count` of each of `windows` (seconds), by subqueries, a few windows at a time: each is two
+/// subqueries, and the set's objectives run at once.
+async fn per_window<T, Fut>(
+    windows: &[i64],
+    count: impl Fn(i64) -> Fut,
+) -> Result<Vec<T>, PromError>
+where
+    Fut: Future<Output = Result<T, PromError>>,
+{
+    // (Collected first: a lazy iterator of borrowing futures is not `Send` in a stream.)
+    let queries: Vec<Fut> = windows.iter().map(|seconds| count(*seconds)).collect();
+    stream::iter(queries)
+        .buffered(WINDOWS_AT_ONCE)
+        .try_collect()
+        .await
 }
