@@ -96,9 +96,32 @@ secantusd_bin() {
 # Prints a free TCP port on 127.0.0.1, picked at random below Linux' ephemeral range
 # (32768-60999), where the kernel also takes the local ports of outgoing connections: a port
 # from there could be taken by some client before our server binds it.
+# Each port printed is also reserved for PORT_RESERVATION_HOURS (default 6) by an atomic mkdir
+# under $TMPDIR/sla-port-reservations: stacks that start at the same time (reliability/mutations.sh
+# runs two) could otherwise both pick a port that neither has bound yet, or one a stack has just
+# released to restart a process on it.
 free_port() {
     python3 -c '
-import random, socket
+import os, random, socket, sys, tempfile, time
+reservations = os.path.join(tempfile.gettempdir(), "sla-port-reservations")
+os.makedirs(reservations, exist_ok=True)
+max_age = float(os.environ.get("PORT_RESERVATION_HOURS", "6")) * 3600
+
+def reserve(port):
+    path = os.path.join(reservations, str(port))
+    try:
+        os.mkdir(path)
+        return True
+    except FileExistsError:
+        try:
+            if time.time() - os.stat(path).st_mtime < max_age:
+                return False
+            os.rmdir(path)
+            os.mkdir(path)
+            return True
+        except OSError:
+            return False
+
 for _ in range(1000):
     port = random.randrange(20000, 32000)
     with socket.socket() as s:
@@ -106,6 +129,8 @@ for _ in range(1000):
             s.bind(("127.0.0.1", port))
         except OSError:
             continue
+    if not reserve(port):
+        continue
     print(port)
     break
 else:
@@ -182,8 +207,10 @@ check_alive() {
     [[ -n $run_dir && -f $run_dir/pids/$name.pid ]] || return 0
     pid=$(<"$run_dir/pids/$name.pid")
     if ! kill -0 "$pid" 2>/dev/null; then
-        log "$name (pid $pid) exited; last lines of $run_dir/logs/$name.log:"
-        tail -n 20 "$run_dir/logs/$name.log" >&2 || true
+        # The last lines without the frames of a backtrace (RUST_BACKTRACE=1 would otherwise
+        # push the error itself out of view).
+        log "$name (pid $pid) exited; last lines of $run_dir/logs/$name.log (backtrace frames left out):"
+        grep -Ev '^ +([0-9]+: |at )' "$run_dir/logs/$name.log" | tail -n 20 >&2 || true
         die "$name failed to start"
     fi
 }
