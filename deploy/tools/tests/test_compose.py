@@ -26,9 +26,9 @@ def good():
         "retrieval": service(depends_on={"mongo": {}}, ports=[{"published": "5000", "target": 5000}]),
         "sla-manager": service(depends_on={"mongo": {}}, ports=["5001:5001"]),
         "mongo": {"image": "mongo:7.0.12"},
-        "prometheus": {"image": "prom/prometheus:v2.53.2", "ports": ["127.0.0.1:9098:9098"]},
+        "prometheus": {"image": "prom/prometheus:v3.13.2", "ports": ["127.0.0.1:9098:9098"]},
         "grafana": {"image": "grafana/grafana:11.2.0", "ports": ["127.0.0.1:3000:3000"]},
-        "target-prometheus": {"image": "prom/prometheus:v2.53.2", "ports": ["127.0.0.1:9090:9090"]},
+        "target-prometheus": {"image": "prom/prometheus:v3.13.2", "ports": ["127.0.0.1:9090:9090"]},
     }
 
 
