@@ -25,7 +25,12 @@ pub struct App {
     dead_letter_replication: i32,
     retry: RetryPolicy,
     pipeline: Pipeline,
+    /// The database client, shut down explicitly once consuming has ended.
+    database_client: mongodb::Client,
 }
+
+/// How long the database client may take to close its connections at the end.
+const DATABASE_SHUTDOWN_PATIENCE: Duration = Duration::from_secs(5);
 
 impl App {
     /// Creates the clients (they connect lazily: a database or broker that is down does not
@@ -98,6 +103,7 @@ impl App {
             dead_letter_replication: config.dead_letter_replication,
             retry,
             pipeline,
+            database_client: database.client().clone(),
         })
     }
 
@@ -128,6 +134,7 @@ impl App {
             result = consuming => {
                 admin_stop.cancel();
                 let _ = admin.await;
+                shut_down_database_client(self.database_client).await;
                 result
             }
             served = &mut admin => {
@@ -170,6 +177,25 @@ async fn consume(
     }
     tracing::info!(topic = %dead_letters.topic(), "dead-letter topic ready");
     pipeline.run(token).await
+}
+
+/// Closes the database client's connections and monitors before the runtime ends. Left to the
+/// runtime's drop, a connection request still in flight could find the pool's worker gone and
+/// panic in the driver (RELIABILITY.md, finding 7). `immediate`: nothing of ours holds a cursor
+/// or session by now, and a database that is away must not hold up the exit.
+async fn shut_down_database_client(client: mongodb::Client) {
+    match tokio::time::timeout(
+        DATABASE_SHUTDOWN_PATIENCE,
+        client.shutdown().immediate(true),
+    )
+    .await
+    {
+        Ok(()) => tracing::info!("database client closed"),
+        Err(_) => tracing::warn!(
+            patience = ?DATABASE_SHUTDOWN_PATIENCE,
+            "the database client did not close in time; exiting anyway"
+        ),
+    }
 }
 
 /// Whether creating a topic may succeed later (the broker is away or busy), as opposed to
