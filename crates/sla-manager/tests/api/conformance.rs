@@ -192,15 +192,8 @@ async fn without_a_set_the_statuses_are_the_originals() {
     // "SLA set not defined" (400), as the original documents for /violations and
     // /future-violations; /status answers the same.
     for path in ["/status", "/violations", "/future-violations"] {
-        let (status, body) = app.get(path).await;
-        assert_eq!(
-            (status, body),
-            (
-                StatusCode::BAD_REQUEST,
-                json!({"error": "SLA set not defined"})
-            ),
-            "{path}"
-        );
+        app.assert_error(path, StatusCode::BAD_REQUEST, "SLA set not defined")
+            .await;
     }
 }
 

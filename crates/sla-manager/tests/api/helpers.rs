@@ -66,6 +66,16 @@ pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }
 
+/// A running app that refreshes every 200 ms, over `database` when given.
+pub(crate) async fn refreshing(database: Option<String>) -> TestApp {
+    spawn_app_with(Options {
+        refresh: Some("200ms"),
+        database_name: database,
+        ..Default::default()
+    })
+    .await
+}
+
 pub(crate) async fn spawn_app_with(options: Options) -> TestApp {
     common::telemetry::init_for_tests();
     let mongo_uri = options.mongo_uri.unwrap_or_else(testing::mongo_uri);
@@ -270,6 +280,26 @@ impl TestApp {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
+        Self::answer(request).await
+    }
+
+    /// `PUT /slaset` with a body as it is (not necessarily JSON) and its content type;
+    /// returns the status and the JSON body (`Null` when there is none).
+    pub(crate) async fn put_raw(
+        &self,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let request = self
+            .http
+            .put(format!("{}/slaset", self.api))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        Self::answer(request).await
+    }
+
+    /// Sends the request; the status and the JSON body (`Null` when there is none).
+    async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
         let response = request.send().await.expect("the API answers");
         let status = response.status();
         let text = response.text().await.expect("a body");
@@ -301,6 +331,12 @@ impl TestApp {
 
     pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.request(Method::GET, path, None, None).await
+    }
+
+    /// `GET path` answers `status` with the error body `{"error": message}` and nothing else.
+    pub(crate) async fn assert_error(&self, path: &str, status: StatusCode, message: &str) {
+        let (got, body) = self.get(path).await;
+        assert_eq!((got, body), (status, json!({"error": message})), "{path}");
     }
 
     pub(crate) async fn put_slaset(&self, body: &Value) -> (StatusCode, Value) {

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::{
-    helpers::{Options, TestApp, spawn_app_with},
+    helpers::{TestApp, refreshing},
     slo::{check_planted_figures, counted, promql, set_with_objectives},
 };
 
@@ -29,16 +29,6 @@ pub(crate) async fn backfilled(app: &TestApp) -> u64 {
 async fn caught_up(app: &TestApp) -> u64 {
     app.counter(r#"slo_minutes_fetched_total{kind="catch_up"}"#)
         .await
-}
-
-/// A running app that refreshes every 200 ms, over `database` when given.
-pub(crate) async fn refreshing(database: Option<String>) -> TestApp {
-    spawn_app_with(Options {
-        refresh: Some("200ms"),
-        database_name: database,
-        ..Default::default()
-    })
-    .await
 }
 
 /// Waits until `app` has back-filled the test set's two objectives.
