@@ -202,8 +202,6 @@ mod tests {
 
     #[test]
     fn each_objective_is_published_and_forgotten_when_it_goes() {
-        let registry = Registry::new();
-        let slo = SloInstruments::register(&registry).unwrap();
         let objective = Objective {
             target: 0.75,
             window: Window::days(7).unwrap(),
@@ -220,6 +218,8 @@ mod tests {
         let mut forecast = burning.gauges();
         forecast.forecast_exhaustion_seconds = Some(120.0);
         forecast.breach_probability = Some(0.25);
+        let registry = Registry::new();
+        let slo = SloInstruments::register(&registry).unwrap();
         slo.record(&[(key("a"), forecast), (key("b"), burning.gauges())]);
         let before = text(&registry);
         for line in [
