@@ -6,6 +6,7 @@ use std::{ffi::OsString, net::SocketAddr, time::Duration};
 use chrono::{DateTime, Utc};
 use common::{
     Labels, SeriesId,
+    proto::{SlaRequest, SlaSetResponse, sla_service_client::SlaServiceClient},
     record::{Metadata, Payload, PredictedPoint, Prediction, Record},
     store::MetricsRepository,
     testing,
@@ -313,12 +314,13 @@ impl TestApp {
 
     /// `GET path`: the status, the content type and the body as text.
     pub(crate) async fn get_text(&self, path: &str) -> (StatusCode, String, String) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.api))
-            .send()
-            .await
-            .expect("the API answers");
+        self.get_url(&format!("{}{path}", self.api)).await
+    }
+
+    /// `GET url` (of the API or the admin listener): the status, the content type and the
+    /// body as text.
+    async fn get_url(&self, url: &str) -> (StatusCode, String, String) {
+        let response = self.http.get(url).send().await.expect("the server answers");
         let status = response.status();
         let content_type = response
             .headers()
@@ -367,16 +369,31 @@ impl TestApp {
         metrics
     }
 
+    /// Waits (30 s at most) until the admin listener's `/metrics` text satisfies `done`: what
+    /// a refresh publishes (`what` names it in the timeout's message).
+    pub(crate) async fn wait_for_telemetry(&self, what: &str, done: impl Fn(&str) -> bool) {
+        let done = &done;
+        testing::wait_until(what, Duration::from_secs(30), || async move {
+            done(&self.telemetry().await)
+        })
+        .await;
+    }
+
+    /// `GetSLASet` by the project's own gRPC client: the stream of the set, or the refusal.
+    pub(crate) async fn sla_set_stream(
+        &self,
+    ) -> Result<tonic::Streaming<SlaSetResponse>, tonic::Status> {
+        let mut client = SlaServiceClient::connect(format!("http://{}", self.grpc))
+            .await
+            .expect("the gRPC server answers");
+        let response = client.get_sla_set(SlaRequest {}).await?;
+        Ok(response.into_inner())
+    }
+
     /// The admin listener's `/metrics` text.
     pub(crate) async fn telemetry(&self) -> String {
-        self.http
-            .get(format!("{}/metrics", self.admin))
-            .send()
-            .await
-            .expect("the admin port answers")
-            .text()
-            .await
-            .expect("text")
+        let (_, _, text) = self.get_url(&format!("{}/metrics", self.admin)).await;
+        text
     }
 
     /// The value of the counter `series` (name and labels, as `/metrics` writes them) on the
@@ -464,4 +481,13 @@ pub(crate) fn generator_state(app: &TestApp, at: i64) -> (&'static str, u32) {
             )
         }
     }
+}
+
+/// No alert of an objective's figures (`GET /slo`) fires.
+pub(crate) fn no_alert_fires(figures: &Value) -> bool {
+    figures["alerts"]
+        .as_array()
+        .expect("a list of alerts")
+        .iter()
+        .all(|a| a["firing"] == false)
 }

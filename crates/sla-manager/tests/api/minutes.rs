@@ -98,12 +98,17 @@ async fn check_stored_minutes(app: &TestApp) {
     );
 }
 
+/// Stores the test set with objectives (a new set) and waits for both back-fills.
+async fn define_and_backfill(app: &TestApp) {
+    let (status, _) = app.put_slaset(&set_with_objectives(app)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    wait_for_backfill(app, BACKFILL_7D + BACKFILL_28D).await;
+}
+
 #[tokio::test]
 async fn figures_from_the_stored_minutes_follow_the_planted_minutes_and_agree_with_promql() {
     let app = refreshing(None).await;
-    let (status, _) = app.put_slaset(&set_with_objectives(&app)).await;
-    assert_eq!(status, StatusCode::CREATED);
-    wait_for_backfill(&app, BACKFILL_7D + BACKFILL_28D).await;
+    define_and_backfill(&app).await;
     let (subqueries, stored) = (
         counted(&app, "subqueries").await,
         counted(&app, "minutes").await,
@@ -119,9 +124,7 @@ async fn figures_from_the_stored_minutes_follow_the_planted_minutes_and_agree_wi
 #[tokio::test]
 async fn a_restart_neither_loses_nor_double_counts_minutes_nor_back_fills_again() {
     let first = refreshing(None).await;
-    let (status, _) = first.put_slaset(&set_with_objectives(&first)).await;
-    assert_eq!(status, StatusCode::CREATED);
-    wait_for_backfill(&first, BACKFILL_7D + BACKFILL_28D).await;
+    define_and_backfill(&first).await;
     wait_for_stored_evaluations(&first, 2).await;
     assert_eq!(backfilled(&first).await, BACKFILL_7D + BACKFILL_28D);
     let database = first.database.name().to_owned();

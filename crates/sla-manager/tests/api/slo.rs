@@ -228,13 +228,7 @@ pub(crate) async fn check_planted_figures(app: &TestApp, at: i64) {
     let quiet = &items[1];
     assert_eq!(quiet["compliance"], 1.0);
     assert_eq!(quiet["budget"]["remaining_ratio"], 1.0);
-    assert!(
-        quiet["alerts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["firing"] == false)
-    );
+    assert!(crate::helpers::no_alert_fires(quiet), "{quiet}");
     assert_eq!(quiet["time_to_exhaustion_seconds"], Value::Null);
 }
 
@@ -301,16 +295,11 @@ async fn the_refresh_publishes_the_objectives_as_gauges_and_forgets_them_with_th
             set[0].0["__name__"]
         ),
     ];
-    common::testing::wait_until(
-        "a refresh to publish the SLO gauges",
-        std::time::Duration::from_secs(30),
-        || async {
-            let telemetry = app.telemetry().await;
-            expected
-                .iter()
-                .all(|line| telemetry.contains(line.as_str()))
-        },
-    )
+    app.wait_for_telemetry("a refresh to publish the SLO gauges", |telemetry| {
+        expected
+            .iter()
+            .all(|line| telemetry.contains(line.as_str()))
+    })
     .await;
     let telemetry = app.telemetry().await;
     // A burn rate needs measured minutes in its window. The synthetic history ends before the
@@ -338,11 +327,9 @@ async fn the_refresh_publishes_the_objectives_as_gauges_and_forgets_them_with_th
     // Without objectives the gauges go.
     let (status, body) = app.put_slaset(&app.sla_set_body()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    common::testing::wait_until(
-        "a refresh to forget the SLO gauges",
-        std::time::Duration::from_secs(30),
-        || async { !app.telemetry().await.contains("slo_objective_ratio{") },
-    )
+    app.wait_for_telemetry("a refresh to forget the SLO gauges", |telemetry| {
+        !telemetry.contains("slo_objective_ratio{")
+    })
     .await;
 }
 
@@ -465,13 +452,8 @@ async fn the_refresh_publishes_the_forecast_s_breach_probability_and_time_to_exh
         "slo_time_to_exhaustion_seconds{{{}",
         labels.replace(",metric_name", ",method=\"forecast\",metric_name")
     );
-    common::testing::wait_until(
-        "a refresh to publish the forecast's figures",
-        std::time::Duration::from_secs(30),
-        || async {
-            let telemetry = app.telemetry().await;
-            telemetry.contains(&breach) && telemetry.contains(&exhaustion)
-        },
-    )
+    app.wait_for_telemetry("a refresh to publish the forecast's figures", |telemetry| {
+        telemetry.contains(&breach) && telemetry.contains(&exhaustion)
+    })
     .await;
 }

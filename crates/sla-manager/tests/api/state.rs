@@ -300,13 +300,8 @@ async fn the_periodic_refresh_keeps_the_telemetry_up_to_date_without_requests() 
         "sla_violations_last_hour{{id=\"{id}\",metric_name=\"{}\"}}",
         synthetic::SLA_NAME
     );
-    common::testing::wait_until(
-        "a refresh to publish the SLA telemetry",
-        std::time::Duration::from_secs(30),
-        || async {
-            let telemetry = app.telemetry().await;
-            telemetry.contains(&line) && telemetry.contains("sla_refresh_total{outcome=\"ok\"}")
-        },
-    )
+    app.wait_for_telemetry("a refresh to publish the SLA telemetry", |telemetry| {
+        telemetry.contains(&line) && telemetry.contains("sla_refresh_total{outcome=\"ok\"}")
+    })
     .await;
 }

@@ -175,16 +175,11 @@ async fn the_refresh_exports_the_forecast_and_the_range_for_grafana() {
             10.0 + 1.959_963_984_540_054 * 0.5
         ),
     ];
-    common::testing::wait_until(
-        "a refresh to export the forecast",
-        std::time::Duration::from_secs(30),
-        || async {
-            let telemetry = app.telemetry().await;
-            expected
-                .iter()
-                .all(|line| telemetry.contains(&format!("{line}\n")))
-        },
-    )
+    app.wait_for_telemetry("a refresh to export the forecast", |telemetry| {
+        expected
+            .iter()
+            .all(|line| telemetry.contains(&format!("{line}\n")))
+    })
     .await;
     // The last value is Prometheus' own answer for the series now. The synthetic history ends
     // before the tests run: once it is more than 5 minutes old (Prometheus' staleness) there is
