@@ -4,7 +4,7 @@
 use std::{collections::BTreeSet, sync::Mutex};
 
 use common::http::HttpMetrics;
-use prometheus::{IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::{IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, core::Collector};
 
 mod slo;
 
@@ -30,6 +30,28 @@ pub struct Instruments {
     pub slo: SloInstruments,
 }
 
+/// `collector`, registered in `registry`.
+pub(crate) fn registered<C>(registry: &Registry, collector: C) -> Result<C, prometheus::Error>
+where
+    C: Collector + Clone + 'static,
+{
+    registry.register(Box::new(collector.clone()))?;
+    Ok(collector)
+}
+
+/// A counter by one label, registered in `registry`.
+pub(crate) fn counter_vec(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    label: &str,
+) -> Result<IntCounterVec, prometheus::Error> {
+    registered(
+        registry,
+        IntCounterVec::new(Opts::new(name, help), &[label])?,
+    )
+}
+
 /// A gauge per SLA that forgets SLAs no longer in the set.
 #[derive(Debug)]
 struct TrackedGauge {
@@ -39,10 +61,11 @@ struct TrackedGauge {
 
 impl TrackedGauge {
     fn register(registry: &Registry, name: &str, help: &str) -> Result<Self, prometheus::Error> {
-        let gauge = IntGaugeVec::new(Opts::new(name, help), &SLA_LABELS)?;
-        registry.register(Box::new(gauge.clone()))?;
         Ok(Self {
-            gauge,
+            gauge: registered(
+                registry,
+                IntGaugeVec::new(Opts::new(name, help), &SLA_LABELS)?,
+            )?,
             present: Mutex::new(BTreeSet::new()),
         })
     }
@@ -79,19 +102,6 @@ impl TrackedGauge {
 impl Instruments {
     /// Registers every metric in `registry`.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
-        let refreshes = IntCounterVec::new(
-            Opts::new(
-                "sla_refresh_total",
-                "Periodic recomputations of the SLA state, by outcome (ok, error).",
-            ),
-            &["outcome"],
-        )?;
-        registry.register(Box::new(refreshes.clone()))?;
-        let api_token_configured = IntGauge::new(
-            "sla_api_token_configured",
-            "1 when SLA_API_TOKEN is set (PUT /slaset needs the bearer token), 0 when anyone may change the SLA set.",
-        )?;
-        registry.register(Box::new(api_token_configured.clone()))?;
         Ok(Self {
             http: HttpMetrics::register(registry)?,
             status: TrackedGauge::register(
@@ -109,8 +119,19 @@ impl Instruments {
                 "sla_predicted_violations",
                 "Predicted out-of-range runs in the forecast horizon that make the SLA fire.",
             )?,
-            refreshes,
-            api_token_configured,
+            refreshes: counter_vec(
+                registry,
+                "sla_refresh_total",
+                "Periodic recomputations of the SLA state, by outcome (ok, error).",
+                "outcome",
+            )?,
+            api_token_configured: registered(
+                registry,
+                IntGauge::new(
+                    "sla_api_token_configured",
+                    "1 when SLA_API_TOKEN is set (PUT /slaset needs the bearer token), 0 when anyone may change the SLA set.",
+                )?,
+            )?,
             slo: SloInstruments::register(registry)?,
         })
     }
@@ -143,16 +164,18 @@ impl Instruments {
     }
 }
 
+/// The registry's `/metrics` text, for the tests of the instruments.
+#[cfg(test)]
+pub(crate) fn exposition_text(registry: &Registry) -> String {
+    common::admin::exposition(registry).expect("the metrics encode")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{exposition_text as text, *};
 
     fn key(id: &str) -> SlaKey {
         ("latency".to_owned(), id.to_owned())
-    }
-
-    fn text(registry: &Registry) -> String {
-        common::admin::exposition(registry).expect("the metrics encode")
     }
 
     #[test]

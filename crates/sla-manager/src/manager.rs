@@ -346,21 +346,16 @@ impl Manager {
     }
 
     fn statuses(&self, evaluated: &[Evaluated], at: DateTime<Utc>) -> Vec<MetricStatus> {
-        let statuses: Vec<MetricStatus> = evaluated
-            .iter()
-            .map(|e| MetricStatus {
+        self.answer_each(
+            evaluated,
+            Instruments::record_status,
+            |s: &MetricStatus| s.status.status.level(),
+            |e| MetricStatus {
                 sla: SlaView::from(&e.stored),
                 status: domain::status(&e.samples, &e.stored.sla, at.timestamp()),
                 evaluated_at: at,
-            })
-            .collect();
-        let levels: Vec<_> = evaluated
-            .iter()
-            .zip(&statuses)
-            .map(|(e, s)| (e.key(), s.status.status.level()))
-            .collect();
-        self.instruments.record_status(&levels);
-        statuses
+            },
+        )
     }
 
     fn violation_reports(
@@ -368,21 +363,37 @@ impl Manager {
         evaluated: &[Evaluated],
         at: DateTime<Utc>,
     ) -> Vec<MetricViolations> {
-        let reports: Vec<MetricViolations> = evaluated
-            .iter()
-            .map(|e| MetricViolations {
+        self.answer_each(
+            evaluated,
+            Instruments::record_violations,
+            |r: &MetricViolations| Some(r.report.last_hour() as i64),
+            |e| MetricViolations {
                 sla: SlaView::from(&e.stored),
                 report: domain::violations(&e.samples, &e.stored.sla, at.timestamp()),
                 evaluated_at: at,
-            })
-            .collect();
-        let counts: Vec<_> = evaluated
+            },
+        )
+    }
+
+    /// Each evaluated SLA's answer; `record` publishes each SLA's gauge, the value `gauge`
+    /// reads in its answer.
+    fn answer_each<T>(
+        &self,
+        evaluated: &[Evaluated],
+        record: GaugeRecorder,
+        gauge: impl Fn(&T) -> Option<i64>,
+        answer: impl Fn(&Evaluated) -> T,
+    ) -> Vec<T> {
+        let (answers, values): (Vec<T>, Vec<(SlaKey, Option<i64>)>) = evaluated
             .iter()
-            .zip(&reports)
-            .map(|(e, r)| (e.key(), Some(r.report.last_hour() as i64)))
-            .collect();
-        self.instruments.record_violations(&counts);
-        reports
+            .map(|e| {
+                let answer = answer(e);
+                let value = gauge(&answer);
+                (answer, (e.key(), value))
+            })
+            .unzip();
+        record(&self.instruments, &values);
+        answers
     }
 
     async fn futures(
@@ -410,6 +421,9 @@ impl Manager {
         Ok(futures)
     }
 }
+
+/// One of the per-SLA gauges of [`Instruments`].
+type GaugeRecorder = fn(&Instruments, &[(SlaKey, Option<i64>)]);
 
 /// The range SLAs of `set`.
 fn ranges(set: &[StoredEntry]) -> Vec<StoredSla> {

@@ -99,6 +99,22 @@ impl Reader<'_> {
         Some(object)
     }
 
+    /// The one element of the list `spec.<field>`, a mapping with only `allowed` fields (`what`
+    /// names an element in the problem when there are more or none).
+    fn only_object<'v>(
+        &mut self,
+        spec: &'v Map<String, Value>,
+        (field, what): (&str, &str),
+        allowed: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
+        let items = spec.get(field).and_then(Value::as_array);
+        let [item] = items.map(Vec::as_slice).unwrap_or_default() else {
+            self.problem(format!("spec.{field} must hold exactly one {what}"));
+            return None;
+        };
+        self.object(Some(item), &format!("spec.{field}[0]"), allowed)
+    }
+
     fn slo(&mut self, value: &Value) -> Option<Value> {
         let top = self.object(
             Some(value),
@@ -271,14 +287,9 @@ impl Reader<'_> {
     }
 
     fn objective(&mut self, spec: &Map<String, Value>) -> Option<Value> {
-        let objectives = spec.get("objectives").and_then(Value::as_array);
-        let [objective] = objectives.map(Vec::as_slice).unwrap_or_default() else {
-            self.problem("spec.objectives must hold exactly one objective".to_owned());
-            return None;
-        };
-        let objective = self.object(
-            Some(objective),
-            "spec.objectives[0]",
+        let objective = self.only_object(
+            spec,
+            ("objectives", "objective"),
             &[
                 "displayName",
                 "op",
@@ -306,14 +317,9 @@ impl Reader<'_> {
             self.problem("spec.objectives[0] needs target or targetPercent".to_owned());
             return None;
         };
-        let windows = spec.get("timeWindow").and_then(Value::as_array);
-        let [window] = windows.map(Vec::as_slice).unwrap_or_default() else {
-            self.problem("spec.timeWindow must hold exactly one window".to_owned());
-            return None;
-        };
-        let window = self.object(
-            Some(window),
-            "spec.timeWindow[0]",
+        let window = self.only_object(
+            spec,
+            ("timeWindow", "window"),
             &["duration", "isRolling", "calendar"],
         )?;
         let duration = window

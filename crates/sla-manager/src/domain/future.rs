@@ -292,23 +292,20 @@ mod tests {
 
     #[test]
     fn labels_follow_the_state_now() {
+        // Two minutes out, then in: labelled from the state now (and its minutes out).
         let out_then_in = [2.0, 2.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
-        assert_eq!(
-            kinds(&out_then_in, now(State::Firing, 7)),
-            vec![(FutureKind::ContinuingFiring, 2)]
-        );
-        assert_eq!(
-            kinds(&out_then_in, now(State::Pending, 3)),
-            vec![(FutureKind::PendingWillFire, 2)]
-        );
-        assert_eq!(
-            kinds(&out_then_in, now(State::Pending, 2)),
-            vec![(FutureKind::WillBePending, 2)]
-        );
-        assert_eq!(
-            kinds(&out_then_in, now(State::Inactive, 0)),
-            vec![(FutureKind::WillBePending, 2)]
-        );
+        for (state, minutes_out, kind) in [
+            (State::Firing, 7, FutureKind::ContinuingFiring),
+            (State::Pending, 3, FutureKind::PendingWillFire),
+            (State::Pending, 2, FutureKind::WillBePending),
+            (State::Inactive, 0, FutureKind::WillBePending),
+        ] {
+            assert_eq!(
+                kinds(&out_then_in, now(state, minutes_out)),
+                vec![(kind, 2)],
+                "{state:?} for {minutes_out} minutes"
+            );
+        }
         let later = [0.5, 2.0, 2.0, 2.0, 2.0, 2.0, 0.5, -1.0, 0.5, 0.5];
         assert_eq!(
             kinds(&later, now(State::Firing, 9)),

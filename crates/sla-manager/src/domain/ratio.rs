@@ -24,7 +24,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::slo::{AlertState, BURN_WINDOWS, CURRENT_BURN_WINDOW, Gauges, Objective, alert_states};
+use super::slo::{
+    AlertState, BURN_WINDOWS, CURRENT_BURN_WINDOW, Gauges, Objective, WindowRate, alert_states,
+    gauge_rates, rate_in,
+};
 
 /// The fields a ratio entry may have (`id` is what `GET /slaset` adds; it is recomputed).
 pub const RATIO_FIELDS: [&str; 5] = ["good", "total", "counter", "objective", "id"];
@@ -209,13 +212,7 @@ pub fn ratio_report(
             }
         })
         .collect();
-    let rate_of = |name: &str| {
-        burn_rates
-            .iter()
-            .find(|b| b.window == name)
-            .and_then(|b| b.rate)
-    };
-    let alerts = alert_states(rate_of);
+    let alerts = alert_states(|name| rate_in(&burn_rates, name));
     let time_to_exhaustion_seconds = if remaining <= 0.0 && whole.total > 0.0 {
         Some(0.0)
     } else {
@@ -247,6 +244,12 @@ pub fn ratio_report(
     }
 }
 
+impl WindowRate for EventBurnRate {
+    fn window_rate(&self) -> (&'static str, Option<f64>) {
+        (self.window, self.rate)
+    }
+}
+
 impl RatioReport {
     /// What the gauges publish of it.
     pub fn gauges(&self) -> Gauges {
@@ -254,11 +257,7 @@ impl RatioReport {
             target: self.objective.target,
             compliance: self.compliance,
             remaining_ratio: self.budget.remaining_ratio,
-            burn_rates: self
-                .burn_rates
-                .iter()
-                .filter_map(|b| b.rate.map(|rate| (b.window, rate)))
-                .collect(),
+            burn_rates: gauge_rates(&self.burn_rates),
             time_to_exhaustion_seconds: self.time_to_exhaustion_seconds,
             // The etl forecasts series, not ratios of expressions.
             forecast_exhaustion_seconds: None,

@@ -229,11 +229,7 @@ impl SloReport {
             target: self.objective.target,
             compliance: self.compliance,
             remaining_ratio: Some(self.budget.remaining_ratio),
-            burn_rates: self
-                .burn_rates
-                .iter()
-                .filter_map(|b| b.rate.map(|rate| (b.window, rate)))
-                .collect(),
+            burn_rates: gauge_rates(&self.burn_rates),
             time_to_exhaustion_seconds: self.time_to_exhaustion_seconds,
             forecast_exhaustion_seconds: self
                 .forecast
@@ -282,6 +278,39 @@ pub fn time_to_exhaustion(
     Some(remaining_minutes / (rate * objective.allowed_bad()) * STEP_SECONDS as f64)
 }
 
+/// A burn rate over one of [`BURN_WINDOWS`], in minutes ([`BurnRate`]) or in events (a ratio
+/// objective's): what the alerts and the gauges read of it.
+pub(super) trait WindowRate {
+    /// The window's name and the rate over it (none without a value in the window).
+    fn window_rate(&self) -> (&'static str, Option<f64>);
+}
+
+impl WindowRate for BurnRate {
+    fn window_rate(&self) -> (&'static str, Option<f64>) {
+        (self.window, self.rate)
+    }
+}
+
+/// The rate over the window `name` among `burn_rates`.
+pub(super) fn rate_in(burn_rates: &[impl WindowRate], name: &str) -> Option<f64> {
+    burn_rates
+        .iter()
+        .map(WindowRate::window_rate)
+        .find(|(window, _)| *window == name)
+        .and_then(|(_, rate)| rate)
+}
+
+/// The windows of `burn_rates` that have a rate, with it: what the gauges publish.
+pub(super) fn gauge_rates(burn_rates: &[impl WindowRate]) -> Vec<(&'static str, f64)> {
+    burn_rates
+        .iter()
+        .filter_map(|b| match b.window_rate() {
+            (window, Some(rate)) => Some((window, rate)),
+            (_, None) => None,
+        })
+        .collect()
+}
+
 /// The state of each of the workbook's [`ALERTS`], given the burn rate over each window name.
 pub(super) fn alert_states(rate_of: impl Fn(&str) -> Option<f64>) -> Vec<AlertState> {
     ALERTS
@@ -327,12 +356,7 @@ pub fn report(objective: &Objective, at: i64, counts: impl Fn(i64) -> Counts) ->
             }
         })
         .collect();
-    let rate_of = |name: &str| {
-        burn_rates
-            .iter()
-            .find(|b| b.window == name)
-            .and_then(|b| b.rate)
-    };
+    let rate_of = |name: &str| rate_in(&burn_rates, name);
     let alerts = alert_states(rate_of);
     let time_to_exhaustion_seconds =
         time_to_exhaustion(objective, remaining, rate_of(CURRENT_BURN_WINDOW));

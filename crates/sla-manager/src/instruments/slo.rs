@@ -7,7 +7,7 @@ use std::{collections::BTreeSet, sync::Mutex};
 
 use prometheus::{GaugeVec, IntCounterVec, Opts, Registry};
 
-use super::SlaKey;
+use super::{SlaKey, counter_vec, registered};
 use crate::domain::slo::Gauges;
 
 /// A float gauge that forgets the label sets not recorded last time.
@@ -24,10 +24,8 @@ impl TrackedFloat {
         help: &str,
         labels: &[&str],
     ) -> Result<Self, prometheus::Error> {
-        let gauge = GaugeVec::new(Opts::new(name, help), labels)?;
-        registry.register(Box::new(gauge.clone()))?;
         Ok(Self {
-            gauge,
+            gauge: registered(registry, GaugeVec::new(Opts::new(name, help), labels)?)?,
             present: Mutex::new(BTreeSet::new()),
         })
     }
@@ -78,25 +76,19 @@ impl SloInstruments {
     /// Registers the gauges in `registry`.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
         let sla = ["metric_name", "id"];
-        let minutes_fetched = IntCounterVec::new(
-            Opts::new(
+        Ok(Self {
+            minutes_fetched: counter_vec(
+                registry,
                 "slo_minutes_fetched_total",
                 "Minutes of the in-range indicator read from Prometheus into slo_minutes, by kind: backfill (an objective new to the store, or a gap longer than its retention) or catch_up (the minutes since the last stored one).",
-            ),
-            &["kind"],
-        )?;
-        registry.register(Box::new(minutes_fetched.clone()))?;
-        let counts = IntCounterVec::new(
-            Opts::new(
+                "kind",
+            )?,
+            counts: counter_vec(
+                registry,
                 "slo_counts_total",
                 "Objective evaluations of range SLAs, by where the window counts came from: minutes (summed from slo_minutes) or subqueries (PromQL, when the stored minutes do not cover the evaluation time).",
-            ),
-            &["source"],
-        )?;
-        registry.register(Box::new(counts.clone()))?;
-        Ok(Self {
-            minutes_fetched,
-            counts,
+                "source",
+            )?,
             objective: TrackedFloat::register(
                 registry,
                 "slo_objective_ratio",
@@ -206,15 +198,10 @@ impl SloInstruments {
 mod tests {
     use super::*;
     use crate::domain::slo::{Counts, Objective, Window, report};
-
-    fn text(registry: &Registry) -> String {
-        common::admin::exposition(registry).expect("the metrics encode")
-    }
+    use crate::instruments::exposition_text as text;
 
     #[test]
     fn each_objective_is_published_and_forgotten_when_it_goes() {
-        let registry = Registry::new();
-        let slo = SloInstruments::register(&registry).unwrap();
         let objective = Objective {
             target: 0.75,
             window: Window::days(7).unwrap(),
@@ -231,6 +218,8 @@ mod tests {
         let mut forecast = burning.gauges();
         forecast.forecast_exhaustion_seconds = Some(120.0);
         forecast.breach_probability = Some(0.25);
+        let registry = Registry::new();
+        let slo = SloInstruments::register(&registry).unwrap();
         slo.record(&[(key("a"), forecast), (key("b"), burning.gauges())]);
         let before = text(&registry);
         for line in [

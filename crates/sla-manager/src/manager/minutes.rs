@@ -39,6 +39,11 @@ const SETTLE_SECONDS: i64 = 300;
 /// within Prometheus' 11,000 points per query.
 const CHUNK_SECONDS: i64 = 7 * 86_400;
 
+/// The last minute of the chunk read from `from`, at most `limit`.
+fn chunk_end(from: i64, limit: i64) -> i64 {
+    (from + CHUNK_SECONDS - STEP_SECONDS).min(limit)
+}
+
 /// The most a request catches up (a refresh catches up any gap): further behind, a request
 /// answers from subqueries rather than wait for a long read.
 const REQUEST_CATCH_UP_SECONDS: i64 = 86_400;
@@ -142,13 +147,7 @@ impl Manager {
             }
             // The first chunk starts the key afresh; the loop below reads the others, each
             // stored as it comes, so a refresh cut short resumes where it stopped.
-            let run = self
-                .fetch(
-                    source,
-                    oldest,
-                    (oldest + CHUNK_SECONDS - STEP_SECONDS).min(now),
-                )
-                .await?;
+            let run = self.fetch(source, oldest, chunk_end(oldest, now)).await?;
             self.minute_store
                 .write(&key, &run, retention, Written::Fresh)
                 .await?;
@@ -173,13 +172,7 @@ impl Manager {
                 minutes.last() + STEP_SECONDS
             };
             settle = false;
-            let run = self
-                .fetch(
-                    source,
-                    from,
-                    (from + CHUNK_SECONDS - STEP_SECONDS).min(wanted),
-                )
-                .await?;
+            let run = self.fetch(source, from, chunk_end(from, wanted)).await?;
             let written = if stale {
                 Written::Extended
             } else {

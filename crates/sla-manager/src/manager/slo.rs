@@ -30,6 +30,7 @@ use super::{Manager, SlaView, minutes::MinuteSource};
 use crate::{
     domain::{
         breach::breach_forecast,
+        minutes::Minutes,
         ratio::{EventCounts, Events, RatioReport, RatioSli, ratio_report},
         slo::{self, Counts, Objective, SloReport},
     },
@@ -185,32 +186,16 @@ impl Manager {
         at: DateTime<Utc>,
         mode: CountsMode,
     ) -> Result<RatioSlo, Error> {
-        let windows = slo::windows(&stored.objective, at.timestamp());
         let sli = &stored.sli;
-        let from_minutes = match mode {
-            CountsMode::Subqueries => None,
-            CountsMode::Stored | CountsMode::Backfill => {
-                self.stored_windows(
-                    MinuteSource::Ratio(sli),
-                    &stored.objective,
-                    (at, &windows),
-                    mode == CountsMode::Backfill,
-                    |minutes, at, window| minutes.events(at, window, sli.counter),
-                )
-                .await?
-            }
-        };
-        let counts: Vec<EventCounts> = match from_minutes {
-            Some(counts) => {
-                self.instruments.slo.counted(CountsSource::Minutes);
-                counts
-            }
-            None => {
-                self.instruments.slo.counted(CountsSource::Subqueries);
-                per_window(&windows, |seconds| self.events(sli, seconds, at)).await?
-            }
-        };
-        let by_window: BTreeMap<i64, EventCounts> = windows.into_iter().zip(counts).collect();
+        let by_window = self
+            .window_counts(
+                MinuteSource::Ratio(sli),
+                &stored.objective,
+                (at, mode),
+                |minutes, at, window| minutes.events(at, window, sli.counter),
+                |seconds| self.events(sli, seconds, at),
+            )
+            .await?;
         let slo = ratio_report(&stored.objective, at.timestamp(), |seconds| {
             by_window.get(&seconds).copied().unwrap_or_default()
         });
@@ -318,31 +303,15 @@ impl Manager {
             .find(sla.id())
             .await?
             .and_then(|document| document.prediction);
-        let windows = slo::windows(objective, at.timestamp());
-        let stored = match mode {
-            CountsMode::Subqueries => None,
-            CountsMode::Stored | CountsMode::Backfill => {
-                self.stored_windows(
-                    MinuteSource::Range(sla),
-                    objective,
-                    (at, &windows),
-                    mode == CountsMode::Backfill,
-                    |minutes, at, window| minutes.counts(at, window),
-                )
-                .await?
-            }
-        };
-        let counts = match stored {
-            Some(counts) => {
-                self.instruments.slo.counted(CountsSource::Minutes);
-                counts
-            }
-            None => {
-                self.instruments.slo.counted(CountsSource::Subqueries);
-                per_window(&windows, |seconds| self.counts(sla, seconds, at)).await?
-            }
-        };
-        let by_window: BTreeMap<i64, Counts> = windows.into_iter().zip(counts).collect();
+        let by_window = self
+            .window_counts(
+                MinuteSource::Range(sla),
+                objective,
+                (at, mode),
+                |minutes, at, window| minutes.counts(at, window),
+                |seconds| self.counts(sla, seconds, at),
+            )
+            .await?;
         let mut report = slo::report(objective, at.timestamp(), |seconds| {
             by_window.get(&seconds).copied().unwrap_or_default()
         });
@@ -393,6 +362,50 @@ impl Manager {
             .into_iter()
             .find(|sample| sample.labels == labels)
             .map(|sample| sample.value))
+    }
+}
+
+impl Manager {
+    /// The counts of each of the objective's windows at `at`, keyed by its length in seconds:
+    /// from the stored minutes (`from_minutes`) when the mode allows and they cover `at`, else
+    /// from the subqueries (`by_subqueries`, a few windows at a time); either way counted in the
+    /// telemetry.
+    async fn window_counts<R, Fut>(
+        &self,
+        source: MinuteSource<'_>,
+        objective: &Objective,
+        (at, mode): (DateTime<Utc>, CountsMode),
+        from_minutes: impl Fn(&Minutes, i64, i64) -> R,
+        by_subqueries: impl Fn(i64) -> Fut,
+    ) -> Result<BTreeMap<i64, R>, Error>
+    where
+        Fut: Future<Output = Result<R, PromError>>,
+    {
+        let windows = slo::windows(objective, at.timestamp());
+        let stored = match mode {
+            CountsMode::Subqueries => None,
+            CountsMode::Stored | CountsMode::Backfill => {
+                self.stored_windows(
+                    source,
+                    objective,
+                    (at, &windows),
+                    mode == CountsMode::Backfill,
+                    from_minutes,
+                )
+                .await?
+            }
+        };
+        let counts = match stored {
+            Some(counts) => {
+                self.instruments.slo.counted(CountsSource::Minutes);
+                counts
+            }
+            None => {
+                self.instruments.slo.counted(CountsSource::Subqueries);
+                per_window(&windows, by_subqueries).await?
+            }
+        };
+        Ok(windows.into_iter().zip(counts).collect())
     }
 }
 

@@ -10,7 +10,7 @@ use common::{
 };
 use prometheus::{GaugeVec, Opts, Registry};
 
-use crate::{error::Error, manager::Manager};
+use crate::{error::Error, instruments::registered, manager::Manager};
 
 /// `sla_forecast{metric_name, id, bound, step}`, `sla_range{metric_name, id, bound}` and
 /// `sla_value{metric_name, id}`.
@@ -49,12 +49,9 @@ pub(crate) fn next_and_last(
 impl ForecastExport {
     /// Registers the gauges in `registry`.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
-        let gauge =
-            |name: &str, help: &str, labels: &[&str]| -> Result<GaugeVec, prometheus::Error> {
-                let g = GaugeVec::new(Opts::new(name, help), labels)?;
-                registry.register(Box::new(g.clone()))?;
-                Ok(g)
-            };
+        let gauge = |name: &str, help: &str, labels: &[&str]| {
+            registered(registry, GaugeVec::new(Opts::new(name, help), labels)?)
+        };
         Ok(Self {
             forecast: gauge(
                 "sla_forecast",
@@ -141,6 +138,7 @@ impl ForecastExport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::instruments::exposition_text as text;
     use chrono::DateTime;
 
     fn point(t: i64, value: f64) -> PredictedPoint {
@@ -178,10 +176,6 @@ mod tests {
             Some((point(120, 2.0), point(180, 3.0)))
         );
         assert_eq!(next_and_last(&p, 180), None);
-    }
-
-    fn text(registry: &Registry) -> String {
-        common::admin::exposition(registry).expect("the metrics encode")
     }
 
     #[test]

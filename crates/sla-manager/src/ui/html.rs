@@ -20,25 +20,26 @@ pub(crate) fn escape(text: &str) -> String {
 
 /// A label set as PromQL writes it, `name{a="b"}`, escaped for HTML.
 pub(crate) fn labels_text(labels: &Labels) -> String {
-    let name = labels.get("__name__").map(String::as_str).unwrap_or("");
-    let rest: Vec<String> = labels
-        .iter()
-        .filter(|(k, _)| k.as_str() != "__name__")
-        .map(|(k, v)| format!("{k}={v:?}"))
-        .collect();
-    escape(&format!("{name}{{{}}}", rest.join(", ")))
+    let (name, rest) = split(labels);
+    escape(&format!("{name}{rest}"))
 }
 
 /// A label set split for display: the metric name and the other labels as `{a="b", ...}`,
 /// both escaped for HTML.
 pub(crate) fn name_and_labels(labels: &Labels) -> (String, String) {
+    let (name, rest) = split(labels);
+    (escape(name), escape(&rest))
+}
+
+/// The metric name (empty without one) and the other labels as `{a="b", ...}`, unescaped.
+fn split(labels: &Labels) -> (&str, String) {
     let name = labels.get("__name__").map(String::as_str).unwrap_or("");
     let rest: Vec<String> = labels
         .iter()
         .filter(|(k, _)| k.as_str() != "__name__")
         .map(|(k, v)| format!("{k}={v:?}"))
         .collect();
-    (escape(name), escape(&format!("{{{}}}", rest.join(", "))))
+    (name, format!("{{{}}}", rest.join(", ")))
 }
 
 /// Seconds between automatic reloads of every page: the etl's fast loop is 2 minutes.

@@ -1,7 +1,5 @@
 use std::collections::BTreeMap;
 
-use common::record::{Decomposition, Seasonality, Stationarity};
-
 use super::*;
 use crate::ui::{data::Predicted, svg::Band};
 
@@ -172,30 +170,15 @@ fn the_series_page_shows_aggregates_statistics_and_the_autocorrelation() {
         std_dev: 0.25,
         count: 240,
     };
+    // Stationary at p = 0.001 with a 60-minute additive period (the full metadata of the
+    // tests), and an autocorrelation whose text order is not its lag order.
     let metadata = Metadata {
-        constant: false,
-        samples: 4320,
-        step_seconds: 60,
-        stationarity: Some(Stationarity {
-            stationary: true,
-            p_value: 0.001,
-            adf_statistic: -5.2,
-            used_lag: 3,
-        }),
         autocorrelation: Some(BTreeMap::from([
             ("0".to_owned(), 1.0),
             ("10".to_owned(), -0.3),
             ("2".to_owned(), 0.6),
         ])),
-        seasonality: Some(Seasonality {
-            period: Some(60.0),
-            periods: Vec::new(),
-            add: Some(Decomposition {
-                period: 60.0,
-                error: 0.01,
-            }),
-            mul: None,
-        }),
+        ..common::testing::full_metadata()
     };
     let results = SeriesResults {
         values: Some((

@@ -1,9 +1,6 @@
 //! When the database or Prometheus does not answer.
 
-use common::{
-    proto::{SlaRequest, sla_service_client::SlaServiceClient},
-    testing::{DatabaseServer, free_port, wait_until},
-};
+use common::testing::{DatabaseServer, free_port, wait_until};
 use reqwest::{Method, StatusCode};
 use std::time::Duration;
 
@@ -39,13 +36,7 @@ async fn a_database_that_does_not_answer_is_a_504_until_it_is_back() {
         .await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
     // The etl's call fails as retryable.
-    let mut client = SlaServiceClient::connect(format!("http://{}", app.grpc))
-        .await
-        .expect("the gRPC server answers");
-    let refused = client
-        .get_sla_set(SlaRequest {})
-        .await
-        .expect_err("no database, no set");
+    let refused = app.sla_set_stream().await.expect_err("no database, no set");
     assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused}");
 
     server.process().start().await;

@@ -14,6 +14,22 @@ fn close(value: &Value, expected: f64, tolerance: f64) -> bool {
         .is_some_and(|v| (v - expected).abs() <= tolerance)
 }
 
+/// `v`'s fields `names` are the mean (to 1e-9), the largest and the smallest of `values`.
+fn check_avg_max_min(v: &Value, [avg, max, min]: [&str; 3], values: &[f64]) {
+    assert!(
+        close(
+            &v[avg],
+            values.iter().sum::<f64>() / values.len() as f64,
+            1e-9
+        ),
+        "{v}"
+    );
+    let largest = values.iter().copied().fold(f64::MIN, f64::max);
+    assert_eq!(v[max].as_f64(), Some(largest), "{v}");
+    let smallest = values.iter().copied().fold(f64::MAX, f64::min);
+    assert_eq!(v[min].as_f64(), Some(smallest), "{v}");
+}
+
 /// A predicted run: it starts at `start` (in the past when it continues the run going on now)
 /// and lasts `duration` minutes from there; `points` are its predicted values.
 fn check_run(v: &Value, start: i64, end: i64, duration: u32, points: &[f64], description: &str) {
@@ -21,24 +37,7 @@ fn check_run(v: &Value, start: i64, end: i64, duration: u32, points: &[f64], des
     assert_eq!(v["end_time"], json!(time(end)), "{v}");
     assert_eq!(v["duration"], duration, "{v}");
     assert_eq!(v["predicted_minutes"], points.len(), "{v}");
-    assert!(
-        close(
-            &v["avg"],
-            points.iter().sum::<f64>() / points.len() as f64,
-            1e-9
-        ),
-        "{v}"
-    );
-    assert_eq!(
-        v["max"].as_f64(),
-        Some(points.iter().copied().fold(f64::MIN, f64::max)),
-        "{v}"
-    );
-    assert_eq!(
-        v["min"].as_f64(),
-        Some(points.iter().copied().fold(f64::MAX, f64::min)),
-        "{v}"
-    );
+    check_avg_max_min(v, ["avg", "max", "min"], points);
     assert_eq!(v["description"], description, "{v}");
 }
 
@@ -47,22 +46,7 @@ fn check_run(v: &Value, start: i64, end: i64, duration: u32, points: &[f64], des
 fn runs_and_summary<'a>(entry: &'a Value, predicted: &[f64]) -> &'a [Value] {
     let items = entry["violations"].as_array().expect("a list");
     let (summary, runs) = items.split_last().expect("the summary is the last element");
-    assert!(
-        close(
-            &summary["avg_value"],
-            predicted.iter().sum::<f64>() / predicted.len() as f64,
-            1e-9
-        ),
-        "{summary}"
-    );
-    assert_eq!(
-        summary["max_value"].as_f64(),
-        Some(predicted.iter().copied().fold(f64::MIN, f64::max))
-    );
-    assert_eq!(
-        summary["min_value"].as_f64(),
-        Some(predicted.iter().copied().fold(f64::MAX, f64::min))
-    );
+    check_avg_max_min(summary, ["avg_value", "max_value", "min_value"], predicted);
     assert_eq!(summary.as_object().map(|o| o.len()), Some(3), "{summary}");
     assert_eq!(&entry["summary"], summary);
     runs

@@ -6,12 +6,10 @@ use std::collections::HashMap;
 
 use common::{
     SeriesId,
-    proto::{
-        SlaRequest, SlaSetResponse, sla_service_client::SlaServiceClient,
-        sla_set_response::Seasonality as WireSeasonality,
-    },
+    proto::{SlaSetResponse, sla_set_response::Seasonality as WireSeasonality},
     record::{Decomposition, Metadata, Seasonality},
 };
+use futures::TryStreamExt;
 use sla_manager::startup::GRPC_MAX_REQUEST_BYTES;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -29,19 +27,8 @@ mod padded {
 }
 
 pub(crate) async fn stream(app: &TestApp) -> Vec<SlaSetResponse> {
-    let mut client = SlaServiceClient::connect(format!("http://{}", app.grpc))
-        .await
-        .expect("the gRPC server answers");
-    let mut stream = client
-        .get_sla_set(SlaRequest {})
-        .await
-        .expect("GetSLASet succeeds")
-        .into_inner();
-    let mut messages = Vec::new();
-    while let Some(message) = stream.message().await.expect("a message") {
-        messages.push(message);
-    }
-    messages
+    let stream = app.sla_set_stream().await.expect("GetSLASet succeeds");
+    stream.try_collect().await.expect("a message")
 }
 
 async fn original_stream(app: &TestApp) -> Vec<original::SlaSetResponse> {
@@ -49,16 +36,12 @@ async fn original_stream(app: &TestApp) -> Vec<original::SlaSetResponse> {
         original::sla_service_client::SlaServiceClient::connect(format!("http://{}", app.grpc))
             .await
             .expect("the gRPC server answers");
-    let mut stream = client
+    let stream = client
         .get_sla_set(original::SlaRequest {})
         .await
         .expect("GetSLASet succeeds for the original client")
         .into_inner();
-    let mut messages = Vec::new();
-    while let Some(message) = stream.message().await.expect("a message") {
-        messages.push(message);
-    }
-    messages
+    stream.try_collect().await.expect("a message")
 }
 
 fn metadata(seasonality: Option<Seasonality>) -> Metadata {

@@ -6,6 +6,7 @@ use std::{ffi::OsString, net::SocketAddr, time::Duration};
 use chrono::{DateTime, Utc};
 use common::{
     Labels, SeriesId,
+    proto::{SlaRequest, SlaSetResponse, sla_service_client::SlaServiceClient},
     record::{Metadata, Payload, PredictedPoint, Prediction, Record},
     store::MetricsRepository,
     testing,
@@ -64,6 +65,16 @@ impl Drop for TestApp {
 
 pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
+}
+
+/// A running app that refreshes every 200 ms, over `database` when given.
+pub(crate) async fn refreshing(database: Option<String>) -> TestApp {
+    spawn_app_with(Options {
+        refresh: Some("200ms"),
+        database_name: database,
+        ..Default::default()
+    })
+    .await
 }
 
 pub(crate) async fn spawn_app_with(options: Options) -> TestApp {
@@ -270,6 +281,26 @@ impl TestApp {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
+        Self::answer(request).await
+    }
+
+    /// `PUT /slaset` with a body as it is (not necessarily JSON) and its content type;
+    /// returns the status and the JSON body (`Null` when there is none).
+    pub(crate) async fn put_raw(
+        &self,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let request = self
+            .http
+            .put(format!("{}/slaset", self.api))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        Self::answer(request).await
+    }
+
+    /// Sends the request; the status and the JSON body (`Null` when there is none).
+    async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
         let response = request.send().await.expect("the API answers");
         let status = response.status();
         let text = response.text().await.expect("a body");
@@ -283,12 +314,13 @@ impl TestApp {
 
     /// `GET path`: the status, the content type and the body as text.
     pub(crate) async fn get_text(&self, path: &str) -> (StatusCode, String, String) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.api))
-            .send()
-            .await
-            .expect("the API answers");
+        self.get_url(&format!("{}{path}", self.api)).await
+    }
+
+    /// `GET url` (of the API or the admin listener): the status, the content type and the
+    /// body as text.
+    async fn get_url(&self, url: &str) -> (StatusCode, String, String) {
+        let response = self.http.get(url).send().await.expect("the server answers");
         let status = response.status();
         let content_type = response
             .headers()
@@ -301,6 +333,12 @@ impl TestApp {
 
     pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.request(Method::GET, path, None, None).await
+    }
+
+    /// `GET path` answers `status` with the error body `{"error": message}` and nothing else.
+    pub(crate) async fn assert_error(&self, path: &str, status: StatusCode, message: &str) {
+        let (got, body) = self.get(path).await;
+        assert_eq!((got, body), (status, json!({"error": message})), "{path}");
     }
 
     pub(crate) async fn put_slaset(&self, body: &Value) -> (StatusCode, Value) {
@@ -331,16 +369,31 @@ impl TestApp {
         metrics
     }
 
+    /// Waits (30 s at most) until the admin listener's `/metrics` text satisfies `done`: what
+    /// a refresh publishes (`what` names it in the timeout's message).
+    pub(crate) async fn wait_for_telemetry(&self, what: &str, done: impl Fn(&str) -> bool) {
+        let done = &done;
+        testing::wait_until(what, Duration::from_secs(30), || async move {
+            done(&self.telemetry().await)
+        })
+        .await;
+    }
+
+    /// `GetSLASet` by the project's own gRPC client: the stream of the set, or the refusal.
+    pub(crate) async fn sla_set_stream(
+        &self,
+    ) -> Result<tonic::Streaming<SlaSetResponse>, tonic::Status> {
+        let mut client = SlaServiceClient::connect(format!("http://{}", self.grpc))
+            .await
+            .expect("the gRPC server answers");
+        let response = client.get_sla_set(SlaRequest {}).await?;
+        Ok(response.into_inner())
+    }
+
     /// The admin listener's `/metrics` text.
     pub(crate) async fn telemetry(&self) -> String {
-        self.http
-            .get(format!("{}/metrics", self.admin))
-            .send()
-            .await
-            .expect("the admin port answers")
-            .text()
-            .await
-            .expect("text")
+        let (_, _, text) = self.get_url(&format!("{}/metrics", self.admin)).await;
+        text
     }
 
     /// The value of the counter `series` (name and labels, as `/metrics` writes them) on the
@@ -428,4 +481,13 @@ pub(crate) fn generator_state(app: &TestApp, at: i64) -> (&'static str, u32) {
             )
         }
     }
+}
+
+/// No alert of an objective's figures (`GET /slo`) fires.
+pub(crate) fn no_alert_fires(figures: &Value) -> bool {
+    figures["alerts"]
+        .as_array()
+        .expect("a list of alerts")
+        .iter()
+        .all(|a| a["firing"] == false)
 }

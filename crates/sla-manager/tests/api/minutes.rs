@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::{
-    helpers::{Options, TestApp, spawn_app_with},
+    helpers::{TestApp, refreshing},
     slo::{check_planted_figures, counted, promql, set_with_objectives},
 };
 
@@ -29,16 +29,6 @@ pub(crate) async fn backfilled(app: &TestApp) -> u64 {
 async fn caught_up(app: &TestApp) -> u64 {
     app.counter(r#"slo_minutes_fetched_total{kind="catch_up"}"#)
         .await
-}
-
-/// A running app that refreshes every 200 ms, over `database` when given.
-pub(crate) async fn refreshing(database: Option<String>) -> TestApp {
-    spawn_app_with(Options {
-        refresh: Some("200ms"),
-        database_name: database,
-        ..Default::default()
-    })
-    .await
 }
 
 /// Waits until `app` has back-filled the test set's two objectives.
@@ -108,12 +98,17 @@ async fn check_stored_minutes(app: &TestApp) {
     );
 }
 
+/// Stores the test set with objectives (a new set) and waits for both back-fills.
+async fn define_and_backfill(app: &TestApp) {
+    let (status, _) = app.put_slaset(&set_with_objectives(app)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    wait_for_backfill(app, BACKFILL_7D + BACKFILL_28D).await;
+}
+
 #[tokio::test]
 async fn figures_from_the_stored_minutes_follow_the_planted_minutes_and_agree_with_promql() {
     let app = refreshing(None).await;
-    let (status, _) = app.put_slaset(&set_with_objectives(&app)).await;
-    assert_eq!(status, StatusCode::CREATED);
-    wait_for_backfill(&app, BACKFILL_7D + BACKFILL_28D).await;
+    define_and_backfill(&app).await;
     let (subqueries, stored) = (
         counted(&app, "subqueries").await,
         counted(&app, "minutes").await,
@@ -129,9 +124,7 @@ async fn figures_from_the_stored_minutes_follow_the_planted_minutes_and_agree_wi
 #[tokio::test]
 async fn a_restart_neither_loses_nor_double_counts_minutes_nor_back_fills_again() {
     let first = refreshing(None).await;
-    let (status, _) = first.put_slaset(&set_with_objectives(&first)).await;
-    assert_eq!(status, StatusCode::CREATED);
-    wait_for_backfill(&first, BACKFILL_7D + BACKFILL_28D).await;
+    define_and_backfill(&first).await;
     wait_for_stored_evaluations(&first, 2).await;
     assert_eq!(backfilled(&first).await, BACKFILL_7D + BACKFILL_28D);
     let database = first.database.name().to_owned();

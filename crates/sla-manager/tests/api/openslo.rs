@@ -17,15 +17,7 @@ fn fixture(name: &str) -> String {
 }
 
 async fn put_yaml(app: &TestApp, text: &str) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .put(format!("{}/slaset", app.api))
-        .header("content-type", "application/yaml")
-        .body(text.to_owned())
-        .send()
-        .await
-        .expect("the API answers");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    app.put_raw("application/yaml", text.to_owned()).await
 }
 
 /// A threshold SLO (Timeslices) on a series with its range, as a user would write it.

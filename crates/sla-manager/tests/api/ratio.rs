@@ -163,13 +163,7 @@ async fn a_counter_ratio_counts_the_increase_of_its_counters() {
         events["time_to_exhaustion_seconds"].as_f64().unwrap(),
         0.09 * week / 0.01
     ));
-    assert!(
-        events["alerts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["firing"] == false)
-    );
+    assert!(crate::helpers::no_alert_fires(events), "{events}");
 }
 
 #[tokio::test]

@@ -7,10 +7,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::TestApp,
-    minutes::{
-        BACKFILL_7D, backfilled, refreshing, wait_for_backfill, wait_for_stored_evaluations,
-    },
+    helpers::{TestApp, refreshing},
+    minutes::{BACKFILL_7D, backfilled, wait_for_backfill, wait_for_stored_evaluations},
     ratio::{minutes_as_events, set_with_ratio},
     slo::{counted, promql},
 };

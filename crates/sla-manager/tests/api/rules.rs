@@ -34,7 +34,9 @@ fn promtool(args: &[&str], dir: &Path) -> (bool, String) {
     )
 }
 
-fn generate(dir: &Path, format: &str) -> std::process::Output {
+/// Writes [`set`] to `set.json` and generates `rules.yml` (and, for `prometheus`, `tests.yml`)
+/// from it in `dir`; the command must succeed.
+fn generate(dir: &Path, format: &str) {
     std::fs::write(dir.join("set.json"), set().to_string()).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_sla-manager"));
     command.current_dir(dir).args([
@@ -49,22 +51,25 @@ fn generate(dir: &Path, format: &str) -> std::process::Output {
     if format == "prometheus" {
         command.args(["--tests", "tests.yml"]);
     }
-    command.output().expect("sla-manager runs")
-}
-
-#[test]
-fn generated_rules_check_and_their_alerts_fire_on_a_burn_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = generate(dir.path(), "prometheus");
+    let out = command.output().expect("sla-manager runs");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
 
-    let rules: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("rules.yml")).unwrap())
-            .unwrap();
+/// A generated file (JSON is YAML, and what the generator writes).
+fn read_json(dir: &Path, name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+}
+
+#[test]
+fn generated_rules_check_and_their_alerts_fire_on_a_burn_only() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "prometheus");
+
+    let rules = read_json(dir.path(), "rules.yml");
     let groups = rules["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 2, "one group per SLA with an objective");
     // 1 indicator + 7 error ratios + 4 alerts.
@@ -76,18 +81,14 @@ fn generated_rules_check_and_their_alerts_fire_on_a_burn_only() {
     assert!(ok, "{text}");
 
     // At a 90% target a full burn is 10x: the 14.4x page cannot fire, and is expected quiet.
-    let tests_text = std::fs::read_to_string(dir.path().join("tests.yml")).unwrap();
-    let tests_value: Value = serde_json::from_str(&tests_text).unwrap();
-    let burn_at_90 = &tests_value["tests"][2]["alert_rule_test"];
+    let tests = read_json(dir.path(), "tests.yml");
+    let burn_at_90 = &tests["tests"][2]["alert_rule_test"];
     assert_eq!(burn_at_90[0]["alertname"], "SloBurnRate14_4x");
     assert_eq!(burn_at_90[0]["exp_alerts"], json!([]));
     assert_eq!(burn_at_90[2]["alertname"], "SloBurnRate6x");
     assert_eq!(burn_at_90[2]["exp_alerts"].as_array().unwrap().len(), 1);
 
     // The tests can fail: expecting silence during the burn, or alerts on the healthy series.
-    let tests: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("tests.yml")).unwrap())
-            .unwrap();
     let count = tests["tests"].as_array().unwrap().len();
     assert_eq!(count, 4, "a burn and a healthy case per objective");
     for (case, flip) in [(0, "burn"), (1, "healthy")] {
@@ -113,15 +114,8 @@ fn generated_rules_check_and_their_alerts_fire_on_a_burn_only() {
 #[test]
 fn a_prometheus_rule_resource_wraps_the_same_groups() {
     let dir = tempfile::tempdir().unwrap();
-    let out = generate(dir.path(), "prometheusrule");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let resource: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("rules.yml")).unwrap())
-            .unwrap();
+    generate(dir.path(), "prometheusrule");
+    let resource = read_json(dir.path(), "rules.yml");
     assert_eq!(resource["apiVersion"], "monitoring.coreos.com/v1");
     assert_eq!(resource["kind"], "PrometheusRule");
     assert_eq!(resource["spec"]["groups"].as_array().unwrap().len(), 2);
@@ -161,15 +155,8 @@ fn an_invalid_set_names_every_problem_and_writes_nothing() {
 #[test]
 fn a_slow_burn_opens_the_1x_ticket_only() {
     let dir = tempfile::tempdir().unwrap();
-    let out = generate(dir.path(), "prometheus");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tests: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("tests.yml")).unwrap())
-            .unwrap();
+    generate(dir.path(), "prometheus");
+    let tests = read_json(dir.path(), "tests.yml");
     // The first objective (latency_seconds, range 0 to 0.5, 99.5%): its burn case.
     let mut case = tests["tests"][0].clone();
     // Minutes 50 and 150 of 0..=180 are out of range: at 3h, 2 of 181 in 6h and 3d (2.2x),

@@ -10,14 +10,8 @@ use crate::helpers::{Options, entry, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn a_set_is_created_then_updated_and_read_back_with_ids() {
     let app = spawn_app().await;
-    let (status, body) = app.get("/slaset").await;
-    assert_eq!(
-        (status, body),
-        (
-            StatusCode::NOT_FOUND,
-            json!({"error": "SLA set not defined"})
-        )
-    );
+    app.assert_error("/slaset", StatusCode::NOT_FOUND, "SLA set not defined")
+        .await;
 
     let (status, body) = app.put_slaset(&app.sla_set_body()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -192,42 +186,20 @@ async fn with_a_token_a_put_needs_it_and_changes_nothing_without_it() {
 #[tokio::test]
 async fn too_large_and_non_json_bodies_get_json_errors() {
     let app = spawn_app().await;
-    let client = reqwest::Client::new();
     let huge = format!("[{}]", vec!["{\"name\": {}}"; 10_000].join(","));
-    let response = client
-        .put(format!("{}/slaset", app.api))
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body: Value = response.json().await.expect("a JSON error");
+    let (status, body) = app.put_raw("application/json", huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body, json!({"error": "the request body is too large"}));
 
-    let response = client
-        .put(format!("{}/slaset", app.api))
-        .header("content-type", "text/plain")
-        .body("[]")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let body: Value = response.json().await.expect("a JSON error");
+    let (status, body) = app.put_raw("text/plain", "[]").await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(
         body,
         json!({"error": "the request body must be JSON (Content-Type: application/json)"})
     );
 
-    let response = client
-        .put(format!("{}/slaset", app.api))
-        .header("content-type", "application/json")
-        .body("[{")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: Value = response.json().await.expect("a JSON error");
+    let (status, body) = app.put_raw("application/json", "[{").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("JSON"), "{body}");
     assert_eq!(app.get("/slaset").await.0, StatusCode::NOT_FOUND);
 }

@@ -82,15 +82,20 @@ const ALERTS: [(f64, i64, i64); 4] = [
     (1.0, 259_200, 21_600),
 ];
 
-const BURN_WINDOWS: [(&str, i64); 7] = [
-    ("5m", 300),
-    ("30m", 1_800),
-    ("1h", 3_600),
-    ("2h", 7_200),
-    ("6h", 21_600),
-    ("1d", 86_400),
-    ("3d", 259_200),
-];
+/// The windows `/slo` gives a burn rate over.
+const BURN_WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
+
+/// A window's length in seconds, from its name (`5m`, `2h`, `3d`).
+fn window_seconds(name: &str) -> i64 {
+    let (count, unit) = name.split_at(name.len() - 1);
+    let unit = match unit {
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => panic!("no unit in {name:?}"),
+    };
+    count.parse::<i64>().expect("a count") * unit
+}
 
 /// One number computed by Prometheus at `at` for the series with `labels` (less `__name__`).
 pub(crate) async fn promql(query: &str, labels: &common::Labels, at: i64) -> f64 {
@@ -173,7 +178,8 @@ pub(crate) async fn check_planted_figures(app: &TestApp, at: i64) {
     assert!(close(compliance, (total - bad) as f64 / total as f64));
 
     let mut rates = std::collections::BTreeMap::new();
-    for (name, seconds) in BURN_WINDOWS {
+    for name in BURN_WINDOWS {
+        let seconds = window_seconds(name);
         let burn = item["burn_rates"]
             .as_array()
             .unwrap()
@@ -222,27 +228,15 @@ pub(crate) async fn check_planted_figures(app: &TestApp, at: i64) {
     let quiet = &items[1];
     assert_eq!(quiet["compliance"], 1.0);
     assert_eq!(quiet["budget"]["remaining_ratio"], 1.0);
-    assert!(
-        quiet["alerts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["firing"] == false)
-    );
+    assert!(crate::helpers::no_alert_fires(quiet), "{quiet}");
     assert_eq!(quiet["time_to_exhaustion_seconds"], Value::Null);
 }
 
 #[tokio::test]
 async fn slo_figures_follow_the_planted_minutes_and_agree_with_promql() {
     let app = spawn_app().await;
-    let (status, body) = app.get("/slo").await;
-    assert_eq!(
-        (status, body),
-        (
-            StatusCode::BAD_REQUEST,
-            json!({"error": "SLA set not defined"})
-        )
-    );
+    app.assert_error("/slo", StatusCode::BAD_REQUEST, "SLA set not defined")
+        .await;
     let (status, _) = app.put_slaset(&set_with_objectives(&app)).await;
     assert_eq!(status, StatusCode::CREATED);
     let end = app.end();
@@ -276,11 +270,7 @@ async fn slo_figures_follow_the_planted_minutes_and_agree_with_promql() {
 
 #[tokio::test]
 async fn the_refresh_publishes_the_objectives_as_gauges_and_forgets_them_with_the_objective() {
-    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
-        refresh: Some("200ms"),
-        ..Default::default()
-    })
-    .await;
+    let app = crate::helpers::refreshing(None).await;
     let (status, _) = app.put_slaset(&set_with_objectives(&app)).await;
     assert_eq!(status, StatusCode::CREATED);
     let set = app.sla_set();
@@ -305,16 +295,11 @@ async fn the_refresh_publishes_the_objectives_as_gauges_and_forgets_them_with_th
             set[0].0["__name__"]
         ),
     ];
-    common::testing::wait_until(
-        "a refresh to publish the SLO gauges",
-        std::time::Duration::from_secs(30),
-        || async {
-            let telemetry = app.telemetry().await;
-            expected
-                .iter()
-                .all(|line| telemetry.contains(line.as_str()))
-        },
-    )
+    app.wait_for_telemetry("a refresh to publish the SLO gauges", |telemetry| {
+        expected
+            .iter()
+            .all(|line| telemetry.contains(line.as_str()))
+    })
     .await;
     let telemetry = app.telemetry().await;
     // A burn rate needs measured minutes in its window. The synthetic history ends before the
@@ -322,15 +307,8 @@ async fn the_refresh_publishes_the_objectives_as_gauges_and_forgets_them_with_th
     // reaches back into it has a rate, one that does not has none, and none is published.
     // (Two minutes either way are left undecided: the refresh ran a moment before this read.)
     let age = chrono::Utc::now().timestamp() - app.end();
-    for (window, seconds) in [
-        ("5m", 300),
-        ("30m", 1_800),
-        ("1h", 3_600),
-        ("2h", 7_200),
-        ("6h", 21_600),
-        ("1d", 86_400),
-        ("3d", 259_200),
-    ] {
+    for window in BURN_WINDOWS {
+        let seconds = window_seconds(window);
         let line = format!("slo_burn_rate{{{burning},window=\"{window}\"}} ");
         if seconds > age + 120 {
             assert!(telemetry.contains(&line), "{line} not in\n{telemetry}");
@@ -349,11 +327,9 @@ async fn the_refresh_publishes_the_objectives_as_gauges_and_forgets_them_with_th
     // Without objectives the gauges go.
     let (status, body) = app.put_slaset(&app.sla_set_body()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    common::testing::wait_until(
-        "a refresh to forget the SLO gauges",
-        std::time::Duration::from_secs(30),
-        || async { !app.telemetry().await.contains("slo_objective_ratio{") },
-    )
+    app.wait_for_telemetry("a refresh to forget the SLO gauges", |telemetry| {
+        !telemetry.contains("slo_objective_ratio{")
+    })
     .await;
 }
 
@@ -463,11 +439,7 @@ async fn the_stored_forecast_gives_the_breach_probability_and_the_time_to_breach
 
 #[tokio::test]
 async fn the_refresh_publishes_the_forecast_s_breach_probability_and_time_to_exhaustion() {
-    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
-        refresh: Some("200ms"),
-        ..Default::default()
-    })
-    .await;
+    let app = crate::helpers::refreshing(None).await;
     seed_breaching_forecast(&app, chrono::Utc::now().timestamp()).await;
     let constant = &app.sla_set()[1].0;
     let labels = format!(
@@ -480,13 +452,8 @@ async fn the_refresh_publishes_the_forecast_s_breach_probability_and_time_to_exh
         "slo_time_to_exhaustion_seconds{{{}",
         labels.replace(",metric_name", ",method=\"forecast\",metric_name")
     );
-    common::testing::wait_until(
-        "a refresh to publish the forecast's figures",
-        std::time::Duration::from_secs(30),
-        || async {
-            let telemetry = app.telemetry().await;
-            telemetry.contains(&breach) && telemetry.contains(&exhaustion)
-        },
-    )
+    app.wait_for_telemetry("a refresh to publish the forecast's figures", |telemetry| {
+        telemetry.contains(&breach) && telemetry.contains(&exhaustion)
+    })
     .await;
 }

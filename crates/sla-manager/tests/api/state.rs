@@ -292,41 +292,16 @@ async fn violations_while_one_is_going_on_and_around_the_edges_match_the_generat
 }
 
 #[tokio::test]
-async fn without_a_set_the_state_endpoints_say_so() {
-    let app = spawn_app().await;
-    for path in ["/status", "/violations", "/future-violations"] {
-        let (status, body) = app.get(path).await;
-        assert_eq!(
-            (status, body),
-            (
-                StatusCode::BAD_REQUEST,
-                json!({"error": "SLA set not defined"})
-            ),
-            "{path}"
-        );
-    }
-}
-
-#[tokio::test]
 async fn the_periodic_refresh_keeps_the_telemetry_up_to_date_without_requests() {
-    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
-        refresh: Some("200ms"),
-        ..Default::default()
-    })
-    .await;
+    let app = crate::helpers::refreshing(None).await;
     app.define_sla_set().await;
     let id = common::SeriesId::of(&app.sla_set()[0].0);
     let line = format!(
         "sla_violations_last_hour{{id=\"{id}\",metric_name=\"{}\"}}",
         synthetic::SLA_NAME
     );
-    common::testing::wait_until(
-        "a refresh to publish the SLA telemetry",
-        std::time::Duration::from_secs(30),
-        || async {
-            let telemetry = app.telemetry().await;
-            telemetry.contains(&line) && telemetry.contains("sla_refresh_total{outcome=\"ok\"}")
-        },
-    )
+    app.wait_for_telemetry("a refresh to publish the SLA telemetry", |telemetry| {
+        telemetry.contains(&line) && telemetry.contains("sla_refresh_total{outcome=\"ok\"}")
+    })
     .await;
 }

@@ -4,7 +4,16 @@
 use common::{SeriesId, record::Payload, testing};
 use reqwest::StatusCode;
 
-use crate::helpers::{Options, generator_state, spawn_app_with};
+use crate::helpers::{Options, TestApp, generator_state, refreshing, spawn_app_with};
+
+/// A running app whose pages read the series' results from a running retrieval.
+async fn with_retrieval() -> TestApp {
+    spawn_app_with(Options {
+        with_retrieval: true,
+        ..Options::default()
+    })
+    .await
+}
 
 fn count(html: &str, needle: &str) -> usize {
     html.matches(needle).count()
@@ -12,11 +21,7 @@ fn count(html: &str, needle: &str) -> usize {
 
 #[tokio::test]
 async fn every_page_answers_html_with_its_charts() {
-    let app = spawn_app_with(Options {
-        with_retrieval: true,
-        ..Options::default()
-    })
-    .await;
+    let app = with_retrieval().await;
     let end = app.end();
 
     // Before a set is stored, the overview says how to store one.
@@ -141,11 +146,7 @@ async fn a_retrieval_that_does_not_answer_is_a_502_page() {
 
 #[tokio::test]
 async fn the_refresh_exports_the_forecast_and_the_range_for_grafana() {
-    let app = spawn_app_with(Options {
-        refresh: Some("200ms"),
-        ..Options::default()
-    })
-    .await;
+    let app = refreshing(None).await;
     app.define_sla_set().await;
     let set = app.sla_set();
     let (labels, min, max, _) = &set[0];
@@ -174,16 +175,11 @@ async fn the_refresh_exports_the_forecast_and_the_range_for_grafana() {
             10.0 + 1.959_963_984_540_054 * 0.5
         ),
     ];
-    common::testing::wait_until(
-        "a refresh to export the forecast",
-        std::time::Duration::from_secs(30),
-        || async {
-            let telemetry = app.telemetry().await;
-            expected
-                .iter()
-                .all(|line| telemetry.contains(&format!("{line}\n")))
-        },
-    )
+    app.wait_for_telemetry("a refresh to export the forecast", |telemetry| {
+        expected
+            .iter()
+            .all(|line| telemetry.contains(&format!("{line}\n")))
+    })
     .await;
     // The last value is Prometheus' own answer for the series now. The synthetic history ends
     // before the tests run: once it is more than 5 minutes old (Prometheus' staleness) there is
@@ -216,11 +212,7 @@ async fn the_refresh_exports_the_forecast_and_the_range_for_grafana() {
 
 #[tokio::test]
 async fn the_overview_shows_each_objectives_budget_as_get_slo_reports_it() {
-    let app = spawn_app_with(Options {
-        with_retrieval: true,
-        ..Options::default()
-    })
-    .await;
+    let app = with_retrieval().await;
     let end = app.end();
     let mut body = app.sla_set_body();
     body[0]["objective"] = serde_json::json!({"target": 0.995, "window": "7d"});
