@@ -246,8 +246,7 @@ fn gram_factor(x: &[f64], d: &[f64], lag: usize, order: Order, kernel: Kernel) -
     raw.row_mut(0).assign(&ArrayView1::from(&raw0));
     for i in 0..lag {
         for j in i..lag {
-            raw[[i + 1, j + 1]] =
-                raw[[i, j]] + d[s0 - 1 - i] * d[s0 - 1 - j] - d[e - i] * d[e - j];
+            raw[[i + 1, j + 1]] = raw[[i, j]] + d[s0 - 1 - i] * d[s0 - 1 - j] - d[e - i] * d[e - j];
         }
     }
     let mut sums = vec![0.0; lag + 1];
@@ -358,7 +357,10 @@ mod tests {
                     adfuller(x, &options).unwrap(),
                     adfuller_slices(x, &options).unwrap(),
                 );
-                assert_eq!((a.used_lag, a.nobs, a.max_lag), (b.used_lag, b.nobs, b.max_lag));
+                assert_eq!(
+                    (a.used_lag, a.nobs, a.max_lag),
+                    (b.used_lag, b.nobs, b.max_lag)
+                );
                 assert!((a.statistic - b.statistic).abs() <= 1e-9 * b.statistic.abs());
                 assert!((a.ic_best - b.ic_best).abs() <= 1e-9 * b.ic_best.abs());
             }

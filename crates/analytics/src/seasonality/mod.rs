@@ -163,7 +163,7 @@ pub fn seasonality(x: &[f64], options: &SeasonalityOptions) -> Result<Seasonalit
     let mut peaks: Vec<(f64, usize)> = Vec::new();
     let mut right_window = SlidingWindow::new(&power);
     let mut left_window = SlidingWindow::new(&power);
-    for k in k_lo..=k_hi {
+    for (k, &pk) in power.iter().enumerate().take(k_hi + 1).skip(k_lo) {
         // the bin's own neighbours (k - 1, k, k + 1) are left out of its floor
         let (lo, hi) = (k.saturating_sub(W).max(1), (k + W).min(half));
         right_window.set(lo, hi);
@@ -175,13 +175,13 @@ pub fn seasonality(x: &[f64], options: &SeasonalityOptions) -> Result<Seasonalit
         let Some(right) = right_window.median_without(&own[..owned]) else {
             continue;
         };
-        let mut ratio = power[k] / (right / std::f64::consts::LN_2);
+        let mut ratio = pk / (right / std::f64::consts::LN_2);
         // A line stands above the bins on its low-frequency side too, unlike a red
         // background (level shifts, trends the line did not remove).
         if k > 3 {
             left_window.set(lo, k - 2);
             if let Some(left) = left_window.median_without(&[]) {
-                ratio = ratio.min(power[k] / (left / std::f64::consts::LN_2));
+                ratio = ratio.min(pk / (left / std::f64::consts::LN_2));
             }
         }
         if ratio > threshold {

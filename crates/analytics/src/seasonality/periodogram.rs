@@ -93,7 +93,11 @@ impl<'a> SlidingWindow<'a> {
         }
         let gone = &mut gone[..skip.len()];
         gone.sort_unstable_by(f64::total_cmp);
-        let len = self.sorted.len().checked_sub(gone.len()).filter(|&l| l > 0)?;
+        let len = self
+            .sorted
+            .len()
+            .checked_sub(gone.len())
+            .filter(|&l| l > 0)?;
         // Positions of the skipped values in `sorted`, ascending (equal values take
         // consecutive positions); the median then moves one place up for each skipped
         // position at or below it.
