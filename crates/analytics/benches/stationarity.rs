@@ -1,4 +1,5 @@
-//! ADF test on realistic lengths.
+//! ADF test on realistic lengths: the ndarray cross products (`adfuller/...`) against the
+//! previous slice code (`adfuller_slices/...`) in the same run.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -18,6 +19,11 @@ fn bench(c: &mut Criterion) {
     ] {
         g.bench_function(name, |b| {
             b.iter(|| analytics::adfuller(black_box(&x), &opts))
+        });
+        // the previous slice code, same run: the baseline of the ndarray cross products
+        let slices = name.replace("adfuller/", "adfuller_slices/");
+        g.bench_function(slices, |b| {
+            b.iter(|| analytics::stationarity::adfuller_slices(black_box(&x), &opts))
         });
     }
     g.finish();

@@ -34,8 +34,9 @@ use serde::Serialize;
 use crate::error::{Error, Result, ensure_finite, ensure_len};
 
 pub use decomposition::{DecompositionKind, decomposition_error};
+use decomposition::{decomposition_error_with, prefix_sums};
 use harmonic::refine_peak;
-use periodogram::{detrend, median, periodogram};
+use periodogram::{SlidingWindow, detrend, periodogram};
 
 /// Options of [`seasonality`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -160,22 +161,28 @@ pub fn seasonality(x: &[f64], options: &SeasonalityOptions) -> Result<Seasonalit
     let threshold = FLOOR_NOISE * (bins as f64 / options.false_alarm).ln();
     let mut best = (0.0, 0usize);
     let mut peaks: Vec<(f64, usize)> = Vec::new();
-    let mut window = Vec::with_capacity(2 * W + 1);
-    for k in k_lo..=k_hi {
-        let floor = |range: std::ops::RangeInclusive<usize>, window: &mut Vec<f64>| {
-            window.clear();
-            window.extend(range.filter(|&j| j.abs_diff(k) > 1).map(|j| power[j]));
-            median(window)
+    let mut right_window = SlidingWindow::new(&power);
+    let mut left_window = SlidingWindow::new(&power);
+    for (k, &pk) in power.iter().enumerate().take(k_hi + 1).skip(k_lo) {
+        // the bin's own neighbours (k - 1, k, k + 1) are left out of its floor
+        let (lo, hi) = (k.saturating_sub(W).max(1), (k + W).min(half));
+        right_window.set(lo, hi);
+        let (mut own, mut owned) = ([0; 3], 0);
+        for j in (k.saturating_sub(1)..=k + 1).filter(|j| (lo..=hi).contains(j)) {
+            own[owned] = j;
+            owned += 1;
+        }
+        let Some(right) = right_window.median_without(&own[..owned]) else {
+            continue;
         };
-        let right = floor(k.saturating_sub(W).max(1)..=(k + W).min(half), &mut window);
-        let Some(right) = right else { continue };
-        let mut ratio = power[k] / (right / std::f64::consts::LN_2);
+        let mut ratio = pk / (right / std::f64::consts::LN_2);
         // A line stands above the bins on its low-frequency side too, unlike a red
         // background (level shifts, trends the line did not remove).
-        if k > 3
-            && let Some(left) = floor(k.saturating_sub(W).max(1)..=k - 2, &mut window)
-        {
-            ratio = ratio.min(power[k] / (left / std::f64::consts::LN_2));
+        if k > 3 {
+            left_window.set(lo, k - 2);
+            if let Some(left) = left_window.median_without(&[]) {
+                ratio = ratio.min(pk / (left / std::f64::consts::LN_2));
+            }
         }
         if ratio > threshold {
             peaks.push((ratio, k));
@@ -197,14 +204,16 @@ pub fn seasonality(x: &[f64], options: &SeasonalityOptions) -> Result<Seasonalit
     let positive = x.iter().all(|&v| v > 0.0);
     let mut add: Option<Decomposition> = None;
     let mut mul: Option<Decomposition> = None;
+    let prefix = prefix_sums(x);
     for p in lo..=hi {
-        if let Some(error) = decomposition_error(x, p, DecompositionKind::Additive)
+        if let Some(error) = decomposition_error_with(x, &prefix, p, DecompositionKind::Additive)
             && add.is_none_or(|a| error < a.error)
         {
             add = Some(Decomposition { period: p, error });
         }
         if positive
-            && let Some(error) = decomposition_error(x, p, DecompositionKind::Multiplicative)
+            && let Some(error) =
+                decomposition_error_with(x, &prefix, p, DecompositionKind::Multiplicative)
             && mul.is_none_or(|a| error < a.error)
         {
             mul = Some(Decomposition { period: p, error });
