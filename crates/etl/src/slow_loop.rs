@@ -122,6 +122,7 @@ impl SlowLoop {
                 stationarity: None,
                 autocorrelation: None,
                 seasonality: None,
+                anomalies: None,
             }
         } else {
             spawn_blocking_in_span(move || analysis::metadata(&history.values, step)).await??

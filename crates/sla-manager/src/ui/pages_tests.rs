@@ -196,6 +196,7 @@ fn the_series_page_shows_aggregates_statistics_and_the_autocorrelation() {
             }),
             mul: None,
         }),
+        anomalies: None,
     };
     let results = SeriesResults {
         values: Some((

@@ -69,6 +69,7 @@ fn metadata(seasonality: Option<Seasonality>) -> Metadata {
         stationarity: None,
         autocorrelation: None,
         seasonality,
+        anomalies: None,
     }
 }
 

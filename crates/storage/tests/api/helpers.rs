@@ -349,6 +349,7 @@ pub(crate) fn record(n: usize, kind: Kind, minute: i64, marker: f64) -> Record {
                 stationarity: None,
                 autocorrelation: None,
                 seasonality: None,
+                anomalies: None,
             },
         },
         Kind::Prediction => {
