@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The anomalies of one series over the analysed history.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Anomalies {
     /// Level and trend changepoints, oldest first; empty when none stands out of the noise (or
     /// the history is shorter than the detector's two windows).
