@@ -123,7 +123,13 @@ pub fn validate(record: &Record, now: DateTime<Utc>, limits: &Limits) -> Result<
     bound("the longest label", longest, limits.max_label_bytes)?;
     let values = match &record.payload {
         Payload::Values { .. } => 0,
-        Payload::Metadata { metadata } => metadata.autocorrelation.as_ref().map_or(0, |a| a.len()),
+        Payload::Metadata { metadata } => {
+            metadata.autocorrelation.as_ref().map_or(0, |a| a.len())
+                + metadata
+                    .anomalies
+                    .as_ref()
+                    .map_or(0, |a| a.changepoints.len())
+        }
         Payload::Prediction { prediction } => prediction.values.len(),
     };
     bound("the number of values", values, limits.max_values)?;
@@ -131,6 +137,19 @@ pub fn validate(record: &Record, now: DateTime<Utc>, limits: &Limits) -> Result<
         bound(
             "the model name",
             prediction.model.len(),
+            limits.max_label_bytes,
+        )?;
+    }
+    let outlier = match &record.payload {
+        Payload::Metadata { metadata } => {
+            metadata.anomalies.as_ref().and_then(|a| a.outlier.as_ref())
+        }
+        _ => None,
+    };
+    if let Some(outlier) = outlier {
+        bound(
+            "the outlier method",
+            outlier.method.len(),
             limits.max_label_bytes,
         )?;
     }
@@ -382,6 +401,45 @@ mod tests {
                 error,
                 Untrusted::Oversized {
                     what: "the label count",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        // Changepoints count as values of the metadata.
+        let mut metadata = common::testing::full_metadata();
+        let anomalies = metadata.anomalies.as_mut().unwrap();
+        let changepoint = anomalies.changepoints[0];
+        anomalies.changepoints = vec![changepoint; limits().max_values + 1];
+        let labels: Labels = [("__name__".to_owned(), "up".to_owned())].into();
+        let changes = Record::new(labels.clone(), at(0), Payload::Metadata { metadata });
+        let error = validate(&changes, at(0), &limits()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Untrusted::Oversized {
+                    what: "the number of values",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        let mut metadata = common::testing::full_metadata();
+        let outlier = metadata
+            .anomalies
+            .as_mut()
+            .unwrap()
+            .outlier
+            .as_mut()
+            .unwrap();
+        outlier.method = "m".repeat(limits().max_label_bytes + 1);
+        let method = Record::new(labels, at(0), Payload::Metadata { metadata });
+        let error = validate(&method, at(0), &limits()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Untrusted::Oversized {
+                    what: "the outlier method",
                     ..
                 }
             ),
