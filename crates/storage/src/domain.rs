@@ -395,56 +395,24 @@ mod tests {
                 values: Windows::default(),
             },
         );
-        let error = validate(&many, at(0), &limits()).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                Untrusted::Oversized {
-                    what: "the label count",
-                    ..
-                }
-            ),
-            "{error}"
-        );
-        // Changepoints count as values of the metadata.
+        // What bound a record breaks.
+        let broken = |record: &Record| match validate(record, at(0), &limits()) {
+            Err(Untrusted::Oversized { what, .. }) => what,
+            other => panic!("not oversized: {other:?}"),
+        };
+        assert_eq!(broken(&many), "the label count");
+        // Changepoints count as values of the metadata; the outlier method is bounded as a name.
+        let labels: Labels = [("__name__".to_owned(), "up".to_owned())].into();
         let mut metadata = common::testing::full_metadata();
         let anomalies = metadata.anomalies.as_mut().unwrap();
-        let changepoint = anomalies.changepoints[0];
-        anomalies.changepoints = vec![changepoint; limits().max_values + 1];
-        let labels: Labels = [("__name__".to_owned(), "up".to_owned())].into();
+        anomalies.changepoints = vec![anomalies.changepoints[0]; limits().max_values + 1];
         let changes = Record::new(labels.clone(), at(0), Payload::Metadata { metadata });
-        let error = validate(&changes, at(0), &limits()).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                Untrusted::Oversized {
-                    what: "the number of values",
-                    ..
-                }
-            ),
-            "{error}"
-        );
+        assert_eq!(broken(&changes), "the number of values");
         let mut metadata = common::testing::full_metadata();
-        let outlier = metadata
-            .anomalies
-            .as_mut()
-            .unwrap()
-            .outlier
-            .as_mut()
-            .unwrap();
-        outlier.method = "m".repeat(limits().max_label_bytes + 1);
+        let anomalies = metadata.anomalies.as_mut().unwrap();
+        anomalies.outlier.as_mut().unwrap().method = "m".repeat(limits().max_label_bytes + 1);
         let method = Record::new(labels, at(0), Payload::Metadata { metadata });
-        let error = validate(&method, at(0), &limits()).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                Untrusted::Oversized {
-                    what: "the outlier method",
-                    ..
-                }
-            ),
-            "{error}"
-        );
+        assert_eq!(broken(&method), "the outlier method");
         let long: Labels = [("__name__".to_owned(), "x".repeat(5000))].into();
         let long = Record::new(
             long,
