@@ -382,6 +382,46 @@ pm.test("one window per 5 minutes of the last hour, in time order", function () 
       examples=[("Averages", "OK", 200, [{"start": "2026-11-22T05:00:00Z", "end": "2026-11-22T05:05:00Z", "value": 0.42}])]),
   req("GET /metrics/{id}/aggregate with a bad op (400)", "GET", "retrieval_url", "/metrics/{{id}}/aggregate", JSONCT + status(400) + ERR, "An unknown `op` is a 400 naming the problem.", query=[("op", "median", "not an aggregation"), ("window", "300", "")],
       examples=[("Bad op", "Bad Request", 400, {"error": "op must be one of avg, min, max, count, std_dev"})]),
+  req("GET /metrics/{id}/anomalies", "GET", "retrieval_url", "/metrics/{{id}}/anomalies", JSONCT + status(200) + '''
+pm.test("changepoints and the outlier status of the series", function () {
+    const body = pm.response.json();
+    const a = body.anomalies;
+    pm.expect(a.changepoints).to.be.an("array");
+    a.changepoints.forEach(function (c, i) {
+        pm.expect(c).to.include.all.keys("timestamp", "kind", "size", "score");
+        pm.expect(c.kind).to.be.oneOf(["level", "trend"]);
+        if (i > 0) { pm.expect(Date.parse(c.timestamp)).to.be.at.least(Date.parse(a.changepoints[i - 1].timestamp)); }
+    });
+    // null when the series was not compared (fewer than three series of its name).
+    if (a.outlier !== null) {
+        pm.expect(a.outlier).to.include.all.keys("method", "compared", "outlying");
+        pm.expect(a.outlier.compared).to.be.at.least(3);
+        pm.expect(a.outlier.since === null).to.eql(!a.outlier.outlying);
+    }
+    pm.expect(Date.parse(body.computed_at)).to.not.be.NaN;
+});''', "The anomalies the slow loop found in the series: its level and trend changepoints over the metadata lookback, and whether it behaves unlike the other series of its metric name (and since when).",
+      examples=[("Anomalies", "OK", 200, {"anomalies": {"changepoints": [{"timestamp": "2026-11-22T04:00:00Z", "kind": "level", "size": 2.5, "score": 8.0}],
+                  "outlier": {"method": "mad", "compared": 12, "outlying": True, "since": "2026-11-22T04:00:00Z", "until": None, "score": 6.5}},
+                  "computed_at": "2026-11-22T05:00:00Z"}),
+                ("No anomalies yet", "Not Found", 404, {"error": "Nothing computed yet: series 6f1c0a9e3b27d845 has no anomalies"})]),
+  req("GET /outliers?name=", "GET", "retrieval_url", "/outliers", JSONCT + status(200) + '''
+pm.test("the outlying series of the metric name", function () {
+    const body = pm.response.json();
+    pm.expect(body.name).to.eql(pm.collectionVariables.get("metric_name"));
+    pm.expect(body.outliers).to.be.an("array");
+    body.outliers.forEach(function (o) {
+        pm.expect(o.id).to.match(/^[0-9a-f]{16}$/);
+        pm.expect(o.labels.__name__).to.eql(body.name);
+        pm.expect(o.outlier.outlying).to.be.true;
+        pm.expect(Date.parse(o.outlier.since)).to.not.be.NaN;
+    });
+});''', "The series of one metric name (`__name__`) that behave unlike the others, with since when, as the last slow loop judged them.",
+      query=[("name", "{{metric_name}}", "a metric name")],
+      examples=[("Outliers of node_load1", "OK", 200, {"name": "node_load1", "outliers": [{"id": "6f1c0a9e3b27d845", "labels": slaset[0]["name"],
+                  "outlier": {"method": "mad", "compared": 12, "outlying": True, "since": "2026-11-22T04:00:00Z", "until": None, "score": 6.5},
+                  "computed_at": "2026-11-22T05:00:00Z"}]})]),
+  req("GET /outliers without a name (400)", "GET", "retrieval_url", "/outliers", JSONCT + status(400) + ERR, "`name` is required: a 400 naming it.",
+      examples=[("No name", "Bad Request", 400, {"error": "`name` is required: the metric name whose series are compared"})]),
   req("GET /metrics/{id}/values of an unknown series (404)", "GET", "retrieval_url", "/metrics/0000000000000000/values", JSONCT + status(404) + ERR, "A well-formed id that is not stored is a 404.",
       examples=[("Unknown series", "Not Found", 404, {"error": "series 0000000000000000 not found"})]),
   req("GET /metrics/{id}/values with a malformed id (400)", "GET", "retrieval_url", "/metrics/not-an-id/values", JSONCT + status(400) + ERR, "An id that is not 16 hexadecimal digits is a 400.",
@@ -390,15 +430,15 @@ pm.test("one window per 5 minutes of the last hour, in time order", function () 
 pm.test("an OpenAPI 3 document of every route", function () {
     const doc = pm.response.json();
     pm.expect(doc.openapi).to.match(/^3\\./);
-    pm.expect(doc.paths).to.include.all.keys("/metrics", "/metrics/{id}/aggregate");
+    pm.expect(doc.paths).to.include.all.keys("/metrics", "/metrics/{id}/aggregate", "/metrics/{id}/anomalies", "/outliers");
 });''', "The OpenAPI document of retrieval's REST API.",
-      examples=[("Document", "OK", 200, {"openapi": "3.1.0", "info": {"title": "retrieval", "version": "0.1.0"}, "paths": {"/metrics": {}, "/metrics/{id}/{kind}": {}, "/metrics/{id}/aggregate": {}}})]),
+      examples=[("Document", "OK", 200, {"openapi": "3.1.0", "info": {"title": "retrieval", "version": "0.1.0"}, "paths": {"/metrics": {}, "/metrics/{id}/{kind}": {}, "/metrics/{id}/aggregate": {}, "/metrics/{id}/anomalies": {}, "/outliers": {}}})]),
 ]
 
 coll = {
   "info": {"_postman_id": ns("collection"), "name": "SLA monitor",
            "description": "Every REST endpoint of the SLA monitor: the sla-manager (SLA set, state, violations, predicted violations; port 5001, NodePort 31001) "
-                          "and retrieval (stored results and ad-hoc aggregation; port 5000, NodePort 31000).\n\n"
+                          "and retrieval (stored results, anomalies and ad-hoc aggregation; port 5000, NodePort 31000).\n\n"
                           "Run in order: the sla-manager folder stores the SLA set and captures `sla_id` and `metric_name`, retrieval's `GET /metrics` captures `id`.\n\n"
                           "Variables: `retrieval_url`, `sla_manager_url`, `token` (the sla-manager's SLA_API_TOKEN, sent as a bearer token), `slaset` (the body of PUT /slaset).\n\n"
                           "`newman run postman_collection.json --env-var retrieval_url=http://localhost:5000 --env-var sla_manager_url=http://localhost:5001 --env-var token=dev-token-change-me`",

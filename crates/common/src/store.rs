@@ -254,6 +254,24 @@ impl MetricsRepository {
             .map_err(StoreError::database("list"))?;
         Ok(cursor.map_err(StoreError::database("list")))
     }
+    /// The stored series named `metric_name` whose metadata says they are outlying among the
+    /// others of the name, sorted by id. Outliers are few by definition (a series unlike most
+    /// of the others), so they are read at once.
+    pub async fn outliers(&self, metric_name: &str) -> Result<Vec<MetricDocument>, StoreError> {
+        let filter = doc! {
+            format!("name.{METRIC_NAME_LABEL}"): metric_name,
+            "metadata.anomalies.outlier.outlying": true,
+        };
+        let options = FindOptions::builder().sort(doc! { "_id": 1 }).build();
+        self.collection
+            .find(filter)
+            .with_options(options)
+            .await
+            .map_err(StoreError::database("outliers"))?
+            .try_collect()
+            .await
+            .map_err(StoreError::database("outliers"))
+    }
 }
 
 /// `{q, u, upsert}` for one record: match the series only while its stored result of this kind

@@ -5,11 +5,12 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::record::{
-    CandidateScore, Decomposition, Metadata, PredictedPoint, Prediction, Seasonality, Stationarity,
+    Anomalies, CandidateScore, ChangeKind, Changepoint, Decomposition, Metadata, OutlierStatus,
+    PredictedPoint, Prediction, Seasonality, Stationarity,
 };
 
-/// Metadata with every statistic present (a non-constant, seasonal series), for tests that
-/// encode, store or serve one.
+/// Metadata with every statistic present (a non-constant, seasonal series with a level shift,
+/// outlying among its fleet), for tests that encode, store or serve one.
 pub fn full_metadata() -> Metadata {
     Metadata {
         constant: false,
@@ -30,6 +31,22 @@ pub fn full_metadata() -> Metadata {
                 error: 0.5,
             }),
             mul: None,
+        }),
+        anomalies: Some(Anomalies {
+            changepoints: vec![Changepoint {
+                timestamp: "2026-11-22T04:00:00Z".parse().expect("a time"),
+                kind: ChangeKind::Level,
+                size: 2.5,
+                score: 8.0,
+            }],
+            outlier: Some(OutlierStatus {
+                method: "mad".to_owned(),
+                compared: 12,
+                outlying: true,
+                since: Some("2026-11-22T04:00:00Z".parse().expect("a time")),
+                until: None,
+                score: Some(6.5),
+            }),
         }),
     }
 }

@@ -68,6 +68,7 @@ pub fn metadata(values: &[f64], step_seconds: u64) -> Result<Metadata, analytics
                 stationarity: None,
                 autocorrelation: None,
                 seasonality: None,
+                anomalies: None,
             });
         }
         Err(error) => return Err(error),
@@ -105,6 +106,7 @@ pub fn metadata(values: &[f64], step_seconds: u64) -> Result<Metadata, analytics
                 })
                 .collect(),
         }),
+        anomalies: None,
     })
 }
 

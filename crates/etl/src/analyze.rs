@@ -1,12 +1,10 @@
 //! `etl analyze`: aggregates, metadata, a forecast and the changepoints of one CSV file, as one
 //! JSON document (the first three in the record shapes of `common::record`).
 
-use analytics::anomalies::{ChangeKind, ChangepointOptions};
-use chrono::{DateTime, Utc};
-use common::record::{Metadata, Prediction, Window};
+use common::record::{Changepoint, Metadata, Prediction, Window};
 use serde::Serialize;
 
-use crate::{analysis, config::AnalyzeArgs, csv};
+use crate::{analysis, anomalies, config::AnalyzeArgs, csv};
 
 /// What `etl analyze` prints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -17,22 +15,9 @@ pub struct Report {
     pub metadata: Metadata,
     /// The forecast after the last sample; `null` when the series is too short for any model.
     pub prediction: Option<Prediction>,
-    /// The level and trend changepoints of the series, in time order (none on a series shorter
-    /// than 240 samples).
+    /// The level and trend changepoints of the series, in time order, as the metadata record
+    /// holds them (none on a series shorter than 240 samples).
     pub changepoints: Vec<Changepoint>,
-}
-
-/// One changepoint of the file's series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Changepoint {
-    /// `level` (a jump) or `trend` (a change of slope).
-    pub kind: ChangeKind,
-    /// Time of the first sample after the change.
-    pub timestamp: DateTime<Utc>,
-    /// The jump in the series' units, or the change of slope per second.
-    pub magnitude: f64,
-    /// The change in units of the series' noise.
-    pub score: f64,
 }
 
 /// Why the analysis failed.
@@ -118,37 +103,8 @@ pub fn analyze(
         aggregates: analysis::window(&series.values),
         metadata,
         prediction,
-        changepoints: changepoints(series, period_steps)?,
+        changepoints: anomalies::changepoints(series, period_steps)?,
     })
-}
-
-/// The changepoints of `series` (gaps filled first), with the seasonal period removed.
-fn changepoints(
-    series: &analysis::History,
-    period_steps: Option<usize>,
-) -> Result<Vec<Changepoint>, AnalyzeError> {
-    let values = match analytics::fill_gaps(&series.values) {
-        Ok(filled) => filled.values,
-        Err(analytics::Error::AllMissing) => return Ok(Vec::new()),
-        Err(error) => return Err(error.into()),
-    };
-    let options = ChangepointOptions {
-        period: period_steps,
-        ..ChangepointOptions::default()
-    };
-    let step = series.step_seconds;
-    Ok(analytics::anomalies::changepoints(&values, &options)?
-        .into_iter()
-        .map(|c| Changepoint {
-            kind: c.kind,
-            timestamp: series.start + chrono::Duration::seconds((c.index as u64 * step) as i64),
-            magnitude: match c.kind {
-                ChangeKind::Level => c.magnitude,
-                ChangeKind::Trend => c.magnitude / step as f64,
-            },
-            score: c.score,
-        })
-        .collect())
 }
 
 #[cfg(test)]
@@ -194,8 +150,8 @@ mod tests {
         assert_eq!(json["changepoints"].as_array().unwrap().len(), 1, "{json}");
         assert_eq!(json["changepoints"][0]["kind"], "level");
         assert_eq!(json["changepoints"][0]["timestamp"], "2026-11-22T10:00:00Z");
-        let magnitude = json["changepoints"][0]["magnitude"].as_f64().unwrap();
-        assert!((magnitude - 8.0).abs() < 0.5, "{magnitude}");
+        let size = json["changepoints"][0]["size"].as_f64().unwrap();
+        assert!((size - 8.0).abs() < 0.5, "{size}");
     }
 
     #[test]

@@ -49,6 +49,15 @@ pub struct Instruments {
     pub cycles_missed: IntCounterVec,
     /// `etl_replicas_live`: replicas whose heartbeat is current.
     pub replicas_live: IntGauge,
+    /// `etl_anomalies_changepoints{metric_name}`: changepoints within the lookback in the series
+    /// of that metric, as the last slow cycle found them.
+    pub anomalies_changepoints: IntGaugeVec,
+    /// `etl_anomalies_latest_changepoint_timestamp_seconds{metric_name}`: Unix time of the
+    /// newest of them (absent while there is none).
+    pub anomalies_latest_changepoint: GaugeVec,
+    /// `etl_outlier_series{metric_name}`: series of that metric outlying among the others, as
+    /// the last slow cycle judged them.
+    pub outlier_series: IntGaugeVec,
 }
 
 impl Instruments {
@@ -148,8 +157,29 @@ impl Instruments {
                 "etl_replicas_live",
                 "ETL replicas whose heartbeat is current.",
             )?,
+            anomalies_changepoints: IntGaugeVec::new(
+                Opts::new(
+                    "etl_anomalies_changepoints",
+                    "Changepoints within the lookback in the series of the metric, last slow cycle.",
+                ),
+                &["metric_name"],
+            )?,
+            anomalies_latest_changepoint: GaugeVec::new(
+                Opts::new(
+                    "etl_anomalies_latest_changepoint_timestamp_seconds",
+                    "Unix time of the newest changepoint in the series of the metric.",
+                ),
+                &["metric_name"],
+            )?,
+            outlier_series: IntGaugeVec::new(
+                Opts::new(
+                    "etl_outlier_series",
+                    "Series of the metric outlying among the others, last slow cycle.",
+                ),
+                &["metric_name"],
+            )?,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 18] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 21] = [
             Box::new(instruments.executiontime_1h.clone()),
             Box::new(instruments.executiontime_3h.clone()),
             Box::new(instruments.executiontime_12h.clone()),
@@ -168,6 +198,9 @@ impl Instruments {
             Box::new(instruments.lease_changes.clone()),
             Box::new(instruments.cycles_missed.clone()),
             Box::new(instruments.replicas_live.clone()),
+            Box::new(instruments.anomalies_changepoints.clone()),
+            Box::new(instruments.anomalies_latest_changepoint.clone()),
+            Box::new(instruments.outlier_series.clone()),
         ];
         for collector in collectors {
             registry.register(collector)?;

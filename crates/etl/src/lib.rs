@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod analyze;
+pub mod anomalies;
 pub mod config;
 pub mod csv;
 pub mod discovery;

@@ -48,6 +48,7 @@ fn records(data: &Dataset, series: &Series, now: DateTime<Utc>) -> Vec<Record> {
             add: None,
             mul: None,
         }),
+        anomalies: None,
     };
     let mut records = vec![
         Record::new(labels.clone(), now, Payload::Values { values }),

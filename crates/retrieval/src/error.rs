@@ -28,6 +28,9 @@ pub enum ApiError {
         /// The kind asked for.
         kind: Kind,
     },
+    /// The series exists but its stored metadata predates the etl's anomaly detection.
+    #[error("Nothing computed yet: series {0} has no anomalies")]
+    NoAnomaliesYet(SeriesId),
     /// The database did not answer in time, or refused the connection.
     // The original's text (ORIGINAL_API.md).
     #[error("DB not available")]
@@ -50,7 +53,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::UnknownSeries(_) | Self::NothingComputedYet { .. } => StatusCode::NOT_FOUND,
+            Self::UnknownSeries(_) | Self::NothingComputedYet { .. } | Self::NoAnomaliesYet(_) => {
+                StatusCode::NOT_FOUND
+            }
             Self::DatabaseUnavailable(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::PrometheusUnavailable(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

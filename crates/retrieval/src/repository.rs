@@ -76,6 +76,13 @@ impl ResultsRepository {
         self.bounded("find", self.metrics.find(id)).await
     }
 
+    /// The series named `name` that their stored metadata says are outlying, sorted by id.
+    #[tracing::instrument(name = "repository.outliers", skip(self), fields(metric_name = name.as_str()))]
+    pub async fn outliers(&self, name: &MetricName) -> Result<Vec<MetricDocument>, ReadError> {
+        self.bounded("outliers", self.metrics.outliers(name.as_str()))
+            .await
+    }
+
     /// Every series (only those named `name` when given), sorted by id, as a stream read from
     /// the cursor batch by batch. Opening the cursor is bounded by the timeout; a failure while
     /// streaming ends the stream with the error.

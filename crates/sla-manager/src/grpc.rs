@@ -146,6 +146,7 @@ mod tests {
             stationarity: None,
             autocorrelation: None,
             seasonality,
+            anomalies: None,
         };
         MetricDocument {
             id: s.id,

@@ -123,7 +123,13 @@ pub fn validate(record: &Record, now: DateTime<Utc>, limits: &Limits) -> Result<
     bound("the longest label", longest, limits.max_label_bytes)?;
     let values = match &record.payload {
         Payload::Values { .. } => 0,
-        Payload::Metadata { metadata } => metadata.autocorrelation.as_ref().map_or(0, |a| a.len()),
+        Payload::Metadata { metadata } => {
+            metadata.autocorrelation.as_ref().map_or(0, |a| a.len())
+                + metadata
+                    .anomalies
+                    .as_ref()
+                    .map_or(0, |a| a.changepoints.len())
+        }
         Payload::Prediction { prediction } => prediction.values.len(),
     };
     bound("the number of values", values, limits.max_values)?;
@@ -131,6 +137,19 @@ pub fn validate(record: &Record, now: DateTime<Utc>, limits: &Limits) -> Result<
         bound(
             "the model name",
             prediction.model.len(),
+            limits.max_label_bytes,
+        )?;
+    }
+    let outlier = match &record.payload {
+        Payload::Metadata { metadata } => {
+            metadata.anomalies.as_ref().and_then(|a| a.outlier.as_ref())
+        }
+        _ => None,
+    };
+    if let Some(outlier) = outlier {
+        bound(
+            "the outlier method",
+            outlier.method.len(),
             limits.max_label_bytes,
         )?;
     }
@@ -376,17 +395,24 @@ mod tests {
                 values: Windows::default(),
             },
         );
-        let error = validate(&many, at(0), &limits()).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                Untrusted::Oversized {
-                    what: "the label count",
-                    ..
-                }
-            ),
-            "{error}"
-        );
+        // What bound a record breaks.
+        let broken = |record: &Record| match validate(record, at(0), &limits()) {
+            Err(Untrusted::Oversized { what, .. }) => what,
+            other => panic!("not oversized: {other:?}"),
+        };
+        assert_eq!(broken(&many), "the label count");
+        // Changepoints count as values of the metadata; the outlier method is bounded as a name.
+        let labels: Labels = [("__name__".to_owned(), "up".to_owned())].into();
+        let mut metadata = common::testing::full_metadata();
+        let anomalies = metadata.anomalies.as_mut().unwrap();
+        anomalies.changepoints = vec![anomalies.changepoints[0]; limits().max_values + 1];
+        let changes = Record::new(labels.clone(), at(0), Payload::Metadata { metadata });
+        assert_eq!(broken(&changes), "the number of values");
+        let mut metadata = common::testing::full_metadata();
+        let anomalies = metadata.anomalies.as_mut().unwrap();
+        anomalies.outlier.as_mut().unwrap().method = "m".repeat(limits().max_label_bytes + 1);
+        let method = Record::new(labels, at(0), Payload::Metadata { metadata });
+        assert_eq!(broken(&method), "the outlier method");
         let long: Labels = [("__name__".to_owned(), "x".repeat(5000))].into();
         let long = Record::new(
             long,

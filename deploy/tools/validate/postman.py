@@ -22,6 +22,7 @@ REQUIRED = [
     ("retrieval_url", "GET", "/metrics", False), ("retrieval_url", "GET", "/metrics", True),
     ("retrieval_url", "GET", "/metrics/{id}/metadata", False), ("retrieval_url", "GET", "/metrics/{id}/values", False),
     ("retrieval_url", "GET", "/metrics/{id}/prediction", False), ("retrieval_url", "GET", "/metrics/{id}/aggregate", False),
+    ("retrieval_url", "GET", "/metrics/{id}/anomalies", False), ("retrieval_url", "GET", "/outliers", True),
     ("retrieval_url", "GET", "/openapi.json", False),
     ("sla_manager_url", "GET", "/slaset", False), ("sla_manager_url", "PUT", "/slaset", False),
     ("sla_manager_url", "GET", "/status", False), ("sla_manager_url", "GET", "/violations", False),

@@ -1,5 +1,5 @@
-//! The payload of the slow loop's `metadata` records: stationarity, autocorrelation and
-//! seasonality of a series' history, as `analytics` computes them.
+//! The payload of the slow loop's `metadata` records: stationarity, autocorrelation,
+//! seasonality and anomalies (`anomalies.rs`) of a series' history, as `analytics` computes them.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +28,10 @@ pub struct Metadata {
     /// Seasonality found by the periodogram and refined by decomposition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seasonality: Option<Seasonality>,
+    /// Changepoints and outlier status; absent from records written before the etl looked
+    /// for anomalies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomalies: Option<super::Anomalies>,
 }
 
 /// The Augmented Dickey-Fuller test, as statsmodels' `adfuller(x, regression="c", autolag="AIC")`.

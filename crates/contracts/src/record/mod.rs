@@ -10,9 +10,10 @@
 //!
 //! This file is the envelope (the record, its kind and the tagged payload); each payload has
 //! its own file, named by its kind: `values.rs` (the windowed aggregates),
-//! `metadata.rs` (the statistics of the history) and `prediction.rs` (the forecast). Every
+//! `metadata.rs` (the statistics of the history, with `anomalies.rs`) and `prediction.rs` (the forecast). Every
 //! type is re-exported here, so the paths stay `contracts::record::<Type>`.
 
+mod anomalies;
 mod metadata;
 mod prediction;
 mod values;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::series::{Labels, SeriesId};
 
+pub use anomalies::{Anomalies, ChangeKind, Changepoint, OutlierStatus};
 pub use metadata::{Decomposition, Metadata, SeasonalPeriod, Seasonality, Stationarity};
 pub use prediction::{CandidateScore, PredictedPoint, Prediction};
 pub use values::{Window, Windows};

@@ -75,6 +75,49 @@ fn seasonal_periods_round_trip_and_old_metadata_reads_without_them() {
 }
 
 #[test]
+fn anomalies_travel_in_the_metadata_and_an_old_record_reads_without_them() {
+    let value = serde_json::to_value(metadata_record()).unwrap();
+    assert_eq!(
+        value["metadata"]["anomalies"],
+        json!({
+            "changepoints": [{"timestamp": "2026-11-22T04:00:00Z", "kind": "level", "size": 2.5, "score": 8.0}],
+            "outlier": {"method": "mad", "compared": 12, "outlying": true,
+                        "since": "2026-11-22T04:00:00Z", "until": null, "score": 6.5}
+        })
+    );
+    // A record the etl wrote before it looked for anomalies.
+    let mut old = value;
+    old["metadata"].as_object_mut().unwrap().remove("anomalies");
+    let back: Record = serde_json::from_value(old).unwrap();
+    let Payload::Metadata { metadata } = back.payload else {
+        unreachable!()
+    };
+    assert_eq!(metadata.anomalies, None);
+    assert!(
+        serde_json::to_value(&metadata)
+            .unwrap()
+            .get("anomalies")
+            .is_none()
+    );
+    // A series not compared with a fleet, and a not-outlying one without its stretch.
+    let none: Anomalies =
+        serde_json::from_value(json!({"changepoints": [], "outlier": {"method": "mad",
+            "compared": 3, "outlying": false}}))
+        .unwrap();
+    let outlier = none.outlier.unwrap();
+    assert_eq!(
+        (outlier.since, outlier.until, outlier.score),
+        (None, None, None)
+    );
+    assert!(
+        serde_json::from_value::<Anomalies>(json!({}))
+            .unwrap()
+            .outlier
+            .is_none()
+    );
+}
+
+#[test]
 fn a_prediction_written_before_the_candidates_reads_without_them() {
     let mut value = serde_json::to_value(prediction_record()).unwrap();
     assert_eq!(
@@ -126,6 +169,7 @@ fn constant_metadata_omits_the_statistics() {
         stationarity: None,
         autocorrelation: None,
         seasonality: None,
+        anomalies: None,
     };
     let value = serde_json::to_value(&metadata).unwrap();
     assert_eq!(

@@ -2,6 +2,7 @@
 //! broker and a real tonic SLA server; run through scripts/test.sh.
 
 mod analyze_cli;
+mod anomalies;
 mod bounds;
 mod cycles;
 mod engines;

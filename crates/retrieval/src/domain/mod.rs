@@ -60,6 +60,28 @@ impl ListParams {
     }
 }
 
+/// The query string of `GET /outliers`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OutliersParams {
+    /// The metric name (`__name__`) whose series are compared; required.
+    #[param(required = true, example = "node_load1")]
+    pub name: Option<String>,
+}
+
+impl OutliersParams {
+    /// The validated metric name.
+    pub fn metric_name(&self) -> Result<MetricName, String> {
+        match self.name.as_deref() {
+            None | Some("") => {
+                Err("`name` is required: the metric name whose series are compared".to_owned())
+            }
+            Some(name) => name.parse(),
+        }
+    }
+}
+
 /// At most 64 characters of what the client sent, for error messages.
 fn clip(text: &str) -> String {
     text.chars().take(64).collect()
@@ -68,6 +90,22 @@ fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outliers_need_a_metric_name() {
+        let params = |name: Option<&str>| OutliersParams {
+            name: name.map(str::to_owned),
+        };
+        assert_eq!(
+            params(Some("node_load1")).metric_name().unwrap().as_str(),
+            "node_load1"
+        );
+        for missing in [None, Some("")] {
+            let error = params(missing).metric_name().unwrap_err();
+            assert!(error.contains("`name` is required"), "{error}");
+        }
+        assert!(params(Some("a-b")).metric_name().is_err());
+    }
 
     #[test]
     fn metric_names_follow_prometheus() {

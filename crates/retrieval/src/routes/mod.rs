@@ -1,6 +1,7 @@
 //! The API routes: one module per resource (and `openapi`, this API's document), the router.
 
 pub mod aggregate;
+pub mod anomalies;
 pub mod metrics;
 pub mod openapi;
 
@@ -14,6 +15,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(metrics::list))
         .route("/metrics/{id}/aggregate", get(aggregate::aggregate))
+        .route("/metrics/{id}/anomalies", get(anomalies::anomalies))
+        .route("/outliers", get(anomalies::outliers))
         .route("/metrics/{id}/{kind}", get(metrics::result))
         .route("/openapi.json", get(openapi::document))
         .with_state(state)

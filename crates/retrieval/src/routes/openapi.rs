@@ -3,8 +3,9 @@
 
 use axum::Json;
 use common::record::{
-    CandidateScore, Decomposition, Kind, Metadata, PredictedPoint, Prediction, SeasonalPeriod,
-    Seasonality, Stationarity, Window, Windows,
+    Anomalies, CandidateScore, ChangeKind, Changepoint, Decomposition, Kind, Metadata,
+    OutlierStatus, PredictedPoint, Prediction, SeasonalPeriod, Seasonality, Stationarity, Window,
+    Windows,
 };
 use common::rest::{EdgeResponses, ErrorBody};
 use utoipa::OpenApi;
@@ -17,9 +18,9 @@ use crate::domain;
 #[openapi(
     info(
         title = "retrieval",
-        description = "The stored results of the SLA monitor (windowed values, statistics, forecasts) and ad-hoc aggregations of one series answered by the target Prometheus."
+        description = "The stored results of the SLA monitor (windowed values, statistics, anomalies, forecasts) and ad-hoc aggregations of one series answered by the target Prometheus."
     ),
-    paths(routes::metrics::list, routes::metrics::result, routes::aggregate::aggregate, document),
+    paths(routes::metrics::list, routes::metrics::result, routes::aggregate::aggregate, routes::anomalies::anomalies, routes::anomalies::outliers, document),
     components(schemas(
         ErrorBody,
         routes::metrics::SeriesEntry,
@@ -40,6 +41,13 @@ use crate::domain;
         PredictedPoint,
         CandidateScore,
         SeasonalPeriod,
+        Anomalies,
+        Changepoint,
+        ChangeKind,
+        OutlierStatus,
+        routes::anomalies::AnomaliesBody,
+        routes::anomalies::OutliersBody,
+        routes::anomalies::OutlierEntry,
     )),
     modifiers(&EdgeResponses),
     tags(
@@ -76,8 +84,10 @@ mod tests {
             [
                 "/metrics",
                 "/metrics/{id}/aggregate",
+                "/metrics/{id}/anomalies",
                 "/metrics/{id}/{kind}",
-                "/openapi.json"
+                "/openapi.json",
+                "/outliers"
             ]
         );
         for (path, item) in paths {

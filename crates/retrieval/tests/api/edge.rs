@@ -4,13 +4,14 @@ use common::SeriesId;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{labels, spawn_app, values_record};
+use crate::helpers::{labels, metadata_record, spawn_app, values_record};
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_path_and_each_one_is_served() {
     let app = spawn_app().await;
     let name = labels("synthetic_seasonal", &[]);
-    app.seed(&[values_record(name.clone())]).await;
+    app.seed(&[values_record(name.clone()), metadata_record(name.clone())])
+        .await;
     let id = SeriesId::of(&name).to_string();
 
     let (status, _, document) = app.get("/openapi.json").await;
@@ -29,8 +30,10 @@ async fn the_openapi_document_lists_every_path_and_each_one_is_served() {
         [
             "/metrics",
             "/metrics/{id}/aggregate",
+            "/metrics/{id}/anomalies",
             "/metrics/{id}/{kind}",
-            "/openapi.json"
+            "/openapi.json",
+            "/outliers"
         ]
     );
     let parameters = |path: &str| -> Vec<String> {
@@ -44,6 +47,8 @@ async fn the_openapi_document_lists_every_path_and_each_one_is_served() {
     };
     assert_eq!(parameters("/metrics"), ["name"]);
     assert_eq!(parameters("/metrics/{id}/{kind}"), ["id", "kind"]);
+    assert_eq!(parameters("/metrics/{id}/anomalies"), ["id"]);
+    assert_eq!(parameters("/outliers"), ["name"]);
     assert_eq!(
         parameters("/metrics/{id}/aggregate"),
         ["id", "op", "window", "from", "to"]
@@ -55,10 +60,10 @@ async fn the_openapi_document_lists_every_path_and_each_one_is_served() {
     // Each documented path is a route of the service, with its documented success status.
     for path in listed {
         let concrete = path.replace("{id}", &id).replace("{kind}", "values");
-        let query = if path.ends_with("aggregate") {
-            "?op=avg&window=60"
-        } else {
-            ""
+        let query = match path {
+            "/metrics/{id}/aggregate" => "?op=avg&window=60",
+            "/outliers" => "?name=synthetic_seasonal",
+            _ => "",
         };
         let (status, _, body) = app.get(&format!("{concrete}{query}")).await;
         assert_eq!(status, StatusCode::OK, "{concrete}: {body}");

@@ -2,6 +2,7 @@
 //! the synthetic history (run through `scripts/test.sh`, which starts them and sets `TEST_*`).
 
 mod aggregate;
+mod anomalies;
 mod conformance;
 mod edge;
 mod faults;

@@ -52,6 +52,7 @@ fn metadata(seasonality: Option<Seasonality>) -> Metadata {
         stationarity: None,
         autocorrelation: None,
         seasonality,
+        anomalies: None,
     }
 }
 

@@ -6,7 +6,10 @@ use std::{collections::HashMap, ffi::OsString, net::SocketAddr, time::Duration};
 use chrono::{DateTime, Utc};
 use common::{
     Labels, SeriesId,
-    record::{Kind, Metadata, Payload, PredictedPoint, Prediction, Record, Window, Windows},
+    record::{
+        Anomalies, ChangeKind, Changepoint, Kind, Metadata, OutlierStatus, Payload, PredictedPoint,
+        Prediction, Record, Window, Windows,
+    },
     store::{MetricDocument, MetricsRepository},
     testing::{kafka_brokers, mongo_uri, unique_name},
 };
@@ -349,6 +352,23 @@ pub(crate) fn record(n: usize, kind: Kind, minute: i64, marker: f64) -> Record {
                 stationarity: None,
                 autocorrelation: None,
                 seasonality: None,
+                // A changepoint and an outlier status, so that a test sees them stored.
+                anomalies: Some(Anomalies {
+                    changepoints: vec![Changepoint {
+                        timestamp: at,
+                        kind: ChangeKind::Level,
+                        size: marker,
+                        score: 9.0,
+                    }],
+                    outlier: Some(OutlierStatus {
+                        method: "mad".to_owned(),
+                        compared: 4,
+                        outlying: true,
+                        since: Some(at),
+                        until: None,
+                        score: Some(marker),
+                    }),
+                }),
             },
         },
         Kind::Prediction => {

@@ -82,6 +82,20 @@ async fn records_of_all_three_kinds_become_one_document_per_series() {
         11.0
     );
 
+    // The metadata's anomalies are stored with it, in the record's shape.
+    let anomalies = raw
+        .get_document("metadata")
+        .unwrap()
+        .get_document("anomalies")
+        .unwrap();
+    let changepoint = anomalies.get_array("changepoints").unwrap()[0]
+        .as_document()
+        .unwrap();
+    assert_eq!(changepoint.get_str("kind").unwrap(), "level");
+    assert_eq!(changepoint.get_f64("size").unwrap(), 12.0);
+    let outlier = anomalies.get_document("outlier").unwrap();
+    assert!(outlier.get_bool("outlying").unwrap());
+
     let document = app.document(id).await.unwrap();
     assert_eq!(document.name, records[0].name);
     for (record, kind) in records.iter().zip(Kind::ALL) {
