@@ -2,10 +2,7 @@
 
 use std::time::Duration;
 
-use common::{
-    record::Kind,
-    testing::{unique_name, wait_until},
-};
+use common::{record::Kind, testing::unique_name};
 use rdkafka::{
     ClientConfig, Message, Offset, TopicPartitionList,
     consumer::{Consumer, StreamConsumer},
@@ -31,10 +28,10 @@ async fn bad_records_go_to_the_dead_letter_topic_and_the_next_good_one_is_writte
     app.produce_raw(&bad).await;
     app.produce(std::slice::from_ref(&good)).await;
 
-    wait_until(
+    app.wait_stored(
         "the good record after the bad ones is stored",
+        &good,
         Duration::from_secs(60),
-        || async { app.document(good.id).await.is_some() },
     )
     .await;
     let metrics = app.metrics().await;

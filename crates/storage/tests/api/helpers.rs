@@ -8,7 +8,7 @@ use common::{
     Labels, SeriesId,
     record::{Kind, Metadata, Payload, PredictedPoint, Prediction, Record, Window, Windows},
     store::{MetricDocument, MetricsRepository},
-    testing::{kafka_brokers, mongo_uri, unique_name},
+    testing::{kafka_brokers, mongo_uri, unique_name, wait_until},
 };
 use futures::TryStreamExt;
 use rdkafka::{
@@ -249,6 +249,26 @@ impl TestApp {
             .find(id)
             .await
             .expect("the database answers")
+    }
+
+    /// Waits up to `within` until `record`'s series has a stored document (`what` names the
+    /// wait in the failure).
+    pub(crate) async fn wait_stored(&self, what: &str, record: &Record, within: Duration) {
+        wait_until(what, within, || async {
+            self.document(record.id).await.is_some()
+        })
+        .await;
+    }
+
+    /// Waits up to a minute until `record`'s series holds a result of `kind` whose marker (see
+    /// [`record`]) is `value`.
+    pub(crate) async fn wait_marker(&self, what: &str, record: &Record, kind: Kind, value: f64) {
+        wait_until(what, Duration::from_secs(60), || async {
+            self.document(record.id)
+                .await
+                .is_some_and(|d| marker(&d, kind) == Some(value))
+        })
+        .await;
     }
 
     /// Every stored document, by id; empty while the database is down.

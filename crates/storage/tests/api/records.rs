@@ -30,10 +30,8 @@ async fn records_of_all_three_kinds_become_one_document_per_series() {
         },
     )
     .await;
-    wait_until("series 1 is stored", Duration::from_secs(10), || async {
-        app.document(records[3].id).await.is_some()
-    })
-    .await;
+    app.wait_stored("series 1 is stored", &records[3], Duration::from_secs(10))
+        .await;
 
     // The documents, field by field, as DESIGN.md names them.
     let raw: Document = app
@@ -133,10 +131,10 @@ async fn a_stale_record_does_not_overwrite_a_newer_one() {
     let app = spawn_app().await;
     let newer = record(0, Kind::Values, 10, 10.0);
     app.produce(std::slice::from_ref(&newer)).await;
-    wait_until(
+    app.wait_stored(
         "the newer record is stored",
+        &newer,
         Duration::from_secs(60),
-        || async { app.document(newer.id).await.is_some() },
     )
     .await;
 
@@ -145,12 +143,8 @@ async fn a_stale_record_does_not_overwrite_a_newer_one() {
     let older = record(0, Kind::Values, 5, 5.0);
     let sentinel = record(1, Kind::Values, 1, 1.0);
     app.produce(&[older, sentinel.clone()]).await;
-    wait_until(
-        "the sentinel is stored",
-        Duration::from_secs(30),
-        || async { app.document(sentinel.id).await.is_some() },
-    )
-    .await;
+    app.wait_stored("the sentinel is stored", &sentinel, Duration::from_secs(30))
+        .await;
 
     let stored = app.document(newer.id).await.unwrap();
     assert_eq!(marker(&stored, Kind::Values), Some(10.0));

@@ -101,23 +101,11 @@ async fn a_record_from_the_year_2100_is_dead_lettered_and_real_updates_still_lan
     let later = record(0, Kind::Values, 2, 2.0);
 
     app.produce(&[future, real.clone()]).await;
-    wait_until(
-        "the real record is stored",
-        Duration::from_secs(60),
-        || async { app.document(real.id).await.is_some() },
-    )
-    .await;
+    app.wait_stored("the real record is stored", &real, Duration::from_secs(60))
+        .await;
     app.produce(std::slice::from_ref(&later)).await;
-    wait_until(
-        "the next real update lands",
-        Duration::from_secs(60),
-        || async {
-            app.document(later.id)
-                .await
-                .is_some_and(|d| marker(&d, Kind::Values) == Some(2.0))
-        },
-    )
-    .await;
+    app.wait_marker("the next real update lands", &later, Kind::Values, 2.0)
+        .await;
     let metrics = app.metrics().await;
     assert!(
         metrics.contains("storage_dead_letters_total{reason=\"future_computed_at\"} 1"),
@@ -141,16 +129,8 @@ async fn a_result_stored_from_the_year_2100_before_records_were_checked_does_not
     let real = record(0, Kind::Values, 1, 1.0);
 
     app.produce(std::slice::from_ref(&real)).await;
-    wait_until(
-        "the real update replaces it",
-        Duration::from_secs(60),
-        || async {
-            app.document(real.id)
-                .await
-                .is_some_and(|d| marker(&d, Kind::Values) == Some(1.0))
-        },
-    )
-    .await;
+    app.wait_marker("the real update replaces it", &real, Kind::Values, 1.0)
+        .await;
     app.stop().await.expect("storage stops cleanly");
 }
 
@@ -163,10 +143,10 @@ async fn a_record_whose_id_is_not_the_fingerprint_of_its_labels_is_dead_lettered
     let next = record(2, Kind::Values, 1, 3.0);
 
     app.produce(&[victim.clone(), forged, next.clone()]).await;
-    wait_until(
+    app.wait_stored(
         "the next good record is stored",
+        &next,
         Duration::from_secs(60),
-        || async { app.document(next.id).await.is_some() },
     )
     .await;
     let stored = app.document(victim.id).await.unwrap();
@@ -273,10 +253,10 @@ async fn a_dead_letter_over_the_size_bound_is_cut_to_fit_and_the_partition_moves
     let good = record(0, Kind::Values, 1, 1.0);
     app.produce(std::slice::from_ref(&good)).await;
 
-    wait_until(
+    app.wait_stored(
         "the good record after the large one is stored",
+        &good,
         Duration::from_secs(90),
-        || async { app.document(good.id).await.is_some() },
     )
     .await;
     let reader: StreamConsumer = ClientConfig::new()
