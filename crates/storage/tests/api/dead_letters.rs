@@ -26,9 +26,7 @@ async fn bad_records_go_to_the_dead_letter_topic_and_the_next_good_one_is_writte
     ];
 
     app.produce_raw(&bad).await;
-    app.produce(std::slice::from_ref(&good)).await;
-
-    app.wait_stored(
+    app.produce_stored(
         "the good record after the bad ones is stored",
         &good,
         Duration::from_secs(60),

@@ -148,9 +148,7 @@ async fn a_topic_that_does_not_exist_yet_is_waited_for() {
 
     setup.create_topic(1).await;
     let late = record(0, Kind::Values, 1, 1.0);
-    app.produce(std::slice::from_ref(&late)).await;
-
-    app.wait_stored("the record is stored", &late, Duration::from_secs(90))
+    app.produce_stored("the record is stored", &late, Duration::from_secs(90))
         .await;
     app.stop().await.expect("storage stops cleanly");
 }

@@ -8,7 +8,7 @@ use common::{
     Labels, SeriesId,
     record::{Kind, Metadata, Payload, PredictedPoint, Prediction, Record, Window, Windows},
     store::{MetricDocument, MetricsRepository},
-    testing::{kafka_brokers, mongo_uri, unique_name, wait_until},
+    testing::{admin_metrics, kafka_brokers, mongo_uri, unique_name, wait_until},
 };
 use futures::TryStreamExt;
 use rdkafka::{
@@ -230,12 +230,7 @@ impl TestApp {
 
     /// The admin port's `/metrics` text.
     pub(crate) async fn metrics(&self) -> String {
-        reqwest::get(format!("http://{}/metrics", self.admin))
-            .await
-            .expect("the admin port answers")
-            .text()
-            .await
-            .expect("a text body")
+        admin_metrics(self.admin).await
     }
 
     /// The sum of the samples of `metric` (all label sets) on the admin port, 0 when absent.
@@ -258,6 +253,12 @@ impl TestApp {
             self.document(record.id).await.is_some()
         })
         .await;
+    }
+
+    /// Sends `record` and waits up to `within` until its series has a stored document.
+    pub(crate) async fn produce_stored(&self, what: &str, record: &Record, within: Duration) {
+        self.produce(std::slice::from_ref(record)).await;
+        self.wait_stored(what, record, within).await;
     }
 
     /// Waits up to a minute until `record`'s series holds a result of `kind` whose marker (see

@@ -130,8 +130,7 @@ async fn records_of_all_three_kinds_become_one_document_per_series() {
 async fn a_stale_record_does_not_overwrite_a_newer_one() {
     let app = spawn_app().await;
     let newer = record(0, Kind::Values, 10, 10.0);
-    app.produce(std::slice::from_ref(&newer)).await;
-    app.wait_stored(
+    app.produce_stored(
         "the newer record is stored",
         &newer,
         Duration::from_secs(60),

@@ -28,6 +28,14 @@ async fn raw(app: &TestApp, id: common::SeriesId) -> Option<Document> {
         .expect("the database answers")
 }
 
+/// The record minute (see `record`) of 2100-01-01T00:00:00Z, far in the future.
+fn year_2100_minute() -> i64 {
+    let year_2100 = "2100-01-01T00:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    (year_2100 - epoch()).num_minutes()
+}
+
 #[tokio::test]
 async fn nan_and_infinite_aggregates_are_stored_and_the_old_null_form_still_reads() {
     let app = spawn_app().await;
@@ -93,10 +101,7 @@ async fn nan_and_infinite_aggregates_are_stored_and_the_old_null_form_still_read
 #[tokio::test]
 async fn a_record_from_the_year_2100_is_dead_lettered_and_real_updates_still_land() {
     let app = spawn_app().await;
-    let year_2100 = "2100-01-01T00:00:00Z"
-        .parse::<chrono::DateTime<chrono::Utc>>()
-        .unwrap();
-    let future = record(0, Kind::Values, (year_2100 - epoch()).num_minutes(), 99.0);
+    let future = record(0, Kind::Values, year_2100_minute(), 99.0);
     let real = record(0, Kind::Values, 1, 1.0);
     let later = record(0, Kind::Values, 2, 2.0);
 
@@ -117,11 +122,8 @@ async fn a_record_from_the_year_2100_is_dead_lettered_and_real_updates_still_lan
 #[tokio::test]
 async fn a_result_stored_from_the_year_2100_before_records_were_checked_does_not_block_updates() {
     let app = spawn_app().await;
-    let year_2100 = "2100-01-01T00:00:00Z"
-        .parse::<chrono::DateTime<chrono::Utc>>()
-        .unwrap();
     // Written straight into the database, as an unchecked storage would have.
-    let poisoned = record(0, Kind::Values, (year_2100 - epoch()).num_minutes(), 99.0);
+    let poisoned = record(0, Kind::Values, year_2100_minute(), 99.0);
     app.repository
         .upsert(std::slice::from_ref(&poisoned))
         .await
@@ -251,9 +253,7 @@ async fn a_dead_letter_over_the_size_bound_is_cut_to_fit_and_the_partition_moves
         .await
         .expect("the broker takes the large message");
     let good = record(0, Kind::Values, 1, 1.0);
-    app.produce(std::slice::from_ref(&good)).await;
-
-    app.wait_stored(
+    app.produce_stored(
         "the good record after the large one is stored",
         &good,
         Duration::from_secs(90),
