@@ -9,7 +9,7 @@ use rdkafka::{
     message::Headers,
 };
 
-use crate::helpers::{record, spawn_app};
+use crate::helpers::{assert_holds, record, spawn_app};
 
 #[tokio::test]
 async fn bad_records_go_to_the_dead_letter_topic_and_the_next_good_one_is_written() {
@@ -33,13 +33,12 @@ async fn bad_records_go_to_the_dead_letter_topic_and_the_next_good_one_is_writte
     )
     .await;
     let metrics = app.metrics().await;
-    assert!(
-        metrics.contains("storage_dead_letters_total{reason=\"malformed_json\"} 1"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("storage_dead_letters_total{reason=\"invalid_record\"} 2"),
-        "{metrics}"
+    assert_holds(
+        &metrics,
+        &[
+            "storage_dead_letters_total{reason=\"malformed_json\"} 1",
+            "storage_dead_letters_total{reason=\"invalid_record\"} 2",
+        ],
     );
 
     // The dead letters, as they were sent, with where they came from and why.

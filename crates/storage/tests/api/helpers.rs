@@ -255,6 +255,14 @@ impl TestApp {
         .await;
     }
 
+    /// Waits up to `within` until the group has committed `offset` on partition 0.
+    pub(crate) async fn wait_committed(&self, what: &str, offset: i64, within: Duration) {
+        wait_until(what, within, || async {
+            self.committed(0).await == Some(offset)
+        })
+        .await;
+    }
+
     /// Sends `record` and waits up to `within` until its series has a stored document.
     pub(crate) async fn produce_stored(&self, what: &str, record: &Record, within: Duration) {
         self.produce(std::slice::from_ref(record)).await;
@@ -398,6 +406,13 @@ pub(crate) fn record(n: usize, kind: Kind, minute: i64, marker: f64) -> Record {
         }
     };
     Record::new(labels(n), at, payload)
+}
+
+/// Asserts that the `/metrics` text `metrics` holds each of `lines`.
+pub(crate) fn assert_holds(metrics: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(metrics.contains(line), "no {line:?} in {metrics}");
+    }
 }
 
 /// The marker a stored result of `kind` carries (see [`record`]).

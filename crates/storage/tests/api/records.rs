@@ -5,7 +5,7 @@ use std::time::Duration;
 use common::{record::Kind, testing::wait_until};
 use mongodb::bson::{Bson, Document, doc};
 
-use crate::helpers::{epoch, marker, record, spawn_app};
+use crate::helpers::{assert_holds, epoch, marker, record, spawn_app};
 
 #[tokio::test]
 async fn records_of_all_three_kinds_become_one_document_per_series() {
@@ -105,17 +105,13 @@ async fn records_of_all_three_kinds_become_one_document_per_series() {
 
     // The admin port counts what was written, and the dependencies are ready.
     let metrics = app.metrics().await;
-    assert!(
-        metrics.contains("storage_records_written_total{kind=\"values\"} 2"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("storage_records_written_total{kind=\"metadata\"} 1"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("storage_records_written_total{kind=\"prediction\"} 1"),
-        "{metrics}"
+    assert_holds(
+        &metrics,
+        &[
+            "storage_records_written_total{kind=\"values\"} 2",
+            "storage_records_written_total{kind=\"metadata\"} 1",
+            "storage_records_written_total{kind=\"prediction\"} 1",
+        ],
     );
     assert!(crate::helpers::sum_metric(&metrics, "storage_batches_total") >= 1.0);
     let ready = reqwest::get(format!("http://{}/readyz", app.admin))
@@ -167,12 +163,8 @@ async fn a_stale_record_does_not_overwrite_a_newer_one() {
     );
 
     // Every handled message is committed while storage runs, stale ones included.
-    wait_until(
-        "the offsets are committed",
-        Duration::from_secs(30),
-        || async { app.committed(0).await == Some(5) },
-    )
-    .await;
+    app.wait_committed("the offsets are committed", 5, Duration::from_secs(30))
+        .await;
 
     app.stop().await.expect("storage stops cleanly");
 }

@@ -16,7 +16,9 @@ use rdkafka::{
     producer::{FutureProducer, FutureRecord},
 };
 
-use crate::helpers::{Setup, TestApp, epoch, marker, record, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Setup, TestApp, assert_holds, epoch, marker, record, spawn_app, spawn_app_with,
+};
 
 /// The raw stored document of series `n`'s record.
 async fn raw(app: &TestApp, id: common::SeriesId) -> Option<Document> {
@@ -112,9 +114,9 @@ async fn a_record_from_the_year_2100_is_dead_lettered_and_real_updates_still_lan
     app.wait_marker("the next real update lands", &later, Kind::Values, 2.0)
         .await;
     let metrics = app.metrics().await;
-    assert!(
-        metrics.contains("storage_dead_letters_total{reason=\"future_computed_at\"} 1"),
-        "{metrics}"
+    assert_holds(
+        &metrics,
+        &["storage_dead_letters_total{reason=\"future_computed_at\"} 1"],
     );
     app.stop().await.expect("storage stops cleanly");
 }
@@ -155,9 +157,9 @@ async fn a_record_whose_id_is_not_the_fingerprint_of_its_labels_is_dead_lettered
     assert_eq!(stored.name, victim.name, "the forged labels did not land");
     assert_eq!(marker(&stored, Kind::Values), Some(1.0));
     let metrics = app.metrics().await;
-    assert!(
-        metrics.contains("storage_dead_letters_total{reason=\"id_mismatch\"} 1"),
-        "{metrics}"
+    assert_holds(
+        &metrics,
+        &["storage_dead_letters_total{reason=\"id_mismatch\"} 1"],
     );
     app.stop().await.expect("storage stops cleanly");
 }
@@ -187,12 +189,8 @@ async fn a_write_concern_error_is_retried_and_its_offset_is_not_committed_meanwh
     let app = spawn_app_with(Setup::on_database(database.uri(), 1).await).await;
     let first = record(0, Kind::Values, 1, 1.0);
     app.produce(std::slice::from_ref(&first)).await;
-    wait_until(
-        "the first record is committed",
-        Duration::from_secs(60),
-        || async { app.committed(0).await == Some(1) },
-    )
-    .await;
+    app.wait_committed("the first record is committed", 1, Duration::from_secs(60))
+        .await;
 
     write_concern_failures(&database.uri(), true).await;
     let second = record(0, Kind::Values, 2, 2.0);
@@ -208,10 +206,10 @@ async fn a_write_concern_error_is_retried_and_its_offset_is_not_committed_meanwh
     );
 
     write_concern_failures(&database.uri(), false).await;
-    wait_until(
+    app.wait_committed(
         "the record is committed once acknowledged",
+        2,
         Duration::from_secs(60),
-        || async { app.committed(0).await == Some(2) },
     )
     .await;
     app.stop().await.expect("storage stops cleanly");
