@@ -70,15 +70,7 @@ start_replica etl-b
 start_replica etl-c
 
 # leaders: "shard holder" for every shard lease that has not expired.
-leaders() {
-    "$PY" - "$MONGO_URI_LOCAL" <<'PYEOF'
-import sys, datetime, pymongo
-leases = pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=2000)["sla_monitor"]["etl_leases"]
-now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-for lease in leases.find({"kind": "shard", "expires_at": {"$gt": now}}):
-    print(lease["_id"], lease["holder"])
-PYEOF
-}
+leaders() { live_shard_leases _id holder; }
 
 name_of_pid() {
     local name

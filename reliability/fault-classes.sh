@@ -226,15 +226,7 @@ wait_all_documents
 log "$SERIES series have documents; fault classes: $CLASSES"
 
 # leader: "holder term" of the live shard lease (one shard).
-leader() {
-    "$PY" - "$MONGO_URI_LOCAL" <<'PYEOF' 2>/dev/null || true
-import sys, datetime, pymongo
-leases = pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=2000)["sla_monitor"]["etl_leases"]
-now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-for lease in leases.find({"kind": "shard", "expires_at": {"$gt": now}}):
-    print(lease["holder"], lease["term"])
-PYEOF
-}
+leader() { live_shard_leases holder term 2>/dev/null || true; }
 
 # The replica name (etl or etl-b) whose pid ends the holder's id.
 replica_of_holder() {
@@ -433,10 +425,7 @@ for class in $CLASSES; do
     log "${rows[-1]}"
 done
 
-fault_finish
-finding=$(audit_finding)
-[[ -z $finding ]] || { bad=1; findings+=("$finding"); }
-[[ -z $PANICS ]] || { bad=1; findings+=("panic in a service log: $(head -c 300 <<<"$PANICS")"); }
+fault_account
 leaders_rc=0
 "$RECORD_AUDIT" leaders >"$FAULT_WORK/leaders.txt" 2>&1 || leaders_rc=$?
 ((leaders_rc == 0)) || { bad=1; findings+=("record-audit leaders failed (exit $leaders_rc)"); }

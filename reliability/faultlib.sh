@@ -19,6 +19,8 @@
 #   fault_finish             stops the etl gracefully, lets storage drain, ends the audit; sets
 #                            AUDIT_RC, PRODUCED DROPPED WRITTEN STALE DEAD (counter totals over
 #                            every process instance) and PANICS
+#   fault_account            fault_finish, then the audit's and the panics' findings added to
+#                            the caller's `findings` (`bad=1` when any)
 #
 # The services' admin ports are in ADMIN (a caller may add replicas to it and to SERVICES).
 
@@ -170,6 +172,18 @@ fault_finish() {
         }' "$FAULT_WORK/counters.log")"
     # shellcheck disable=SC2034 # read by the caller
     PANICS=$(panics_in_logs)
+}
+
+# fault_account: fault_finish, then adds the audit's finding and any panic in a service log to
+# the caller's `findings` (and sets its `bad`).
+fault_account() {
+    fault_finish
+    local finding
+    finding=$(audit_finding)
+    # shellcheck disable=SC2034 # read by the caller
+    [[ -z $finding ]] || { bad=1; findings+=("$finding"); }
+    # shellcheck disable=SC2034 # read by the caller
+    [[ -z $PANICS ]] || { bad=1; findings+=("panic in a service log: $(head -c 300 <<<"$PANICS")"); }
 }
 
 # audit_finding: the finding for AUDIT_RC, or nothing.

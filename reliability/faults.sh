@@ -88,10 +88,7 @@ for part in $PARTS; do
 done
 
 # ---- final accounting ----------------------------------------------------------------------------
-fault_finish
-finding=$(audit_finding)
-[[ -z $finding ]] || { bad=1; findings+=("$finding"); }
-[[ -z $PANICS ]] || { bad=1; findings+=("panic in a service log: $(head -c 300 <<<"$PANICS")"); }
+fault_account
 
 {
     echo "Fault run $(date -u +%FT%TZ): debug binaries, ETL_FAST_LOOP_SECS=$ETL_FAST_LOOP_SECS, each part SIGKILLed (process group), down ${DOWN}s, restarted as scripts/up.sh does; $SERIES series."

@@ -31,6 +31,18 @@ ensure_venv() {
     fi
 }
 
+# live_shard_leases FIELD...: the FIELDs (space-separated) of each shard lease of the etl that
+# has not expired, one lease a line.
+live_shard_leases() {
+    "${PY:-$(pymongo_python)}" - "$MONGO_URI_LOCAL" "$@" <<'PYEOF'
+import sys, datetime, pymongo
+leases = pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=2000)["sla_monitor"]["etl_leases"]
+now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+for lease in leases.find({"kind": "shard", "expires_at": {"$gt": now}}):
+    print(*(lease[field] for field in sys.argv[2:]))
+PYEOF
+}
+
 # pymongo_python: a python with pymongo: the test venv's (secantusdb brings it), else
 # .cache/reliability-venv's (installed by ensure_venv).
 pymongo_python() {

@@ -46,6 +46,16 @@ pm.test("answer is JSON", function () {
 });'''
 
 
+def for_each(title, array, item):
+    """The opening of a test that the answer is a non-empty JSON array (`array`), and of its loop
+    over each element (`item`): the caller's checks follow, then the two closings."""
+    return f'''
+pm.test("{title}", function () {{
+    const {array} = pm.response.json();
+    pm.expect({array}).to.be.an("array").and.not.empty;
+    {array}.forEach(function ({item}) {{'''
+
+
 def status(code):
     """The test script's check of the answer's status code."""
     return f'''
@@ -130,11 +140,7 @@ pm.test("details list the problems", function () {
       "A set with an empty name, min above max and a zero `for`: one 400 listing every problem.",
       body=json.dumps([{"name": {}, "range": {"min": 2, "max": 1}, "for": 0}], indent=2),
       examples=[("Invalid set", "Bad Request", 400, {"error": "The SLA set is invalid", "details": ["metric 1: name must have __name__", "metric 1: range.min 2 is above range.max 1", "metric 1: for must be a positive number of minutes", "the set must have 5 metrics, got 1"]})]),
-  req("GET /slaset", "GET", "sla_manager_url", "/slaset", JSONCT + status(200) + '''
-pm.test("the set: id, name, range, for", function () {
-    const set = pm.response.json();
-    pm.expect(set).to.be.an("array").and.not.empty;
-    set.forEach(function (sla) {
+  req("GET /slaset", "GET", "sla_manager_url", "/slaset", JSONCT + status(200) + for_each("the set: id, name, range, for", "set", "sla") + '''
         pm.expect(sla).to.include.all.keys("id", "name", "range", "for");
         pm.expect(sla.id).to.match(/^[0-9a-f]{16}$/);
         pm.expect(sla.range).to.include.all.keys("min", "max");
@@ -143,11 +149,7 @@ pm.test("the set: id, name, range, for", function () {
     pm.collectionVariables.set("metric_name", set[0].name.__name__);
 });''', "The stored SLA set, in the order it was given (404 before any PUT). Captures `sla_id` and `metric_name` from its first metric.",
       examples=[("The set", "OK", 200, sla_view)]),
-  req("GET /status", "GET", "sla_manager_url", "/status", JSONCT + status(200) + '''
-pm.test("a list as in the original: name, status, description, last-values per SLA", function () {
-    const body = pm.response.json();
-    pm.expect(body).to.be.an("array").and.not.empty;
-    body.forEach(function (m) {
+  req("GET /status", "GET", "sla_manager_url", "/status", JSONCT + status(200) + for_each("a list as in the original: name, status, description, last-values per SLA", "body", "m") + '''
         pm.expect(m).to.include.all.keys("name", "status", "description", "last-values");
         pm.expect(m.name).to.be.an("object");
         pm.expect(m.status).to.be.oneOf(["inactive", "pending", "firing", "unknown"]);
@@ -162,11 +164,7 @@ pm.test("a list as in the original: name, status, description, last-values per S
     });
 });''', "Each SLA's state now, a list as in the original: `status` inactive, pending (out of range for less than `for` minutes), firing, or unknown; the original's `description`; `last-values`, the last three values at a 1-minute step. `?at=` (RFC 3339 or unix seconds) evaluates at another time.",
       examples=[("States", "OK", 200, status_ex)]),
-  req("GET /status?at= (an hour ago)", "GET", "sla_manager_url", "/status", JSONCT + status(200) + '''
-pm.test("evaluated at the time asked", function () {
-    const body = pm.response.json();
-    pm.expect(body).to.be.an("array").and.not.empty;
-    body.forEach(function (m) {
+  req("GET /status?at= (an hour ago)", "GET", "sla_manager_url", "/status", JSONCT + status(200) + for_each("evaluated at the time asked", "body", "m") + '''
         pm.expect(Date.parse(m.evaluated_at) / 1000).to.eql(Number(pm.variables.get("an_hour_ago")));
     });
 });''', "The state as it was an hour ago (unix seconds in `at`).",
@@ -175,11 +173,7 @@ pm.test("evaluated at the time asked", function () {
       examples=[("States", "OK", 200, status_ex)]),
   req("GET /status?at=yesterday (400)", "GET", "sla_manager_url", "/status", JSONCT + status(400) + ERR, "A malformed `at` is a 400.", query=[("at", "yesterday", "not a time")],
       examples=[("Bad time", "Bad Request", 400, {"error": "at must be an RFC 3339 time or unix seconds, got \"yesterday\""})]),
-  req("GET /violations", "GET", "sla_manager_url", "/violations", JSONCT + status(200) + '''
-pm.test("a list as in the original: counts and minutes in 1h, 3h, 12h and the violation_list", function () {
-    const body = pm.response.json();
-    pm.expect(body).to.be.an("array").and.not.empty;
-    body.forEach(function (m) {
+  req("GET /violations", "GET", "sla_manager_url", "/violations", JSONCT + status(200) + for_each("a list as in the original: counts and minutes in 1h, 3h, 12h and the violation_list", "body", "m") + '''
         pm.expect(m).to.include.all.keys("name", "1h", "3h", "12h", "violation_list");
         pm.expect(m.id).to.match(/^[0-9a-f]{16}$/);
         ["1h", "3h", "12h"].forEach(function (w) {
@@ -280,11 +274,7 @@ win = '''function checkWindow(w) {
     pm.expect(w.count).to.be.a("number").and.at.least(0);
 }'''
 retrieval_items = [
-  req("GET /metrics", "GET", "retrieval_url", "/metrics", JSONCT + status(200) + '''
-pm.test("every series: a 16-hex id and its labels", function () {
-    const series = pm.response.json();
-    pm.expect(series).to.be.an("array").and.not.empty;
-    series.forEach(function (s) {
+  req("GET /metrics", "GET", "retrieval_url", "/metrics", JSONCT + status(200) + for_each("every series: a 16-hex id and its labels", "series", "s") + '''
         pm.expect(s.id).to.match(/^[0-9a-f]{16}$/);
         pm.expect(s.name.__name__).to.be.a("string");
     });
@@ -301,11 +291,7 @@ if (chosen) {
     pm.collectionVariables.set("id", chosen.id);
 }''', "Every stored series with its id and labels, sorted by id. Captures `id` for the requests below.",
       examples=[("Series", "OK", 200, [{"id": "6f1c0a9e3b27d845", "name": slaset[0]["name"]}])]),
-  req("GET /metrics?name=", "GET", "retrieval_url", "/metrics", JSONCT + status(200) + '''
-pm.test("only series of that metric name", function () {
-    const series = pm.response.json();
-    pm.expect(series).to.be.an("array").and.not.empty;
-    series.forEach(function (s) {
+  req("GET /metrics?name=", "GET", "retrieval_url", "/metrics", JSONCT + status(200) + for_each("only series of that metric name", "series", "s") + '''
         pm.expect(s.name.__name__).to.eql(pm.collectionVariables.get("metric_name"));
     });
 });''', "The series of one metric name (`__name__`).", query=[("name", "{{metric_name}}", "a metric name")],

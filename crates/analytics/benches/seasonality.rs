@@ -1,26 +1,15 @@
 //! Period detection on realistic lengths.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use std::hint::black_box;
 
 mod common;
+mod reference;
 
 fn bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("seasonality");
     let opts = analytics::SeasonalityOptions::default();
-    for (name, x) in [
-        ("seasonality/daily_4320", common::series("daily_add_4320")),
-        ("seasonality/hourly_2880", common::series("hourly_add_2880")),
-        (
-            "seasonality/random_walk_3000",
-            common::series("random_walk_3000"),
-        ),
-    ] {
-        g.bench_function(name, |b| {
-            b.iter(|| analytics::seasonality(black_box(&x), &opts))
-        });
-    }
-    g.finish();
+    reference::bench_each(c, "seasonality", "seasonality", &reference::SERIES, |x| {
+        analytics::seasonality(x, &opts)
+    });
 }
 
 criterion_group!(benches, bench);

@@ -257,6 +257,18 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use tower::ServiceExt;
 
+    /// Metrics in a registry of their own.
+    fn unregistered() -> HttpMetrics {
+        HttpMetrics::register(&Registry::new()).unwrap()
+    }
+
+    /// The answer of `app` to `GET path`.
+    async fn get_through(app: Router, path: &str) -> axum::response::Response {
+        app.oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
     fn limits() -> EdgeArgs {
         EdgeArgs {
             request_timeout: Duration::from_millis(50),
@@ -277,10 +289,7 @@ mod tests {
             }),
         );
         let app = with_edge(app, &limits(), metrics);
-        let response = app
-            .oneshot(Request::get("/slow/1").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let response = get_through(app, "/slow/1").await;
         assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
         assert!(response.headers().contains_key("x-request-id"));
         let families = registry.gather();
@@ -296,7 +305,7 @@ mod tests {
         let app = with_edge(
             Router::new().route("/", get(|| async { "ok" })),
             &limits(),
-            HttpMetrics::register(&Registry::new()).unwrap(),
+            unregistered(),
         );
         let request = Request::get("/")
             .header("x-request-id", "abc-123")
@@ -329,10 +338,7 @@ mod tests {
             &limits(),
             HttpMetrics::register(&registry).unwrap(),
         );
-        let response = app
-            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let response = get_through(app, "/boom").await;
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = axum::body::to_bytes(response.into_body(), 1024)
             .await
@@ -374,12 +380,9 @@ mod tests {
                 }),
             ),
             &limits(),
-            HttpMetrics::register(&Registry::new()).unwrap(),
+            unregistered(),
         );
-        let response = app
-            .oneshot(Request::get("/work").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let response = get_through(app, "/work").await;
         assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
         assert!(dropped.load(Ordering::SeqCst), "the handler still runs");
     }
@@ -394,25 +397,14 @@ mod tests {
                 .route("/stream", get(|| async { endless() }))
                 .route("/", get(|| async { "ok" })),
             &limits,
-            HttpMetrics::register(&Registry::new()).unwrap(),
+            unregistered(),
         );
-        let streaming = app
-            .clone()
-            .oneshot(Request::get("/stream").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let streaming = get_through(app.clone(), "/stream").await;
         assert_eq!(streaming.status(), StatusCode::OK);
-        let shed = app
-            .clone()
-            .oneshot(Request::get("/").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let shed = get_through(app.clone(), "/").await;
         assert_eq!(shed.status(), StatusCode::SERVICE_UNAVAILABLE);
         drop(streaming);
-        let served = app
-            .oneshot(Request::get("/").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let served = get_through(app, "/").await;
         assert_eq!(served.status(), StatusCode::OK, "the permit came back");
     }
 
@@ -423,12 +415,9 @@ mod tests {
         let app = with_edge(
             Router::new().route("/", get(|| async { "ok" })),
             &limits,
-            HttpMetrics::register(&Registry::new()).unwrap(),
+            unregistered(),
         );
-        let response = app
-            .oneshot(Request::get("/").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let response = get_through(app, "/").await;
         assert_eq!(response.status(), StatusCode::OK);
     }
 
@@ -437,12 +426,9 @@ mod tests {
         let app = with_edge(
             Router::new().route("/stream", get(|| async { endless() })),
             &limits(),
-            HttpMetrics::register(&Registry::new()).unwrap(),
+            unregistered(),
         );
-        let response = app
-            .oneshot(Request::get("/stream").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let response = get_through(app, "/stream").await;
         assert_eq!(response.status(), StatusCode::OK);
         let read = tokio::time::timeout(
             Duration::from_secs(5),

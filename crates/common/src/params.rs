@@ -94,9 +94,17 @@ pub fn instant_schema() -> utoipa::openapi::schema::Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::at;
 
-    fn at(secs: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(secs, 0).unwrap()
+    /// Each of `bad` is refused for `param` with a message naming the parameter and `hint`.
+    fn assert_refused(param: &str, bad: &[&str], hint: &str) {
+        for bad in bad {
+            let error = parse_instant(param, bad).unwrap_err();
+            assert!(
+                error.contains(&format!("`{param}`")) && error.contains(hint),
+                "{bad:?}: {error}"
+            );
+        }
     }
 
     #[test]
@@ -129,20 +137,18 @@ mod tests {
 
     #[test]
     fn malformed_times_name_the_parameter_and_the_forms() {
-        for bad in [
-            "yesterday",
-            "NaN",
-            "inf",
-            "-inf",
-            "",
-            "2026-13-01T00:00:00Z",
-        ] {
-            let error = parse_instant("from", bad).unwrap_err();
-            assert!(
-                error.contains("`from`") && error.contains("RFC 3339"),
-                "{bad:?}: {error}"
-            );
-        }
+        assert_refused(
+            "from",
+            &[
+                "yesterday",
+                "NaN",
+                "inf",
+                "-inf",
+                "",
+                "2026-13-01T00:00:00Z",
+            ],
+            "RFC 3339",
+        );
     }
 
     #[test]

@@ -393,10 +393,7 @@ fn chunks(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(secs: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(secs, 0).unwrap()
-    }
+    use crate::testing::at;
 
     #[test]
     fn short_ranges_are_one_request() {

@@ -15,6 +15,14 @@ pub use contracts::testing::{Token, full_metadata, full_prediction, promql_token
 
 pub mod pki;
 
+/// The instant `secs` seconds after the Unix epoch (a test's shorthand).
+///
+/// # Panics
+/// Outside the range chrono represents.
+pub fn at(secs: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(secs, 0).expect("an instant chrono represents")
+}
+
 /// A label set from `(name, value)` pairs.
 pub fn labels(pairs: &[(&str, &str)]) -> crate::Labels {
     pairs
@@ -37,6 +45,19 @@ pub fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!("{name} is not set: run the tests through scripts/test.sh, which starts the real dependencies and sets it")
     })
+}
+
+/// The `/metrics` text of a service's admin listener at `admin`.
+///
+/// # Panics
+/// The listener does not answer, or not with text.
+pub async fn admin_metrics(admin: SocketAddr) -> String {
+    reqwest::get(format!("http://{admin}/metrics"))
+        .await
+        .expect("the admin port answers")
+        .text()
+        .await
+        .expect("a text body")
 }
 
 /// The target Prometheus with the synthetic history (`TEST_PROMETHEUS_URL`).

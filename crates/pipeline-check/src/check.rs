@@ -97,6 +97,19 @@ struct Subject<'a> {
     synthetic: Option<&'a Series>,
 }
 
+/// Every document of `collection`, as stored (parsed and checked afterwards).
+async fn all_documents(
+    database: &mongodb::Database,
+    collection: &str,
+) -> Result<Vec<Document>, mongodb::error::Error> {
+    database
+        .collection::<Document>(collection)
+        .find(doc! {})
+        .await?
+        .try_collect()
+        .await
+}
+
 /// Reads everything, checks everything, and returns the tally.
 ///
 /// # Errors
@@ -121,18 +134,8 @@ pub async fn run(config: &Config) -> Result<Report, CheckError> {
         .into_iter()
         .map(|labels| (SeriesId::of(&labels), labels))
         .collect();
-    let raw: Vec<Document> = database
-        .collection::<Document>(METRICS_COLLECTION)
-        .find(doc! {})
-        .await?
-        .try_collect()
-        .await?;
-    let raw_slas: Vec<Document> = database
-        .collection::<Document>(SLASET_COLLECTION)
-        .find(doc! {})
-        .await?
-        .try_collect()
-        .await?;
+    let raw = all_documents(&database, METRICS_COLLECTION).await?;
+    let raw_slas = all_documents(&database, SLASET_COLLECTION).await?;
 
     let documents = parse_documents(&raw, &selected, &mut tally);
     let slas = crate::slaset::sla_documents(&raw_slas, &mut tally);

@@ -5,7 +5,7 @@ use std::{path::PathBuf, time::Duration};
 
 use chrono::TimeDelta;
 use clap::{Args, Parser};
-use common::config::{MongoArgs, PrometheusArgs, parse_duration};
+use common::config::{KafkaArgs, MongoArgs, PrometheusArgs, parse_duration};
 
 /// Check every document of a running pipeline's `metrics` collection against PromQL
 /// (`*_over_time` at the document's computed_at), the synthetic generator's known values and
@@ -56,6 +56,21 @@ impl Config {
         let offset = TimeDelta::from_std(self.query_offset).unwrap_or(TimeDelta::zero());
         TimeDelta::seconds(i64::try_from(loop_secs).unwrap_or(i64::MAX / 4_000) * 2) + offset
     }
+}
+
+/// The pipeline the topic readers account for (`record-audit loss`, `record-inject`): the
+/// topic, the database storage writes and storage's consumer group.
+#[derive(Debug, Clone, Args)]
+pub struct PipelineArgs {
+    /// The topic the etl produces to.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// The database storage writes.
+    #[command(flatten)]
+    pub mongo: MongoArgs,
+    /// Storage's consumer group and dead-letter topic.
+    #[command(flatten)]
+    pub storage: StorageGroupArgs,
 }
 
 /// The storage consumer the topic readers account for: its group and its dead-letter topic, as

@@ -39,6 +39,13 @@ async fn echo_behind_proxy(fault: Fault) -> (String, Switch) {
     (address, switch)
 }
 
+/// Likewise, and a connection through the proxy.
+async fn connected_behind_proxy(fault: Fault) -> (String, Switch, TcpStream) {
+    let (address, switch) = echo_behind_proxy(fault).await;
+    let stream = TcpStream::connect(&address).await.unwrap();
+    (address, switch, stream)
+}
+
 /// Writes `message` and reads as many bytes back, or fails within `patience`.
 async fn round_trip(
     stream: &mut TcpStream,
@@ -55,8 +62,7 @@ async fn round_trip(
 
 #[tokio::test]
 async fn without_a_fault_bytes_go_through_both_ways() {
-    let (address, switch) = echo_behind_proxy(Fault::None).await;
-    let mut stream = TcpStream::connect(&address).await.unwrap();
+    let (_, switch, mut stream) = connected_behind_proxy(Fault::None).await;
     let back = round_trip(&mut stream, b"hello", QUIET * 10).await.unwrap();
     assert_eq!(back, b"hello");
     assert_eq!(switch.counts(), (1, 0));
@@ -64,8 +70,7 @@ async fn without_a_fault_bytes_go_through_both_ways() {
 
 #[tokio::test]
 async fn a_delay_holds_each_chunk_both_ways() {
-    let (address, switch) = echo_behind_proxy(Fault::None).await;
-    let mut stream = TcpStream::connect(&address).await.unwrap();
+    let (_, switch, mut stream) = connected_behind_proxy(Fault::None).await;
     switch.set(Fault::Delay(Duration::from_millis(200)));
     let started = Instant::now();
     round_trip(&mut stream, b"slow", Duration::from_secs(10))
@@ -81,8 +86,7 @@ async fn a_delay_holds_each_chunk_both_ways() {
 
 #[tokio::test]
 async fn a_reset_drops_open_connections_and_every_new_one_until_it_ends() {
-    let (address, switch) = echo_behind_proxy(Fault::None).await;
-    let mut open = TcpStream::connect(&address).await.unwrap();
+    let (address, switch, mut open) = connected_behind_proxy(Fault::None).await;
     round_trip(&mut open, b"before", QUIET * 10).await.unwrap();
 
     switch.set(Fault::Reset);
@@ -106,8 +110,7 @@ async fn a_reset_drops_open_connections_and_every_new_one_until_it_ends() {
 
 #[tokio::test]
 async fn a_cut_forwards_half_a_message_then_resets_the_connection() {
-    let (address, switch) = echo_behind_proxy(Fault::None).await;
-    let mut stream = TcpStream::connect(&address).await.unwrap();
+    let (_, switch, mut stream) = connected_behind_proxy(Fault::None).await;
     round_trip(&mut stream, b"whole", QUIET * 10).await.unwrap();
 
     switch.set(Fault::Cut);
@@ -130,8 +133,7 @@ async fn a_cut_forwards_half_a_message_then_resets_the_connection() {
 
 #[tokio::test]
 async fn a_blackhole_holds_everything_until_it_ends_then_forwards_it() {
-    let (address, switch) = echo_behind_proxy(Fault::Blackhole).await;
-    let mut stream = TcpStream::connect(&address).await.unwrap();
+    let (_, switch, mut stream) = connected_behind_proxy(Fault::Blackhole).await;
     let error = round_trip(&mut stream, b"held", QUIET).await.unwrap_err();
     assert_eq!(error.kind(), io::ErrorKind::TimedOut);
 

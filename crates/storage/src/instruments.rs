@@ -3,6 +3,7 @@
 
 use prometheus::{
     Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    core::Collector,
 };
 
 /// The service's counters, gauges and histograms.
@@ -38,53 +39,42 @@ pub struct Instruments {
 impl Instruments {
     /// Creates the instruments and registers them in `registry`.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
-        let instruments = Self {
-            records_written: IntCounterVec::new(
-                Opts::new("storage_records_written_total", "Records written to the database, by kind."),
-                &["kind"],
-            )?,
-            records_stale: IntCounterVec::new(
-                Opts::new("storage_records_stale_total", "Records skipped because a result as new or newer was stored, by kind."),
-                &["kind"],
-            )?,
-            dead_letters: IntCounterVec::new(
-                Opts::new("storage_dead_letters_total", "Messages sent to the dead-letter topic, by reason."),
-                &["reason"],
-            )?,
-            dead_letters_failed: IntCounter::new("storage_dead_letters_failed_total", "Dead letters the broker refused for good, reported and skipped.")?,
-            database_refusals: IntCounter::new("storage_database_refusals_total", "Times the database refused this service for good (credentials, rights), each stopping it.")?,
-            batches: IntCounter::new("storage_batches_total", "Batches written and committed.")?,
-            batch_seconds: Histogram::with_opts(
+        Ok(Self {
+            records_written: registered(registry, counter_vec("storage_records_written_total", "Records written to the database, by kind.", "kind")?)?,
+            records_stale: registered(registry, counter_vec("storage_records_stale_total", "Records skipped because a result as new or newer was stored, by kind.", "kind")?)?,
+            dead_letters: registered(registry, counter_vec("storage_dead_letters_total", "Messages sent to the dead-letter topic, by reason.", "reason")?)?,
+            dead_letters_failed: registered(registry, IntCounter::new("storage_dead_letters_failed_total", "Dead letters the broker refused for good, reported and skipped.")?)?,
+            database_refusals: registered(registry, IntCounter::new("storage_database_refusals_total", "Times the database refused this service for good (credentials, rights), each stopping it.")?)?,
+            batches: registered(registry, IntCounter::new("storage_batches_total", "Batches written and committed.")?)?,
+            batch_seconds: registered(registry, Histogram::with_opts(
                 HistogramOpts::new("storage_batch_duration_seconds", "Time to write a batch, retries included; its offset commit overlaps the next batch.")
                     .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
-            )?,
-            batch_messages: Histogram::with_opts(
+            )?)?,
+            batch_messages: registered(registry, Histogram::with_opts(
                 HistogramOpts::new("storage_batch_messages", "Messages per batch.")
                     .buckets(vec![1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0]),
-            )?,
-            retries: IntCounterVec::new(
-                Opts::new("storage_retries_total", "Retries after a transient failure, by operation."),
-                &["operation"],
-            )?,
-            commit_failures: IntCounter::new("storage_commit_failures_total", "Offset commits the broker refused.")?,
-            paused: IntGauge::new("storage_consumption_paused", "1 while consumption is paused because the database is down.")?,
-            consumer_lag: IntGaugeVec::new(
+            )?)?,
+            retries: registered(registry, counter_vec("storage_retries_total", "Retries after a transient failure, by operation.", "operation")?)?,
+            commit_failures: registered(registry, IntCounter::new("storage_commit_failures_total", "Offset commits the broker refused.")?)?,
+            paused: registered(registry, IntGauge::new("storage_consumption_paused", "1 while consumption is paused because the database is down.")?)?,
+            consumer_lag: registered(registry, IntGaugeVec::new(
                 Opts::new("storage_consumer_lag_records", "Messages between the committed offset and the end of the partition."),
                 &["partition"],
-            )?,
-        };
-        registry.register(Box::new(instruments.records_written.clone()))?;
-        registry.register(Box::new(instruments.records_stale.clone()))?;
-        registry.register(Box::new(instruments.dead_letters.clone()))?;
-        registry.register(Box::new(instruments.dead_letters_failed.clone()))?;
-        registry.register(Box::new(instruments.database_refusals.clone()))?;
-        registry.register(Box::new(instruments.batches.clone()))?;
-        registry.register(Box::new(instruments.batch_seconds.clone()))?;
-        registry.register(Box::new(instruments.batch_messages.clone()))?;
-        registry.register(Box::new(instruments.retries.clone()))?;
-        registry.register(Box::new(instruments.commit_failures.clone()))?;
-        registry.register(Box::new(instruments.paused.clone()))?;
-        registry.register(Box::new(instruments.consumer_lag.clone()))?;
-        Ok(instruments)
+            )?)?,
+        })
     }
+}
+
+/// An integer counter named `name`, one series per value of `label`.
+fn counter_vec(name: &str, help: &str, label: &str) -> Result<IntCounterVec, prometheus::Error> {
+    IntCounterVec::new(Opts::new(name, help), &[label])
+}
+
+/// `collector`, registered in `registry`.
+fn registered<C: Collector + Clone + 'static>(
+    registry: &Registry,
+    collector: C,
+) -> Result<C, prometheus::Error> {
+    registry.register(Box::new(collector.clone()))?;
+    Ok(collector)
 }

@@ -77,6 +77,14 @@ mod tests {
     use super::*;
     use crate::Config;
 
+    /// One day of history ending at a minute boundary.
+    fn one_day() -> Dataset {
+        Dataset::new(Config {
+            days: 1,
+            ..Config::new(1_700_000_040)
+        })
+    }
+
     #[test]
     fn format_is_openmetrics() {
         let end = 1_700_000_040;
@@ -117,10 +125,7 @@ mod tests {
 
     #[test]
     fn written_values_parse_back_exactly() {
-        let data = Dataset::new(Config {
-            days: 1,
-            ..Config::new(1_700_000_040)
-        });
+        let data = one_day();
         let mut buf = Vec::new();
         write_openmetrics(&data, &mut buf).unwrap();
         let text = String::from_utf8(buf).unwrap();
@@ -140,10 +145,7 @@ mod tests {
 
     #[test]
     fn windows_partition_the_samples() {
-        let data = Dataset::new(Config {
-            days: 1,
-            ..Config::new(1_700_000_040)
-        });
+        let data = one_day();
         let mut all = Vec::new();
         let total = write_openmetrics(&data, &mut all).unwrap();
         let start = data.config().start();

@@ -42,30 +42,28 @@ def actions(spec, role, index=0):
 
 @unittest.skipUnless(READY, f"no secantusd-py/pymongo in {VENV} or no node (scripts/deps.sh)")
 class LiveRoles(unittest.TestCase):
+    def assertFailsWith(self, change, text):
+        """The live check of the roles after change(spec) exits 1 and prints text."""
+        status, out = run_with(change)
+        self.assertEqual(status, 1, out)
+        self.assertIn(text, out)
+
     def test_repository_roles_pass(self):
         status, out = run_with()
         self.assertEqual(status, 0, out)
         self.assertIn("every operation as granted", out)
 
     def test_retrieval_allowed_to_write_fails(self):
-        status, out = run_with(lambda s: actions(s, "slaRetrievalRole").extend(["insert", "update"]))
-        self.assertEqual(status, 1, out)
-        self.assertIn("retrieval: insert metrics was allowed", out)
+        self.assertFailsWith(lambda s: actions(s, "slaRetrievalRole").extend(["insert", "update"]), "retrieval: insert metrics was allowed")
 
     def test_storage_allowed_to_drop_fails(self):
-        status, out = run_with(lambda s: actions(s, "slaStorageRole").append("dropCollection"))
-        self.assertEqual(status, 1, out)
-        self.assertIn("storage: drop metrics was allowed", out)
+        self.assertFailsWith(lambda s: actions(s, "slaStorageRole").append("dropCollection"), "storage: drop metrics was allowed")
 
     def test_sla_manager_without_rename_fails(self):
-        status, out = run_with(lambda s: actions(s, "slaManagerRole").remove("renameCollectionSameDB"))
-        self.assertEqual(status, 1, out)
-        self.assertIn("sla-manager: renameCollection over slaset failed (13", out)
+        self.assertFailsWith(lambda s: actions(s, "slaManagerRole").remove("renameCollectionSameDB"), "sla-manager: renameCollection over slaset failed (13")
 
     def test_etl_without_remove_fails(self):
-        status, out = run_with(lambda s: actions(s, "slaEtlRole").remove("remove"))
-        self.assertEqual(status, 1, out)
-        self.assertIn("etl: delete etl_leases failed (13", out)
+        self.assertFailsWith(lambda s: actions(s, "slaEtlRole").remove("remove"), "etl: delete etl_leases failed (13")
 
 
     @unittest.skipUnless(HAVE_BIN, f"no built retrieval and sla-manager in {BIN}")

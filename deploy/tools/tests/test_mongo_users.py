@@ -58,6 +58,11 @@ class Spec(CheckTestCase):
         self.assertIn("create-users.js: no updateUser", "\n".join(mongo_users.check_script(js)))
 
 
+def env(services, name):
+    """The environment of compose service `name`."""
+    return services[name]["environment"]
+
+
 @unittest.skipUnless(HAVE_COMPOSE, "docker-compose not installed")
 class Compose(CheckTestCase):
     def check(self, services):
@@ -71,22 +76,19 @@ class Compose(CheckTestCase):
         self.assertEqual(mongo_users.check_compose(self.services, SPEC), [])
 
     def test_root_uri_fails(self):
-        def change(s):
-            s["storage"]["environment"]["MONGO_URI"] = "mongodb://root:dev-password-change-me@mongo:27017/?authSource=admin"
-        self.assertProblem(broken(self.services, change), "compose storage: MONGO_URI logs in as the root user root")
+        root = "mongodb://root:dev-password-change-me@mongo:27017/?authSource=admin"
+        self.assertProblem(broken(self.services, lambda s: env(s, "storage").update(MONGO_URI=root)), "compose storage: MONGO_URI logs in as the root user root")
 
     def test_another_services_user_fails(self):
         def change(s):
-            s["retrieval"]["environment"]["MONGO_URI"] = s["storage"]["environment"]["MONGO_URI"]
+            env(s, "retrieval")["MONGO_URI"] = env(s, "storage")["MONGO_URI"]
         self.assertProblem(broken(self.services, change), "compose retrieval: MONGO_URI logs in as storage, not as its own user retrieval")
 
     def test_no_uri_fails(self):
-        self.assertProblem(broken(self.services, lambda s: s["etl"]["environment"].pop("MONGO_URI")), "compose etl: no MONGO_URI")
+        self.assertProblem(broken(self.services, lambda s: env(s, "etl").pop("MONGO_URI")), "compose etl: no MONGO_URI")
 
     def test_password_out_of_step_fails(self):
-        def change(s):
-            s["mongo"]["environment"]["MONGO_ETL_PASSWORD"] = "another"
-        self.assertProblem(broken(self.services, change), "compose etl: MONGO_URI's password is not MONGO_ETL_PASSWORD")
+        self.assertProblem(broken(self.services, lambda s: env(s, "mongo").update(MONGO_ETL_PASSWORD="another")), "compose etl: MONGO_URI's password is not MONGO_ETL_PASSWORD")
 
     def test_init_scripts_not_mounted_fails(self):
         def change(s):

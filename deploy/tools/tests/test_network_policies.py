@@ -12,6 +12,16 @@ def policy(docs, name):
     return next(d for _, d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == name)
 
 
+def ingress(docs, name, index=0):
+    """Ingress rule `index` of the NetworkPolicy `name`."""
+    return policy(docs, name)["spec"]["ingress"][index]
+
+
+def egress(docs, name):
+    """The egress rules of the NetworkPolicy `name`."""
+    return policy(docs, name)["spec"]["egress"]
+
+
 def without(docs, name):
     return [(p, d) for p, d in docs if not (d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == name)]
 
@@ -23,6 +33,10 @@ def peer(name):
 class Check(CheckTestCase):
     def check(self, docs):
         return network_policies.check(docs)
+
+    def assertPeerAddedFails(self, name, index, added, text):
+        """Adding the peer `added` to ingress rule `index` of policy `name` is a problem with text."""
+        self.assertProblem(broken(DOCS, lambda d: ingress(d, name, index)["from"].append(added)), text)
 
     def test_repository_manifests_pass(self):
         self.assertGreaterEqual(sum(d["kind"] == "NetworkPolicy" for _, d in DOCS), 10)
@@ -40,51 +54,39 @@ class Check(CheckTestCase):
         self.assertProblem(without(DOCS, "default-deny-ingress"), "Job/kafka-create-topic: its pods are selected by no NetworkPolicy")
 
     def test_kafka_open_to_retrieval_fails(self):
-        def change(d):
-            policy(d, "kafka")["spec"]["ingress"][0]["from"].append(peer("retrieval"))
-        self.assertProblem(broken(DOCS, change), "port 9092 (kafka:9092): reachable from ['retrieval'] too")
+        self.assertPeerAddedFails("kafka", 0, peer("retrieval"), "port 9092 (kafka:9092): reachable from ['retrieval'] too")
 
     def test_kafka_rule_without_from_fails(self):
-        def change(d):
-            policy(d, "kafka")["spec"]["ingress"][0].pop("from")
-        self.assertProblem(broken(DOCS, change), "(kafka:9092): open to anyone")
+        self.assertProblem(broken(DOCS, lambda d: ingress(d, "kafka").pop("from")), "(kafka:9092): open to anyone")
 
     def test_mongo_open_to_another_namespace_fails(self):
-        def change(d):
-            policy(d, "mongo")["spec"]["ingress"][0]["from"].append({"namespaceSelector": {}})
-        self.assertProblem(broken(DOCS, change), "(mongo:27017): open to anyone")
+        self.assertPeerAddedFails("mongo", 0, {"namespaceSelector": {}}, "(mongo:27017): open to anyone")
 
     def test_mongo_closed_to_storage_fails(self):
         def change(d):
-            rule = policy(d, "mongo")["spec"]["ingress"][0]
+            rule = ingress(d, "mongo")
             rule["from"] = [p for p in rule["from"] if p != peer("storage")]
         self.assertProblem(broken(DOCS, change), "(mongo:27017): not reachable from ['storage'], which need it")
 
     def test_grpc_open_to_retrieval_fails(self):
-        def change(d):
-            policy(d, "sla-manager")["spec"]["ingress"][1]["from"].append(peer("retrieval"))
-        self.assertProblem(broken(DOCS, change), "port 50052 (sla-manager:50052): reachable from ['retrieval'] too")
+        self.assertPeerAddedFails("sla-manager", 1, peer("retrieval"), "port 50052 (sla-manager:50052): reachable from ['retrieval'] too")
 
     def test_admin_port_open_to_grafana_fails(self):
-        def change(d):
-            policy(d, "storage")["spec"]["ingress"][0]["from"].append(peer("grafana"))
-        self.assertProblem(broken(DOCS, change), "(storage:8009): reachable from ['grafana'] too")
+        self.assertPeerAddedFails("storage", 0, peer("grafana"), "(storage:8009): reachable from ['grafana'] too")
 
     def test_rule_without_ports_opens_the_admin_port_fails(self):
         # A rule with no `ports` opens every port: the REST rule then opens admin 8011 too.
-        def change(d):
-            policy(d, "sla-manager")["spec"]["ingress"][0].pop("ports")
-        self.assertProblem(broken(DOCS, change), "(sla-manager:8011): open to anyone")
+        self.assertProblem(broken(DOCS, lambda d: ingress(d, "sla-manager").pop("ports")), "(sla-manager:8011): open to anyone")
 
     def test_named_port_in_a_rule_counts(self):
         def change(d):
-            policy(d, "etl")["spec"]["ingress"][0]["ports"] = [{"protocol": "TCP", "port": "admin"}]
-            policy(d, "etl")["spec"]["ingress"][0]["from"].append(peer("grafana"))
+            ingress(d, "etl")["ports"] = [{"protocol": "TCP", "port": "admin"}]
+            ingress(d, "etl")["from"].append(peer("grafana"))
         self.assertProblem(broken(DOCS, change), "(etl:8008): reachable from ['grafana'] too")
 
     def test_rest_port_closed_fails(self):
         def change(d):
-            policy(d, "retrieval")["spec"]["ingress"][0]["from"] = [peer("grafana")]
+            ingress(d, "retrieval")["from"] = [peer("grafana")]
         self.assertProblem(broken(DOCS, change), "(retrieval:5000): open only to ['grafana'], intended for anyone")
 
     def test_new_service_port_outside_the_table_fails(self):
@@ -104,24 +106,16 @@ class Check(CheckTestCase):
         self.assertProblem(without(DOCS, "kafka-egress"), "StatefulSet/kafka: its egress is not restricted")
 
     def test_egress_without_dns_fails(self):
-        def change(d):
-            policy(d, "mongo-egress")["spec"]["egress"].pop(1)
-        self.assertProblem(broken(DOCS, change), "StatefulSet/mongo: egress restricted without DNS")
+        self.assertProblem(broken(DOCS, lambda d: egress(d, "mongo-egress").pop(1)), "StatefulSet/mongo: egress restricted without DNS")
 
     def test_egress_to_anywhere_fails(self):
-        def change(d):
-            policy(d, "mongo-egress")["spec"]["egress"][0].pop("to")
-        self.assertProblem(broken(DOCS, change), "StatefulSet/mongo: egress to any address on TCP port 27017")
+        self.assertProblem(broken(DOCS, lambda d: egress(d, "mongo-egress")[0].pop("to")), "StatefulSet/mongo: egress to any address on TCP port 27017")
 
     def test_egress_to_another_pod_fails(self):
-        def change(d):
-            policy(d, "kafka-egress")["spec"]["egress"][0]["to"].append(peer("mongo"))
-        self.assertProblem(broken(DOCS, change), "StatefulSet/kafka: egress to [('mongo', 9092), ('mongo', 9093)] too")
+        self.assertProblem(broken(DOCS, lambda d: egress(d, "kafka-egress")[0]["to"].append(peer("mongo"))), "StatefulSet/kafka: egress to [('mongo', 9092), ('mongo', 9093)] too")
 
     def test_egress_missing_a_peer_port_fails(self):
-        def change(d):
-            policy(d, "kafka-egress")["spec"]["egress"][0]["ports"].pop(1)
-        self.assertProblem(broken(DOCS, change), "StatefulSet/kafka: no egress to [('kafka', 9093)], which it needs")
+        self.assertProblem(broken(DOCS, lambda d: egress(d, "kafka-egress")[0]["ports"].pop(1)), "StatefulSet/kafka: no egress to [('kafka', 9093)], which it needs")
 
     def test_new_egress_policy_without_dns_fails(self):
         def change(d):

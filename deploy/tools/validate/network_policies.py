@@ -125,11 +125,19 @@ def egress_problems(docs, templates):
             problems.append(f"{what}: egress restricted without DNS (port 53 UDP and TCP)")
         for protocol, port in sorted(anywhere - DNS, key=str):
             problems.append(f"{what}: egress to any address on {protocol} port {port or 'any'}")
-        want = EGRESS.get(name, frozenset())
-        if reached - want:
-            problems.append(f"{what}: egress to {sorted(reached - want, key=str)} too (intended {sorted(want)})")
-        if want - reached:
-            problems.append(f"{what}: no egress to {sorted(want - reached)}, which it needs")
+        problems += differences(what, reached, EGRESS.get(name, frozenset()),
+                                "egress to {} too", "no egress to {}, which it needs", key=str)
+    return problems
+
+
+def differences(where, got, want, too, lacking, key=None):
+    """The problems of `got` against the intended `want`: `too` names the members beyond it and
+    `lacking` the missing ones (each a format with one {} for the sorted members)."""
+    problems = []
+    if got - want:
+        problems.append(f"{where}: {too.format(sorted(got - want, key=key))} (intended {sorted(want)})")
+    if want - got:
+        problems.append(f"{where}: {lacking.format(sorted(want - got))}")
     return problems
 
 
@@ -172,10 +180,7 @@ def check(docs):
         elif want == ANYONE:
             problems.append(f"{where}: open only to {sorted(got)}, intended for anyone")
         else:
-            if got - want:
-                problems.append(f"{where}: reachable from {sorted(got - want)} too (intended {sorted(want)})")
-            if want - got:
-                problems.append(f"{where}: not reachable from {sorted(want - got)}, which need it")
+            problems += differences(where, got, want, "reachable from {} too", "not reachable from {}, which need it")
     return problems
 
 

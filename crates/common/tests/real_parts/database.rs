@@ -2,7 +2,7 @@ use chrono::{DateTime, Duration, Utc};
 use common::{
     Labels, SeriesId,
     record::{Payload, Record, Window, Windows},
-    store::{MetricsRepository, UpsertSummary},
+    store::{MetricDocument, MetricsRepository, UpsertSummary},
     testing::{mongo_uri, unique_name},
 };
 use futures::TryStreamExt;
@@ -18,6 +18,15 @@ async fn repository() -> MetricsRepository {
         .await
         .expect("the indexes are created");
     repository
+}
+
+/// The stored document of the series `labels`, which must be there.
+async fn stored(repository: &MetricsRepository, labels: &Labels) -> MetricDocument {
+    repository
+        .find(SeriesId::of(labels))
+        .await
+        .expect("the database answers")
+        .unwrap_or_else(|| panic!("{labels:?} is stored"))
 }
 
 fn labels(name: &str) -> Labels {
@@ -82,19 +91,11 @@ async fn upserts_are_read_back_and_stale_records_never_overwrite() {
         }
     );
 
-    let stored_a = repository
-        .find(SeriesId::of(&a))
-        .await
-        .unwrap()
-        .expect("a is stored");
+    let stored_a = stored(&repository, &a).await;
     assert_eq!(stored_a.values.unwrap().h1.unwrap().max, 10.0);
     assert_eq!(stored_a.name, a);
     assert!(stored_a.metadata.is_none() && stored_a.prediction.is_none());
-    let stored_b = repository
-        .find(SeriesId::of(&b))
-        .await
-        .unwrap()
-        .expect("b is stored");
+    let stored_b = stored(&repository, &b).await;
     assert_eq!(stored_b.values.unwrap().h12.unwrap().max, 30.0);
 
     let all: Vec<_> = repository

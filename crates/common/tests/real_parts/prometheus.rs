@@ -7,14 +7,12 @@ use common::{
 };
 use synthetic::{Dataset, Manifest};
 
-fn client() -> PromClient {
-    PromClient::new(prometheus_url(), Duration::from_secs(30)).expect("a PromQL client")
-}
-
-fn dataset() -> Dataset {
-    Manifest::load(synthetic_manifest())
-        .expect("the synthetic manifest")
-        .dataset()
+/// A client of the target Prometheus, and the synthetic history backfilled into it.
+fn fixture() -> (PromClient, Dataset) {
+    let client =
+        PromClient::new(prometheus_url(), Duration::from_secs(30)).expect("a PromQL client");
+    let manifest = Manifest::load(synthetic_manifest()).expect("the synthetic manifest");
+    (client, manifest.dataset())
 }
 
 /// Relative closeness for sums that Prometheus and we add up in different orders.
@@ -24,7 +22,7 @@ fn close(a: f64, b: f64) -> bool {
 
 #[tokio::test]
 async fn window_aggregates_equal_what_the_generator_wrote() {
-    let (client, data) = (client(), dataset());
+    let (client, data) = fixture();
     client.ping().await.expect("the target Prometheus is ready");
     let end = data.config().end;
     let at = DateTime::from_timestamp(end, 0);
@@ -80,7 +78,7 @@ async fn window_aggregates_equal_what_the_generator_wrote() {
 
 #[tokio::test]
 async fn range_queries_return_the_written_samples_across_the_point_limit() {
-    let (client, data) = (client(), dataset());
+    let (client, data) = fixture();
     let series = data
         .series_named("synthetic_seasonal")
         .expect("the seasonal series");
@@ -112,7 +110,7 @@ async fn range_queries_return_the_written_samples_across_the_point_limit() {
 
 #[tokio::test]
 async fn series_discovery_finds_every_synthetic_series_and_bad_queries_say_why() {
-    let (client, data) = (client(), dataset());
+    let (client, data) = fixture();
     let end = DateTime::from_timestamp(data.config().end, 0).unwrap();
     let found = client
         .series(

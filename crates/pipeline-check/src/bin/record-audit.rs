@@ -6,10 +6,10 @@ use std::{collections::BTreeMap, path::PathBuf, process::ExitCode, time::Duratio
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use common::config::{KafkaArgs, MongoArgs, parse_duration};
+use common::config::{KafkaArgs, parse_duration};
 use pipeline_check::{
     audit::{self, Identity, Ledger},
-    config::StorageGroupArgs,
+    config::PipelineArgs,
     topic,
 };
 
@@ -38,11 +38,7 @@ enum Command {
 #[derive(Debug, Args)]
 struct LossArgs {
     #[command(flatten)]
-    kafka: KafkaArgs,
-    #[command(flatten)]
-    mongo: MongoArgs,
-    #[command(flatten)]
-    storage: StorageGroupArgs,
+    pipeline: PipelineArgs,
     /// Look again every --interval until this file exists, then give the balance.
     #[arg(long)]
     watch_until: Option<PathBuf>,
@@ -95,7 +91,7 @@ async fn leaders(args: LeaderArgs) -> anyhow::Result<bool> {
 }
 
 async fn loss(args: LossArgs) -> anyhow::Result<bool> {
-    let database = args.mongo.database().await?;
+    let database = args.pipeline.mongo.database().await?;
     let mut ledger = Ledger::default();
     if let Some(stop) = &args.watch_until {
         while !stop.exists() {
@@ -130,17 +126,24 @@ async fn look(
     database: &mongodb::Database,
     ledger: &mut Ledger,
 ) -> anyhow::Result<audit::Stored> {
-    let brokers = &args.kafka.kafka_brokers;
-    let committed: BTreeMap<i32, i64> =
-        topic::committed(brokers, &args.kafka.kafka_topic, &args.storage.group).await?;
-    let dead_letter_topic = args.storage.dead_letter_topic(&args.kafka.kafka_topic);
+    let brokers = &args.pipeline.kafka.kafka_brokers;
+    let committed: BTreeMap<i32, i64> = topic::committed(
+        brokers,
+        &args.pipeline.kafka.kafka_topic,
+        &args.pipeline.storage.group,
+    )
+    .await?;
+    let dead_letter_topic = args
+        .pipeline
+        .storage
+        .dead_letter_topic(&args.pipeline.kafka.kafka_topic);
     let dead: Vec<Identity> = topic::read_topic(brokers, &dead_letter_topic)
         .await?
         .into_iter()
         .filter_map(|record| record.identity)
         .collect();
     let stored = topic::stored(database).await?;
-    let records = topic::read_topic(brokers, &args.kafka.kafka_topic).await?;
+    let records = topic::read_topic(brokers, &args.pipeline.kafka.kafka_topic).await?;
     ledger.observe(&records, &committed, &dead, &stored);
     Ok(stored)
 }

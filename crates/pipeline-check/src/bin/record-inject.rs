@@ -10,12 +10,9 @@ use std::{collections::BTreeMap, process::ExitCode, time::Duration};
 use anyhow::{Context, bail};
 use chrono::Utc;
 use clap::Parser;
-use common::{
-    config::{KafkaArgs, MongoArgs, parse_duration},
-    record::Kind,
-};
+use common::{config::parse_duration, record::Kind};
 use pipeline_check::{
-    config::StorageGroupArgs,
+    config::PipelineArgs,
     inject::{self, Outcome},
     topic::{self, INJECTED_HEADER, RawMessage},
 };
@@ -31,11 +28,7 @@ use rdkafka::{
 #[command(version)]
 struct Cli {
     #[command(flatten)]
-    kafka: KafkaArgs,
-    #[command(flatten)]
-    mongo: MongoArgs,
-    #[command(flatten)]
-    storage: StorageGroupArgs,
+    pipeline: PipelineArgs,
     /// The cases, space-separated: duplicate reordered oversized not-json empty not-a-record
     /// id-mismatch future.
     #[arg(
@@ -85,7 +78,10 @@ fn pick(messages: &[RawMessage]) -> Option<(&RawMessage, &RawMessage, i64)> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<bool> {
-    let (brokers, topic_name) = (&cli.kafka.kafka_brokers, &cli.kafka.kafka_topic);
+    let (brokers, topic_name) = (
+        &cli.pipeline.kafka.kafka_brokers,
+        &cli.pipeline.kafka.kafka_topic,
+    );
     let messages = topic::read_messages(brokers, topic_name).await?;
     let Some((newest, older, newest_at)) = pick(&messages) else {
         bail!("no series has two values records in {topic_name} yet");
@@ -133,7 +129,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         sent.push((injection, delivery.partition, delivery.offset));
     }
 
-    let dead_letter_topic = cli.storage.dead_letter_topic(topic_name);
+    let dead_letter_topic = cli.pipeline.storage.dead_letter_topic(topic_name);
     let deadline = tokio::time::Instant::now() + cli.timeout;
     let outcomes = loop {
         let dead: BTreeMap<(i32, i64), String> = topic::read_messages(brokers, &dead_letter_topic)
@@ -146,7 +142,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 Some(((partition, offset), letter.header("dlq.reason")?.to_owned()))
             })
             .collect();
-        let committed = topic::committed(brokers, topic_name, &cli.storage.group).await?;
+        let committed = topic::committed(brokers, topic_name, &cli.pipeline.storage.group).await?;
         let outcomes: Vec<Outcome> = sent
             .iter()
             .map(|(_, partition, offset)| {
@@ -171,7 +167,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             injection.expect
         );
     }
-    let stored = topic::stored(&cli.mongo.database().await?).await?;
+    let stored = topic::stored(&cli.pipeline.mongo.database().await?).await?;
     let at = stored.get(&(series, Kind::Values)).copied();
     let bound = (Utc::now() + chrono::TimeDelta::days(1)).timestamp_millis();
     let kept = at.is_some_and(|at| at >= newest_at && at < bound);

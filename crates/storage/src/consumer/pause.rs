@@ -56,29 +56,31 @@ impl Pipeline {
     /// Pauses fetching on every assigned partition (again, so that partitions assigned since
     /// the last attempt are paused too).
     fn pause(&self) {
-        match self.consumer.assignment() {
-            Ok(assignment) if assignment.count() > 0 => {
-                if let Err(error) = self.consumer.pause(&assignment) {
-                    tracing::warn!(%error, "cannot pause the partitions");
-                }
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "cannot read the assignment to pause it"),
-        }
-        self.instruments.paused.set(1);
+        self.set_paused(true);
     }
 
     fn resume(&self) {
+        self.set_paused(false);
+    }
+
+    /// Pauses (or resumes) fetching on every assigned partition, and sets the paused gauge.
+    fn set_paused(&self, paused: bool) {
+        let action = if paused { "pause" } else { "resume" };
         match self.consumer.assignment() {
             Ok(assignment) if assignment.count() > 0 => {
-                if let Err(error) = self.consumer.resume(&assignment) {
-                    tracing::warn!(%error, "cannot resume the partitions");
+                let done = if paused {
+                    self.consumer.pause(&assignment)
+                } else {
+                    self.consumer.resume(&assignment)
+                };
+                if let Err(error) = done {
+                    tracing::warn!(%error, "cannot {action} the partitions");
                 }
             }
             Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "cannot read the assignment to resume it"),
+            Err(error) => tracing::warn!(%error, "cannot read the assignment to {action} it"),
         }
-        self.instruments.paused.set(0);
+        self.instruments.paused.set(i64::from(paused));
     }
 
     /// Waits `delay` while still polling the consumer (to keep the group membership and serve

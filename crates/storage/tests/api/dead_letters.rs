@@ -2,17 +2,14 @@
 
 use std::time::Duration;
 
-use common::{
-    record::Kind,
-    testing::{unique_name, wait_until},
-};
+use common::{record::Kind, testing::unique_name};
 use rdkafka::{
     ClientConfig, Message, Offset, TopicPartitionList,
     consumer::{Consumer, StreamConsumer},
     message::Headers,
 };
 
-use crate::helpers::{record, spawn_app};
+use crate::helpers::{assert_holds, record, spawn_app};
 
 #[tokio::test]
 async fn bad_records_go_to_the_dead_letter_topic_and_the_next_good_one_is_written() {
@@ -29,22 +26,19 @@ async fn bad_records_go_to_the_dead_letter_topic_and_the_next_good_one_is_writte
     ];
 
     app.produce_raw(&bad).await;
-    app.produce(std::slice::from_ref(&good)).await;
-
-    wait_until(
+    app.produce_stored(
         "the good record after the bad ones is stored",
+        &good,
         Duration::from_secs(60),
-        || async { app.document(good.id).await.is_some() },
     )
     .await;
     let metrics = app.metrics().await;
-    assert!(
-        metrics.contains("storage_dead_letters_total{reason=\"malformed_json\"} 1"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("storage_dead_letters_total{reason=\"invalid_record\"} 2"),
-        "{metrics}"
+    assert_holds(
+        &metrics,
+        &[
+            "storage_dead_letters_total{reason=\"malformed_json\"} 1",
+            "storage_dead_letters_total{reason=\"invalid_record\"} 2",
+        ],
     );
 
     // The dead letters, as they were sent, with where they came from and why.

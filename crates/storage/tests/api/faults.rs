@@ -67,18 +67,22 @@ async fn produce_rounds(app: &TestApp, rounds: std::ops::Range<usize>) {
     }
 }
 
+/// Produces the first half of the stream and waits until `app` has written part of it (a
+/// thousand records), so that what comes next happens mid-stream.
+async fn produce_first_half(app: &TestApp, what: &str) {
+    produce_rounds(app, 0..ROUNDS / 2).await;
+    wait_until(what, Duration::from_secs(60), || async {
+        app.metric("storage_records_written_total").await >= 1000.0
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn the_database_dies_mid_stream_and_nothing_is_lost() {
     let mut database = DatabaseServer::start().await;
     let app = spawn_app_with(Setup::on_database(database.uri(), PARTITIONS).await).await;
 
-    produce_rounds(&app, 0..ROUNDS / 2).await;
-    wait_until(
-        "storage has written part of the stream",
-        Duration::from_secs(60),
-        || async { app.metric("storage_records_written_total").await >= 1000.0 },
-    )
-    .await;
+    produce_first_half(&app, "storage has written part of the stream").await;
     database.process().kill().await;
     produce_rounds(&app, ROUNDS / 2..ROUNDS).await;
     wait_until(
@@ -110,13 +114,7 @@ async fn storage_dies_mid_stream_and_its_successor_loses_nothing() {
     let setup = Setup::new(PARTITIONS).await;
     let first = spawn_app_with(setup).await;
 
-    produce_rounds(&first, 0..ROUNDS / 2).await;
-    wait_until(
-        "the first storage has written part of the stream",
-        Duration::from_secs(60),
-        || async { first.metric("storage_records_written_total").await >= 1000.0 },
-    )
-    .await;
+    produce_first_half(&first, "the first storage has written part of the stream").await;
     let setup = first.kill().await;
 
     let second = spawn_app_with(setup).await;
@@ -150,12 +148,8 @@ async fn a_topic_that_does_not_exist_yet_is_waited_for() {
 
     setup.create_topic(1).await;
     let late = record(0, Kind::Values, 1, 1.0);
-    app.produce(std::slice::from_ref(&late)).await;
-
-    wait_until("the record is stored", Duration::from_secs(90), || async {
-        app.document(late.id).await.is_some()
-    })
-    .await;
+    app.produce_stored("the record is stored", &late, Duration::from_secs(90))
+        .await;
     app.stop().await.expect("storage stops cleanly");
 }
 

@@ -11,7 +11,7 @@ use common::{
         Prediction, Record, Window, Windows,
     },
     store::{MetricDocument, MetricsRepository},
-    testing::{kafka_brokers, mongo_uri, unique_name},
+    testing::{admin_metrics, kafka_brokers, mongo_uri, unique_name, wait_until},
 };
 use futures::TryStreamExt;
 use rdkafka::{
@@ -233,12 +233,7 @@ impl TestApp {
 
     /// The admin port's `/metrics` text.
     pub(crate) async fn metrics(&self) -> String {
-        reqwest::get(format!("http://{}/metrics", self.admin))
-            .await
-            .expect("the admin port answers")
-            .text()
-            .await
-            .expect("a text body")
+        admin_metrics(self.admin).await
     }
 
     /// The sum of the samples of `metric` (all label sets) on the admin port, 0 when absent.
@@ -252,6 +247,40 @@ impl TestApp {
             .find(id)
             .await
             .expect("the database answers")
+    }
+
+    /// Waits up to `within` until `record`'s series has a stored document (`what` names the
+    /// wait in the failure).
+    pub(crate) async fn wait_stored(&self, what: &str, record: &Record, within: Duration) {
+        wait_until(what, within, || async {
+            self.document(record.id).await.is_some()
+        })
+        .await;
+    }
+
+    /// Waits up to `within` until the group has committed `offset` on partition 0.
+    pub(crate) async fn wait_committed(&self, what: &str, offset: i64, within: Duration) {
+        wait_until(what, within, || async {
+            self.committed(0).await == Some(offset)
+        })
+        .await;
+    }
+
+    /// Sends `record` and waits up to `within` until its series has a stored document.
+    pub(crate) async fn produce_stored(&self, what: &str, record: &Record, within: Duration) {
+        self.produce(std::slice::from_ref(record)).await;
+        self.wait_stored(what, record, within).await;
+    }
+
+    /// Waits up to a minute until `record`'s series holds a result of `kind` whose marker (see
+    /// [`record`]) is `value`.
+    pub(crate) async fn wait_marker(&self, what: &str, record: &Record, kind: Kind, value: f64) {
+        wait_until(what, Duration::from_secs(60), || async {
+            self.document(record.id)
+                .await
+                .is_some_and(|d| marker(&d, kind) == Some(value))
+        })
+        .await;
     }
 
     /// Every stored document, by id; empty while the database is down.
@@ -397,6 +426,13 @@ pub(crate) fn record(n: usize, kind: Kind, minute: i64, marker: f64) -> Record {
         }
     };
     Record::new(labels(n), at, payload)
+}
+
+/// Asserts that the `/metrics` text `metrics` holds each of `lines`.
+pub(crate) fn assert_holds(metrics: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(metrics.contains(line), "no {line:?} in {metrics}");
+    }
 }
 
 /// The marker a stored result of `kind` carries (see [`record`]).

@@ -5,7 +5,7 @@ use std::time::Duration;
 use common::{record::Kind, testing::wait_until};
 use mongodb::bson::{Bson, Document, doc};
 
-use crate::helpers::{epoch, marker, record, spawn_app};
+use crate::helpers::{assert_holds, epoch, marker, record, spawn_app};
 
 #[tokio::test]
 async fn records_of_all_three_kinds_become_one_document_per_series() {
@@ -30,10 +30,8 @@ async fn records_of_all_three_kinds_become_one_document_per_series() {
         },
     )
     .await;
-    wait_until("series 1 is stored", Duration::from_secs(10), || async {
-        app.document(records[3].id).await.is_some()
-    })
-    .await;
+    app.wait_stored("series 1 is stored", &records[3], Duration::from_secs(10))
+        .await;
 
     // The documents, field by field, as DESIGN.md names them.
     let raw: Document = app
@@ -121,17 +119,13 @@ async fn records_of_all_three_kinds_become_one_document_per_series() {
 
     // The admin port counts what was written, and the dependencies are ready.
     let metrics = app.metrics().await;
-    assert!(
-        metrics.contains("storage_records_written_total{kind=\"values\"} 2"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("storage_records_written_total{kind=\"metadata\"} 1"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("storage_records_written_total{kind=\"prediction\"} 1"),
-        "{metrics}"
+    assert_holds(
+        &metrics,
+        &[
+            "storage_records_written_total{kind=\"values\"} 2",
+            "storage_records_written_total{kind=\"metadata\"} 1",
+            "storage_records_written_total{kind=\"prediction\"} 1",
+        ],
     );
     assert!(crate::helpers::sum_metric(&metrics, "storage_batches_total") >= 1.0);
     let ready = reqwest::get(format!("http://{}/readyz", app.admin))
@@ -146,11 +140,10 @@ async fn records_of_all_three_kinds_become_one_document_per_series() {
 async fn a_stale_record_does_not_overwrite_a_newer_one() {
     let app = spawn_app().await;
     let newer = record(0, Kind::Values, 10, 10.0);
-    app.produce(std::slice::from_ref(&newer)).await;
-    wait_until(
+    app.produce_stored(
         "the newer record is stored",
+        &newer,
         Duration::from_secs(60),
-        || async { app.document(newer.id).await.is_some() },
     )
     .await;
 
@@ -159,12 +152,8 @@ async fn a_stale_record_does_not_overwrite_a_newer_one() {
     let older = record(0, Kind::Values, 5, 5.0);
     let sentinel = record(1, Kind::Values, 1, 1.0);
     app.produce(&[older, sentinel.clone()]).await;
-    wait_until(
-        "the sentinel is stored",
-        Duration::from_secs(30),
-        || async { app.document(sentinel.id).await.is_some() },
-    )
-    .await;
+    app.wait_stored("the sentinel is stored", &sentinel, Duration::from_secs(30))
+        .await;
 
     let stored = app.document(newer.id).await.unwrap();
     assert_eq!(marker(&stored, Kind::Values), Some(10.0));
@@ -188,12 +177,8 @@ async fn a_stale_record_does_not_overwrite_a_newer_one() {
     );
 
     // Every handled message is committed while storage runs, stale ones included.
-    wait_until(
-        "the offsets are committed",
-        Duration::from_secs(30),
-        || async { app.committed(0).await == Some(5) },
-    )
-    .await;
+    app.wait_committed("the offsets are committed", 5, Duration::from_secs(30))
+        .await;
 
     app.stop().await.expect("storage stops cleanly");
 }

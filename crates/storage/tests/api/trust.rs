@@ -16,7 +16,9 @@ use rdkafka::{
     producer::{FutureProducer, FutureRecord},
 };
 
-use crate::helpers::{Setup, TestApp, epoch, marker, record, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Setup, TestApp, assert_holds, epoch, marker, record, spawn_app, spawn_app_with,
+};
 
 /// The raw stored document of series `n`'s record.
 async fn raw(app: &TestApp, id: common::SeriesId) -> Option<Document> {
@@ -26,6 +28,14 @@ async fn raw(app: &TestApp, id: common::SeriesId) -> Option<Document> {
         .find_one(doc! { "_id": id.to_string() })
         .await
         .expect("the database answers")
+}
+
+/// The record minute (see `record`) of 2100-01-01T00:00:00Z, far in the future.
+fn year_2100_minute() -> i64 {
+    let year_2100 = "2100-01-01T00:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    (year_2100 - epoch()).num_minutes()
 }
 
 #[tokio::test]
@@ -93,35 +103,20 @@ async fn nan_and_infinite_aggregates_are_stored_and_the_old_null_form_still_read
 #[tokio::test]
 async fn a_record_from_the_year_2100_is_dead_lettered_and_real_updates_still_land() {
     let app = spawn_app().await;
-    let year_2100 = "2100-01-01T00:00:00Z"
-        .parse::<chrono::DateTime<chrono::Utc>>()
-        .unwrap();
-    let future = record(0, Kind::Values, (year_2100 - epoch()).num_minutes(), 99.0);
+    let future = record(0, Kind::Values, year_2100_minute(), 99.0);
     let real = record(0, Kind::Values, 1, 1.0);
     let later = record(0, Kind::Values, 2, 2.0);
 
     app.produce(&[future, real.clone()]).await;
-    wait_until(
-        "the real record is stored",
-        Duration::from_secs(60),
-        || async { app.document(real.id).await.is_some() },
-    )
-    .await;
+    app.wait_stored("the real record is stored", &real, Duration::from_secs(60))
+        .await;
     app.produce(std::slice::from_ref(&later)).await;
-    wait_until(
-        "the next real update lands",
-        Duration::from_secs(60),
-        || async {
-            app.document(later.id)
-                .await
-                .is_some_and(|d| marker(&d, Kind::Values) == Some(2.0))
-        },
-    )
-    .await;
+    app.wait_marker("the next real update lands", &later, Kind::Values, 2.0)
+        .await;
     let metrics = app.metrics().await;
-    assert!(
-        metrics.contains("storage_dead_letters_total{reason=\"future_computed_at\"} 1"),
-        "{metrics}"
+    assert_holds(
+        &metrics,
+        &["storage_dead_letters_total{reason=\"future_computed_at\"} 1"],
     );
     app.stop().await.expect("storage stops cleanly");
 }
@@ -129,11 +124,8 @@ async fn a_record_from_the_year_2100_is_dead_lettered_and_real_updates_still_lan
 #[tokio::test]
 async fn a_result_stored_from_the_year_2100_before_records_were_checked_does_not_block_updates() {
     let app = spawn_app().await;
-    let year_2100 = "2100-01-01T00:00:00Z"
-        .parse::<chrono::DateTime<chrono::Utc>>()
-        .unwrap();
     // Written straight into the database, as an unchecked storage would have.
-    let poisoned = record(0, Kind::Values, (year_2100 - epoch()).num_minutes(), 99.0);
+    let poisoned = record(0, Kind::Values, year_2100_minute(), 99.0);
     app.repository
         .upsert(std::slice::from_ref(&poisoned))
         .await
@@ -141,16 +133,8 @@ async fn a_result_stored_from_the_year_2100_before_records_were_checked_does_not
     let real = record(0, Kind::Values, 1, 1.0);
 
     app.produce(std::slice::from_ref(&real)).await;
-    wait_until(
-        "the real update replaces it",
-        Duration::from_secs(60),
-        || async {
-            app.document(real.id)
-                .await
-                .is_some_and(|d| marker(&d, Kind::Values) == Some(1.0))
-        },
-    )
-    .await;
+    app.wait_marker("the real update replaces it", &real, Kind::Values, 1.0)
+        .await;
     app.stop().await.expect("storage stops cleanly");
 }
 
@@ -163,19 +147,19 @@ async fn a_record_whose_id_is_not_the_fingerprint_of_its_labels_is_dead_lettered
     let next = record(2, Kind::Values, 1, 3.0);
 
     app.produce(&[victim.clone(), forged, next.clone()]).await;
-    wait_until(
+    app.wait_stored(
         "the next good record is stored",
+        &next,
         Duration::from_secs(60),
-        || async { app.document(next.id).await.is_some() },
     )
     .await;
     let stored = app.document(victim.id).await.unwrap();
     assert_eq!(stored.name, victim.name, "the forged labels did not land");
     assert_eq!(marker(&stored, Kind::Values), Some(1.0));
     let metrics = app.metrics().await;
-    assert!(
-        metrics.contains("storage_dead_letters_total{reason=\"id_mismatch\"} 1"),
-        "{metrics}"
+    assert_holds(
+        &metrics,
+        &["storage_dead_letters_total{reason=\"id_mismatch\"} 1"],
     );
     app.stop().await.expect("storage stops cleanly");
 }
@@ -205,12 +189,8 @@ async fn a_write_concern_error_is_retried_and_its_offset_is_not_committed_meanwh
     let app = spawn_app_with(Setup::on_database(database.uri(), 1).await).await;
     let first = record(0, Kind::Values, 1, 1.0);
     app.produce(std::slice::from_ref(&first)).await;
-    wait_until(
-        "the first record is committed",
-        Duration::from_secs(60),
-        || async { app.committed(0).await == Some(1) },
-    )
-    .await;
+    app.wait_committed("the first record is committed", 1, Duration::from_secs(60))
+        .await;
 
     write_concern_failures(&database.uri(), true).await;
     let second = record(0, Kind::Values, 2, 2.0);
@@ -226,10 +206,10 @@ async fn a_write_concern_error_is_retried_and_its_offset_is_not_committed_meanwh
     );
 
     write_concern_failures(&database.uri(), false).await;
-    wait_until(
+    app.wait_committed(
         "the record is committed once acknowledged",
+        2,
         Duration::from_secs(60),
-        || async { app.committed(0).await == Some(2) },
     )
     .await;
     app.stop().await.expect("storage stops cleanly");
@@ -271,12 +251,10 @@ async fn a_dead_letter_over_the_size_bound_is_cut_to_fit_and_the_partition_moves
         .await
         .expect("the broker takes the large message");
     let good = record(0, Kind::Values, 1, 1.0);
-    app.produce(std::slice::from_ref(&good)).await;
-
-    wait_until(
+    app.produce_stored(
         "the good record after the large one is stored",
+        &good,
         Duration::from_secs(90),
-        || async { app.document(good.id).await.is_some() },
     )
     .await;
     let reader: StreamConsumer = ClientConfig::new()
