@@ -30,7 +30,7 @@
 #    `fault-injection` feature (SKIP_MUTATIONS=1 skips it; so does picking packages).
 # Before all that, scripts/validate-deploy.sh checks the deployment files (compose, Kubernetes,
 # Prometheus rules, Grafana, Postman) without Docker (SKIP_DEPLOY_CHECKS=1 skips it), and
-# `cargo fmt --check`, `cargo clippy --all-targets -D warnings` and scripts/audit.sh (RustSec
+# `cargo fmt --check`, `cargo clippy --all-targets -D warnings`, `cargo doc` (broken links are errors) and scripts/audit.sh (RustSec
 # advisories, offline) check the code (SKIP_LINT=1 skips them).
 #
 # Environment: TEST_SYNTHETIC_DAYS (3), TEST_SYNTHETIC_BULK (12: one metric name with many series, as sharding narrows), KEEP_TEST_RUN=1 keeps the run
@@ -84,9 +84,11 @@ trap 'exit 143' TERM
 log "disk: $(disk_free "$CARGO_TARGET_DIR")"
 
 if [[ ${SKIP_LINT:-} != 1 ]]; then
-    log "lint: rustfmt and clippy (warnings are errors)"
+    log "lint: rustfmt, clippy and rustdoc (warnings are errors)"
     cargo fmt --all --check
     cargo clippy "${scope[@]}" --all-targets -- -D warnings
+    # A broken intra-doc link is a reader sent nowhere.
+    RUSTDOCFLAGS="-D warnings" cargo doc "${scope[@]}" --no-deps --quiet
     "$ROOT_DIR/scripts/audit.sh"
 fi
 

@@ -49,7 +49,7 @@ pub fn is_constant(values: &[f64]) -> bool {
 }
 
 /// The statistics of a history sampled every `step_seconds` (NaN for missing samples, filled by
-/// linear interpolation), from [`analytics::metadata`]. A history too short for the statistics
+/// linear interpolation), from [`analytics::metadata()`]. A history too short for the statistics
 /// gives a record without them.
 ///
 /// # Errors

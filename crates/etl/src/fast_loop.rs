@@ -38,7 +38,7 @@ pub struct FastLoop {
     pub clock: Clock,
     /// History of a forecast without a known period.
     pub forecast_lookback: Duration,
-    /// Steps of [`STEP`] a forecast reaches (`ETL_FORECAST_HORIZON`).
+    /// Steps of `STEP` (the series step) a forecast reaches (`ETL_FORECAST_HORIZON`).
     pub forecast_horizon: usize,
     /// Forecasts in flight at once.
     pub concurrency: usize,

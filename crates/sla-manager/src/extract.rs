@@ -1,4 +1,4 @@
-//! Extractors whose rejections are [`ApiError`]s, so that a malformed request gets the same
+//! Extractors whose rejections are [`ApiError`](crate::error::ApiError)s, so that a malformed request gets the same
 //! `{"error": ...}` body, naming what is wrong, as every other error: the JSON body, the bearer
 //! token and the evaluation time.
 

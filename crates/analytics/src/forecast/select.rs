@@ -152,7 +152,7 @@ fn holdout_rmse(
     rmse.is_finite().then_some(rmse)
 }
 
-/// Evaluates every candidate by its [held-out error](holdout_rmse) and forecasts with the
+/// Evaluates every candidate by its held-out error (`holdout_rmse`) and forecasts with the
 /// best, refitted on all of `y`. `periods` are the seasonal periods in samples, strongest
 /// first: Holt-Winters takes the first, MSTL all of them. A history too short for the
 /// rolling evaluation, or on which no candidate can be evaluated, falls back to the

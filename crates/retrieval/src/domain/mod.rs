@@ -1,5 +1,5 @@
 //! Types that can only hold valid requests, each built by parsing: the listing's filter here,
-//! the windowed aggregation in [`aggregation`].
+//! the windowed aggregation in `aggregation`.
 
 use std::str::FromStr;
 

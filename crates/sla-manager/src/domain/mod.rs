@@ -1,5 +1,5 @@
 //! The SLA logic as pure functions over samples, an SLA and an evaluation time: no database,
-//! no Prometheus, no clock. The I/O around them is in [`crate::monitor`].
+//! no Prometheus, no clock. The I/O around them is in [`crate::manager`].
 //!
 //! Conventions, shared by every function here:
 //! - A history is a slice of [`Sample`]s `(unix seconds, value)` in time order at a
