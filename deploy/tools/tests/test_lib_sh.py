@@ -24,6 +24,26 @@ class Helpers(unittest.TestCase):
         self.assertEqual(len(set(ports)), len(ports))
         self.assertTrue(all(20000 <= p < 32000 for p in ports), ports)
 
+    def test_each_port_handed_out_is_reserved(self):
+        with tempfile.TemporaryDirectory() as d:
+            r = bash('export_free_ports A B C; echo "$A $B $C"', env={"TMPDIR": d})
+            self.assertEqual(r.returncode, 0, r.stderr)
+            ports = r.stdout.split()
+            self.assertEqual(sorted(os.listdir(os.path.join(d, "sla-port-reservations"))), sorted(ports))
+
+    def test_a_fresh_reservation_is_never_handed_out_again_and_a_stale_one_is(self):
+        with tempfile.TemporaryDirectory() as d:
+            reservations = os.path.join(d, "sla-port-reservations")
+            os.mkdir(reservations)
+            for port in range(20000, 32000):
+                os.mkdir(os.path.join(reservations, str(port)))
+            taken = bash("free_port", env={"TMPDIR": d})
+            self.assertNotEqual(taken.returncode, 0, taken.stdout)
+            self.assertIn("no free loopback port", taken.stderr)
+            stale = bash("free_port", env={"TMPDIR": d, "PORT_RESERVATION_HOURS": "0"})
+            self.assertEqual(stale.returncode, 0, stale.stderr)
+            self.assertTrue(20000 <= int(stale.stdout) < 32000, stale.stdout)
+
     def test_wait_until_returns_once_the_command_succeeds(self):
         with tempfile.TemporaryDirectory() as d:
             flag = os.path.join(d, "flag")
