@@ -116,7 +116,11 @@ impl FastLoop {
             .series_selected
             .with_label_values(&[Self::NAME])
             .set(in_shard as i64);
-        let aggregates = self.discovery.aggregates(&series, shard, now).await?;
+        let mut aggregates = self.discovery.aggregates(&series, shard, now).await?;
+        // A batch that failed lost only its own series; each counts as a failed step.
+        for error in std::mem::take(&mut aggregates.failures) {
+            summary.fail(&self.instruments, Self::NAME, &error.into());
+        }
         for ((name, window), elapsed) in &aggregates.durations {
             let gauge = match window {
                 WindowSpan::H1 => &self.instruments.executiontime_1h,
