@@ -202,18 +202,32 @@ async fn a_name_over_the_limit_is_split_and_every_series_gets_its_windows() {
     assert_eq!(split.series, whole);
 }
 
+/// The unsplit windows, and the split ones with `times` failures of the queries of the part
+/// holding `shard="3"` whose text holds `function`.
+async fn failing(
+    function: &str,
+    times: usize,
+) -> (
+    HashMap<SeriesId, (Labels, Windows)>,
+    etl::discovery::Aggregates,
+    Proxy,
+) {
+    let (at, series, whole) = baseline().await;
+    let fault = Fault {
+        value: "3".to_owned(),
+        function: function.to_owned(),
+        times,
+        ..Fault::default()
+    };
+    let proxy = Proxy::start(fault).await;
+    let split = split_through(&proxy, &series, at).await;
+    (whole, split, proxy)
+}
+
 #[tokio::test]
 async fn a_part_that_fails_once_is_retried_within_the_cycle() {
-    let (at, series, whole) = baseline().await;
     // Each of the part's 15 queries (5 operations x 3 slices) fails its first attempt.
-    let proxy = Proxy::start(Fault {
-        value: "3".to_owned(),
-        times: 15,
-        ..Fault::default()
-    })
-    .await;
-
-    let split = split_through(&proxy, &series, at).await;
+    let (whole, split, proxy) = failing("", 15).await;
 
     let fault = proxy.fault.lock().unwrap();
     assert_eq!(fault.times, 0, "every query of the part failed once");
@@ -223,17 +237,8 @@ async fn a_part_that_fails_once_is_retried_within_the_cycle() {
 
 #[tokio::test]
 async fn a_part_that_keeps_failing_loses_only_its_own_series() {
-    let (at, series, whole) = baseline().await;
     // Only the part's count queries fail: its other answers must not make windows either.
-    let proxy = Proxy::start(Fault {
-        value: "3".to_owned(),
-        function: "count_over_time".to_owned(),
-        times: usize::MAX,
-        ..Fault::default()
-    })
-    .await;
-
-    let split = split_through(&proxy, &series, at).await;
+    let (whole, split, proxy) = failing("count_over_time", usize::MAX).await;
 
     // One failure, for the one part; its series are missing, not half-made, and no other.
     assert_eq!(split.failures.len(), 1, "{:?}", split.failures);
