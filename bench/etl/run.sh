@@ -8,8 +8,13 @@
 # private Prometheus on it and a private Tansu broker, and runs the `cycles` example of crates/etl
 # (release build): one fast cycle (15 aggregate queries, 5 forecasts from an in-process SLA
 # server) and one slow cycle (metadata of every series), with ETL_MAX_CONCURRENCY (default 8).
-# Prints one Markdown table row per N; logs and data stay in BENCH_RUN_DIR (default
-# .run/bench-etl). The history is backfilled afresh each run, since the cycles evaluate "now".
+# Prints one Markdown table row per N: each cycle's seconds and records, the fast cycle's share of
+# time waiting on Prometheus (etl_prometheus_wait_seconds over its duration), the failed steps, and
+# the etl's peak resident memory over both cycles (VmHWM). Exits non-zero, after the other sizes,
+# when a cycle failed a step or produced fewer records than there are series (a values record per
+# series + 5 forecasts; a metadata record per series). Logs and data stay in BENCH_RUN_DIR
+# (default .run/bench-etl). The history is backfilled afresh each run, since the cycles evaluate
+# "now".
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
@@ -40,8 +45,9 @@ start_bg "$run_dir" broker "$tansu" broker --listener-url "tcp://127.0.0.1:$brok
 wait_for_port broker "$broker_port" 30 "$run_dir"
 
 printf 'global:\n  scrape_interval: 1h\nscrape_configs: []\n' >"$run_dir/prometheus.yml"
-echo "| series | fast cycle (s) | fast records (values + 5 forecasts) | slow cycle (s) | metadata records | failures |"
-echo "|---:|---:|---:|---:|---:|---:|"
+echo "| series | fast cycle (s) | fast: waiting on Prometheus | fast records (values + 5 forecasts) | slow cycle (s) | metadata records | failures | etl peak RSS (MiB) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+short=()
 for n in "${sizes[@]}"; do
     data_dir="$run_dir/data/prometheus-$n"
     backfill_start=$SECONDS
@@ -57,10 +63,26 @@ for n in "${sizes[@]}"; do
         --kafka-topic "bench_$n" --series-selector '{job="synthetic"}' --bind-address 127.0.0.1 \
         --admin-port 0 --metadata-lookback "${days}d" 2>>"$run_dir/logs/cycles-$n.log")
     stop_bg "$run_dir" "prometheus-$n"
-    python3 - "$n" "$result" <<'PY'
+    if ! python3 - "$n" "$result" <<'PY'; then short+=("$n"); fi
 import json, sys
-n, r = sys.argv[1], json.loads(sys.argv[2])
+n, r = int(sys.argv[1]), json.loads(sys.argv[2])
 f, s = r["fast"], r["slow"]
-print(f"| {int(n) + 6:,} | {f['seconds']:.1f} | {f['records']:,} | {s['seconds']:.1f} | {s['records']:,} | {f['failures'] + s['failures']} |")
+series = n + 6
+share = f["prometheus_seconds"] / f["seconds"] if f["seconds"] else 0.0
+rss = r["peak_rss_bytes"] / 2**20
+failures = f["failures"] + s["failures"]
+print(f"| {series:,} | {f['seconds']:.1f} | {share:.0%} | {f['records']:,} | {s['seconds']:.1f} | {s['records']:,} | {failures} | {rss:,.0f} |")
+# A failed row is printed, and fails the bench: it is not a result.
+problems = []
+if failures:
+    problems.append(f"{failures} failed steps")
+if f["records"] < series + 5:
+    problems.append(f"fast cycle: {f['records']:,} records for {series:,} series + 5 forecasts")
+if s["records"] < series:
+    problems.append(f"slow cycle: {s['records']:,} metadata records for {series:,} series")
+if problems:
+    print(f"bench/etl/run.sh: {series:,} series: " + "; ".join(problems), file=sys.stderr)
+    sys.exit(1)
 PY
 done
+if ((${#short[@]})); then die "the cycles failed or fell short for N = ${short[*]} (see above and $run_dir/logs)"; fi

@@ -2,8 +2,10 @@
 //! an in-process SLA server serving five SLA metrics of the synthetic history. Used by
 //! `bench/etl/run.sh`; takes the options of `etl run` (its `--sla-manager-grpc` is ours).
 //!
-//! Prints `{"fast": {...}, "slow": {...}}` with each cycle's series, records, failures and seconds
-//! (only `fast` with `CYCLES_FAST_ONLY=1`). With `--shards N --shard K`, only shard K's series.
+//! Prints `{"fast": {...}, "slow": {...}, "peak_rss_bytes": n}` with each cycle's series,
+//! records, failures, seconds and seconds waiting on Prometheus (only `fast` with
+//! `CYCLES_FAST_ONLY=1`), and the process' peak resident memory. With `--shards N --shard K`,
+//! only shard K's series.
 
 use std::{collections::HashMap, pin::Pin, sync::Arc};
 
@@ -62,7 +64,15 @@ fn sla(name: &str, period: Option<u32>) -> SlaSetResponse {
 }
 
 fn json(summary: &Summary) -> serde_json::Value {
-    serde_json::json!({"series": summary.series, "records": summary.produced, "dropped": summary.dropped, "failures": summary.failures, "seconds": summary.seconds})
+    serde_json::json!({"series": summary.series, "records": summary.produced, "dropped": summary.dropped, "failures": summary.failures, "seconds": summary.seconds, "prometheus_seconds": summary.prometheus_seconds})
+}
+
+/// The process' peak resident memory so far (`VmHWM` of `/proc/self/status`), in bytes.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 #[tokio::main]
@@ -91,12 +101,13 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("expected the options of `etl run`")
     };
     let app = App::build(*config).await.context("cannot build the etl")?;
-    let report = if std::env::var_os("CYCLES_FAST_ONLY").is_some() {
+    let mut report = if std::env::var_os("CYCLES_FAST_ONLY").is_some() {
         serde_json::json!({"fast": json(&app.run_fast_once().await)})
     } else {
         let (fast, slow) = app.run_once().await;
         serde_json::json!({"fast": json(&fast), "slow": json(&slow)})
     };
+    report["peak_rss_bytes"] = peak_rss_bytes().into();
     println!("{report}");
     Ok(())
 }

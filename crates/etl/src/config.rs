@@ -98,10 +98,15 @@ pub struct Config {
     #[arg(long, env = "ETL_MAX_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub max_concurrency: u64,
     /// Metric names per aggregate query (each query covers every series of these names), at most:
-    /// a batch also closes at 2,000 series and 16,000 bytes of query (VictoriaMetrics refuses
-    /// queries over 16 KiB).
+    /// a batch also closes at ETL_SERIES_PER_QUERY series and 16,000 bytes of query
+    /// (VictoriaMetrics refuses queries over 16 KiB).
     #[arg(long, env = "ETL_NAMES_PER_QUERY", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub names_per_query: u64,
+    /// Series per aggregate query, at most: names are batched up to it, and a name with more
+    /// series is split into several queries on the label that tells its series apart, so that
+    /// one slow or failed query costs only its own series.
+    #[arg(long, env = "ETL_SERIES_PER_QUERY", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub series_per_query: u64,
     /// How long a failing Prometheus request is retried before the step counts as failed.
     #[arg(long, env = "ETL_PROMETHEUS_RETRY", default_value = "30s", value_parser = parse_duration)]
     pub prometheus_retry: Duration,

@@ -18,6 +18,7 @@ use crate::{
     producer::Producer,
     schedule::{Clock, Cycle, Summary, Turn, spawn_blocking_in_span},
     sla_client::{SlaClient, SlaTarget},
+    waiting::Waiting,
 };
 
 /// Forecast step.
@@ -58,21 +59,40 @@ impl Cycle for FastLoop {
     #[tracing::instrument(name = "fast_cycle", skip_all, fields(r#loop = "fast", shard = %turn.lease.shard))]
     async fn run(&self, turn: &Turn) -> Summary {
         let mut summary = Summary::default();
+        let waiting = Waiting::default();
+        self.steps(turn, &waiting, &mut summary).await;
+        summary.prometheus_seconds = waiting.total().as_secs_f64();
+        self.instruments
+            .prometheus_wait
+            .with_label_values(&[Self::NAME])
+            .observe(summary.prometheus_seconds);
+        summary
+    }
+}
+
+impl FastLoop {
+    fn now(&self) -> DateTime<Utc> {
+        let now = (self.clock)();
+        now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now)
+    }
+
+    /// The cycle: the values of the turn's shard, then the forecasts of its SLA metrics.
+    async fn steps(&self, turn: &Turn, waiting: &Waiting, summary: &mut Summary) {
         let now = self.now();
-        if let Err(error) = self.values(turn, now, &mut summary).await {
+        if let Err(error) = self.values(turn, now, waiting, summary).await {
             summary.fail(&self.instruments, Self::NAME, &error);
         }
         let targets = match self.sla.sla_set(turn.deadline).await {
             Ok(targets) => targets,
             Err(error) => {
                 summary.fail(&self.instruments, Self::NAME, &error);
-                return summary;
+                return;
             }
         };
         let shard = turn.lease.shard;
         let outcomes: Vec<Result<Record, EtlError>> = stream::iter(targets)
             .filter(|target| futures::future::ready(shard.contains(target.id)))
-            .map(|target| self.prediction(target, now))
+            .map(|target| self.prediction(target, now, waiting))
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
@@ -88,14 +108,6 @@ impl Cycle for FastLoop {
                 .send_all(&records, &turn.lease, turn.slot)
                 .await,
         );
-        summary
-    }
-}
-
-impl FastLoop {
-    fn now(&self) -> DateTime<Utc> {
-        let now = (self.clock)();
-        now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now)
     }
 
     /// The aggregates of every selected series of the turn's shard as `values` records.
@@ -103,12 +115,12 @@ impl FastLoop {
         &self,
         turn: &Turn,
         now: DateTime<Utc>,
+        waiting: &Waiting,
         summary: &mut Summary,
     ) -> Result<(), EtlError> {
         let shard = turn.lease.shard;
-        let series = self
-            .discovery
-            .series(now - WindowSpan::LONGEST, now)
+        let series = waiting
+            .on(self.discovery.series(now - WindowSpan::LONGEST, now))
             .await?;
         let in_shard = series.iter().filter(|labels| shard.holds(labels)).count();
         summary.series = in_shard;
@@ -116,7 +128,14 @@ impl FastLoop {
             .series_selected
             .with_label_values(&[Self::NAME])
             .set(in_shard as i64);
-        let aggregates = self.discovery.aggregates(&series, shard, now).await?;
+        // The answers are folded in between requests: with several in flight, that is waiting.
+        let mut aggregates = waiting
+            .on(self.discovery.aggregates(&series, shard, now))
+            .await?;
+        // A batch that failed lost only its own series; each counts as a failed step.
+        for error in std::mem::take(&mut aggregates.failures) {
+            summary.fail(&self.instruments, Self::NAME, &error.into());
+        }
         for ((name, window), elapsed) in &aggregates.durations {
             let gauge = match window {
                 WindowSpan::H1 => &self.instruments.executiontime_1h,
@@ -140,7 +159,12 @@ impl FastLoop {
 
     /// The forecast of one SLA metric, from at least two seasonal periods of history.
     #[tracing::instrument(name = "forecast", skip_all, fields(series_id = %target.id))]
-    async fn prediction(&self, target: SlaTarget, now: DateTime<Utc>) -> Result<Record, EtlError> {
+    async fn prediction(
+        &self,
+        target: SlaTarget,
+        now: DateTime<Utc>,
+        waiting: &Waiting,
+    ) -> Result<Record, EtlError> {
         let started = std::time::Instant::now();
         let end = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
         // The held-out values of the model choice reach as far ahead as the forecast, after
@@ -154,9 +178,8 @@ impl FastLoop {
         }
         .max(held_out);
         let start = end - TimeDelta::from_std(lookback).unwrap_or(TimeDelta::hours(12));
-        let history = self
-            .discovery
-            .history(&target.labels, start, end, STEP)
+        let history = waiting
+            .on(self.discovery.history(&target.labels, start, end, STEP))
             .await?;
         let period_steps = target.period_minutes.map(|minutes| minutes as usize);
         let horizon = self.forecast_horizon;

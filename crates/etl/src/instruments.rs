@@ -22,6 +22,9 @@ pub struct Instruments {
     pub executiontime_prediction: GaugeVec,
     /// `etl_cycle_duration_seconds{loop}`.
     pub cycle_duration: HistogramVec,
+    /// `etl_prometheus_wait_seconds{loop}`: per cycle, the wall-clock seconds during which at
+    /// least one of its Prometheus requests was in flight (see [`crate::waiting`]).
+    pub prometheus_wait: HistogramVec,
     /// `etl_records_produced_total{kind}`: records the broker acknowledged.
     pub records_produced: IntCounterVec,
     /// `etl_records_dropped_total{kind}`: records given up on after the delivery budget.
@@ -82,6 +85,16 @@ impl Instruments {
                 HistogramOpts::new(
                     "etl_cycle_duration_seconds",
                     "Duration of one cycle of a loop.",
+                )
+                .buckets(vec![
+                    0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+                ]),
+                &["loop"],
+            )?,
+            prometheus_wait: HistogramVec::new(
+                HistogramOpts::new(
+                    "etl_prometheus_wait_seconds",
+                    "Seconds of one cycle with at least one Prometheus request in flight.",
                 )
                 .buckets(vec![
                     0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
@@ -179,13 +192,14 @@ impl Instruments {
                 &["metric_name"],
             )?,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 21] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 22] = [
             Box::new(instruments.executiontime_1h.clone()),
             Box::new(instruments.executiontime_3h.clone()),
             Box::new(instruments.executiontime_12h.clone()),
             Box::new(instruments.executiontime_metadata.clone()),
             Box::new(instruments.executiontime_prediction.clone()),
             Box::new(instruments.cycle_duration.clone()),
+            Box::new(instruments.prometheus_wait.clone()),
             Box::new(instruments.records_produced.clone()),
             Box::new(instruments.records_dropped.clone()),
             Box::new(instruments.records_pending.clone()),

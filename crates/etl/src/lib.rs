@@ -21,3 +21,4 @@ pub mod sla_client;
 pub mod slicing;
 pub mod slow_loop;
 pub mod startup;
+pub mod waiting;

@@ -55,6 +55,8 @@ pub struct Summary {
     pub failures: usize,
     /// Wall-clock seconds the cycle took.
     pub seconds: f64,
+    /// Wall-clock seconds of the cycle with a Prometheus request in flight (the fast loop's).
+    pub prometheus_seconds: f64,
 }
 
 impl Summary {
@@ -274,6 +276,7 @@ impl Summary {
         self.fenced += other.fenced;
         self.failures += other.failures;
         self.seconds += other.seconds;
+        self.prometheus_seconds += other.prometheus_seconds;
     }
 }
 

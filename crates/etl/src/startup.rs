@@ -113,7 +113,8 @@ impl App {
             &config.series_selector,
             config.names_per_query as usize,
             concurrency,
-        );
+        )
+        .with_series_per_query(config.series_per_query as usize);
         let sla_tls = config
             .sla_manager_tls
             .client_config(&config.sla_manager_grpc)?;

@@ -15,11 +15,17 @@
 //! - PromQL's `*_over_time` functions drop `__name__`, and series that differ only by name would
 //!   then collide ("vector cannot contain metrics with the same labelset"). A query covers one
 //!   metric name (no labels to add: the name is known), or a batch of names whose series fit in
-//!   [`SERIES_PER_QUERY`] as the last discovery counted them, one leg per name that puts its name
+//!   `ETL_SERIES_PER_QUERY` as the last discovery counted them, one leg per name that puts its name
 //!   back in a label of its own: `label_replace(min_over_time({__name__="a",<selector>}[1h]),
 //!   "__etl_name__", "a", "", "") or ...`. The legs are joined as a balanced tree of `or`:
 //!   Prometheus matches each `or` in time linear in both sides, so a left-leaning chain costs
 //!   legs x series.
+//!
+//! - A name with more series than a query may cover (`ETL_SERIES_PER_QUERY`, default
+//!   [`SERIES_PER_QUERY`]) is split into parts on the label that tells its series apart (see
+//!   `split.rs`), so that no query is so large that one timeout loses a whole name: a query that
+//!   fails is tried once more after the others, and a batch that still fails loses only its own
+//!   series for the cycle.
 //!
 //! 15 queries (5 operations x 3 slices) per batch.
 //!
@@ -29,18 +35,18 @@
 //! them; results outside the shard are dropped whatever the narrowing.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     time::Duration,
 };
 
 use chrono::{DateTime, Utc};
 use common::{
-    promql::{PromClient, PromError, RangeSeries},
-    range_semantics,
+    promql::{PromClient, PromError, RangeSeries, Sample},
+    range_semantics::{self, RangeSemantics},
     record::Windows,
     series::{Labels, SeriesId, selector},
 };
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 
 use crate::{analysis::History, error::EtlError, shard::Shard};
 
@@ -48,13 +54,14 @@ mod query;
 mod resample;
 mod scope;
 mod selector;
+mod split;
 
 pub use common::window::WindowSpan;
 pub use resample::grid;
 pub use scope::{QUERY_BYTES, SERIES_PER_QUERY};
 
 use query::{OPERATIONS, Operations, aggregate_query, combine, full_labels};
-use scope::{batch, scopes};
+use scope::{Scope, batch, scopes};
 use selector::Selector;
 
 /// The target Prometheus, seen through the etl's selector.
@@ -63,6 +70,7 @@ pub struct Discovery {
     client: PromClient,
     selector: Selector,
     names_per_query: usize,
+    series_per_query: usize,
     concurrency: usize,
 }
 
@@ -78,8 +86,16 @@ impl Discovery {
             client,
             selector: Selector::parse(selector),
             names_per_query: names_per_query.max(1),
+            series_per_query: SERIES_PER_QUERY,
             concurrency: concurrency.max(1),
         }
+    }
+
+    /// This discovery, with at most `series_per_query` series an aggregate query (see
+    /// [`SERIES_PER_QUERY`]).
+    pub fn with_series_per_query(mut self, series_per_query: usize) -> Self {
+        self.series_per_query = series_per_query.max(1);
+        self
     }
 
     /// The client, for readiness probes.
@@ -104,8 +120,13 @@ impl Discovery {
     /// that are in `shard`, keyed by series id, with how long the queries of each name's batch
     /// took for each window (see the module docs for the queries' shape).
     ///
+    /// A query that fails is tried once more after the others; a batch with a query that fails
+    /// again loses its own series for this cycle (its error is in [`Aggregates::failures`]),
+    /// and the other batches' series keep theirs. Each answer is folded into the windows as it
+    /// arrives, so the etl holds one query's samples at a time per query in flight.
+    ///
     /// # Errors
-    /// Any query failed.
+    /// The range semantics of the engine could not be asked.
     #[tracing::instrument(name = "aggregates", skip(self, series), fields(series = series.len(), %shard))]
     pub async fn aggregates(
         &self,
@@ -113,13 +134,18 @@ impl Discovery {
         shard: Shard,
         at: DateTime<Utc>,
     ) -> Result<Aggregates, PromError> {
-        let scopes = scopes(series, shard);
-        let batches = batch(&scopes, self.names_per_query, &self.selector);
+        let scopes = scopes(series, shard, self.series_per_query, &self.selector);
+        let batches = batch(
+            &scopes,
+            self.names_per_query,
+            self.series_per_query,
+            &self.selector,
+        );
         // Asked every cycle: an engine upgraded in place (Prometheus 2 to 3) changes it.
         let semantics = range_semantics::detect(&self.client).await?;
-        tracing::debug!(%semantics, "range semantics of the target engine");
+        tracing::debug!(%semantics, batches = batches.len(), "range semantics of the target engine");
         // The longest slices first: the queries that take longest start first.
-        let queries: Vec<(WindowSpan, usize, usize)> = WindowSpan::ALL
+        let queries: Vec<QueryKey> = WindowSpan::ALL
             .iter()
             .rev()
             .flat_map(|&window| {
@@ -127,57 +153,54 @@ impl Discovery {
                     .flat_map(move |batch| (0..OPERATIONS.len()).map(move |op| (window, batch, op)))
             })
             .collect();
-        let results: Vec<_> = stream::iter(queries)
-            .map(|(window, batch, op)| {
-                let query = aggregate_query(
-                    OPERATIONS[op].promql_function(),
-                    window,
-                    semantics,
-                    &self.selector,
-                    &batches[batch],
-                );
-                async move {
-                    let started = std::time::Instant::now();
-                    let samples = self.client.instant(&query, Some(at)).await?;
-                    Ok::<_, PromError>((window, batch, op, samples, started.elapsed()))
-                }
-            })
-            .buffer_unordered(self.concurrency)
-            .try_collect()
-            .await?;
-        let mut aggregates = Aggregates::default();
-        let mut slices: HashMap<SeriesId, (Labels, [Operations; 3])> = HashMap::new();
-        for (window, batch, op, samples, elapsed) in results {
-            // A window is computed from its slice and the shorter windows' slices.
-            for longer in WindowSpan::ALL.into_iter().filter(|w| *w >= window) {
-                for scope in &batches[batch] {
-                    *aggregates
-                        .durations
-                        .entry((scope.name.clone(), longer))
-                        .or_default() += elapsed;
-                }
-            }
-            for sample in samples {
-                let Some(labels) = full_labels(sample.labels, &batches[batch]) else {
-                    continue;
-                };
-                let id = SeriesId::of(&labels);
-                if !shard.contains(id) {
-                    continue;
-                }
-                let entry = slices.entry(id).or_insert_with(|| (labels, [[None; 5]; 3]));
-                entry.1[window.index()][op] = Some(sample.value);
-            }
-        }
-        for (id, (labels, slices)) in slices {
-            let windows = Windows {
-                h1: combine(&slices[..1]),
-                h3: combine(&slices[..2]),
-                h12: combine(&slices[..3]),
+        let mut fold = Fold::default();
+        let mut failed = Vec::new();
+        for attempt in 1..=QUERY_ATTEMPTS {
+            let pending = std::mem::take(&mut failed);
+            let keys = if attempt == 1 {
+                queries.clone()
+            } else {
+                pending
             };
-            aggregates.series.insert(id, (labels, windows));
+            let mut answers = stream::iter(keys)
+                .map(|key| self.aggregate(key, &batches, semantics, at))
+                .buffer_unordered(self.concurrency);
+            while let Some((key, answer)) = answers.next().await {
+                match answer {
+                    Ok((samples, elapsed)) => fold.add(key, samples, elapsed, &batches, shard),
+                    Err(error) => {
+                        tracing::warn!(attempt, batch = key.1, error = %common::admin::error_chain(&error), "aggregate query failed");
+                        failed.push(key);
+                        fold.errors.insert(key.1, error);
+                    }
+                }
+            }
+            if failed.is_empty() {
+                break;
+            }
         }
-        Ok(aggregates)
+        Ok(fold.finish(failed.iter().map(|key| key.1).collect()))
+    }
+
+    /// One aggregate query, and how long it took.
+    async fn aggregate(
+        &self,
+        key: QueryKey,
+        batches: &[Vec<&Scope>],
+        semantics: RangeSemantics,
+        at: DateTime<Utc>,
+    ) -> (QueryKey, Result<(Vec<Sample>, Duration), PromError>) {
+        let (window, batch, op) = key;
+        let query = aggregate_query(
+            OPERATIONS[op].promql_function(),
+            window,
+            semantics,
+            &self.selector,
+            &batches[batch],
+        );
+        let started = std::time::Instant::now();
+        let answer = self.client.instant(&query, Some(at)).await;
+        (key, answer.map(|samples| (samples, started.elapsed())))
     }
 
     /// The history of one series over `from..=to` on a grid of `step` (both ends aligned by
@@ -231,12 +254,87 @@ pub fn one_series(labels: &Labels, series: Vec<RangeSeries>) -> Result<Vec<(f64,
 }
 
 /// The aggregates of one cycle.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Aggregates {
     /// Per series: its labels and windows.
     pub series: HashMap<SeriesId, (Labels, Windows)>,
     /// Per metric name and window: seconds its queries took (summed over the five operations).
     pub durations: BTreeMap<(String, WindowSpan), Duration>,
+    /// Per batch whose series were lost this cycle: the error of its last failed query.
+    pub failures: Vec<PromError>,
+}
+
+/// How many times an aggregate query is tried in one cycle (the client's own retries of
+/// transient errors aside, which a query that times out has no time left for).
+const QUERY_ATTEMPTS: usize = 2;
+
+/// One aggregate query: the window's slice, the batch and the operation.
+type QueryKey = (WindowSpan, usize, usize);
+
+/// The answers of a cycle's aggregate queries, folded in as they arrive.
+#[derive(Default)]
+struct Fold {
+    aggregates: Aggregates,
+    /// Per series: its labels, its batch and its slices' operations.
+    slices: HashMap<SeriesId, (Labels, usize, [Operations; 3])>,
+    /// Per batch: the last error of one of its queries.
+    errors: HashMap<usize, PromError>,
+}
+
+impl Fold {
+    fn add(
+        &mut self,
+        (window, batch, op): QueryKey,
+        samples: Vec<Sample>,
+        elapsed: Duration,
+        batches: &[Vec<&Scope>],
+        shard: Shard,
+    ) {
+        // A window is computed from its slice and the shorter windows' slices.
+        for longer in WindowSpan::ALL.into_iter().filter(|w| *w >= window) {
+            for scope in &batches[batch] {
+                *self
+                    .aggregates
+                    .durations
+                    .entry((scope.name.clone(), longer))
+                    .or_default() += elapsed;
+            }
+        }
+        for sample in samples {
+            let Some(labels) = full_labels(sample.labels, &batches[batch]) else {
+                continue;
+            };
+            let id = SeriesId::of(&labels);
+            if !shard.contains(id) {
+                continue;
+            }
+            let entry = self
+                .slices
+                .entry(id)
+                .or_insert_with(|| (labels, batch, [[None; 5]; 3]));
+            entry.2[window.index()][op] = Some(sample.value);
+        }
+    }
+
+    /// The windows of every series but those of the `failed` batches.
+    fn finish(mut self, failed: BTreeSet<usize>) -> Aggregates {
+        for (id, (labels, batch, slices)) in self.slices {
+            if failed.contains(&batch) {
+                continue;
+            }
+            let windows = Windows {
+                h1: combine(&slices[..1]),
+                h3: combine(&slices[..2]),
+                h12: combine(&slices[..3]),
+            };
+            self.aggregates.series.insert(id, (labels, windows));
+        }
+        self.aggregates.failures = failed
+            .into_iter()
+            .filter_map(|batch| self.errors.remove(&batch))
+            .collect();
+        self.aggregates
+    }
 }
 
 #[cfg(test)]

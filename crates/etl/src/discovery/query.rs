@@ -138,7 +138,10 @@ fn sample_count(count: f64) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discovery::scope::{QUERY_BYTES, batch, tests::scope};
+    use crate::{
+        discovery::scope::{QUERY_BYTES, batch, scopes, tests::scope},
+        shard::Shard,
+    };
 
     #[test]
     fn a_count_that_is_not_a_whole_number_makes_the_window_unknown() {
@@ -311,7 +314,7 @@ mod tests {
         let names: Vec<Scope> = (0..1_000)
             .map(|i| scope(&format!("a_rather_long_metric_name_number_{i:06}"), 1))
             .collect();
-        let batches = batch(&names, 200, &selector);
+        let batches = batch(&names, 200, crate::discovery::SERIES_PER_QUERY, &selector);
         assert!(batches.len() > 5, "{} batches", batches.len());
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), names.len());
         for batch in &batches {
@@ -343,5 +346,32 @@ mod tests {
             "{} bytes",
             longest.len()
         );
+    }
+
+    #[test]
+    fn the_parts_of_a_split_name_fit_the_query_length() {
+        // 20,000 series told apart by a long label value: the parts close at the length.
+        let selector = Selector::parse(r#"{job=~"node|synthetic",env="production"}"#);
+        let series: Vec<Labels> = (0..20_000)
+            .map(|n| {
+                common::testing::labels(&[
+                    ("__name__", "a_rather_long_metric_name"),
+                    ("instance", &format!("host-{n:06}.example.org:9100")),
+                ])
+            })
+            .collect();
+        let scopes = scopes(&series, Shard::WHOLE, 2_000, &selector);
+        assert!(scopes.len() > 10, "{} parts", scopes.len());
+        assert_eq!(scopes.iter().map(|s| s.series).sum::<usize>(), 20_000);
+        for batch in batch(&scopes, 200, 2_000, &selector) {
+            let query = aggregate_query(
+                "stddev_over_time",
+                WindowSpan::H12,
+                RangeSemantics::Closed,
+                &selector,
+                &batch,
+            );
+            assert!(query.len() <= QUERY_BYTES, "{} bytes", query.len());
+        }
     }
 }

@@ -3,19 +3,25 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::series::{Labels, METRIC_NAME_LABEL, label_name, replacement};
+use common::series::{Labels, METRIC_NAME_LABEL, replacement};
 
-use super::selector::Selector;
+use super::{
+    selector::Selector,
+    split::{distinguishing_label, split, values_matcher},
+};
 use crate::shard::Shard;
 
-/// The series an aggregate query covers at most when it batches several metric names; a name
-/// with more series has queries of its own.
+/// The series an aggregate query covers at most by default (`ETL_SERIES_PER_QUERY`): names are
+/// batched up to it, and a name with more series is split into queries of at most that many.
 pub const SERIES_PER_QUERY: usize = 2_000;
 
 /// The longest aggregate query of a batch of names, in bytes: VictoriaMetrics refuses queries
 /// longer than its `-search.maxQueryLen` (16 KiB by default), which 200 names exceed; a name
 /// whose one leg is longer still has queries of its own.
 pub const QUERY_BYTES: usize = 16_000;
+
+/// The least room a split part's matcher gets, whatever the name and selector take.
+const MIN_MATCHER_BYTES: usize = 1_000;
 
 /// What a batch leg adds to its selector and its name's replacement literal, at most:
 /// `label_replace(stddev_over_time(`, the longest slice, `), "__etl_name__", `, `, "", "")` and
@@ -33,10 +39,17 @@ pub(super) struct Scope {
     pub(super) series: usize,
 }
 
-/// The scopes of the names with series in `shard`: each narrowed, when the name's series are
-/// not all in the shard, by the label that tells most of them apart (every series of the shard
-/// must have it), to the values the shard's series have.
-pub(super) fn scopes(series: &[Labels], shard: Shard) -> Vec<Scope> {
+/// The scopes of the names with series in `shard`. A name with more of the shard's series than
+/// `series_per_query` is split into parts on the label that tells its series apart (see
+/// [`super::split`]); else it is narrowed, when its series are not all in the shard, by that
+/// label to the values the shard's series have. Either needs a label every series of the shard
+/// has; without one the name is queried whole.
+pub(super) fn scopes(
+    series: &[Labels],
+    shard: Shard,
+    series_per_query: usize,
+    selector: &Selector,
+) -> Vec<Scope> {
     let mut by_name: BTreeMap<&str, Vec<(&Labels, bool)>> = BTreeMap::new();
     for labels in series {
         if let Some(name) = labels.get(METRIC_NAME_LABEL) {
@@ -56,77 +69,52 @@ pub(super) fn scopes(series: &[Labels], shard: Shard) -> Vec<Scope> {
         if mine.is_empty() {
             continue;
         }
-        let narrowed = if mine.len() < all.len() {
-            narrowing(&all, &mine)
+        let scope = |matcher: Option<String>, series: usize| Scope {
+            name: name.to_owned(),
+            matcher,
+            series,
+        };
+        let label = if mine.len() > series_per_query || mine.len() < all.len() {
+            distinguishing_label(&all, &mine)
         } else {
             None
         };
-        scopes.push(match narrowed {
-            Some((matcher, series)) => Scope {
-                name: name.to_owned(),
-                matcher: Some(matcher),
-                series,
-            },
-            None => Scope {
-                name: name.to_owned(),
-                matcher: None,
-                series: all.len(),
-            },
-        });
+        match label {
+            Some(label) if mine.len() > series_per_query => {
+                // The matcher may take what the leg's other parts leave of a query.
+                let leg =
+                    selector.with_name(name, None).len() + replacement(name).len() + LEG_OVERHEAD;
+                let bytes = QUERY_BYTES.saturating_sub(leg).max(MIN_MATCHER_BYTES);
+                scopes.extend(
+                    split(label, &all, &mine, series_per_query, bytes)
+                        .into_iter()
+                        .map(|(matcher, series)| scope(Some(matcher), series)),
+                );
+            }
+            Some(label) => {
+                let values: BTreeSet<&str> = mine
+                    .iter()
+                    .filter_map(|l| l.get(label))
+                    .map(String::as_str)
+                    .collect();
+                let selected = all
+                    .iter()
+                    .filter(|(l, _)| l.get(label).is_some_and(|v| values.contains(v.as_str())))
+                    .count();
+                scopes.push(scope(Some(values_matcher(label, values)), selected));
+            }
+            None => scopes.push(scope(None, all.len())),
+        }
     }
     scopes
 }
 
-/// The matcher that narrows the series `all` of a name to `mine` (and how many it selects):
-/// on the label with the most distinct values that every one of `mine` has; none when no label
-/// tells the series apart.
-fn narrowing(all: &[(&Labels, bool)], mine: &[&Labels]) -> Option<(String, usize)> {
-    let mut distinct: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (labels, _) in all {
-        for (label, value) in labels
-            .iter()
-            .filter(|(label, _)| *label != METRIC_NAME_LABEL)
-        {
-            distinct.entry(label).or_default().insert(value);
-        }
-    }
-    let label = distinct
-        .into_iter()
-        .filter(|(label, values)| values.len() > 1 && mine.iter().all(|l| l.contains_key(*label)))
-        .max_by_key(|(_, values)| values.len())
-        .map(|(label, _)| label)?;
-    let values: BTreeSet<&str> = mine
-        .iter()
-        .filter_map(|l| l.get(label))
-        .map(String::as_str)
-        .collect();
-    let selected = all
-        .iter()
-        .filter(|(l, _)| l.get(label).is_some_and(|v| values.contains(v.as_str())))
-        .count();
-    let alternation: Vec<String> = values.into_iter().map(regex_escape).collect();
-    let pattern = serde_json::Value::from(alternation.join("|"));
-    // The label comes from the data: quoted unless it is a legacy name (Prometheus 3 UTF-8).
-    Some((format!("{}=~{pattern}", label_name(label)), selected))
-}
-
-/// `value` as a literal in a Prometheus (RE2) regular expression.
-fn regex_escape(value: &str) -> String {
-    let mut escaped = String::with_capacity(value.len());
-    for c in value.chars() {
-        if r"\.+*?()|[]{}^$".contains(c) {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
-/// `scopes` in batches of at most `names_per_query` names and, unless one name has more,
-/// [`SERIES_PER_QUERY`] series and [`QUERY_BYTES`] of query.
+/// `scopes` in batches of at most `names_per_query` names and, unless one scope has more,
+/// `series_per_query` series and [`QUERY_BYTES`] of query.
 pub(super) fn batch<'a>(
     scopes: &'a [Scope],
     names_per_query: usize,
+    series_per_query: usize,
     selector: &Selector,
 ) -> Vec<Vec<&'a Scope>> {
     let leg_bytes = |scope: &Scope| {
@@ -143,7 +131,7 @@ pub(super) fn batch<'a>(
         match batches.last_mut() {
             Some(last)
                 if last.len() < names_per_query
-                    && series + scope.series <= SERIES_PER_QUERY
+                    && series + scope.series <= series_per_query
                     && bytes + leg <= QUERY_BYTES =>
             {
                 last.push(scope);
@@ -178,13 +166,16 @@ pub(super) mod tests {
         let names = ["a", "big", "c", "d", "e"];
         let sized = names.map(|name| scope(name, if name == "big" { 5_000 } else { 600 }));
         let selector = Selector::parse(r#"{job="x"}"#);
-        let batches: Vec<Vec<&str>> = batch(&sized, 200, &selector)
+        let batches: Vec<Vec<&str>> = batch(&sized, 200, SERIES_PER_QUERY, &selector)
             .into_iter()
             .map(|b| b.into_iter().map(|scope| scope.name.as_str()).collect())
             .collect();
         assert_eq!(batches, [vec!["a"], vec!["big"], vec!["c", "d", "e"]]);
         let single = names.map(|name| scope(name, 1));
-        let by_names: Vec<usize> = batch(&single, 2, &selector).iter().map(Vec::len).collect();
+        let by_names: Vec<usize> = batch(&single, 2, SERIES_PER_QUERY, &selector)
+            .iter()
+            .map(Vec::len)
+            .collect();
         assert_eq!(by_names, [2, 2, 1]);
     }
 
@@ -201,7 +192,7 @@ pub(super) mod tests {
             .collect();
         series.push(labels(&[("__name__", "alone"), ("job", "x")]));
         let shard = Shard { index: 1, count: 4 };
-        let scopes = scopes(&series, shard);
+        let scopes = scopes(&series, shard, SERIES_PER_QUERY, &selector());
         let bulk = scopes
             .iter()
             .find(|s| s.name == "bulk")
@@ -226,7 +217,7 @@ pub(super) mod tests {
         // The one series of "alone" is in one shard only; the others do not query it.
         let alone_in = Shard::all(4)
             .filter(|shard| {
-                self::scopes(&series, *shard)
+                self::scopes(&series, *shard, SERIES_PER_QUERY, &selector())
                     .iter()
                     .any(|s| s.name == "alone")
             })
@@ -234,7 +225,7 @@ pub(super) mod tests {
         assert_eq!(alone_in, 1);
         // Unsharded, nothing is narrowed.
         assert!(
-            self::scopes(&series, Shard::WHOLE)
+            self::scopes(&series, Shard::WHOLE, SERIES_PER_QUERY, &selector())
                 .iter()
                 .all(|s| s.matcher.is_none())
         );
@@ -247,8 +238,46 @@ pub(super) mod tests {
             labels(&[("__name__", "m"), ("b", "2")]),
         ];
         let with: Vec<(&Labels, bool)> = all.iter().map(|l| (l, true)).collect();
-        assert_eq!(narrowing(&with, &[&all[0], &all[1]]), None);
-        assert_eq!(regex_escape("a.b|c$"), r"a\.b\|c\$");
+        assert_eq!(distinguishing_label(&with, &[&all[0], &all[1]]), None);
+        // Nor split without one: queried whole, however many series.
+        let scopes = scopes(&all, Shard::WHOLE, 1, &selector());
+        assert_eq!(scopes, [scope("m", 2)]);
+    }
+
+    #[test]
+    fn a_name_over_the_limit_is_split_and_the_others_batched() {
+        let mut series: Vec<Labels> = (0..25)
+            .map(|n| labels(&[("__name__", "big"), ("job", "x"), ("shard", &n.to_string())]))
+            .collect();
+        series.push(labels(&[("__name__", "small"), ("job", "x")]));
+        let scopes = scopes(&series, Shard::WHOLE, 10, &selector());
+        let big: Vec<&Scope> = scopes.iter().filter(|s| s.name == "big").collect();
+        assert_eq!(
+            big.iter().map(|s| s.series).collect::<Vec<_>>(),
+            [10, 10, 5]
+        );
+        assert!(big.iter().all(|s| s.matcher.is_some()));
+        assert!(scopes.contains(&scope("small", 1)));
+        // The last part of the big name shares a query with the small name.
+        let batches: Vec<usize> = batch(&scopes, 200, 10, &selector())
+            .iter()
+            .map(|b| b.iter().map(|s| s.series).sum())
+            .collect();
+        assert_eq!(batches, [10, 10, 6]);
+        // Split per shard: each shard's parts hold its own series only, and all of them.
+        for shard in Shard::all(3) {
+            let parts = self::scopes(&series, shard, 4, &selector());
+            let held = series
+                .iter()
+                .filter(|l| l["__name__"] == "big" && shard.holds(l))
+                .count();
+            let covered: usize = parts
+                .iter()
+                .filter(|s| s.name == "big")
+                .map(|s| s.series)
+                .sum();
+            assert_eq!(covered, held, "{shard}");
+        }
     }
 
     #[test]
@@ -259,8 +288,8 @@ pub(super) mod tests {
             labels(&[("__name__", "m"), ("shard.id", "2\"}")]),
         ];
         let with: Vec<(&Labels, bool)> = all.iter().map(|l| (l, true)).collect();
-        let (matcher, selected) = narrowing(&with, &[&all[1]]).expect("narrowed");
-        assert_eq!(selected, 1);
+        let label = distinguishing_label(&with, &[&all[1]]).expect("a label");
+        let matcher = values_matcher(label, ["2\"}"]);
         assert_eq!(
             promql_tokens(&matcher),
             Ok(vec![
@@ -270,12 +299,10 @@ pub(super) mod tests {
             ]),
             "{matcher}"
         );
-        let legacy = [
-            labels(&[("__name__", "m"), ("shard", "1")]),
-            labels(&[("__name__", "m"), ("shard", "2")]),
-        ];
-        let with: Vec<(&Labels, bool)> = legacy.iter().map(|l| (l, true)).collect();
-        let (matcher, _) = narrowing(&with, &[&legacy[0]]).expect("narrowed");
-        assert_eq!(matcher, r#"shard=~"1""#);
+        assert_eq!(values_matcher("shard", ["1"]), r#"shard=~"1""#);
+    }
+
+    fn selector() -> Selector {
+        Selector::parse(r#"{job="x"}"#)
     }
 }

@@ -13,3 +13,4 @@ mod kafka_security;
 mod leadership;
 mod non_finite;
 mod sla_tls;
+mod split;
