@@ -5,7 +5,27 @@ use std::time::Duration;
 
 use common::{record::Kind, testing::free_port};
 
-use crate::helpers::{Options, SlaServer, records_until, sla_on, spawn_app};
+use crate::helpers::{Options, SlaServer, TestApp, records_until, sla_on, spawn_app};
+
+/// An etl (fast loop every 5 s) reading `set`, and what it produced up to the forecast of
+/// `synthetic_trend` (at most 90 s): the etl and the SLA server stay up for further checks.
+async fn produced_until_the_trend_forecast(
+    set: Vec<common::proto::SlaSetResponse>,
+) -> (TestApp, SlaServer, Vec<common::record::Record>) {
+    let sla_port = free_port();
+    let sla = SlaServer::start(sla_port, set).await;
+    let app = spawn_app(Options {
+        fast_secs: 5,
+        ..Options::new(sla_port)
+    })
+    .await;
+    let consumer = app.consumer();
+    let records = records_until(&consumer, Duration::from_secs(90), |r| {
+        prediction_of(r, "synthetic_trend")
+    })
+    .await;
+    (app, sla, records)
+}
 
 fn prediction_of(records: &[common::record::Record], name: &str) -> bool {
     records.iter().any(|r| {
@@ -15,41 +35,20 @@ fn prediction_of(records: &[common::record::Record], name: &str) -> bool {
 
 #[tokio::test]
 async fn a_seasonal_period_beyond_the_bound_is_ignored_and_the_series_still_forecast() {
-    let sla_port = free_port();
     // u32::MAX minutes: uncapped, two periods of history at one-minute steps are billions of
     // points.
-    let _sla = SlaServer::start(sla_port, vec![sla_on("synthetic_trend", Some(u32::MAX))]).await;
-    let app = spawn_app(Options {
-        fast_secs: 5,
-        ..Options::new(sla_port)
-    })
-    .await;
-    let consumer = app.consumer();
-    let records = records_until(&consumer, Duration::from_secs(90), |r| {
-        prediction_of(r, "synthetic_trend")
-    })
-    .await;
+    let (_app, _sla, records) =
+        produced_until_the_trend_forecast(vec![sla_on("synthetic_trend", Some(u32::MAX))]).await;
     assert!(prediction_of(&records, "synthetic_trend"));
 }
 
 #[tokio::test]
 async fn an_sla_whose_labels_match_several_series_is_reported_not_merged() {
-    let sla_port = free_port();
     // `synthetic_bulk{job, instance}` names 12 series that differ by `shard`, none exactly.
-    let set = vec![
+    let (app, _sla, records) = produced_until_the_trend_forecast(vec![
         sla_on("synthetic_bulk", None),
         sla_on("synthetic_trend", None),
-    ];
-    let _sla = SlaServer::start(sla_port, set).await;
-    let app = spawn_app(Options {
-        fast_secs: 5,
-        ..Options::new(sla_port)
-    })
-    .await;
-    let consumer = app.consumer();
-    let records = records_until(&consumer, Duration::from_secs(90), |r| {
-        prediction_of(r, "synthetic_trend")
-    })
+    ])
     .await;
     app.wait_for_metric(
         "etl_failures_total",

@@ -11,7 +11,34 @@ use common::{
     testing::{BrokerServer, free_port, prometheus_url},
 };
 
-use crate::helpers::{Gate, Options, SlaServer, records_until, sla_on, socket_of, spawn_app};
+use crate::helpers::{
+    Gate, Options, SlaServer, TestApp, records_until, sla_on, socket_of, spawn_app,
+};
+
+/// A private broker and an etl producing to it every second (each record given
+/// `message_timeout` in all), once its first values are acknowledged.
+async fn producing_to_a_private_broker(
+    message_timeout: &'static str,
+) -> (BrokerServer, SlaServer, TestApp) {
+    let broker = BrokerServer::start().await;
+    let sla_port = free_port();
+    let sla = SlaServer::start(sla_port, vec![]).await;
+    let app = spawn_app(Options {
+        brokers: broker.brokers(),
+        fast_secs: 1,
+        message_timeout,
+        ..Options::new(sla_port)
+    })
+    .await;
+    app.wait_for_metric(
+        "etl_records_produced_total",
+        &[("kind", "values")],
+        1.0,
+        Duration::from_secs(60),
+    )
+    .await;
+    (broker, sla, app)
+}
 
 #[tokio::test]
 async fn prometheus_down_at_start_is_counted_then_recovered() {
@@ -108,23 +135,7 @@ async fn sla_manager_down_is_counted_then_recovered() {
 #[tokio::test]
 async fn broker_down_mid_cycle_pauses_production_then_recovers() {
     // Arrange: a private broker, and an etl producing to it every second.
-    let mut broker = BrokerServer::start().await;
-    let sla_port = free_port();
-    let _sla = SlaServer::start(sla_port, vec![]).await;
-    let app = spawn_app(Options {
-        brokers: broker.brokers(),
-        fast_secs: 1,
-        message_timeout: "60s",
-        ..Options::new(sla_port)
-    })
-    .await;
-    app.wait_for_metric(
-        "etl_records_produced_total",
-        &[("kind", "values")],
-        1.0,
-        Duration::from_secs(60),
-    )
-    .await;
+    let (mut broker, _sla, app) = producing_to_a_private_broker("60s").await;
 
     // Act: the broker dies; records wait for it instead of being dropped.
     broker.process().kill().await;
@@ -184,25 +195,9 @@ fn threads() -> usize {
 
 #[tokio::test]
 async fn failed_produces_reuse_one_admin_client() {
-    // Arrange: a private broker, an etl producing to it every second, short attempts.
-    let mut broker = BrokerServer::start().await;
-    let sla_port = free_port();
-    let _sla = SlaServer::start(sla_port, vec![]).await;
-    let app = spawn_app(Options {
-        brokers: broker.brokers(),
-        fast_secs: 1,
-        // Attempts of 5 s, retried for 20 s.
-        message_timeout: "20s",
-        ..Options::new(sla_port)
-    })
-    .await;
-    app.wait_for_metric(
-        "etl_records_produced_total",
-        &[("kind", "values")],
-        1.0,
-        Duration::from_secs(60),
-    )
-    .await;
+    // Arrange: a private broker, an etl producing to it every second, short attempts (of 5 s,
+    // retried for 20 s).
+    let (mut broker, _sla, app) = producing_to_a_private_broker("20s").await;
     let retries_before = app
         .metric("etl_retries_total", &[("operation", "kafka_produce")])
         .await;
