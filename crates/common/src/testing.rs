@@ -291,3 +291,24 @@ impl BrokerServer {
         &mut self.0
     }
 }
+
+/// An SLA service that answers every `GetSLASet` with the same set: the sla-manager's stand-in
+/// in the etl's tests and its bench example.
+#[derive(Debug, Clone)]
+pub struct FixedSlaSet(pub std::sync::Arc<Vec<crate::proto::SlaSetResponse>>);
+
+#[tonic::async_trait]
+impl crate::proto::sla_service_server::SlaService for FixedSlaSet {
+    type GetSLASetStream = std::pin::Pin<
+        Box<dyn futures::Stream<Item = Result<crate::proto::SlaSetResponse, tonic::Status>> + Send>,
+    >;
+
+    async fn get_sla_set(
+        &self,
+        _: tonic::Request<crate::proto::SlaRequest>,
+    ) -> Result<tonic::Response<Self::GetSLASetStream>, tonic::Status> {
+        let set: Vec<Result<crate::proto::SlaSetResponse, tonic::Status>> =
+            self.0.iter().cloned().map(Ok).collect();
+        Ok(tonic::Response::new(Box::pin(futures::stream::iter(set))))
+    }
+}

@@ -7,42 +7,21 @@
 //! `CYCLES_FAST_ONLY=1`), and the process' peak resident memory. With `--shards N --shard K`,
 //! only shard K's series.
 
-use std::{collections::HashMap, pin::Pin, sync::Arc};
+use std::{collections::HashMap, sync::Arc};
 
 use anyhow::Context;
 use common::{
     config::LogFormat,
-    proto::{
-        SlaRequest, SlaSetResponse,
-        sla_service_server::{SlaService, SlaServiceServer},
-    },
+    proto::{SlaSetResponse, sla_service_server::SlaServiceServer},
+    testing::FixedSlaSet,
 };
 use etl::{
     config::{Cli, Command},
     schedule::Summary,
     startup::App,
 };
-use futures::Stream;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-
-#[derive(Clone)]
-struct FixedSet(Arc<Vec<SlaSetResponse>>);
-
-#[tonic::async_trait]
-impl SlaService for FixedSet {
-    type GetSLASetStream =
-        Pin<Box<dyn Stream<Item = Result<SlaSetResponse, tonic::Status>> + Send>>;
-
-    async fn get_sla_set(
-        &self,
-        _: tonic::Request<SlaRequest>,
-    ) -> Result<tonic::Response<Self::GetSLASetStream>, tonic::Status> {
-        let set: Vec<Result<SlaSetResponse, tonic::Status>> =
-            self.0.iter().cloned().map(Ok).collect();
-        Ok(tonic::Response::new(Box::pin(futures::stream::iter(set))))
-    }
-}
 
 fn sla(name: &str, period: Option<u32>) -> SlaSetResponse {
     let labels: HashMap<String, String> = [
@@ -89,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
     let sla_url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(
         tonic::transport::Server::builder()
-            .add_service(SlaServiceServer::new(FixedSet(Arc::new(set))))
+            .add_service(SlaServiceServer::new(FixedSlaSet(Arc::new(set))))
             .serve_with_incoming(TcpListenerStream::new(listener)),
     );
 

@@ -4,25 +4,20 @@
 use std::{
     collections::BTreeMap,
     net::{Ipv4Addr, SocketAddr},
-    pin::Pin,
     sync::Arc,
     time::Duration,
 };
 
 use chrono::{DateTime, Utc};
 use common::{
-    proto::{
-        SlaRequest, SlaSetResponse,
-        sla_service_server::{SlaService, SlaServiceServer},
-    },
+    proto::{SlaSetResponse, sla_service_server::SlaServiceServer},
     record::Record,
-    testing::{kafka_brokers, prometheus_url, synthetic_manifest, unique_name},
+    testing::{FixedSlaSet, kafka_brokers, prometheus_url, synthetic_manifest, unique_name},
 };
 use etl::{
     config::{Cli, Command, Config},
     startup::App,
 };
-use futures::Stream;
 use rdkafka::{
     ClientConfig, Message, Offset, TopicPartitionList,
     consumer::{Consumer, StreamConsumer},
@@ -378,24 +373,6 @@ impl Drop for SlaServer {
     }
 }
 
-#[derive(Clone)]
-struct FixedSet(Arc<Vec<SlaSetResponse>>);
-
-#[tonic::async_trait]
-impl SlaService for FixedSet {
-    type GetSLASetStream =
-        Pin<Box<dyn Stream<Item = Result<SlaSetResponse, tonic::Status>> + Send>>;
-
-    async fn get_sla_set(
-        &self,
-        _: tonic::Request<SlaRequest>,
-    ) -> Result<tonic::Response<Self::GetSLASetStream>, tonic::Status> {
-        let set: Vec<Result<SlaSetResponse, tonic::Status>> =
-            self.0.iter().cloned().map(Ok).collect();
-        Ok(tonic::Response::new(Box::pin(futures::stream::iter(set))))
-    }
-}
-
 impl SlaServer {
     /// Serves `set` on `port` until dropped.
     pub(crate) async fn start(port: u16, set: Vec<SlaSetResponse>) -> Self {
@@ -406,7 +383,7 @@ impl SlaServer {
         let stop = token.clone();
         tokio::spawn(async move {
             tonic::transport::Server::builder()
-                .add_service(SlaServiceServer::new(FixedSet(Arc::new(set))))
+                .add_service(SlaServiceServer::new(FixedSlaSet(Arc::new(set))))
                 .serve_with_incoming_shutdown(
                     TcpListenerStream::new(listener),
                     stop.cancelled_owned(),
