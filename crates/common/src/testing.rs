@@ -312,3 +312,30 @@ impl crate::proto::sla_service_server::SlaService for FixedSlaSet {
         Ok(tonic::Response::new(Box::pin(futures::stream::iter(set))))
     }
 }
+
+/// An SLA as the sla-manager streams it, on the synthetic series `name`
+/// (`job="synthetic"`, `instance="synthetic:0"`): in `[0, range_max]`, broken after 5 minutes
+/// outside, with an additive seasonal period of `period_minutes` when given.
+pub fn synthetic_sla(
+    name: &str,
+    range_max: f64,
+    period_minutes: Option<u32>,
+) -> crate::proto::SlaSetResponse {
+    let labels: std::collections::HashMap<String, String> = [
+        ("__name__", name),
+        ("job", "synthetic"),
+        ("instance", "synthetic:0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    crate::proto::SlaSetResponse {
+        id: crate::SeriesId::of(&labels.clone().into_iter().collect()).to_string(),
+        metric: labels,
+        range_min: 0.0,
+        range_max,
+        for_minutes: 5,
+        seasonality: period_minutes
+            .map(|add| crate::proto::sla_set_response::Seasonality { add, mul: 0 }),
+    }
+}

@@ -7,13 +7,13 @@
 //! `CYCLES_FAST_ONLY=1`), and the process' peak resident memory. With `--shards N --shard K`,
 //! only shard K's series.
 
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 
 use anyhow::Context;
 use common::{
     config::LogFormat,
-    proto::{SlaSetResponse, sla_service_server::SlaServiceServer},
-    testing::FixedSlaSet,
+    proto::sla_service_server::SlaServiceServer,
+    testing::{FixedSlaSet, synthetic_sla},
 };
 use etl::{
     config::{Cli, Command},
@@ -22,25 +22,6 @@ use etl::{
 };
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-
-fn sla(name: &str, period: Option<u32>) -> SlaSetResponse {
-    let labels: HashMap<String, String> = [
-        ("__name__", name),
-        ("job", "synthetic"),
-        ("instance", "synthetic:0"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    SlaSetResponse {
-        id: common::SeriesId::of(&labels.clone().into_iter().collect()).to_string(),
-        metric: labels,
-        range_min: 0.0,
-        range_max: 1000.0,
-        for_minutes: 5,
-        seasonality: period.map(|add| common::proto::sla_set_response::Seasonality { add, mul: 0 }),
-    }
-}
 
 fn json(summary: &Summary) -> serde_json::Value {
     serde_json::json!({"series": summary.series, "records": summary.produced, "dropped": summary.dropped, "failures": summary.failures, "seconds": summary.seconds, "prometheus_seconds": summary.prometheus_seconds})
@@ -58,11 +39,11 @@ fn peak_rss_bytes() -> Option<u64> {
 async fn main() -> anyhow::Result<()> {
     common::telemetry::init(LogFormat::Text).context("logger")?;
     let set = vec![
-        sla("synthetic_seasonal", Some(60)),
-        sla("synthetic_mul_seasonal", Some(60)),
-        sla("synthetic_sla_latency", None),
-        sla("synthetic_trend", None),
-        sla("synthetic_noise", None),
+        synthetic_sla("synthetic_seasonal", 1000.0, Some(60)),
+        synthetic_sla("synthetic_mul_seasonal", 1000.0, Some(60)),
+        synthetic_sla("synthetic_sla_latency", 1000.0, None),
+        synthetic_sla("synthetic_trend", 1000.0, None),
+        synthetic_sla("synthetic_noise", 1000.0, None),
     ];
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let sla_url = format!("http://{}", listener.local_addr()?);

@@ -397,24 +397,7 @@ impl SlaServer {
 
 /// One SLA on the synthetic series `name`, with a seasonal period.
 pub(crate) fn sla_on(name: &str, period_minutes: Option<u32>) -> SlaSetResponse {
-    let labels: std::collections::HashMap<String, String> = [
-        ("__name__", name),
-        ("job", "synthetic"),
-        ("instance", "synthetic:0"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let id = common::SeriesId::of(&labels.clone().into_iter().collect()).to_string();
-    SlaSetResponse {
-        metric: labels,
-        range_min: 0.0,
-        range_max: 200.0,
-        for_minutes: 5,
-        seasonality: period_minutes
-            .map(|add| common::proto::sla_set_response::Seasonality { add, mul: 0 }),
-        id,
-    }
+    common::testing::synthetic_sla(name, 200.0, period_minutes)
 }
 
 /// A loopback port held by the test from the start: closed (every connection dropped at once,
