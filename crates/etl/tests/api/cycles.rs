@@ -236,10 +236,15 @@ async fn one_fast_and_one_slow_cycle_produce_the_expected_records() {
         let t = now.timestamp() + 60 * (k as i64 + 1);
         assert_eq!(point.timestamp, now + TimeDelta::minutes(k as i64 + 1));
         assert!(point.lower <= point.value && point.value <= point.upper);
+        // The noise-free signal stays near the band: Holt-Winters with the hourly period follows
+        // the daily sine only through its trend, so at about 1% of start minutes the signal
+        // leaves the band, by at most 0.24 of its half-width over a day (`cargo run -p etl
+        // --example band_probe`). A third of the half-width is the bound.
         let signal = seasonal_signal(t);
+        let slack = (point.upper - point.lower) / 6.0;
         assert!(
-            point.lower <= signal && signal <= point.upper,
-            "step {k}: signal {signal} outside {point:?}"
+            point.lower - slack <= signal && signal <= point.upper + slack,
+            "step {k}: signal {signal} more than a third of the half-width outside {point:?}"
         );
         if point.lower <= seasonal.value(t) && seasonal.value(t) <= point.upper {
             inside += 1;
